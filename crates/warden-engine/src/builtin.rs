@@ -1,0 +1,245 @@
+//! The built-in content of every Warden: the permission catalogue, the global policies and the
+//! default groups (SPEC §6), read from the data embedded by `warden-data` and checked as a whole.
+//! A problem in the data is an error naming the file and the entry, never a panic.
+
+use serde::Deserialize;
+use warden_policy::{Catalogue, Policy, ServiceFile, check_policy};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}: {message}")]
+pub struct BuiltinError {
+    pub origin: String,
+    pub message: String,
+}
+
+impl BuiltinError {
+    fn new(origin: impl Into<String>, message: impl Into<String>) -> Self {
+        BuiltinError {
+            origin: origin.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A global policy: read-only, usable at every level.
+#[derive(Debug, Clone)]
+pub struct GlobalPolicy {
+    pub name: String,
+    /// Other names it answers to (the short names of the default-group lists).
+    pub aliases: Vec<String>,
+    pub description: String,
+    pub category: String,
+    pub file: String,
+    pub text: &'static str,
+    pub policy: Policy,
+}
+
+impl GlobalPolicy {
+    /// Names are matched case-insensitively (SPEC §11).
+    pub fn answers_to(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
+            || self
+                .aliases
+                .iter()
+                .any(|alias| alias.eq_ignore_ascii_case(name))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultGroup {
+    pub name: String,
+    pub description: String,
+    /// Names of global policies, bound at account level.
+    pub policies: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Builtin {
+    pub catalogue: Catalogue,
+    pub policies: Vec<GlobalPolicy>,
+    pub groups: Vec<DefaultGroup>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyIndex {
+    policy: Vec<PolicyEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyEntry {
+    name: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    description: String,
+    category: String,
+    file: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupIndex {
+    group: Vec<GroupEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupEntry {
+    name: String,
+    description: String,
+    policies: Vec<String>,
+}
+
+impl Builtin {
+    /// Loads the embedded data plus extra catalogue files `(origin, TOML text)` of custom services.
+    pub fn load(extra_services: &[(String, String)]) -> Result<Builtin, Vec<BuiltinError>> {
+        let catalogue = load_catalogue(extra_services)?;
+        let mut errors = Vec::new();
+        let policies = load_policies(&catalogue, &mut errors);
+        let groups = load_groups(&policies, &mut errors);
+        if errors.is_empty() {
+            Ok(Builtin {
+                catalogue,
+                policies,
+                groups,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The global policy answering to `name` (by name or alias, case-insensitively).
+    pub fn policy(&self, name: &str) -> Option<&GlobalPolicy> {
+        self.policies.iter().find(|policy| policy.answers_to(name))
+    }
+}
+
+/// The built-in catalogue plus custom services.
+pub fn load_catalogue(extra_services: &[(String, String)]) -> Result<Catalogue, Vec<BuiltinError>> {
+    let files = warden_data::CATALOGUE_FILES
+        .iter()
+        .map(|(name, text)| (format!("data/catalogue/{name}"), *text))
+        .chain(
+            extra_services
+                .iter()
+                .map(|(origin, text)| (origin.clone(), text.as_str())),
+        );
+    let mut parsed = Vec::new();
+    let mut errors = Vec::new();
+    for (origin, text) in files {
+        match ServiceFile::from_toml(&origin, text) {
+            Ok(file) => parsed.push((origin, file)),
+            Err(error) => errors.push(BuiltinError::new(origin, error.to_string())),
+        }
+    }
+    let built = Catalogue::build(
+        parsed
+            .iter()
+            .map(|(origin, file)| (origin.as_str(), file.clone())),
+    );
+    match built {
+        Ok(catalogue) if errors.is_empty() => Ok(catalogue),
+        Ok(_) => Err(errors),
+        Err(more) => {
+            errors.extend(more.into_iter().map(|e| {
+                BuiltinError::new(e.origin.clone(), format!("{}: {}", e.entry, e.message))
+            }));
+            Err(errors)
+        }
+    }
+}
+
+fn load_policies(catalogue: &Catalogue, errors: &mut Vec<BuiltinError>) -> Vec<GlobalPolicy> {
+    const ORIGIN: &str = "data/policies/index.toml";
+    let index: PolicyIndex = match toml::from_str(warden_data::POLICY_INDEX) {
+        Ok(index) => index,
+        Err(error) => {
+            errors.push(BuiltinError::new(
+                ORIGIN,
+                error.to_string().trim().replace('\n', " "),
+            ));
+            return Vec::new();
+        }
+    };
+    let mut policies: Vec<GlobalPolicy> = Vec::new();
+    for entry in index.policy {
+        let names = std::iter::once(&entry.name).chain(&entry.aliases);
+        for name in names {
+            if policies.iter().any(|p| p.answers_to(name)) {
+                errors.push(BuiltinError::new(
+                    ORIGIN,
+                    format!("policy name `{name}` is used twice"),
+                ));
+            }
+        }
+        let origin = format!("data/policies/{}", entry.file);
+        let Some(text) = warden_data::policy_file(&entry.file) else {
+            errors.push(BuiltinError::new(
+                ORIGIN,
+                format!(
+                    "policy `{}`: file `{}` does not exist",
+                    entry.name, entry.file
+                ),
+            ));
+            continue;
+        };
+        let checked = check_policy(text, catalogue);
+        let found: Vec<String> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| {
+                let at = d.located(text);
+                format!("{}:{}: {}", at.start.line, at.start.column, d.message)
+            })
+            .collect();
+        if !found.is_empty() {
+            errors.push(BuiltinError::new(origin, found.join("; ")));
+            continue;
+        }
+        policies.push(GlobalPolicy {
+            name: entry.name,
+            aliases: entry.aliases,
+            description: entry.description,
+            category: entry.category,
+            file: entry.file,
+            text,
+            policy: checked.ast,
+        });
+    }
+    policies
+}
+
+fn load_groups(policies: &[GlobalPolicy], errors: &mut Vec<BuiltinError>) -> Vec<DefaultGroup> {
+    const ORIGIN: &str = "data/groups.toml";
+    let index: GroupIndex = match toml::from_str(warden_data::DEFAULT_GROUPS) {
+        Ok(index) => index,
+        Err(error) => {
+            errors.push(BuiltinError::new(
+                ORIGIN,
+                error.to_string().trim().replace('\n', " "),
+            ));
+            return Vec::new();
+        }
+    };
+    let mut groups = Vec::new();
+    for entry in index.group {
+        let mut resolved = Vec::new();
+        for name in &entry.policies {
+            match policies.iter().find(|policy| policy.answers_to(name)) {
+                Some(policy) => resolved.push(policy.name.clone()),
+                None => errors.push(BuiltinError::new(
+                    ORIGIN,
+                    format!("group `{}`: no global policy is named `{name}`", entry.name),
+                )),
+            }
+        }
+        groups.push(DefaultGroup {
+            name: entry.name,
+            description: entry.description,
+            policies: resolved,
+        });
+    }
+    groups
+}
