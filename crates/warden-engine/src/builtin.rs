@@ -2,8 +2,12 @@
 //! default groups (SPEC §6), read from the data embedded by `warden-data` and checked as a whole.
 //! A problem in the data is an error naming the file and the entry, never a panic.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use warden_policy::{Catalogue, Policy, ServiceFile, check_policy};
+
+use crate::directory::{Binding, Directory, DirectoryError, Group, Id, Level, PolicyRecord};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{origin}: {message}")]
@@ -35,6 +39,14 @@ pub struct GlobalPolicy {
 }
 
 impl GlobalPolicy {
+    /// The policy's id: its file name without the extension (stable across installations).
+    pub fn id(&self) -> String {
+        self.file
+            .strip_suffix(".policy")
+            .unwrap_or(&self.file)
+            .to_owned()
+    }
+
     /// Names are matched case-insensitively (SPEC §11).
     pub fn answers_to(&self, name: &str) -> bool {
         self.name.eq_ignore_ascii_case(name)
@@ -112,6 +124,44 @@ impl Builtin {
     /// The global policy answering to `name` (by name or alias, case-insensitively).
     pub fn policy(&self, name: &str) -> Option<&GlobalPolicy> {
         self.policies.iter().find(|policy| policy.answers_to(name))
+    }
+}
+
+impl Builtin {
+    /// Adds the global policies (id: the policy's file name without `.policy`) and the default
+    /// groups, each bound at account level to its policies. `group_id` gives each default group
+    /// its uuid.
+    pub fn install(
+        &self,
+        directory: &mut Directory,
+        mut group_id: impl FnMut(&str) -> Id,
+    ) -> Result<(), DirectoryError> {
+        for policy in &self.policies {
+            directory.upsert_policy(PolicyRecord {
+                id: policy.id().into(),
+                name: policy.name.clone(),
+                description: policy.description.clone(),
+                level: Level::Global,
+                text: policy.text.into(),
+                ast: Arc::new(policy.policy.clone()),
+            })?;
+        }
+        for group in &self.groups {
+            let id = group_id(&group.name);
+            directory.upsert_group(Group {
+                id: Arc::clone(&id),
+                name: group.name.clone(),
+                description: group.description.clone(),
+            })?;
+            for name in &group.policies {
+                let policy = self.policy(name).ok_or_else(|| DirectoryError::NotFound {
+                    kind: "policy",
+                    id: name.clone(),
+                })?;
+                directory.add_binding(Binding::new(Level::Account, &policy.id(), &id))?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -1,7 +1,29 @@
 //! Warden's decision engine (SPEC §3–§5) and its built-in content (SPEC §6).
 //!
 //! Pure library: no IO, no async, no clock. Time comes in with each request.
+//!
+//! - [`directory`]: the source model of one account (principals, groups, policies, bindings, …);
+//! - [`snapshot`]: compiled, immutable snapshots and decisions; [`explain`] and [`effective`] build
+//!   on them;
+//! - [`builtin`]: the catalogue, global policies and default groups shipped in `data/`.
 
 pub mod builtin;
+pub mod compile;
+pub mod condition;
+pub mod cowmap;
+pub mod directory;
+pub mod effective;
+pub mod explain;
+pub mod params;
+pub mod snapshot;
 
 pub use builtin::{Builtin, BuiltinError, DefaultGroup, GlobalPolicy};
+pub use condition::{AttributeValue, Attributes};
+pub use directory::{
+    Binding, BoundaryRecord, Directory, DirectoryError, Group, Id, Level, PolicyRecord, Principal,
+    PrincipalKind,
+};
+pub use effective::{EffectivePermissions, Entity};
+pub use explain::Explanation;
+pub use params::ParamValue;
+pub use snapshot::{Decision, Outcome, Reason, Request, Snapshot, SnapshotCell};
