@@ -29,9 +29,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the Warden service (creates `./warden.db` and an administrator on first start).
+    Serve(command::serve::ServeArgs),
     /// Check and format policy files.
     #[command(subcommand)]
     Policy(command::policy::PolicyCommand),
+    /// Run policy test files (exit 1 when a case fails, 2 when a file is invalid).
+    Test(command::test::TestArgs),
+    /// Audit log tools.
+    #[command(subcommand)]
+    Audit(command::audit::AuditCommand),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +46,9 @@ fn main() -> ExitCode {
     let mut output = Output::stdout(cli.format);
     let result = match cli.command {
         Command::Policy(command) => command::policy::run(command, &mut output),
+        Command::Test(args) => command::test::run(args, &mut output),
+        Command::Serve(args) => command::serve::run(args, &mut output),
+        Command::Audit(command) => command::audit::run(command, &mut output),
     };
     match result {
         Ok(code) => code,

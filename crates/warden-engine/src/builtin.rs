@@ -165,6 +165,22 @@ impl Builtin {
     }
 }
 
+/// The id and name of the administrator policy: every permission of the catalogue.
+pub const ADMINISTRATOR_POLICY_ID: &str = "warden-administrator";
+pub const ADMINISTRATOR_POLICY_NAME: &str = "Warden Administrator";
+
+/// The text of the administrator policy: one ALLOW of every permission in the catalogue, custom
+/// services included. It is derived from the catalogue (never stored), so it grows with it: the
+/// bootstrap administrator holds every permission and can therefore delegate any of them under
+/// the no-escalation rule.
+pub fn administrator_policy_text(catalogue: &Catalogue) -> String {
+    let names: Vec<&str> = catalogue.permissions().map(|p| p.name.as_str()).collect();
+    format!(
+        "// Every permission of the catalogue; derived, not stored.\nALLOW {};\n",
+        names.join(",\n  ")
+    )
+}
+
 /// The built-in catalogue plus custom services.
 pub fn load_catalogue(extra_services: &[(String, String)]) -> Result<Catalogue, Vec<BuiltinError>> {
     let files = warden_data::CATALOGUE_FILES

@@ -48,7 +48,7 @@ impl fmt::Display for Level {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PrincipalKind {
     User,
@@ -233,6 +233,9 @@ pub struct Directory {
     /// Normalised email and handle → uid.
     principal_keys: CowMap<Box<str>, Id>,
     groups: CowMap<Id, Arc<Group>>,
+    /// ASCII-lower-cased group name → uuid: names are unique case-insensitively, and a directory
+    /// of 100k groups must not scan them all on every change or lookup by name.
+    group_names: CowMap<Box<str>, Id>,
     policies: CowMap<Id, Arc<PolicyRecord>>,
     boundaries: CowMap<Id, Arc<BoundaryRecord>>,
     /// Group → its bindings.
@@ -303,9 +306,8 @@ impl Directory {
     /// Finds a group by uuid or (case-insensitively) by name.
     pub fn find_group(&self, key: &str) -> Option<&Arc<Group>> {
         self.groups.get(key).or_else(|| {
-            self.groups
-                .values()
-                .find(|g| g.name.eq_ignore_ascii_case(key))
+            let id = self.group_names.get(group_name_key(key).as_ref())?;
+            self.groups.get(id.as_ref())
         })
     }
 
@@ -455,16 +457,23 @@ impl Directory {
 
     /// Adds or replaces a group. Names are unique case-insensitively.
     pub fn upsert_group(&mut self, group: Group) -> Result<Affected, DirectoryError> {
+        let key = group_name_key(&group.name);
         if let Some(other) = self
-            .groups
-            .values()
-            .find(|g| g.id != group.id && g.name.eq_ignore_ascii_case(&group.name))
+            .group_names
+            .get(key.as_ref())
+            .filter(|id| **id != group.id)
+            .and_then(|id| self.groups.get(id.as_ref()))
         {
             return Err(DirectoryError::Conflict(format!(
                 "a group named `{}` already exists",
                 other.name
             )));
         }
+        if let Some(previous) = self.groups.get(group.id.as_ref()) {
+            let previous = group_name_key(&previous.name);
+            self.group_names.remove(previous.as_ref());
+        }
+        self.group_names.insert(key, Arc::clone(&group.id));
         self.groups.insert(Arc::clone(&group.id), Arc::new(group));
         Ok(Vec::new())
     }
@@ -476,6 +485,8 @@ impl Directory {
             .groups
             .remove(id)
             .ok_or_else(|| DirectoryError::not_found("group", id))?;
+        self.group_names
+            .remove(group_name_key(&group.name).as_ref());
         for binding in self.bindings_of(id).to_vec() {
             self.unindex_binding(&binding);
         }
@@ -673,6 +684,12 @@ impl Directory {
     }
 }
 
+/// The key under which a group's name is unique: two names that are equal ignoring ASCII case
+/// (`eq_ignore_ascii_case`) have the same key.
+fn group_name_key(name: &str) -> Box<str> {
+    name.to_ascii_lowercase().into_boxed_str()
+}
+
 /// Binding identity: (level, policy, group, parameters, metadata).
 fn same_identity(a: &Binding, b: &Binding) -> bool {
     a.level == b.level
@@ -713,5 +730,44 @@ fn describe_names(names: &BTreeSet<String>) -> String {
             .map(|n| format!("`{n}`"))
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_names_are_unique_ignoring_case_and_follow_renames_and_removals() {
+        let mut directory = Directory::new("acc");
+        directory
+            .upsert_group(Group::new("g1", "Ops Team"))
+            .unwrap();
+        assert_eq!(directory.find_group("ops team").unwrap().id.as_ref(), "g1");
+        assert_eq!(directory.find_group("g1").unwrap().name, "Ops Team");
+        assert_eq!(
+            directory.upsert_group(Group::new("g2", "OPS TEAM")),
+            Err(DirectoryError::Conflict(
+                "a group named `Ops Team` already exists".to_owned()
+            ))
+        );
+        // The same group may change the case of its own name, or take another name.
+        directory
+            .upsert_group(Group::new("g1", "OPS team"))
+            .unwrap();
+        directory
+            .upsert_group(Group::new("g1", "Platform"))
+            .unwrap();
+        assert!(directory.find_group("ops team").is_none());
+        directory
+            .upsert_group(Group::new("g2", "Ops Team"))
+            .unwrap();
+        assert_eq!(directory.find_group("PLATFORM").unwrap().id.as_ref(), "g1");
+        directory.remove_group("g1").unwrap();
+        assert!(directory.find_group("platform").is_none());
+        directory
+            .upsert_group(Group::new("g3", "platform"))
+            .unwrap();
+        assert_eq!(directory.group_count(), 2);
     }
 }

@@ -5,17 +5,21 @@
 //! - [`directory`]: the source model of one account (principals, groups, policies, bindings, …);
 //! - [`snapshot`]: compiled, immutable snapshots and decisions; [`explain`] and [`effective`] build
 //!   on them;
-//! - [`builtin`]: the catalogue, global policies and default groups shipped in `data/`.
+//! - [`builtin`]: the catalogue, global policies and default groups shipped in `data/`;
+//! - [`testfile`]: policy test files (SPEC §11); [`naming`]: service-user handles (SPEC §7).
 
 pub mod builtin;
 pub mod compile;
 pub mod condition;
 pub mod cowmap;
+pub mod delegation;
 pub mod directory;
 pub mod effective;
 pub mod explain;
+pub mod naming;
 pub mod params;
 pub mod snapshot;
+pub mod testfile;
 
 pub use builtin::{Builtin, BuiltinError, DefaultGroup, GlobalPolicy};
 pub use condition::{AttributeValue, Attributes};

@@ -269,6 +269,17 @@ impl StringLit {
         }
     }
 
+    /// The value with placeholders written as `${…}` (no quotes, no escapes): how the API shows it.
+    pub fn display_text(&self) -> String {
+        self.parts
+            .iter()
+            .map(|part| match part {
+                StringPart::Text(text) => text.clone(),
+                StringPart::Placeholder(placeholder) => placeholder.to_string(),
+            })
+            .collect()
+    }
+
     /// The value when it holds no placeholder.
     pub fn as_plain(&self) -> Option<String> {
         let mut out = String::new();

@@ -1,6 +1,9 @@
 //! One module per `warden` subcommand.
 
+pub mod audit;
 pub mod policy;
+pub mod serve;
+pub mod test;
 
 use std::io::Read;
 use std::path::Path;

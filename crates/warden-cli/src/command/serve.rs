@@ -1,0 +1,123 @@
+//! `warden serve`: runs the service on its store (an SQLite file by default, created on first
+//! start) until SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use warden_server::{Config, SystemClock};
+
+use crate::output::{CliError, Output};
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The store: an SQLite file path, `sqlite://…`, or `postgres://…`.
+    #[arg(long, env = "WARDEN_DB", default_value = "warden.db")]
+    db: String,
+    /// Address to listen on.
+    #[arg(long, env = "WARDEN_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Email of the administrator created on first start.
+    #[arg(long, default_value = "admin@warden.local")]
+    admin_email: String,
+    /// Where the first start writes the administrator's token (readable only by you).
+    #[arg(long, default_value = "warden-admin-token")]
+    token_file: PathBuf,
+    /// Domain of service-user emails (`<uid>@service.<domain>`).
+    #[arg(long, default_value = "warden.local")]
+    domain: String,
+    /// An environment that must exist (repeatable); created when missing.
+    #[arg(long = "environment", value_name = "ID")]
+    environments: Vec<String>,
+    /// Extra service definitions for the catalogue (TOML, repeatable).
+    #[arg(long = "catalogue", value_name = "FILE")]
+    catalogue: Vec<PathBuf>,
+}
+
+pub fn run(args: ServeArgs, output: &mut Output) -> Result<ExitCode, CliError> {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG")
+        .unwrap_or_else(|_| "warden=info,warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    let mut catalogue_files = Vec::new();
+    for path in &args.catalogue {
+        catalogue_files.push((
+            path.display().to_string(),
+            crate::command::read_input(path)?,
+        ));
+    }
+    let config = Config {
+        db: args.db.clone(),
+        admin_email: args.admin_email,
+        token_file: args.token_file,
+        domain: args.domain,
+        environments: args.environments,
+        catalogue_files,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::new("runtime", format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(serve(config, args.listen, output))
+}
+
+async fn serve(
+    config: Config,
+    listen: SocketAddr,
+    output: &mut Output,
+) -> Result<ExitCode, CliError> {
+    let (state, bootstrapped) = warden_server::start(&config, Arc::new(SystemClock))
+        .await
+        .map_err(|e| {
+            CliError::new("start", e.to_string())
+                .with_help("check `--db` and that the store is reachable")
+        })?;
+    if let Some(first) = &bootstrapped {
+        output.line(&format!(
+            "first start: created account {} with administrator {}; its token is in `{}` (readable only by you)",
+            first.account,
+            first.admin_email,
+            first.token_file.display()
+        ));
+    }
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        CliError::new("listen", format!("cannot listen on {listen}: {e}"))
+            .with_help("choose another address with `--listen`")
+    })?;
+    let revision = state.snapshot().revision;
+    output.line(&format!(
+        "Warden listening on http://{listen} (store `{}`, revision {revision})",
+        config.db
+    ));
+    warden_server::serve(state, listener, shutdown_signal())
+        .await
+        .map_err(|e| CliError::new("serve", format!("the server stopped: {e}")))?;
+    output.line("Warden stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

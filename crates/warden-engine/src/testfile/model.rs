@@ -1,0 +1,372 @@
+//! The shape of a policy test file (SPEC §11), read from YAML nodes into located values.
+//!
+//! This module checks the shape only (known keys, strings where strings belong, required keys).
+//! Whether the names resolve, the policies parse and the cases make sense is for
+//! [`super::world`] and [`super::cases`]. A section whose shape is wrong is marked incomplete, so
+//! that later checks do not report every reference to it as unknown.
+
+use marked_yaml::{Node, Spanned};
+
+use super::report::{Pos, Problem};
+use super::yaml::{Fields, OneOrMany, Reader, Text, is_null, node_pos};
+
+const TOP_KEYS: &[&str] = &[
+    "services",
+    "environments",
+    "boundaries",
+    "policies",
+    "groups",
+    "users",
+    "service_users",
+    "deactivated",
+    "cases",
+];
+const SERVICE_KEYS: &[&str] = &["conditions", "permissions"];
+const BINDING_KEYS: &[&str] = &["policy", "level", "parameters", "boundaries"];
+const CASE_KEYS: &[&str] = &[
+    "principal",
+    "permission",
+    "environment",
+    "attributes",
+    "time",
+    "expect",
+];
+
+#[derive(Debug, Default)]
+pub(super) struct TestFile {
+    pub services: Vec<ServiceDef>,
+    pub environments: Vec<Text>,
+    pub boundaries: Vec<NamedText>,
+    pub policies: Vec<NamedText>,
+    pub groups: Vec<GroupDef>,
+    pub users: Vec<MemberDef>,
+    pub service_users: Vec<MemberDef>,
+    pub deactivated: Vec<Text>,
+    pub cases: Vec<CaseDef>,
+    /// Which sections were read completely.
+    pub complete: Complete,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Complete {
+    pub services: bool,
+    pub environments: bool,
+    pub boundaries: bool,
+    pub policies: bool,
+    pub groups: bool,
+    pub principals: bool,
+}
+
+impl Default for Complete {
+    fn default() -> Self {
+        Complete {
+            services: true,
+            environments: true,
+            boundaries: true,
+            policies: true,
+            groups: true,
+            principals: true,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(super) struct ServiceDef {
+    pub name: Text,
+    /// Condition → its operators.
+    pub conditions: Vec<(Text, Vec<Text>)>,
+    /// Permission → the conditions it supports.
+    pub permissions: Vec<(Text, Vec<Text>)>,
+}
+
+/// A named policy or boundary text; `text` is `None` when it was not a string.
+#[derive(Debug)]
+pub(super) struct NamedText {
+    pub name: Text,
+    pub text: Option<Text>,
+}
+
+#[derive(Debug)]
+pub(super) struct GroupDef {
+    pub name: Text,
+    pub bindings: Vec<BindingDef>,
+}
+
+#[derive(Debug)]
+pub(super) struct BindingDef {
+    pub at: Pos,
+    pub policy: Option<Text>,
+    pub level: Option<Text>,
+    pub parameters: Vec<(Text, Spanned<OneOrMany>)>,
+    pub boundaries: Vec<Text>,
+    pub boundaries_at: Pos,
+}
+
+/// A user (email) or service user (name) with the groups it belongs to.
+#[derive(Debug)]
+pub(super) struct MemberDef {
+    pub name: Text,
+    pub groups: Vec<Text>,
+}
+
+#[derive(Debug)]
+pub(super) struct CaseDef {
+    /// 1-based.
+    pub index: usize,
+    pub at: Pos,
+    pub principal: Option<Text>,
+    pub permission: Option<Text>,
+    pub environment: Option<Text>,
+    pub attributes: Vec<(Text, Spanned<OneOrMany>)>,
+    pub time: Option<Text>,
+    pub expect: Option<Text>,
+}
+
+/// Reads the root mapping of a test file.
+pub(super) fn read(root: &Node, reader: &mut Reader) -> Option<TestFile> {
+    let fields = reader.fields(root, "a test file", TOP_KEYS)?;
+    let mut file = TestFile::default();
+    if let Some(node) = fields.get("services") {
+        file.complete.services = read_services(node, reader, &mut file.services);
+    }
+    if let Some(node) = fields.get("environments") {
+        match reader.strings(node, "`environments`") {
+            Some(list) => file.environments = list,
+            None => file.complete.environments = false,
+        }
+    }
+    if let Some(node) = fields.get("boundaries") {
+        file.complete.boundaries = read_texts(node, "boundary", reader, &mut file.boundaries);
+    }
+    if let Some(node) = fields.get("policies") {
+        file.complete.policies = read_texts(node, "policy", reader, &mut file.policies);
+    }
+    if let Some(node) = fields.get("groups") {
+        file.complete.groups = read_groups(node, reader, &mut file.groups);
+    }
+    if let Some(node) = fields.get("users") {
+        file.complete.principals &= read_members(node, "user", reader, &mut file.users);
+    }
+    if let Some(node) = fields.get("service_users") {
+        file.complete.principals &=
+            read_members(node, "service user", reader, &mut file.service_users);
+    }
+    if let Some(node) = fields.get("deactivated") {
+        file.deactivated = reader.strings(node, "`deactivated`").unwrap_or_default();
+    }
+    match fields.get("cases") {
+        Some(node) => read_cases(node, reader, &mut file.cases),
+        None => reader.error(
+            Problem::new(fields.pos(), "the file has no `cases:`")
+                .with_help("add a `cases:` list of requests with the decision each must get"),
+        ),
+    }
+    Some(file)
+}
+
+fn read_services(node: &Node, reader: &mut Reader, out: &mut Vec<ServiceDef>) -> bool {
+    let Some(entries) = reader.entries(node, "`services`") else {
+        return false;
+    };
+    let mut complete = true;
+    for (name, value) in entries {
+        let what = format!("service `{}`", name.as_str());
+        let Some(fields) = reader.fields(value, &what, SERVICE_KEYS) else {
+            complete = false;
+            continue;
+        };
+        let mut service = ServiceDef {
+            name,
+            conditions: Vec::new(),
+            permissions: Vec::new(),
+        };
+        complete &= read_lists(
+            &fields,
+            "conditions",
+            &what,
+            "operators",
+            reader,
+            &mut service.conditions,
+        );
+        complete &= read_lists(
+            &fields,
+            "permissions",
+            &what,
+            "conditions",
+            reader,
+            &mut service.permissions,
+        );
+        out.push(service);
+    }
+    complete
+}
+
+/// `key: { name: [item, …] }` inside `fields`.
+fn read_lists(
+    fields: &Fields<'_>,
+    key: &str,
+    what: &str,
+    items: &str,
+    reader: &mut Reader,
+    out: &mut Vec<(Text, Vec<Text>)>,
+) -> bool {
+    let Some(node) = fields.get(key) else {
+        return true;
+    };
+    let Some(entries) = reader.entries(node, &format!("`{key}` of {what}")) else {
+        return false;
+    };
+    let mut complete = true;
+    for (name, value) in entries {
+        match reader.strings(value, &format!("the {items} of `{}`", name.as_str())) {
+            Some(list) => out.push((name, list)),
+            None => complete = false,
+        }
+    }
+    complete
+}
+
+fn read_texts(node: &Node, kind: &str, reader: &mut Reader, out: &mut Vec<NamedText>) -> bool {
+    let Some(entries) = reader.entries(node, &format!("`{kind}` definitions")) else {
+        return false;
+    };
+    for (name, value) in entries {
+        let text = reader.string(value, &format!("the text of {kind} `{}`", name.as_str()));
+        out.push(NamedText { name, text });
+    }
+    true
+}
+
+fn read_groups(node: &Node, reader: &mut Reader, out: &mut Vec<GroupDef>) -> bool {
+    let Some(entries) = reader.entries(node, "`groups`") else {
+        return false;
+    };
+    for (name, value) in entries {
+        let what = format!("the bindings of group `{}`", name.as_str());
+        let mut bindings = Vec::new();
+        for item in reader.items(value, &what).unwrap_or_default() {
+            let what = format!("a binding of group `{}`", name.as_str());
+            if let Some(binding) = read_binding(item, &what, reader) {
+                bindings.push(binding);
+            }
+        }
+        out.push(GroupDef { name, bindings });
+    }
+    true
+}
+
+fn read_binding(node: &Node, what: &str, reader: &mut Reader) -> Option<BindingDef> {
+    let fields = reader.fields(node, what, BINDING_KEYS)?;
+    let policy = match fields.get("policy") {
+        Some(node) => reader.string(node, "`policy`"),
+        None => {
+            reader.error(
+                Problem::new(fields.pos(), format!("{what} has no `policy`"))
+                    .with_help("name the policy to bind: `policy: Standard User`"),
+            );
+            None
+        }
+    };
+    let level = fields
+        .get("level")
+        .filter(|n| !is_null(n))
+        .and_then(|n| reader.string(n, "`level`"));
+    let parameters = fields
+        .get("parameters")
+        .map(|n| read_values(n, "`parameters`", "parameter", reader))
+        .unwrap_or_default();
+    let boundaries = fields
+        .get("boundaries")
+        .and_then(|n| reader.strings(n, "`boundaries`"))
+        .unwrap_or_default();
+    Some(BindingDef {
+        at: fields.pos(),
+        policy,
+        level,
+        parameters,
+        boundaries,
+        boundaries_at: fields.key_pos("boundaries"),
+    })
+}
+
+/// `{ name: string-or-list }`: bind parameters and request attributes.
+fn read_values(
+    node: &Node,
+    what: &str,
+    item: &str,
+    reader: &mut Reader,
+) -> Vec<(Text, Spanned<OneOrMany>)> {
+    let mut out = Vec::new();
+    for (name, value) in reader.entries(node, what).unwrap_or_default() {
+        let what = format!("{item} `{}`", name.as_str());
+        if let Some(value) = reader.one_or_many(value, &what) {
+            out.push((name, value));
+        }
+    }
+    out
+}
+
+fn read_members(node: &Node, kind: &str, reader: &mut Reader, out: &mut Vec<MemberDef>) -> bool {
+    let Some(entries) = reader.entries(node, &format!("the {kind}s")) else {
+        return false;
+    };
+    for (name, value) in entries {
+        let what = format!("the groups of {kind} `{}`", name.as_str());
+        let groups = reader.strings(value, &what).unwrap_or_default();
+        out.push(MemberDef { name, groups });
+    }
+    true
+}
+
+fn read_cases(node: &Node, reader: &mut Reader, out: &mut Vec<CaseDef>) {
+    let Some(items) = reader.items(node, "`cases`") else {
+        return;
+    };
+    if items.is_empty() {
+        reader.error(
+            Problem::new(node_pos(node), "`cases` is empty").with_help(
+                "add at least one case; a test file that tests nothing would always pass",
+            ),
+        );
+    }
+    for (index, item) in items.into_iter().enumerate() {
+        let Some(fields) = reader.fields(item, "a case", CASE_KEYS) else {
+            continue;
+        };
+        let mut required = |key: &str, example: &str| match fields.get(key) {
+            Some(node) => reader.string(node, &format!("`{key}`")),
+            None => {
+                reader.error(
+                    Problem::new(fields.pos(), format!("case {} has no `{key}`", index + 1))
+                        .with_help(format!("add `{key}: {example}`")),
+                );
+                None
+            }
+        };
+        let principal = required("principal", "alice@example.com");
+        let permission = required("permission", "storage:logs:read");
+        let expect = required("expect", "allow");
+        let mut optional = |key: &str| {
+            fields
+                .get(key)
+                .filter(|n| !is_null(n))
+                .and_then(|n| reader.string(n, &format!("`{key}`")))
+        };
+        let environment = optional("environment");
+        let time = optional("time");
+        let attributes = fields
+            .get("attributes")
+            .map(|n| read_values(n, "`attributes`", "attribute", reader))
+            .unwrap_or_default();
+        out.push(CaseDef {
+            index: index + 1,
+            at: fields.pos(),
+            principal,
+            permission,
+            environment,
+            attributes,
+            time,
+            expect,
+        });
+    }
+}

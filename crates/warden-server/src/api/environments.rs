@@ -1,0 +1,110 @@
+//! `/iam/v1/accounts/{accountId}/environments` (the levels environment bindings apply at) and
+//! `/iam/v1/repo/{levelType}/{levelId}/limits`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::api::groups::account;
+use crate::api::{Body, Path, Written, level, level_parts};
+use crate::auth::Authed;
+use crate::authz::attributes;
+use crate::error::{ApiError, ApiResult};
+use crate::limits::{
+    MAX_BINDINGS_PER_LEVEL, MAX_BOUNDARIES, MAX_GROUPS, MAX_POLICIES, MAX_USERS, check_id,
+    check_text,
+};
+use crate::model::Model;
+use crate::records::EnvironmentBody;
+use crate::state::{AppState, Plan};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentInput {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(acc): Path<String>,
+) -> ApiResult<axum::Json<Value>> {
+    let model = state.model.lock().await;
+    let level = account(&model, &acc)?;
+    state.require(&authed, "iam:environments:read", &level, &attributes(&[]))?;
+    let items: Vec<&EnvironmentBody> = model.environments.values().collect();
+    Ok(axum::Json(json!({ "count": items.len(), "items": items })))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(acc): Path<String>,
+    Body(input): Body<EnvironmentInput>,
+) -> ApiResult<Written<EnvironmentBody>> {
+    let (out, revision) = state
+        .write(&authed.context, |model, _| {
+            let level = account(model, &acc)?;
+            state.require(&authed, "iam:environments:write", &level, &attributes(&[]))?;
+            check_id("id", &input.id)?;
+            let name = input.name.clone().unwrap_or_else(|| input.id.clone());
+            check_text("name", &name, 1, 200)?;
+            if model.environments.contains_key(&input.id) {
+                return Err(ApiError::conflict(format!(
+                    "environment `{}` already exists",
+                    input.id
+                )));
+            }
+            let body = EnvironmentBody {
+                id: input.id.clone(),
+                name,
+                created_at: authed.context.now_ms,
+            };
+            let mut directory = model.directory.clone();
+            directory.add_environment(body.id.as_str());
+            let mut plan = Plan::new(
+                "environment.create",
+                format!("environment/{}", body.id),
+                body.clone(),
+            );
+            plan.after = Some(json!(body));
+            plan.ops = vec![body.op()];
+            plan.directory = Some((directory, Vec::new()));
+            plan.apply = Box::new(move |model: &mut Model| {
+                model.environments.insert(body.id.clone(), body);
+            });
+            Ok(plan)
+        })
+        .await?;
+    Ok(Written {
+        status: StatusCode::CREATED,
+        revision,
+        body: Some(out),
+    })
+}
+
+pub async fn limits(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((lt, lid)): Path<(String, String)>,
+) -> ApiResult<axum::Json<Value>> {
+    let model = state.model.lock().await;
+    let level = level(&model, &lt, &lid)?;
+    state.require(&authed, "iam:limits:read", &level, &attributes(&[]))?;
+    let (level_type, level_id) = level_parts(&model, &level);
+    let bindings = model
+        .bindings
+        .values()
+        .filter(|b| b.level_type == level_type && b.level_id == level_id)
+        .count();
+    Ok(axum::Json(json!({
+        "policies": { "count": model.policies.len(), "limit": MAX_POLICIES },
+        "bindings": { "count": bindings, "limit": MAX_BINDINGS_PER_LEVEL },
+        "boundaries": { "count": model.boundaries.len(), "limit": MAX_BOUNDARIES },
+        "users": { "count": model.principals.len(), "limit": MAX_USERS },
+        "groups": { "count": model.groups.len(), "limit": MAX_GROUPS },
+    })))
+}

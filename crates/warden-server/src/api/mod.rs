@@ -1,0 +1,192 @@
+//! The HTTP API: the router, and what every handler shares — extractors that turn bad input into
+//! the API's error shape, level paths, and responses that carry the store revision.
+
+pub mod audit;
+pub mod authorize;
+pub mod bindings;
+pub mod boundaries;
+pub mod catalogue;
+pub mod environments;
+pub mod groups;
+pub mod health;
+pub mod policies;
+pub mod resolution;
+pub mod routes;
+pub mod users;
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Router, middleware};
+use serde::de::DeserializeOwned;
+use warden_engine::Level;
+
+use crate::error::{ApiError, ApiResult};
+use crate::model::Model;
+use crate::state::AppState;
+
+/// The largest request body accepted (413 beyond).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new();
+    for (path, method_router) in routes::method_routers() {
+        router = router.route(path, method_router);
+    }
+    router
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), health::count))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint; `/openapi.json` lists them",
+    )
+}
+
+/// A JSON body; malformed JSON, unknown fields and oversize bodies become API errors.
+#[derive(Debug)]
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(Body(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    let status = rejection.status();
+    let text = rejection.body_text();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(
+            status,
+            "too_large",
+            format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        );
+    }
+    if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+        return ApiError::new(
+            status,
+            "invalid",
+            "send the body as JSON with `Content-Type: application/json`",
+        );
+    }
+    ApiError::invalid(format!(
+        "invalid JSON body: {}",
+        text.trim_start_matches("Failed to deserialize the JSON body into the target type: ")
+    ))
+}
+
+/// Query parameters.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Query(value))
+            .map_err(|rejection: QueryRejection| {
+                ApiError::invalid(format!("invalid query: {}", rejection.body_text()))
+            })
+    }
+}
+
+/// Path parameters.
+#[derive(Debug)]
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Path(value))
+            .map_err(|rejection: PathRejection| {
+                ApiError::invalid(format!("invalid path: {}", rejection.body_text()))
+            })
+    }
+}
+
+/// A response to a write: the status, the body, and `Warden-Revision`.
+#[derive(Debug)]
+pub struct Written<T> {
+    pub status: StatusCode,
+    pub revision: i64,
+    pub body: Option<T>,
+}
+
+impl<T: serde::Serialize> IntoResponse for Written<T> {
+    fn into_response(self) -> Response {
+        let mut response = match self.body {
+            Some(body) => (self.status, axum::Json(body)).into_response(),
+            None => self.status.into_response(),
+        };
+        if let Ok(value) = HeaderValue::from_str(&self.revision.to_string()) {
+            response.headers_mut().insert("warden-revision", value);
+        }
+        response
+    }
+}
+
+/// The level of a `/repo/{lt}/{lid}` path, checked against the account.
+pub fn level(model: &Model, level_type: &str, level_id: &str) -> ApiResult<Level> {
+    match level_type {
+        "global" if level_id == "global" => Ok(Level::Global),
+        "global" => Err(ApiError::invalid("the global level's id is `global`")),
+        "account" if level_id == model.account => Ok(Level::Account),
+        "account" => Err(ApiError::not_found("account", level_id)),
+        "environment" if model.environments.contains_key(level_id) => {
+            Ok(Level::Environment(level_id.into()))
+        }
+        "environment" => Err(ApiError::not_found("environment", level_id)),
+        other => Err(ApiError::invalid(format!(
+            "unknown level type `{other}`; use `global`, `account` or `environment`"
+        ))),
+    }
+}
+
+/// `(levelType, levelId)` for responses.
+pub fn level_parts(model: &Model, level: &Level) -> (&'static str, String) {
+    match level {
+        Level::Global => ("global", "global".to_owned()),
+        Level::Account => ("account", model.account.clone()),
+        Level::Environment(env) => ("environment", env.to_string()),
+    }
+}
+
+/// Rejects writes at the global level, which is read-only.
+pub fn writable(level: &Level, what: &str) -> ApiResult<()> {
+    if *level == Level::Global {
+        return Err(ApiError::invalid(format!(
+            "the global level is read-only: you can't {what} there"
+        )));
+    }
+    Ok(())
+}
+
+/// Sets a field of a JSON object (no-op on anything else).
+pub fn set(value: &mut serde_json::Value, key: &str, field: serde_json::Value) {
+    if let Some(object) = value.as_object_mut() {
+        object.insert(key.to_owned(), field);
+    }
+}
+
+/// A new random uuid.
+pub fn new_uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,662 @@
+//! The table of every endpoint: the router is built from it and `/openapi.json` is generated from
+//! it, so the two cannot drift apart. Each entry names its handler, the permission that guards it
+//! and a one-line summary.
+
+use std::collections::BTreeMap;
+
+use axum::routing::{MethodRouter, delete, get, post, put};
+use serde_json::{Value, json};
+
+use super::{
+    audit, authorize, bindings, boundaries, catalogue, environments, groups, health, policies,
+    resolution, users,
+};
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub operation: &'static str,
+    pub tag: &'static str,
+    pub summary: &'static str,
+    /// `None` for the endpoints that answer without a token.
+    pub permission: Option<&'static str>,
+}
+
+const fn e(
+    method: &'static str,
+    path: &'static str,
+    operation: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+    permission: Option<&'static str>,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        operation,
+        tag,
+        summary,
+        permission,
+    }
+}
+
+pub const ENDPOINTS: &[Endpoint] = &[
+    e(
+        "GET",
+        "/health",
+        "health",
+        "service",
+        "Liveness and the snapshot's revision",
+        None,
+    ),
+    e(
+        "GET",
+        "/metrics",
+        "metrics",
+        "service",
+        "Prometheus metrics",
+        None,
+    ),
+    e(
+        "GET",
+        "/openapi.json",
+        "openapi",
+        "service",
+        "This document",
+        None,
+    ),
+    e(
+        "POST",
+        "/iam/v1/authorize",
+        "authorize",
+        "decisions",
+        "One decision; `explain=true` for the reasons; `minRevision` for read-your-writes",
+        Some("iam:effective-permissions:read (for another principal)"),
+    ),
+    e(
+        "POST",
+        "/iam/v1/authorize/batch",
+        "authorize_batch",
+        "decisions",
+        "Up to 1,000 decisions from one snapshot",
+        Some("iam:effective-permissions:read (for another principal)"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/repo/{levelType}/{levelId}/policies",
+        "policies_list",
+        "policies",
+        "Policies defined at a level",
+        Some("iam:policies:read"),
+    ),
+    e(
+        "POST",
+        "/iam/v1/repo/{levelType}/{levelId}/policies",
+        "policies_create",
+        "policies",
+        "Create a policy (validated; 400 with every located diagnostic)",
+        Some("iam:policies:write"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/repo/{levelType}/{levelId}/policies/aggregate",
+        "policies_aggregate",
+        "policies",
+        "Policies of a level including inherited ones",
+        Some("iam:policies:read"),
+    ),
+    e(
+        "POST",
+        "/iam/v1/repo/{levelType}/{levelId}/policies/validation",
+        "policies_validate",
+        "policies",
+        "Validate a policy without saving it",
+        Some("iam:policies:read"),
+    ),
+    e(
+        "POST",
+        "/iam/v1/repo/{levelType}/{levelId}/policies/validation/{policyUuid}",
+        "policies_validate_existing",
+        "policies",
+        "Validate a change of a policy without saving it",
+        Some("iam:policies:read"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/repo/{levelType}/{levelId}/policies/{policyUuid}",
+        "policies_get",
+        "policies",
+        "One policy with its parsed statements",
+        Some("iam:policies:read"),
+    ),
+    e(
+        "PUT",
+        "/iam/v1/repo/{levelType}/{levelId}/policies/{policyUuid}",
+        "policies_upsert",
+        "policies",
+        "Create (201) or update (204) a policy",
+        Some("iam:policies:write"),
+    ),
+    e(
+        "DELETE",
+        "/iam/v1/repo/{levelType}/{levelId}/policies/{policyUuid}",
+        "policies_delete",
+        "policies",
+        "Delete a policy; 409 while bound unless `force=true`",
+        Some("iam:policies:write"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/repo/{levelType}/{levelId}/bindings",
+        "bindings_list",
+        "bindings",
+        "Every binding at a level",
+        Some("iam:bindings:read"),
+    ),
+    e(
+        "DELETE",
+        "/iam/v1/repo/{levelType}/{levelId}/bindings",
+        "bindings_delete_all",
+        "bindings",
+        "Delete every binding at a level",
+        Some("iam:bindings:write"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/repo/account/{levelId}/bindings/descendants/{policyUuid}",
+        "bindings_descendants",
+        "bindings",
+        "A policy's bindings in every environment of the account",
+        Some("iam:bindings:read"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/repo/{levelType}/{levelId}/bindings/groups/{groupUuid}",
+        "bindings_of_group",
+        "bindings",
+        "A group's bindings (`details=true` for parameters and boundaries)",
+        Some("iam:bindings:read"),
+    ),
+    e(
+        "PUT",
+        "/iam/v1/repo/{levelType}/{levelId}/bindings/groups/{groupUuid}",
+        "bindings_set_group",
+        "bindings",
+        "Make a group's bindings exactly these policies",
+        Some("iam:bindings:write"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}",
+        "bindings_of_policy",
+        "bindings",
+        "A policy's bindings at a level",
+        Some("iam:bindings:read"),
+    ),
+    e(
+        "POST",
+        "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}",
+        "bindings_add_groups",
+        "bindings",
+        "Bind a policy to groups",
+        Some("iam:bindings:write"),
+    ),
+    e(
+        "DELETE",
+        "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}",
+        "bindings_delete_of_policy",
+        "bindings",
+        "Delete a policy's bindings (filtered by `parameters[k]`, `metadata[k]`)",
+        Some("iam:bindings:write"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}/{groupUuid}",
+        "bindings_get",
+        "bindings",
+        "The bindings of a policy to a group",
+        Some("iam:bindings:read"),
+    ),
+    e(
+        "POST",
+        "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}/{groupUuid}",
+        "bindings_add",
+        "bindings",
+        "Add a binding with parameters, metadata and boundaries",
+        Some("iam:bindings:write"),
+    ),
+    e(
+        "PUT",
+        "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}/{groupUuid}",
+        "bindings_put",
+        "bindings",
+        "Update or create the binding matching the query filter",
+        Some("iam:bindings:write"),
+    ),
+    e(
+        "DELETE",
+        "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}/{groupUuid}",
+        "bindings_delete",
+        "bindings",
+        "Delete the bindings of a policy to a group",
+        Some("iam:bindings:write"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/repo/account/{accountId}/boundaries",
+        "boundaries_list",
+        "boundaries",
+        "Boundaries, paged",
+        Some("iam:boundaries:read"),
+    ),
+    e(
+        "POST",
+        "/iam/v1/repo/account/{accountId}/boundaries",
+        "boundaries_create",
+        "boundaries",
+        "Create a boundary (validated)",
+        Some("iam:boundaries:write"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/repo/account/{accountId}/boundaries/{boundaryUuid}",
+        "boundaries_get",
+        "boundaries",
+        "One boundary",
+        Some("iam:boundaries:read"),
+    ),
+    e(
+        "PUT",
+        "/iam/v1/repo/account/{accountId}/boundaries/{boundaryUuid}",
+        "boundaries_upsert",
+        "boundaries",
+        "Create (201) or update (204) a boundary",
+        Some("iam:boundaries:write"),
+    ),
+    e(
+        "DELETE",
+        "/iam/v1/repo/account/{accountId}/boundaries/{boundaryUuid}",
+        "boundaries_delete",
+        "boundaries",
+        "Delete a boundary; 409 while bindings use it",
+        Some("iam:boundaries:write"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/repo/{levelType}/{levelId}/limits",
+        "limits",
+        "limits",
+        "Counts and limits",
+        Some("iam:limits:read"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/resolution/{levelType}/{levelId}/effectivepermissions",
+        "effective_permissions",
+        "resolution",
+        "Effective permissions of a user or group, with provenance",
+        Some("iam:effective-permissions:read"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/accounts/{accountId}/audit-log",
+        "audit_list",
+        "audit",
+        "The audit log, filtered and paged",
+        Some("iam:audit:read"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/accounts/{accountId}/audit-log/verify",
+        "audit_verify",
+        "audit",
+        "Recompute the audit hash chain",
+        Some("iam:audit:read"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/catalogue",
+        "catalogue_list",
+        "catalogue",
+        "Services, permissions, conditions and operators",
+        Some("iam:catalogue:read"),
+    ),
+    e(
+        "POST",
+        "/iam/v1/catalogue/services",
+        "catalogue_register",
+        "catalogue",
+        "Register a custom service",
+        Some("iam:catalogue:write"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/catalogue/permissions/{permission}",
+        "catalogue_permission",
+        "catalogue",
+        "One permission",
+        Some("iam:catalogue:read"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/accounts/{accountId}/environments",
+        "environments_list",
+        "environments",
+        "Environments of the account",
+        Some("iam:environments:read"),
+    ),
+    e(
+        "POST",
+        "/iam/v1/accounts/{accountId}/environments",
+        "environments_create",
+        "environments",
+        "Create an environment",
+        Some("iam:environments:write"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/accounts/{accountId}/groups",
+        "groups_list",
+        "groups",
+        "Groups",
+        Some("iam:groups:read"),
+    ),
+    e(
+        "POST",
+        "/iam/v1/accounts/{accountId}/groups",
+        "groups_create",
+        "groups",
+        "Create groups (an array; all or none)",
+        Some("iam:groups:write"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/accounts/{accountId}/groups/{groupUuid}",
+        "groups_get",
+        "groups",
+        "One group",
+        Some("iam:groups:read"),
+    ),
+    e(
+        "PUT",
+        "/iam/v1/accounts/{accountId}/groups/{groupUuid}",
+        "groups_update",
+        "groups",
+        "Update a group",
+        Some("iam:groups:write"),
+    ),
+    e(
+        "DELETE",
+        "/iam/v1/accounts/{accountId}/groups/{groupUuid}",
+        "groups_delete",
+        "groups",
+        "Delete a group with its bindings",
+        Some("iam:groups:write"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/accounts/{accountId}/groups/{groupUuid}/users",
+        "groups_members",
+        "groups",
+        "Members of a group",
+        Some("iam:groups:read"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/accounts/{accountId}/users",
+        "users_list",
+        "users",
+        "Users (`service-users=true|false`)",
+        Some("iam:users:read"),
+    ),
+    e(
+        "POST",
+        "/iam/v1/accounts/{accountId}/users",
+        "users_create",
+        "users",
+        "Create a user",
+        Some("iam:users:write"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/accounts/{accountId}/users/{email}",
+        "users_get",
+        "users",
+        "One user with its groups",
+        Some("iam:users:read"),
+    ),
+    e(
+        "POST",
+        "/iam/v1/accounts/{accountId}/users/{email}",
+        "users_add_groups",
+        "users",
+        "Add the user to groups (no escalation)",
+        Some("iam:users:write"),
+    ),
+    e(
+        "DELETE",
+        "/iam/v1/accounts/{accountId}/users/{email}",
+        "users_delete",
+        "users",
+        "Remove a user",
+        Some("iam:users:write"),
+    ),
+    e(
+        "PUT",
+        "/iam/v1/accounts/{accountId}/users/{email}/groups",
+        "users_replace_groups",
+        "users",
+        "Replace the user's groups (no escalation)",
+        Some("iam:users:write"),
+    ),
+    e(
+        "DELETE",
+        "/iam/v1/accounts/{accountId}/users/{email}/groups",
+        "users_remove_groups",
+        "users",
+        "Remove the user from groups (`group-uuid=…`)",
+        Some("iam:users:write"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/accounts/{accountId}/service-users",
+        "service_users_list",
+        "service users",
+        "Service users",
+        Some("iam:service-users:read"),
+    ),
+    e(
+        "POST",
+        "/iam/v1/accounts/{accountId}/service-users",
+        "service_users_create",
+        "service users",
+        "Create a service user with its own group",
+        Some("iam:service-users:write"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/accounts/{accountId}/service-users/{uid}",
+        "service_users_get",
+        "service users",
+        "One service user",
+        Some("iam:service-users:read"),
+    ),
+    e(
+        "PUT",
+        "/iam/v1/accounts/{accountId}/service-users/{uid}",
+        "service_users_update",
+        "service users",
+        "Update a service user's name and description",
+        Some("iam:service-users:write"),
+    ),
+    e(
+        "DELETE",
+        "/iam/v1/accounts/{accountId}/service-users/{uid}",
+        "service_users_delete",
+        "service users",
+        "Delete a service user",
+        Some("iam:service-users:write"),
+    ),
+];
+
+/// The handler of an operation, on its method.
+fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
+    Some(match operation {
+        "health" => get(health::health),
+        "metrics" => get(health::metrics),
+        "openapi" => get(openapi),
+        "me" => get(me),
+        "authorize" => post(authorize::authorize),
+        "authorize_batch" => post(authorize::authorize_batch),
+        "policies_list" => get(policies::list),
+        "policies_create" => post(policies::create),
+        "policies_aggregate" => get(policies::aggregate),
+        "policies_validate" | "policies_validate_existing" => post(policies::validate),
+        "policies_get" => get(policies::get),
+        "policies_upsert" => put(policies::upsert),
+        "policies_delete" => delete(policies::delete),
+        "bindings_list" => get(bindings::list),
+        "bindings_delete_all" => delete(bindings::delete_all),
+        "bindings_descendants" => get(bindings::descendants),
+        "bindings_of_group" => get(bindings::of_group),
+        "bindings_set_group" => put(bindings::set_group_policies),
+        "bindings_of_policy" => get(bindings::of_policy),
+        "bindings_add_groups" => post(bindings::add_groups),
+        "bindings_delete_of_policy" => delete(bindings::delete_of_policy),
+        "bindings_get" => get(bindings::of_policy_and_group),
+        "bindings_add" => post(bindings::add_one),
+        "bindings_put" => put(bindings::put_one),
+        "bindings_delete" => delete(bindings::delete_one),
+        "boundaries_list" => get(boundaries::list),
+        "boundaries_create" => post(boundaries::create),
+        "boundaries_get" => get(boundaries::get),
+        "boundaries_upsert" => put(boundaries::upsert),
+        "boundaries_delete" => delete(boundaries::delete),
+        "limits" => get(environments::limits),
+        "effective_permissions" => get(resolution::effective_permissions),
+        "audit_list" => get(audit::list),
+        "audit_verify" => get(audit::verify),
+        "catalogue_list" => get(catalogue::list),
+        "catalogue_register" => post(catalogue::register),
+        "catalogue_permission" => get(catalogue::permission),
+        "environments_list" => get(environments::list),
+        "environments_create" => post(environments::create),
+        "groups_list" => get(groups::list),
+        "groups_create" => post(groups::create),
+        "groups_get" => get(groups::get),
+        "groups_update" => put(groups::update),
+        "groups_delete" => delete(groups::delete),
+        "groups_members" => get(groups::members),
+        "users_list" => get(users::list),
+        "users_create" => post(users::create),
+        "users_get" => get(users::get),
+        "users_add_groups" => post(users::add_groups),
+        "users_delete" => delete(users::delete),
+        "users_replace_groups" => put(users::replace_groups),
+        "users_remove_groups" => delete(users::remove_groups),
+        "service_users_list" => get(users::list_service_users),
+        "service_users_create" => post(users::create_service_user),
+        "service_users_get" => get(users::get_service_user),
+        "service_users_update" => put(users::update_service_user),
+        "service_users_delete" => delete(users::delete_service_user),
+        _ => return None,
+    })
+}
+
+/// Every path with the methods routed on it.
+pub fn method_routers() -> BTreeMap<&'static str, MethodRouter<AppState>> {
+    let mut routes: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
+    for endpoint in ENDPOINTS {
+        let Some(method_router) = handler(endpoint.operation) else {
+            continue;
+        };
+        let merged = match routes.remove(endpoint.path) {
+            Some(existing) => existing.merge(method_router),
+            None => method_router,
+        };
+        routes.insert(endpoint.path, merged);
+    }
+    routes
+}
+
+/// Operations of the table without a handler (a test keeps this empty).
+pub fn unrouted() -> Vec<&'static str> {
+    ENDPOINTS
+        .iter()
+        .filter(|e| handler(e.operation).is_none())
+        .map(|e| e.operation)
+        .collect()
+}
+
+/// The OpenAPI 3.1 document of the table.
+pub fn document() -> Value {
+    let mut paths: BTreeMap<&str, serde_json::Map<String, Value>> = BTreeMap::new();
+    for endpoint in ENDPOINTS {
+        let parameters: Vec<Value> = endpoint
+            .path
+            .split('/')
+            .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+            .collect();
+        let mut operation = json!({
+            "operationId": endpoint.operation,
+            "tags": [endpoint.tag],
+            "summary": endpoint.summary,
+            "parameters": parameters,
+            "responses": {
+                "default": { "description": "`{\"error\":{\"code\",\"message\",\"details\"}}` on any error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+                "200": { "description": "success", "content": { "application/json": { "schema": { "type": "object" } } } }
+            },
+        });
+        match endpoint.permission {
+            Some(permission) => {
+                crate::api::set(&mut operation, "security", json!([{ "bearer": [] }]));
+                crate::api::set(&mut operation, "x-warden-permission", json!(permission));
+            }
+            None => crate::api::set(&mut operation, "security", json!([])),
+        }
+        if matches!(endpoint.method, "POST" | "PUT") {
+            crate::api::set(
+                &mut operation,
+                "requestBody",
+                json!({ "required": true, "content": { "application/json": { "schema": { "type": ["object", "array"] } } } }),
+            );
+        }
+        paths
+            .entry(endpoint.path)
+            .or_default()
+            .insert(endpoint.method.to_lowercase(), operation);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "Warden", "version": env!("CARGO_PKG_VERSION"), "description": "Identity and access management: policies, bindings, boundaries, groups, users, service users and decisions." },
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "A Warden token (`wdn_…`)" } },
+            "schemas": { "Error": { "type": "object", "properties": { "error": { "type": "object", "properties": {
+                "code": { "type": "string" }, "message": { "type": "string" }, "details": {} }, "required": ["code", "message"] } } } }
+        },
+    })
+}
+
+async fn me(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    authed: crate::auth::Authed,
+) -> axum::Json<Value> {
+    let model = state.model.lock().await;
+    let principal = model.principals.get(&authed.caller.uid);
+    axum::Json(json!({
+        "uid": authed.caller.uid,
+        "email": principal.map(|p| p.email.clone()),
+        "name": principal.map(|p| p.name.clone()),
+        "account": model.account,
+        "tokenId": authed.caller.token_id,
+        "scopes": authed.caller.scopes,
+    }))
+}
+
+async fn openapi() -> axum::Json<Value> {
+    axum::Json(document())
+}

@@ -1,0 +1,648 @@
+//! `/iam/v1/accounts/{accountId}/users…` and `…/service-users…`: users, service users, and
+//! memberships. Emails are normalised (trimmed, lower-cased) and unique; joining a group must stay
+//! within what the caller holds (no escalation).
+
+use std::collections::BTreeSet;
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use warden_engine::directory::normalise_email;
+use warden_engine::naming::service_user_handle;
+use warden_engine::{Id, PrincipalKind};
+
+use crate::api::groups::{account, iso};
+use crate::api::{Body, Path, Query, Written, new_uuid};
+use crate::auth::Authed;
+use crate::authz::{attributes, require_can_join};
+use crate::error::{ApiError, ApiResult};
+use crate::limits::{MAX_GROUPS_PER_USER, MAX_USERS, check_text, limit_reached};
+use crate::model::{Model, group_record, principal_record};
+use crate::records::{GroupBody, PrincipalBody};
+use crate::state::{AppState, Plan};
+
+pub fn user_summary(body: &PrincipalBody) -> Value {
+    json!({
+        "uid": body.uid,
+        "email": body.email,
+        "name": body.name,
+        "surname": body.surname,
+        "userStatus": if body.active() { "ACTIVE" } else { "INACTIVE" },
+        "emergencyContact": false,
+        "serviceUser": body.kind == PrincipalKind::ServiceUser,
+    })
+}
+
+/// An email a person can have: one `@`, both sides non-empty, no spaces or control characters,
+/// at most 254 characters, and not in the service-user domain.
+fn check_email(email: &str, service_domain: &str) -> ApiResult<String> {
+    let normalised = normalise_email(email);
+    let valid = normalised.len() <= 254
+        && normalised.split('@').count() == 2
+        && normalised.split('@').all(|part| !part.is_empty())
+        && !normalised
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control());
+    if !valid {
+        return Err(ApiError::invalid(format!(
+            "`{email}` is not an email address"
+        )));
+    }
+    if normalised.ends_with(&format!("@service.{service_domain}")) {
+        return Err(ApiError::invalid(format!(
+            "emails in `service.{service_domain}` belong to service users"
+        )));
+    }
+    Ok(normalised)
+}
+
+fn find<'a>(model: &'a Model, key: &str) -> ApiResult<&'a PrincipalBody> {
+    let principal = model
+        .directory
+        .find_principal(key)
+        .ok_or_else(|| ApiError::not_found("user", key))?;
+    model
+        .principals
+        .get(principal.uid.as_ref())
+        .ok_or_else(|| ApiError::not_found("user", key))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    #[serde(rename = "service-users", default)]
+    service_users: Option<bool>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(acc): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<axum::Json<Value>> {
+    let model = state.model.lock().await;
+    let level = account(&model, &acc)?;
+    state.require(&authed, "iam:users:read", &level, &attributes(&[]))?;
+    let wanted = |p: &&PrincipalBody| match query.service_users {
+        Some(true) => p.kind == PrincipalKind::ServiceUser,
+        Some(false) => p.kind == PrincipalKind::User,
+        None => true,
+    };
+    let mut items: Vec<Value> = model
+        .principals
+        .values()
+        .filter(wanted)
+        .map(user_summary)
+        .collect();
+    items.sort_by(|a, b| a["email"].as_str().cmp(&b["email"].as_str()));
+    Ok(axum::Json(json!({ "count": items.len(), "items": items })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserInput {
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    surname: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(acc): Path<String>,
+    Body(input): Body<UserInput>,
+) -> ApiResult<Written<Value>> {
+    let now = authed.context.now_ms;
+    let (out, revision) = state
+        .write(&authed.context, |model, _| {
+            let level = account(model, &acc)?;
+            state.require(&authed, "iam:users:write", &level, &attributes(&[]))?;
+            let email = check_email(&input.email, &state.domain)?;
+            check_text("name", &input.name, 0, 200)?;
+            check_text("surname", &input.surname, 0, 200)?;
+            if model.directory.find_principal(&email).is_some() {
+                return Err(ApiError::conflict(format!(
+                    "a user with email `{email}` already exists"
+                )));
+            }
+            if model.principals.len() >= MAX_USERS {
+                return Err(limit_reached("users per account", MAX_USERS));
+            }
+            let body = PrincipalBody {
+                uid: new_uuid(),
+                kind: PrincipalKind::User,
+                email: email.clone(),
+                handle: None,
+                name: if input.name.is_empty() {
+                    email.clone()
+                } else {
+                    input.name.clone()
+                },
+                surname: input.surname.clone(),
+                description: String::new(),
+                owner: None,
+                purpose: String::new(),
+                group_uuid: None,
+                deactivation: None,
+                created_at: now,
+                created_by: authed.caller.uid.clone(),
+                last_reviewed_at: None,
+                last_used_at: None,
+                password_hash: None,
+            };
+            let mut directory = model.directory.clone();
+            directory.upsert_principal(principal_record(&body, Vec::new()))?;
+            let out = user_summary(&body);
+            let mut plan = Plan::new("user.create", format!("user/{}", body.uid), out);
+            plan.after = Some(json!(user_summary(&body)));
+            plan.ops = vec![body.op()];
+            plan.directory = Some((directory, Vec::new()));
+            plan.apply = Box::new(move |model: &mut Model| {
+                model.principals.insert(body.uid.clone(), body);
+            });
+            Ok(plan)
+        })
+        .await?;
+    Ok(Written {
+        status: StatusCode::CREATED,
+        revision,
+        body: Some(out),
+    })
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((acc, key)): Path<(String, String)>,
+) -> ApiResult<axum::Json<Value>> {
+    let model = state.model.lock().await;
+    let level = account(&model, &acc)?;
+    state.require(&authed, "iam:users:read", &level, &attributes(&[]))?;
+    let body = find(&model, &key)?;
+    let mut out = user_summary(body);
+    let groups: Vec<Value> = model
+        .directory
+        .principal(&body.uid)
+        .map(|p| {
+            p.groups
+                .iter()
+                .filter_map(|g| model.groups.get(g.as_ref()))
+                .map(|g| membership_dto(&model, g))
+                .collect()
+        })
+        .unwrap_or_default();
+    crate::api::set(&mut out, "groups", json!(groups));
+    Ok(axum::Json(out))
+}
+
+fn membership_dto(model: &Model, group: &GroupBody) -> Value {
+    json!({
+        "groupName": group.name,
+        "uuid": group.uuid,
+        "owner": group.owner,
+        "accountUUID": model.account,
+        "accountName": model.account,
+        "description": group.description,
+        "createdAt": iso(group.created_at),
+        "updatedAt": iso(group.updated_at),
+    })
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((acc, key)): Path<(String, String)>,
+) -> ApiResult<Written<()>> {
+    let ((), revision) = state
+        .write(&authed.context, |model, _| {
+            let level = account(model, &acc)?;
+            state.require(&authed, "iam:users:write", &level, &attributes(&[]))?;
+            let body = find(model, &key)?.clone();
+            if body.kind == PrincipalKind::ServiceUser {
+                return Err(ApiError::invalid(
+                    "this is a service user; delete it through `…/service-users/{uid}`",
+                ));
+            }
+            if body.uid == authed.caller.uid {
+                return Err(ApiError::conflict("you cannot delete yourself"));
+            }
+            let mut directory = model.directory.clone();
+            directory.remove_principal(&body.uid)?;
+            let tokens: Vec<String> = model
+                .tokens
+                .iter()
+                .filter(|(_, t)| t.owner_uid == body.uid)
+                .map(|(k, _)| k.clone())
+                .collect();
+            let mut plan = Plan::new("user.delete", format!("user/{}", body.uid), ());
+            plan.before = Some(user_summary(&body));
+            plan.ops = vec![warden_store::Op::DeletePrincipal {
+                uid: body.uid.clone(),
+            }];
+            plan.directory = Some((directory, Vec::new()));
+            plan.apply = Box::new(move |model: &mut Model| {
+                model.principals.remove(&body.uid);
+                for id in tokens {
+                    model.tokens.remove(&id);
+                }
+            });
+            Ok(plan)
+        })
+        .await?;
+    Ok(Written {
+        status: StatusCode::OK,
+        revision,
+        body: None,
+    })
+}
+
+/// How memberships change.
+enum Change {
+    Add(Vec<String>),
+    Replace(Vec<String>),
+    Remove(Vec<String>),
+}
+
+async fn change_memberships(
+    state: AppState,
+    authed: Authed,
+    acc: String,
+    key: String,
+    change: Change,
+) -> ApiResult<Written<()>> {
+    let status = match change {
+        Change::Add(_) => StatusCode::CREATED,
+        _ => StatusCode::OK,
+    };
+    let ((), revision) = state
+        .write(&authed.context, |model, snapshot| {
+            let level = account(model, &acc)?;
+            state.require(&authed, "iam:users:write", &level, &attributes(&[]))?;
+            let body = find(model, &key)?.clone();
+            let current: Vec<Id> = model
+                .directory
+                .principal(&body.uid)
+                .map(|p| p.groups.to_vec())
+                .unwrap_or_default();
+            let listed = match &change {
+                Change::Add(g) | Change::Replace(g) | Change::Remove(g) => g,
+            };
+            if listed.len() > 200 {
+                return Err(limit_reached("groups per request", 200));
+            }
+            for group in listed {
+                if !model.groups.contains_key(group) {
+                    return Err(ApiError::not_found("group", group));
+                }
+            }
+            let next: Vec<Id> = match &change {
+                Change::Add(groups) => {
+                    let mut next = current.clone();
+                    next.extend(
+                        groups
+                            .iter()
+                            .map(|g| Id::from(g.as_str()))
+                            .filter(|g| !current.contains(g)),
+                    );
+                    next
+                }
+                Change::Replace(groups) => groups.iter().map(|g| Id::from(g.as_str())).collect(),
+                Change::Remove(groups) => current
+                    .iter()
+                    .filter(|g| !groups.iter().any(|x| x == g.as_ref()))
+                    .cloned()
+                    .collect(),
+            };
+            let mut unique = BTreeSet::new();
+            let next: Vec<Id> = next
+                .into_iter()
+                .filter(|g| unique.insert(g.clone()))
+                .collect();
+            if next.len() > MAX_GROUPS_PER_USER {
+                return Err(limit_reached("groups per user", MAX_GROUPS_PER_USER));
+            }
+            for joined in next.iter().filter(|g| !current.contains(g)) {
+                require_can_join(snapshot, &authed.caller.uid, &model.directory, joined)?;
+            }
+            let mut directory = model.directory.clone();
+            directory.set_memberships(&body.uid, next.clone())?;
+            let mut plan = Plan::new("user.memberships", format!("user/{}", body.uid), ());
+            plan.before = Some(json!(
+                current.iter().map(|g| g.to_string()).collect::<Vec<_>>()
+            ));
+            plan.after = Some(json!(
+                next.iter().map(|g| g.to_string()).collect::<Vec<_>>()
+            ));
+            plan.ops = vec![warden_store::Op::SetMemberships {
+                uid: body.uid.clone(),
+                groups: next.iter().map(|g| g.to_string()).collect(),
+            }];
+            plan.directory = Some((directory, Vec::new()));
+            Ok(plan)
+        })
+        .await?;
+    Ok(Written {
+        status,
+        revision,
+        body: None,
+    })
+}
+
+pub async fn add_groups(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((acc, key)): Path<(String, String)>,
+    Body(groups): Body<Vec<String>>,
+) -> ApiResult<Written<()>> {
+    change_memberships(state, authed, acc, key, Change::Add(groups)).await
+}
+
+pub async fn replace_groups(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((acc, key)): Path<(String, String)>,
+    Body(groups): Body<Vec<String>>,
+) -> ApiResult<Written<()>> {
+    change_memberships(state, authed, acc, key, Change::Replace(groups)).await
+}
+
+pub async fn remove_groups(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((acc, key)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Written<()>> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
+            .map_err(|e| ApiError::invalid(format!("invalid query: {e}")))?;
+    let mut groups = Vec::new();
+    for (name, value) in pairs {
+        if name != "group-uuid" {
+            return Err(ApiError::invalid(format!(
+                "unknown query parameter `{name}`; use `group-uuid=…`"
+            )));
+        }
+        groups.push(value);
+    }
+    change_memberships(state, authed, acc, key, Change::Remove(groups)).await
+}
+
+// ---- service users (SPEC §7) -----------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceUserInput {
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+pub fn service_user_dto(body: &PrincipalBody) -> Value {
+    json!({
+        "uid": body.uid,
+        "email": body.email,
+        "handle": body.handle,
+        "name": body.name,
+        "surname": body.surname,
+        "description": body.description,
+        "createdAt": iso(body.created_at),
+        "groupUuid": body.group_uuid,
+        "active": body.active(),
+    })
+}
+
+pub async fn create_service_user(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(acc): Path<String>,
+    Body(input): Body<ServiceUserInput>,
+) -> ApiResult<Written<Value>> {
+    let now = authed.context.now_ms;
+    let (out, revision) = state
+        .write(&authed.context, |model, _| {
+            let level = account(model, &acc)?;
+            state.require(&authed, "iam:service-users:write", &level, &attributes(&[]))?;
+            check_text("name", &input.name, 1, 200)?;
+            check_text("description", &input.description, 0, 2000)?;
+            if model.principals.len() >= MAX_USERS {
+                return Err(limit_reached("users per account", MAX_USERS));
+            }
+            let uid = new_uuid();
+            let handle =
+                service_user_handle(&input.name, |h| model.directory.find_principal(h).is_some());
+            let group = GroupBody {
+                uuid: new_uuid(),
+                name: format!("{handle} (service user)"),
+                description: format!(
+                    "Permissions assigned directly to the service user `{}`.",
+                    input.name.trim()
+                ),
+                federated_attribute_values: Vec::new(),
+                owner: "SERVICE_USER".into(),
+                created_at: now,
+                updated_at: now,
+            };
+            let body = PrincipalBody {
+                uid: uid.clone(),
+                kind: PrincipalKind::ServiceUser,
+                email: format!("{uid}@service.{}", state.domain),
+                handle: Some(handle),
+                name: input.name.trim().to_owned(),
+                surname: String::new(),
+                description: input.description.clone(),
+                owner: None,
+                purpose: String::new(),
+                group_uuid: Some(group.uuid.clone()),
+                deactivation: None,
+                created_at: now,
+                created_by: authed.caller.uid.clone(),
+                last_reviewed_at: None,
+                last_used_at: None,
+                password_hash: None,
+            };
+            let mut directory = model.directory.clone();
+            directory.upsert_group(group_record(&group))?;
+            directory
+                .upsert_principal(principal_record(&body, vec![Id::from(group.uuid.as_str())]))?;
+            let out = service_user_dto(&body);
+            let mut plan = Plan::new(
+                "service-user.create",
+                format!("service-user/{uid}"),
+                out.clone(),
+            );
+            plan.after = Some(out);
+            plan.ops = vec![
+                group.op(),
+                body.op(),
+                warden_store::Op::SetMemberships {
+                    uid: uid.clone(),
+                    groups: vec![group.uuid.clone()],
+                },
+            ];
+            plan.directory = Some((directory, Vec::new()));
+            plan.apply = Box::new(move |model: &mut Model| {
+                model.groups.insert(group.uuid.clone(), group);
+                model.principals.insert(body.uid.clone(), body);
+            });
+            Ok(plan)
+        })
+        .await?;
+    Ok(Written {
+        status: StatusCode::CREATED,
+        revision,
+        body: Some(out),
+    })
+}
+
+pub async fn list_service_users(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(acc): Path<String>,
+) -> ApiResult<axum::Json<Value>> {
+    let model = state.model.lock().await;
+    let level = account(&model, &acc)?;
+    state.require(&authed, "iam:service-users:read", &level, &attributes(&[]))?;
+    let mut results: Vec<Value> = model
+        .principals
+        .values()
+        .filter(|p| p.kind == PrincipalKind::ServiceUser)
+        .map(service_user_dto)
+        .collect();
+    results.sort_by(|a, b| a["handle"].as_str().cmp(&b["handle"].as_str()));
+    Ok(axum::Json(
+        json!({ "totalCount": results.len(), "results": results, "nextPageKey": null }),
+    ))
+}
+
+fn service_user<'a>(model: &'a Model, key: &str) -> ApiResult<&'a PrincipalBody> {
+    find(model, key)
+        .ok()
+        .filter(|p| p.kind == PrincipalKind::ServiceUser)
+        .ok_or_else(|| ApiError::not_found("service user", key))
+}
+
+pub async fn get_service_user(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((acc, uid)): Path<(String, String)>,
+) -> ApiResult<axum::Json<Value>> {
+    let model = state.model.lock().await;
+    let level = account(&model, &acc)?;
+    state.require(&authed, "iam:service-users:read", &level, &attributes(&[]))?;
+    Ok(axum::Json(service_user_dto(service_user(&model, &uid)?)))
+}
+
+pub async fn update_service_user(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((acc, uid)): Path<(String, String)>,
+    Body(input): Body<ServiceUserInput>,
+) -> ApiResult<Written<Value>> {
+    let (out, revision) = state
+        .write(&authed.context, |model, _| {
+            let level = account(model, &acc)?;
+            state.require(&authed, "iam:service-users:write", &level, &attributes(&[]))?;
+            let previous = service_user(model, &uid)?.clone();
+            check_text("name", &input.name, 1, 200)?;
+            check_text("description", &input.description, 0, 2000)?;
+            let body = PrincipalBody {
+                name: input.name.trim().to_owned(),
+                description: input.description.clone(),
+                ..previous.clone()
+            };
+            let groups: Vec<Id> = model
+                .directory
+                .principal(&body.uid)
+                .map(|p| p.groups.to_vec())
+                .unwrap_or_default();
+            let mut directory = model.directory.clone();
+            directory.upsert_principal(principal_record(&body, groups))?;
+            let out = service_user_dto(&body);
+            let mut plan = Plan::new(
+                "service-user.update",
+                format!("service-user/{}", body.uid),
+                out.clone(),
+            );
+            plan.before = Some(service_user_dto(&previous));
+            plan.after = Some(out);
+            plan.ops = vec![body.op()];
+            plan.directory = Some((directory, Vec::new()));
+            plan.apply = Box::new(move |model: &mut Model| {
+                model.principals.insert(body.uid.clone(), body);
+            });
+            Ok(plan)
+        })
+        .await?;
+    Ok(Written {
+        status: StatusCode::OK,
+        revision,
+        body: Some(out),
+    })
+}
+
+pub async fn delete_service_user(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((acc, uid)): Path<(String, String)>,
+) -> ApiResult<Written<()>> {
+    let ((), revision) = state
+        .write(&authed.context, |model, _| {
+            let level = account(model, &acc)?;
+            state.require(&authed, "iam:service-users:write", &level, &attributes(&[]))?;
+            let body = service_user(model, &uid)?.clone();
+            let mut directory = model.directory.clone();
+            directory.remove_principal(&body.uid)?;
+            let mut affected = Vec::new();
+            let mut ops = vec![warden_store::Op::DeletePrincipal {
+                uid: body.uid.clone(),
+            }];
+            if let Some(group) = &body.group_uuid {
+                affected.extend(directory.remove_group(group).unwrap_or_default());
+                ops.push(warden_store::Op::DeleteGroup {
+                    uuid: group.clone(),
+                });
+            }
+            let tokens: Vec<String> = model
+                .tokens
+                .iter()
+                .filter(|(_, t)| t.owner_uid == body.uid)
+                .map(|(k, _)| k.clone())
+                .collect();
+            let bindings: Vec<String> = model
+                .bindings
+                .iter()
+                .filter(|(_, b)| Some(&b.group_uuid) == body.group_uuid.as_ref())
+                .map(|(k, _)| k.clone())
+                .collect();
+            let mut plan = Plan::new(
+                "service-user.delete",
+                format!("service-user/{}", body.uid),
+                (),
+            );
+            plan.before = Some(service_user_dto(&body));
+            plan.ops = ops;
+            plan.directory = Some((directory, affected));
+            plan.apply = Box::new(move |model: &mut Model| {
+                if let Some(group) = &body.group_uuid {
+                    model.groups.remove(group);
+                }
+                model.principals.remove(&body.uid);
+                for id in tokens {
+                    model.tokens.remove(&id);
+                }
+                for key in bindings {
+                    model.bindings.remove(&key);
+                }
+            });
+            Ok(plan)
+        })
+        .await?;
+    Ok(Written {
+        status: StatusCode::OK,
+        revision,
+        body: None,
+    })
+}

@@ -1,0 +1,184 @@
+//! Authentication: bearer tokens, and the request context every handler gets.
+//!
+//! Tokens look like `wdn_<kind>_<id>_<secret>`: the id finds the stored record, the secret is
+//! checked against its keyed hash (HMAC-SHA256 with the store's token key) in constant time. Only
+//! the hash is stored; the full token is shown once, when it is made. Every failure to
+//! authenticate gives the same answer, so that nothing tells a guess apart from a revoked token.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use base64::Engine as _;
+use hmac::{KeyInit, Mac};
+use subtle::ConstantTimeEq;
+
+use crate::error::{ApiError, ApiResult};
+use crate::records::TokenBody;
+use crate::state::{AppState, RequestContext};
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+/// `n` random bytes from the operating system's generator.
+pub fn random_bytes(n: usize) -> ApiResult<Vec<u8>> {
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| ApiError::internal(format!("no randomness available: {e}")))?;
+    Ok(bytes)
+}
+
+fn url_safe(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The keyed hash of a token secret, hex-encoded.
+pub fn secret_hash(key: &[u8], secret: &str) -> String {
+    let Ok(mut mac) = HmacSha256::new_from_slice(key) else {
+        return String::new();
+    };
+    mac.update(secret.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A new token: `(id, the full token to show once, the hash to store)`. 256 random bits.
+pub fn new_token(kind: &str, key: &[u8]) -> ApiResult<(String, String, String)> {
+    let id: String = random_bytes(9)?
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let secret = url_safe(&random_bytes(32)?);
+    let hash = secret_hash(key, &secret);
+    Ok((id.clone(), format!("wdn_{kind}_{id}_{secret}"), hash))
+}
+
+/// Splits `wdn_<kind>_<id>_<secret>`.
+fn parse_token(token: &str) -> Option<(&str, &str)> {
+    let rest = token.strip_prefix("wdn_")?;
+    let (_kind, rest) = rest.split_once('_')?;
+    let (id, secret) = rest.split_once('_')?;
+    (!id.is_empty() && !secret.is_empty()).then_some((id, secret))
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub uid: String,
+    pub token_id: String,
+    /// The permissions the token may use; empty means every permission of its owner.
+    pub scopes: Vec<String>,
+}
+
+/// The caller and the request's trace context.
+#[derive(Debug, Clone)]
+pub struct Authed {
+    pub caller: Caller,
+    pub context: RequestContext,
+}
+
+pub fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()))
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
+}
+
+impl AppState {
+    /// Finds the token's record and checks its secret, status, expiry and owner.
+    pub fn authenticate(&self, token: &str) -> ApiResult<(Caller, std::sync::Arc<TokenBody>)> {
+        let invalid = || {
+            ApiError::unauthenticated("invalid token").with_details(serde_json::json!({
+                "help": "send `Authorization: Bearer wdn_…` with a token issued by Warden"
+            }))
+        };
+        let (id, secret) = parse_token(token).ok_or_else(invalid)?;
+        let tokens = self.tokens.load();
+        let record = tokens.get(id).cloned().ok_or_else(invalid)?;
+        let presented = secret_hash(&self.token_key, secret);
+        if !bool::from(presented.as_bytes().ct_eq(record.secret_hash.as_bytes())) {
+            return Err(invalid());
+        }
+        if record.status != "ACTIVE" {
+            return Err(ApiError::unauthenticated("the token is inactive"));
+        }
+        if record.expires_at.is_some_and(|at| at <= self.now_ms()) {
+            return Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "forbidden",
+                "the token has expired",
+            )
+            .with_details(serde_json::json!({ "reason": "expired" })));
+        }
+        let snapshot = self.snapshot();
+        match snapshot.directory().principal(&record.owner_uid) {
+            Some(owner) if owner.active => {}
+            Some(_) => {
+                return Err(ApiError::unauthenticated(
+                    "the token's owner is deactivated",
+                ));
+            }
+            None => return Err(invalid()),
+        }
+        let caller = Caller {
+            uid: record.owner_uid.clone(),
+            token_id: record.id.clone(),
+            scopes: record.scopes.clone(),
+        };
+        Ok((caller, record))
+    }
+}
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                ApiError::unauthenticated("missing bearer token").with_details(
+                    serde_json::json!({ "help": "send `Authorization: Bearer wdn_…`" }),
+                )
+            })?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or_else(|| {
+                ApiError::unauthenticated("the Authorization header must be `Bearer <token>`")
+            })?;
+        let (caller, _) = state.authenticate(token.trim())?;
+        let context = RequestContext {
+            actor: caller.uid.clone(),
+            request_id: request_id(&parts.headers),
+            now_ms: state.now_ms(),
+        };
+        Ok(Authed { caller, context })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_have_256_random_bits_and_parse_back() {
+        let key = b"key";
+        let (id, token, hash) = new_token("pt", key).unwrap();
+        let (parsed_id, secret) = parse_token(&token).unwrap();
+        assert_eq!(parsed_id, id);
+        assert_eq!(secret.len(), 43, "32 bytes, base64url without padding");
+        assert_eq!(secret_hash(key, secret), hash);
+        assert_ne!(secret_hash(b"other key", secret), hash);
+        assert_eq!(parse_token("wdn_pt_abc"), None);
+        assert_eq!(parse_token("Bearer x"), None);
+        let (_, other, _) = new_token("pt", key).unwrap();
+        assert_ne!(token, other);
+    }
+}

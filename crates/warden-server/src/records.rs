@@ -1,0 +1,269 @@
+//! The records the server persists, as JSON bodies in the store, and their key columns. A body
+//! holds everything the API shows about an object; the engine's directory is derived from bodies.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use warden_engine::{Level, ParamValue, PrincipalKind};
+use warden_store::Op;
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentBody {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+impl EnvironmentBody {
+    pub fn op(&self) -> Op {
+        Op::PutEnvironment {
+            id: self.id.clone(),
+            body: to_json(self),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyBody {
+    pub uuid: String,
+    pub name: String,
+    pub description: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    pub level_type: String,
+    pub level_id: String,
+    pub statement_query: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl PolicyBody {
+    pub fn op(&self) -> Op {
+        Op::PutPolicy {
+            uuid: self.uuid.clone(),
+            level_type: self.level_type.clone(),
+            level_id: self.level_id.clone(),
+            name_folded: fold(&self.name),
+            body: to_json(self),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupBody {
+    pub uuid: String,
+    pub name: String,
+    pub description: String,
+    #[serde(default)]
+    pub federated_attribute_values: Vec<String>,
+    /// `LOCAL` for groups made here; `SERVICE_USER` for a service user's own group.
+    pub owner: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl GroupBody {
+    pub fn op(&self) -> Op {
+        Op::PutGroup {
+            uuid: self.uuid.clone(),
+            name_folded: fold(&self.name),
+            body: to_json(self),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deactivation {
+    pub reason: String,
+    pub at: i64,
+    pub by: String,
+}
+
+/// Who is accountable for a service user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerRef {
+    /// `USER` or `GROUP`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrincipalBody {
+    pub uid: String,
+    pub kind: PrincipalKind,
+    pub email: String,
+    #[serde(default)]
+    pub handle: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub surname: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub owner: Option<OwnerRef>,
+    #[serde(default)]
+    pub purpose: String,
+    /// A service user's own group, for direct permission assignment.
+    #[serde(default)]
+    pub group_uuid: Option<String>,
+    #[serde(default)]
+    pub deactivation: Option<Deactivation>,
+    pub created_at: i64,
+    pub created_by: String,
+    #[serde(default)]
+    pub last_reviewed_at: Option<i64>,
+    #[serde(default)]
+    pub last_used_at: Option<i64>,
+    /// argon2id PHC string; users only.
+    #[serde(default)]
+    pub password_hash: Option<String>,
+}
+
+impl PrincipalBody {
+    pub fn op(&self) -> Op {
+        Op::PutPrincipal {
+            uid: self.uid.clone(),
+            email: self.email.clone(),
+            handle: self.handle.clone(),
+            body: to_json(self),
+        }
+    }
+
+    pub fn active(&self) -> bool {
+        self.deactivation.is_none()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BoundaryBody {
+    pub uuid: String,
+    pub name: String,
+    pub boundary_query: String,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl BoundaryBody {
+    pub fn op(&self) -> Op {
+        Op::PutBoundary {
+            uuid: self.uuid.clone(),
+            name_folded: fold(&self.name),
+            body: to_json(self),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BindingBody {
+    pub level_type: String,
+    pub level_id: String,
+    pub policy_uuid: String,
+    pub group_uuid: String,
+    #[serde(default)]
+    pub parameters: BTreeMap<String, ParamValue>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    #[serde(default)]
+    pub boundaries: Vec<String>,
+    pub created_at: i64,
+}
+
+impl BindingBody {
+    /// A binding's identity is (level, policy, group, parameters, metadata); its key is a digest
+    /// of that, so that arbitrarily long parameter values still make a short key.
+    pub fn key(&self) -> String {
+        let identity = serde_json::json!([
+            self.level_type,
+            self.level_id,
+            self.policy_uuid,
+            self.group_uuid,
+            self.parameters,
+            self.metadata
+        ]);
+        Sha256::digest(identity.to_string().as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    pub fn op(&self) -> Op {
+        Op::PutBinding {
+            key: self.key(),
+            group: self.group_uuid.clone(),
+            policy: self.policy_uuid.clone(),
+            body: to_json(self),
+        }
+    }
+
+    pub fn level(&self) -> Level {
+        level_of(&self.level_type, &self.level_id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenBody {
+    pub id: String,
+    /// `platform` (long-lived, named) or `oauth` (short-lived access token).
+    pub kind: String,
+    pub owner_uid: String,
+    pub name: String,
+    /// Keyed hash of the secret part.
+    pub secret_hash: String,
+    /// Permissions the token may use (empty: all of its owner's).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    pub created_at: i64,
+    pub created_by: String,
+    #[serde(default)]
+    pub last_used_at: Option<i64>,
+}
+
+impl TokenBody {
+    pub fn op(&self) -> Op {
+        Op::PutToken {
+            id: self.id.clone(),
+            owner: self.owner_uid.clone(),
+            body: to_json(self),
+        }
+    }
+}
+
+/// Names are unique case-insensitively.
+pub fn fold(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+pub fn level_of(level_type: &str, level_id: &str) -> Level {
+    match level_type {
+        "global" => Level::Global,
+        "environment" => Level::Environment(level_id.into()),
+        _ => Level::Account,
+    }
+}
+
+pub fn json<T: Serialize>(value: &T) -> String {
+    to_json(value)
+}

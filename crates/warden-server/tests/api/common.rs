@@ -1,0 +1,165 @@
+//! A real server for HTTP tests: started in-process on a free loopback port, with its SQLite
+//! file in a fresh temp directory (or a fresh PostgreSQL database when asked), and a client that
+//! speaks to it over HTTP.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio::sync::oneshot;
+use warden_server::{AppState, Config, ManualClock};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// 2026-05-04T10:00:00Z.
+pub const START_MS: i64 = 1_777_888_800_000;
+
+pub struct TestServer {
+    pub base: String,
+    pub token: String,
+    pub dir: PathBuf,
+    pub config: Config,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub revision: Option<i64>,
+    pub body: Value,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("warden-api-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = Config {
+            db: dir.join("warden.db").display().to_string(),
+            token_file: dir.join("admin-token"),
+            environments: vec!["env-prod".into(), "env-dev".into()],
+            ..Config::default()
+        };
+        Self::start_with(config, dir).await
+    }
+
+    pub async fn start_with(config: Config, dir: PathBuf) -> TestServer {
+        let clock = Arc::new(ManualClock::new(START_MS));
+        let (state, _) = warden_server::start(&config, clock.clone()).await.unwrap();
+        let token = std::fs::read_to_string(&config.token_file)
+            .unwrap()
+            .trim()
+            .to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let serving = state.clone();
+        let handle = tokio::spawn(async move {
+            warden_server::serve(serving, listener, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        TestServer {
+            base,
+            token,
+            dir,
+            config,
+            state,
+            clock,
+            client: reqwest::Client::new(),
+            shutdown: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    /// Stops the server and starts a new one on the same store.
+    pub async fn restart(mut self) -> TestServer {
+        self.stop().await;
+        let token = self.token.clone();
+        let mut server = Self::start_with(self.config.clone(), self.dir.clone()).await;
+        server.token = token;
+        server
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.await;
+        }
+        self.state.store.close().await;
+    }
+
+    pub fn account(&self) -> String {
+        self.state
+            .model
+            .try_lock()
+            .map(|m| m.account.clone())
+            .unwrap_or_default()
+    }
+
+    pub async fn call_as(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let revision = response
+            .headers()
+            .get("warden-revision")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let text = response.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Reply {
+            status,
+            revision,
+            body,
+        }
+    }
+
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        self.call_as(Some(&self.token.clone()), method, path, body)
+            .await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.call(Method::DELETE, path, None).await
+    }
+}

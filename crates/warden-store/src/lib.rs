@@ -1,0 +1,418 @@
+//! Warden's persistent store: an SQLite file by default, PostgreSQL for several replicas, behind
+//! one interface.
+//!
+//! Every write is one transaction that bumps the monotonic store revision, applies its operations
+//! and appends one entry to the hash-chained audit log; it returns only after the commit, so
+//! nothing acknowledged is ever lost. The store knows rows, not rules: records arrive as JSON
+//! bodies with their key columns, and the server decides what is valid before writing.
+
+pub mod audit;
+mod ops;
+mod schema;
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Connection, Executor, Row};
+
+pub use audit::{AuditEntry, ChainProblem, Verification};
+pub use ops::Op;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached or failed; the write did not happen.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    /// A uniqueness rule of the schema refused the write; nothing changed.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Stored data that cannot be read back.
+    #[error("the store holds invalid data: {0}")]
+    Corrupt(String),
+    #[error("cannot open the store: {0}")]
+    Open(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(db.message().to_owned())
+            }
+            sqlx::Error::ColumnDecode { .. }
+            | sqlx::Error::Decode(_)
+            | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt(error.to_string()),
+            _ => StoreError::Unavailable(error.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// One write: its operations and what the audit log records about it.
+#[derive(Debug, Clone, Default)]
+pub struct Write {
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub request_id: String,
+    /// Milliseconds since the epoch (the caller reads the clock).
+    pub at: i64,
+    pub ops: Vec<Op>,
+}
+
+/// What a committed write produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Committed {
+    pub revision: i64,
+    pub seq: i64,
+}
+
+/// Everything the store holds, read in one consistent transaction.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub revision: i64,
+    pub meta: BTreeMap<String, String>,
+    pub environments: Vec<String>,
+    pub principals: Vec<String>,
+    pub memberships: Vec<(String, String)>,
+    pub groups: Vec<String>,
+    pub policies: Vec<String>,
+    pub boundaries: Vec<String>,
+    pub bindings: Vec<String>,
+    pub tokens: Vec<String>,
+    pub custom_services: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub after_seq: Option<i64>,
+    pub actor: Option<String>,
+    pub action_prefix: Option<String>,
+    pub target: Option<String>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// `sqlite://…`, `postgres://…`, or a plain file path (an SQLite file, created when missing).
+fn normalise_url(url: &str) -> (String, Backend) {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return (url.to_owned(), Backend::Postgres);
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let url = if path.contains('?') {
+        format!("sqlite://{path}")
+    } else {
+        format!("sqlite://{path}?mode=rwc")
+    };
+    (url, Backend::Sqlite)
+}
+
+impl Store {
+    /// Opens (and creates, for SQLite) the store and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (url, backend) = normalise_url(url);
+        let options =
+            AnyConnectOptions::from_str(&url).map_err(|e| StoreError::Open(e.to_string()))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL for concurrent readers; FULL so that a committed write survives power loss.
+                        connection.execute("PRAGMA journal_mode = WAL").await?;
+                        connection.execute("PRAGMA synchronous = FULL").await?;
+                        connection.execute("PRAGMA busy_timeout = 10000").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        // Replicas starting together must not migrate at the same time.
+        if self.backend == Backend::Postgres {
+            connection
+                .execute("SELECT pg_advisory_lock(7412001)")
+                .await?;
+        }
+        let result = Self::run_migrations(&mut connection).await;
+        if self.backend == Backend::Postgres {
+            connection
+                .execute("SELECT pg_advisory_unlock(7412001)")
+                .await?;
+        }
+        result
+    }
+
+    async fn run_migrations(connection: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
+        connection
+            .execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            .await?;
+        for (version, statements) in schema::MIGRATIONS {
+            let mut tx = Connection::begin(&mut *connection).await?;
+            let applied: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(*version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if applied.is_some() {
+                continue;
+            }
+            for statement in *statements {
+                tx.execute(*statement).await?;
+            }
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)")
+                .bind(*version)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// The current revision.
+    pub async fn revision(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM store_revision WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Reads everything, consistently.
+    pub async fn load(&self) -> Result<Loaded, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .await?;
+        }
+        let mut loaded = Loaded {
+            revision: sqlx::query_scalar("SELECT value FROM store_revision WHERE id = 1")
+                .fetch_one(&mut *tx)
+                .await?,
+            ..Loaded::default()
+        };
+        for row in sqlx::query("SELECT key, value FROM meta")
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            loaded.meta.insert(row.try_get(0)?, row.try_get(1)?);
+        }
+        loaded.environments = sqlx::query_scalar("SELECT body FROM environments ORDER BY 1")
+            .fetch_all(&mut *tx)
+            .await?;
+        loaded.principals = sqlx::query_scalar("SELECT body FROM principals ORDER BY 1")
+            .fetch_all(&mut *tx)
+            .await?;
+        loaded.groups = sqlx::query_scalar("SELECT body FROM user_groups ORDER BY 1")
+            .fetch_all(&mut *tx)
+            .await?;
+        loaded.policies = sqlx::query_scalar("SELECT body FROM policies ORDER BY 1")
+            .fetch_all(&mut *tx)
+            .await?;
+        loaded.boundaries = sqlx::query_scalar("SELECT body FROM boundaries ORDER BY 1")
+            .fetch_all(&mut *tx)
+            .await?;
+        loaded.bindings = sqlx::query_scalar("SELECT body FROM bindings ORDER BY 1")
+            .fetch_all(&mut *tx)
+            .await?;
+        loaded.tokens = sqlx::query_scalar("SELECT body FROM tokens ORDER BY 1")
+            .fetch_all(&mut *tx)
+            .await?;
+        loaded.custom_services = sqlx::query_scalar("SELECT body FROM custom_services ORDER BY 1")
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in sqlx::query("SELECT uid, group_uuid FROM memberships ORDER BY uid, group_uuid")
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            loaded.memberships.push((row.try_get(0)?, row.try_get(1)?));
+        }
+        tx.commit().await?;
+        Ok(loaded)
+    }
+
+    /// Commits a write: revision + 1, the operations, one audit entry — all or nothing.
+    pub async fn write(&self, write: Write) -> Result<Committed, StoreError> {
+        self.commit(write, 1).await
+    }
+
+    /// Appends an audit entry that changes nothing else (e.g. a recorded authorization check).
+    pub async fn record(&self, write: Write) -> Result<Committed, StoreError> {
+        self.commit(
+            Write {
+                ops: Vec::new(),
+                ..write
+            },
+            0,
+        )
+        .await
+    }
+
+    async fn commit(&self, write: Write, bump: i64) -> Result<Committed, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Updating the revision row first serializes every writer (a row lock in PostgreSQL, the
+        // write lock in SQLite), so revisions and audit sequence numbers never interleave.
+        let revision: i64 = sqlx::query_scalar(
+            "UPDATE store_revision SET value = value + $1 WHERE id = 1 RETURNING value",
+        )
+        .bind(bump)
+        .fetch_one(&mut *tx)
+        .await?;
+        for op in &write.ops {
+            op.apply(&mut tx).await?;
+        }
+        let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+        let (last_seq, prev_hash): (i64, String) = match last {
+            Some(row) => (row.try_get(0)?, row.try_get(1)?),
+            None => (0, audit::GENESIS.to_owned()),
+        };
+        let mut entry = AuditEntry {
+            seq: last_seq + 1,
+            revision,
+            at: write.at,
+            actor: write.actor,
+            action: write.action,
+            target: write.target,
+            before: write.before,
+            after: write.after,
+            request_id: write.request_id,
+            prev_hash,
+            hash: String::new(),
+        };
+        entry.hash = audit::entry_hash(&entry);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, revision, at, actor, action, target, before_state, after_state, request_id, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(entry.seq)
+        .bind(entry.revision)
+        .bind(entry.at)
+        .bind(&entry.actor)
+        .bind(&entry.action)
+        .bind(&entry.target)
+        .bind(&entry.before)
+        .bind(&entry.after)
+        .bind(&entry.request_id)
+        .bind(&entry.prev_hash)
+        .bind(&entry.hash)
+        .execute(&mut *tx)
+        .await?;
+        ops::put_meta(
+            &mut tx,
+            "audit_head",
+            &format!("{}:{}", entry.seq, entry.hash),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Committed {
+            revision,
+            seq: entry.seq,
+        })
+    }
+
+    /// Audit entries in `seq` order, filtered.
+    pub async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, revision, at, actor, action, target, before_state, after_state, request_id, prev_hash, hash \
+             FROM audit_log WHERE seq > $1 AND ($2 = '' OR actor = $2) AND ($3 = '' OR action LIKE $4) \
+             AND ($5 = '' OR target = $5) ORDER BY seq LIMIT $6",
+        )
+        .bind(filter.after_seq.unwrap_or(0))
+        .bind(filter.actor.clone().unwrap_or_default())
+        .bind(filter.action_prefix.clone().unwrap_or_default())
+        .bind(format!("{}%", filter.action_prefix.clone().unwrap_or_default().replace(['%', '_'], "")))
+        .bind(filter.target.clone().unwrap_or_default())
+        .bind(if filter.limit > 0 { filter.limit } else { i64::MAX })
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(audit_row).collect()
+    }
+
+    /// Recomputes the whole hash chain.
+    pub async fn verify_audit(&self) -> Result<Verification, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, revision, at, actor, action, target, before_state, after_state, request_id, prev_hash, hash \
+             FROM audit_log ORDER BY seq",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let entries: Vec<AuditEntry> = rows.iter().map(audit_row).collect::<Result<_, _>>()?;
+        let head: Option<String> =
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'audit_head'")
+                .fetch_optional(&self.pool)
+                .await?;
+        let head = head
+            .as_deref()
+            .and_then(|h| h.split_once(':'))
+            .and_then(|(seq, hash)| Some((seq.parse().ok()?, hash)));
+        Ok(audit::verify(&entries, head))
+    }
+
+    /// A meta value (account id, settings) — written through `Op::PutMeta`.
+    pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Runs raw SQL (tests use it to tamper with the audit log).
+    #[doc(hidden)]
+    pub async fn execute_raw(&self, sql: String) -> Result<u64, StoreError> {
+        Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+}
+
+fn audit_row(row: &sqlx::any::AnyRow) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        seq: row.try_get(0)?,
+        revision: row.try_get(1)?,
+        at: row.try_get(2)?,
+        actor: row.try_get(3)?,
+        action: row.try_get(4)?,
+        target: row.try_get(5)?,
+        before: row.try_get(6)?,
+        after: row.try_get(7)?,
+        request_id: row.try_get(8)?,
+        prev_hash: row.try_get(9)?,
+        hash: row.try_get(10)?,
+    })
+}

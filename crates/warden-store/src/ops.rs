@@ -1,0 +1,214 @@
+//! The operations a write can carry, and the SQL each runs inside the write's transaction.
+//! Deleting a group, principal or policy also deletes what hangs off it (memberships, bindings,
+//! tokens), so that no dangling row survives.
+
+use sqlx::{Any, Transaction};
+
+use crate::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    PutMeta {
+        key: String,
+        value: String,
+    },
+    PutEnvironment {
+        id: String,
+        body: String,
+    },
+    PutPrincipal {
+        uid: String,
+        email: String,
+        handle: Option<String>,
+        body: String,
+    },
+    DeletePrincipal {
+        uid: String,
+    },
+    SetMemberships {
+        uid: String,
+        groups: Vec<String>,
+    },
+    AddMembership {
+        uid: String,
+        group: String,
+    },
+    RemoveMembership {
+        uid: String,
+        group: String,
+    },
+    PutGroup {
+        uuid: String,
+        name_folded: String,
+        body: String,
+    },
+    DeleteGroup {
+        uuid: String,
+    },
+    PutPolicy {
+        uuid: String,
+        level_type: String,
+        level_id: String,
+        name_folded: String,
+        body: String,
+    },
+    DeletePolicy {
+        uuid: String,
+    },
+    PutBoundary {
+        uuid: String,
+        name_folded: String,
+        body: String,
+    },
+    DeleteBoundary {
+        uuid: String,
+    },
+    PutBinding {
+        key: String,
+        group: String,
+        policy: String,
+        body: String,
+    },
+    DeleteBinding {
+        key: String,
+    },
+    PutToken {
+        id: String,
+        owner: String,
+        body: String,
+    },
+    DeleteToken {
+        id: String,
+    },
+    PutCustomService {
+        name: String,
+        body: String,
+    },
+}
+
+type Tx<'c> = Transaction<'c, Any>;
+
+async fn run(tx: &mut Tx<'_>, sql: &'static str, args: &[&str]) -> Result<(), StoreError> {
+    let mut query = sqlx::query(sql);
+    for arg in args {
+        query = query.bind(*arg);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
+}
+
+pub(crate) async fn put_meta(tx: &mut Tx<'_>, key: &str, value: &str) -> Result<(), StoreError> {
+    run(tx, "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", &[key, value])
+        .await
+}
+
+impl Op {
+    pub(crate) async fn apply(&self, tx: &mut Tx<'_>) -> Result<(), StoreError> {
+        match self {
+            Op::PutMeta { key, value } => put_meta(tx, key, value).await,
+            Op::PutEnvironment { id, body } => {
+                run(tx, "INSERT INTO environments (id, body) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET body = excluded.body", &[id, body])
+                    .await
+            }
+            Op::PutPrincipal { uid, email, handle, body } => {
+                let mut query = sqlx::query(
+                    "INSERT INTO principals (uid, email, handle, body) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (uid) DO UPDATE SET email = excluded.email, handle = excluded.handle, body = excluded.body",
+                )
+                .bind(uid.as_str())
+                .bind(email.as_str());
+                query = query.bind(handle.clone());
+                query.bind(body.as_str()).execute(&mut **tx).await?;
+                Ok(())
+            }
+            Op::DeletePrincipal { uid } => {
+                run(tx, "DELETE FROM memberships WHERE uid = $1", &[uid]).await?;
+                run(tx, "DELETE FROM tokens WHERE owner_uid = $1", &[uid]).await?;
+                run(tx, "DELETE FROM principals WHERE uid = $1", &[uid]).await
+            }
+            Op::SetMemberships { uid, groups } => {
+                run(tx, "DELETE FROM memberships WHERE uid = $1", &[uid]).await?;
+                for group in groups {
+                    run(tx, "INSERT INTO memberships (uid, group_uuid) VALUES ($1, $2)", &[uid, group]).await?;
+                }
+                Ok(())
+            }
+            Op::AddMembership { uid, group } => {
+                run(
+                    tx,
+                    "INSERT INTO memberships (uid, group_uuid) VALUES ($1, $2) ON CONFLICT (uid, group_uuid) DO NOTHING",
+                    &[uid, group],
+                )
+                .await
+            }
+            Op::RemoveMembership { uid, group } => {
+                run(tx, "DELETE FROM memberships WHERE uid = $1 AND group_uuid = $2", &[uid, group]).await
+            }
+            Op::PutGroup { uuid, name_folded, body } => {
+                run(
+                    tx,
+                    "INSERT INTO user_groups (uuid, name_folded, body) VALUES ($1, $2, $3) \
+                     ON CONFLICT (uuid) DO UPDATE SET name_folded = excluded.name_folded, body = excluded.body",
+                    &[uuid, name_folded, body],
+                )
+                .await
+            }
+            Op::DeleteGroup { uuid } => {
+                run(tx, "DELETE FROM memberships WHERE group_uuid = $1", &[uuid]).await?;
+                run(tx, "DELETE FROM bindings WHERE group_uuid = $1", &[uuid]).await?;
+                run(tx, "DELETE FROM user_groups WHERE uuid = $1", &[uuid]).await
+            }
+            Op::PutPolicy { uuid, level_type, level_id, name_folded, body } => {
+                run(
+                    tx,
+                    "INSERT INTO policies (uuid, level_type, level_id, name_folded, body) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (uuid) DO UPDATE SET level_type = excluded.level_type, level_id = excluded.level_id, \
+                     name_folded = excluded.name_folded, body = excluded.body",
+                    &[uuid, level_type, level_id, name_folded, body],
+                )
+                .await
+            }
+            Op::DeletePolicy { uuid } => {
+                run(tx, "DELETE FROM bindings WHERE policy_uuid = $1", &[uuid]).await?;
+                run(tx, "DELETE FROM policies WHERE uuid = $1", &[uuid]).await
+            }
+            Op::PutBoundary { uuid, name_folded, body } => {
+                run(
+                    tx,
+                    "INSERT INTO boundaries (uuid, name_folded, body) VALUES ($1, $2, $3) \
+                     ON CONFLICT (uuid) DO UPDATE SET name_folded = excluded.name_folded, body = excluded.body",
+                    &[uuid, name_folded, body],
+                )
+                .await
+            }
+            Op::DeleteBoundary { uuid } => run(tx, "DELETE FROM boundaries WHERE uuid = $1", &[uuid]).await,
+            Op::PutBinding { key, group, policy, body } => {
+                run(
+                    tx,
+                    "INSERT INTO bindings (binding_key, group_uuid, policy_uuid, body) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (binding_key) DO UPDATE SET body = excluded.body",
+                    &[key, group, policy, body],
+                )
+                .await
+            }
+            Op::DeleteBinding { key } => run(tx, "DELETE FROM bindings WHERE binding_key = $1", &[key]).await,
+            Op::PutToken { id, owner, body } => {
+                run(
+                    tx,
+                    "INSERT INTO tokens (id, owner_uid, body) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+                    &[id, owner, body],
+                )
+                .await
+            }
+            Op::DeleteToken { id } => run(tx, "DELETE FROM tokens WHERE id = $1", &[id]).await,
+            Op::PutCustomService { name, body } => {
+                run(
+                    tx,
+                    "INSERT INTO custom_services (name, body) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET body = excluded.body",
+                    &[name, body],
+                )
+                .await
+            }
+        }
+    }
+}
