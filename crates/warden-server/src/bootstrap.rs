@@ -247,6 +247,7 @@ async fn bootstrap(
         created_at: now,
         created_by: "bootstrap".into(),
         last_used_at: None,
+        client_id: None,
     };
     ops.push(token_body.op());
 

@@ -15,8 +15,8 @@ use warden_policy::{Catalogue, ServiceFile, parse_boundary, parse_policy};
 use warden_store::Loaded;
 
 use crate::records::{
-    BindingBody, BoundaryBody, EnvironmentBody, GroupBody, PolicyBody, PrincipalBody, TokenBody,
-    level_of,
+    BindingBody, BoundaryBody, EnvironmentBody, GroupBody, OAuthClientBody, PolicyBody,
+    PrincipalBody, TokenBody, level_of,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -34,6 +34,8 @@ pub struct Model {
     pub tokens: CowMap<String, Arc<TokenBody>>,
     /// Custom service definitions, by service name (JSON of a `ServiceFile`).
     pub custom_services: BTreeMap<String, String>,
+    /// OAuth clients by client id.
+    pub oauth_clients: HashMap<String, OAuthClientBody>,
 }
 
 /// A stored object that cannot be read back: the server refuses to start rather than guess.
@@ -144,6 +146,10 @@ impl Model {
                 .add_binding(binding_record(&binding))
                 .map_err(|e| ModelError(format!("binding: {e}")))?;
             model.bindings.insert(binding.key(), binding);
+        }
+        for body in &loaded.oauth_clients {
+            let client: OAuthClientBody = parse("oauth client", body)?;
+            model.oauth_clients.insert(client.client_id.clone(), client);
         }
         for body in &loaded.tokens {
             let token: TokenBody = parse("token", body)?;

@@ -239,12 +239,52 @@ pub struct TokenBody {
     pub created_by: String,
     #[serde(default)]
     pub last_used_at: Option<i64>,
+    /// The OAuth client an access token was issued to.
+    #[serde(default)]
+    pub client_id: Option<String>,
 }
 
 impl TokenBody {
     pub fn op(&self) -> Op {
         Op::PutToken {
             id: self.id.clone(),
+            owner: self.owner_uid.clone(),
+            body: to_json(self),
+        }
+    }
+}
+
+/// One secret of an OAuth client: argon2id hash only; the secret is shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientSecret {
+    pub id: String,
+    pub hash: String,
+    pub created_at: i64,
+    #[serde(default)]
+    pub revoked_at: Option<i64>,
+}
+
+/// An OAuth2 client (client credentials grant), owned by a user or a service user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuthClientBody {
+    pub client_id: String,
+    pub name: String,
+    pub owner_uid: String,
+    /// Permission names the client's tokens may use (∩ the owner's permissions at each use).
+    pub scopes: Vec<String>,
+    pub secrets: Vec<ClientSecret>,
+    /// `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    pub created_at: i64,
+    pub created_by: String,
+}
+
+impl OAuthClientBody {
+    pub fn op(&self) -> Op {
+        Op::PutOAuthClient {
+            client_id: self.client_id.clone(),
             owner: self.owner_uid.clone(),
             body: to_json(self),
         }

@@ -89,6 +89,18 @@ pub struct Loaded {
     pub bindings: Vec<String>,
     pub tokens: Vec<String>,
     pub custom_services: Vec<String>,
+    pub oauth_clients: Vec<String>,
+}
+
+/// Counts of decisions for one principal and permission since the last flush.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageDelta {
+    pub principal: String,
+    pub permission: String,
+    /// Milliseconds since the epoch of the latest decision.
+    pub last_used: i64,
+    pub allows: i64,
+    pub denies: i64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -381,6 +393,53 @@ impl Store {
             .and_then(|h| h.split_once(':'))
             .and_then(|(seq, hash)| Some((seq.parse().ok()?, hash)));
         Ok(audit::verify(&entries, head))
+    }
+
+    /// Adds usage counters (one transaction; no revision, no audit entry: this is telemetry).
+    pub async fn add_usage(&self, deltas: &[UsageDelta]) -> Result<(), StoreError> {
+        if deltas.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for delta in deltas {
+            sqlx::query(
+                "INSERT INTO usage_counters (principal, permission, last_used, allows, denies) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (principal, permission) DO UPDATE SET \
+                 last_used = CASE WHEN excluded.last_used > usage_counters.last_used THEN excluded.last_used ELSE usage_counters.last_used END, \
+                 allows = usage_counters.allows + excluded.allows, denies = usage_counters.denies + excluded.denies",
+            )
+            .bind(&delta.principal)
+            .bind(&delta.permission)
+            .bind(delta.last_used)
+            .bind(delta.allows)
+            .bind(delta.denies)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stored usage counters, for one principal or (with `None`) all.
+    pub async fn usage(&self, principal: Option<&str>) -> Result<Vec<UsageDelta>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT principal, permission, last_used, allows, denies FROM usage_counters \
+             WHERE ($1 = '' OR principal = $1) ORDER BY principal, permission",
+        )
+        .bind(principal.unwrap_or_default().to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(UsageDelta {
+                    principal: row.try_get(0)?,
+                    permission: row.try_get(1)?,
+                    last_used: row.try_get(2)?,
+                    allows: row.try_get(3)?,
+                    denies: row.try_get(4)?,
+                })
+            })
+            .collect()
     }
 
     /// A meta value (account id, settings) — written through `Op::PutMeta`.

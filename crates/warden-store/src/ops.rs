@@ -84,6 +84,14 @@ pub enum Op {
         name: String,
         body: String,
     },
+    PutOAuthClient {
+        client_id: String,
+        owner: String,
+        body: String,
+    },
+    DeleteOAuthClient {
+        client_id: String,
+    },
 }
 
 type Tx<'c> = Transaction<'c, Any>;
@@ -124,6 +132,8 @@ impl Op {
             Op::DeletePrincipal { uid } => {
                 run(tx, "DELETE FROM memberships WHERE uid = $1", &[uid]).await?;
                 run(tx, "DELETE FROM tokens WHERE owner_uid = $1", &[uid]).await?;
+                run(tx, "DELETE FROM oauth_clients WHERE owner_uid = $1", &[uid]).await?;
+                run(tx, "DELETE FROM usage_counters WHERE principal = $1", &[uid]).await?;
                 run(tx, "DELETE FROM principals WHERE uid = $1", &[uid]).await
             }
             Op::SetMemberships { uid, groups } => {
@@ -201,6 +211,18 @@ impl Op {
                 .await
             }
             Op::DeleteToken { id } => run(tx, "DELETE FROM tokens WHERE id = $1", &[id]).await,
+            Op::PutOAuthClient { client_id, owner, body } => {
+                run(
+                    tx,
+                    "INSERT INTO oauth_clients (client_id, owner_uid, body) VALUES ($1, $2, $3) \
+                     ON CONFLICT (client_id) DO UPDATE SET body = excluded.body",
+                    &[client_id, owner, body],
+                )
+                .await
+            }
+            Op::DeleteOAuthClient { client_id } => {
+                run(tx, "DELETE FROM oauth_clients WHERE client_id = $1", &[client_id]).await
+            }
             Op::PutCustomService { name, body } => {
                 run(
                     tx,

@@ -23,6 +23,7 @@ pub async fn token_for(server: &TestServer, uid: &str) -> String {
         created_at: 0,
         created_by: "test".into(),
         last_used_at: None,
+        client_id: None,
     };
     let context = RequestContext {
         actor: "test".into(),
