@@ -47,7 +47,10 @@ impl AppState {
             attributes,
             time: authed.context.now_ms.div_euclid(1000),
         };
-        if snapshot.decide(&request).is_allowed() {
+        let allowed = snapshot.decide(&request).is_allowed();
+        self.usage
+            .record(&caller.uid, permission, allowed, authed.context.now_ms);
+        if allowed {
             Ok(())
         } else {
             Err(ApiError::forbidden(

@@ -37,6 +37,8 @@ pub struct Config {
     pub environments: Vec<String>,
     /// Extra catalogue files `(origin, TOML)`.
     pub catalogue_files: Vec<(String, String)>,
+    /// How often usage counters are written to the store.
+    pub usage_flush_interval: std::time::Duration,
 }
 
 impl Default for Config {
@@ -48,6 +50,7 @@ impl Default for Config {
             domain: "warden.local".to_owned(),
             environments: Vec::new(),
             catalogue_files: Vec::new(),
+            usage_flush_interval: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -124,8 +127,11 @@ pub async fn start(
         clock,
         domain: config.domain.clone(),
         metrics: crate::api::health::Metrics::default(),
+        usage: crate::usage::Usage::default(),
     };
-    Ok((AppState(Arc::new(inner)), bootstrapped))
+    let state = AppState(Arc::new(inner));
+    crate::usage::spawn_flusher(Arc::downgrade(&state.0), config.usage_flush_interval);
+    Ok((state, bootstrapped))
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {

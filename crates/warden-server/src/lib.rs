@@ -15,6 +15,7 @@ pub mod limits;
 pub mod model;
 pub mod records;
 pub mod state;
+pub mod usage;
 
 use std::net::SocketAddr;
 
@@ -27,8 +28,12 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    let app = api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    if let Err(error) = state.flush_usage().await {
+        tracing::warn!(%error, "usage counters not flushed at shutdown");
+    }
+    served
 }

@@ -125,6 +125,7 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub domain: String,
     pub metrics: crate::api::health::Metrics,
+    pub usage: crate::usage::Usage,
 }
 
 #[derive(Debug, Clone)]

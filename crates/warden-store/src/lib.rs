@@ -99,6 +99,8 @@ pub struct UsageDelta {
     pub permission: String,
     /// Milliseconds since the epoch of the latest decision.
     pub last_used: i64,
+    /// … of the latest ALLOW (0: none).
+    pub last_allowed: i64,
     pub allows: i64,
     pub denies: i64,
 }
@@ -403,14 +405,17 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         for delta in deltas {
             sqlx::query(
-                "INSERT INTO usage_counters (principal, permission, last_used, allows, denies) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (principal, permission) DO UPDATE SET \
+                "INSERT INTO usage_counters (principal, permission, last_used, last_allowed, allows, denies) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (principal, permission) DO UPDATE SET \
                  last_used = CASE WHEN excluded.last_used > usage_counters.last_used THEN excluded.last_used ELSE usage_counters.last_used END, \
+                 last_allowed = CASE WHEN excluded.last_allowed > usage_counters.last_allowed THEN excluded.last_allowed \
+                 ELSE usage_counters.last_allowed END, \
                  allows = usage_counters.allows + excluded.allows, denies = usage_counters.denies + excluded.denies",
             )
             .bind(&delta.principal)
             .bind(&delta.permission)
             .bind(delta.last_used)
+            .bind(delta.last_allowed)
             .bind(delta.allows)
             .bind(delta.denies)
             .execute(&mut *tx)
@@ -423,7 +428,7 @@ impl Store {
     /// Stored usage counters, for one principal or (with `None`) all.
     pub async fn usage(&self, principal: Option<&str>) -> Result<Vec<UsageDelta>, StoreError> {
         let rows = sqlx::query(
-            "SELECT principal, permission, last_used, allows, denies FROM usage_counters \
+            "SELECT principal, permission, last_used, last_allowed, allows, denies FROM usage_counters \
              WHERE ($1 = '' OR principal = $1) ORDER BY principal, permission",
         )
         .bind(principal.unwrap_or_default().to_owned())
@@ -435,8 +440,9 @@ impl Store {
                     principal: row.try_get(0)?,
                     permission: row.try_get(1)?,
                     last_used: row.try_get(2)?,
-                    allows: row.try_get(3)?,
-                    denies: row.try_get(4)?,
+                    last_allowed: row.try_get(3)?,
+                    allows: row.try_get(4)?,
+                    denies: row.try_get(5)?,
                 })
             })
             .collect()

@@ -39,7 +39,7 @@ pub const MIGRATIONS: &[(i64, &[&str])] = &[
             "CREATE INDEX oauth_clients_by_owner ON oauth_clients (owner_uid)",
             // Usage counters are telemetry, not directory data: written in the background, additively.
             "CREATE TABLE usage_counters (principal TEXT NOT NULL, permission TEXT NOT NULL, last_used BIGINT NOT NULL, \
-         allows BIGINT NOT NULL, denies BIGINT NOT NULL, PRIMARY KEY (principal, permission))",
+         last_allowed BIGINT NOT NULL, allows BIGINT NOT NULL, denies BIGINT NOT NULL, PRIMARY KEY (principal, permission))",
         ],
     ),
 ];

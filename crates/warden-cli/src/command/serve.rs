@@ -56,6 +56,7 @@ pub fn run(args: ServeArgs, output: &mut Output) -> Result<ExitCode, CliError> {
         domain: args.domain,
         environments: args.environments,
         catalogue_files,
+        ..Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -137,6 +137,14 @@ fn decide_one(
         (snapshot.decide(&engine_request), None)
     };
     state.metrics.decision(decision.is_allowed());
+    if let Some(principal) = snapshot.directory().find_principal(&request.principal) {
+        state.usage.record(
+            &principal.uid,
+            &request.permission,
+            decision.is_allowed(),
+            authed.context.now_ms,
+        );
+    }
     Ok(DecisionResponse {
         decision: decision.outcome,
         reason: decision.reason,

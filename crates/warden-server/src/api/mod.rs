@@ -11,6 +11,7 @@ pub mod groups;
 pub mod health;
 pub mod policies;
 pub mod resolution;
+pub mod review;
 pub mod routes;
 pub mod users;
 

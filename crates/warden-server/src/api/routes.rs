@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::{
     audit, authorize, bindings, boundaries, catalogue, environments, groups, health, policies,
-    resolution, users,
+    resolution, review, users,
 };
 use crate::state::AppState;
 
@@ -66,6 +66,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "service",
         "This document",
         None,
+    ),
+    e(
+        "GET",
+        "/iam/v1/me",
+        "me",
+        "service",
+        "The caller: uid, email, account and token",
+        Some("any valid token"),
     ),
     e(
         "POST",
@@ -468,6 +476,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Some("iam:service-users:read"),
     ),
     e(
+        "GET",
+        "/iam/v1/accounts/{accountId}/service-users/review",
+        "service_users_review",
+        "service users",
+        "Service users unused, unreviewed, without owner, or with unused permissions",
+        Some("iam:service-users:read"),
+    ),
+    e(
         "POST",
         "/iam/v1/accounts/{accountId}/service-users",
         "service_users_create",
@@ -556,6 +572,7 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "users_delete" => delete(users::delete),
         "users_replace_groups" => put(users::replace_groups),
         "users_remove_groups" => delete(users::remove_groups),
+        "service_users_review" => get(review::report),
         "service_users_list" => get(users::list_service_users),
         "service_users_create" => post(users::create_service_user),
         "service_users_get" => get(users::get_service_user),

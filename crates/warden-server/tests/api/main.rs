@@ -11,3 +11,4 @@ mod common;
 mod journey;
 mod policies;
 mod routes;
+mod usage;
