@@ -265,6 +265,11 @@ fn summarise(
         Reason::UnknownPermission => {
             format!("denied: permission `{permission}` is not in the catalogue")
         }
+        Reason::NoConsent => format!("denied: the actor did not consent to `{permission}`"),
+        Reason::OutOfScope => format!("denied: `{permission}` is outside the token's scopes"),
+        Reason::InvalidToken => {
+            "denied: the token is unknown, revoked, inactive or expired".to_owned()
+        }
         Reason::UnknownEnvironment => {
             format!(
                 "denied: environment `{}` does not exist",

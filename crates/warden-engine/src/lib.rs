@@ -20,6 +20,7 @@ pub mod naming;
 pub mod params;
 pub mod snapshot;
 pub mod testfile;
+pub mod workflow;
 
 pub use builtin::{Builtin, BuiltinError, DefaultGroup, GlobalPolicy};
 pub use condition::{AttributeValue, Attributes};

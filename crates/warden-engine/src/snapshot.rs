@@ -53,6 +53,14 @@ pub enum Reason {
     InactivePrincipal,
     UnknownPermission,
     UnknownEnvironment,
+    /// A workflow task whose human actor did not consent to the permission (SPEC §9).
+    NoConsent,
+    /// The request was made with a token whose scopes do not include the permission (a token's
+    /// rights are its scopes ∩ its owner's permissions). Never produced by the engine itself.
+    OutOfScope,
+    /// The request was made with a token that is unknown, revoked, inactive or expired. Never
+    /// produced by the engine itself.
+    InvalidToken,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -15,8 +15,8 @@ use warden_policy::{Catalogue, ServiceFile, parse_boundary, parse_policy};
 use warden_store::Loaded;
 
 use crate::records::{
-    BindingBody, BoundaryBody, EnvironmentBody, GroupBody, OAuthClientBody, PolicyBody,
-    PrincipalBody, TokenBody, level_of,
+    BindingBody, BoundaryBody, ConsentBody, EnvironmentBody, GroupBody, OAuthClientBody,
+    PolicyBody, PrincipalBody, TokenBody, WorkflowBody, level_of,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -36,6 +36,9 @@ pub struct Model {
     pub custom_services: BTreeMap<String, String>,
     /// OAuth clients by client id.
     pub oauth_clients: HashMap<String, OAuthClientBody>,
+    pub workflows: HashMap<String, WorkflowBody>,
+    /// By (user uid, environment).
+    pub consents: HashMap<(String, String), ConsentBody>,
 }
 
 /// A stored object that cannot be read back: the server refuses to start rather than guess.
@@ -146,6 +149,16 @@ impl Model {
                 .add_binding(binding_record(&binding))
                 .map_err(|e| ModelError(format!("binding: {e}")))?;
             model.bindings.insert(binding.key(), binding);
+        }
+        for body in &loaded.workflows {
+            let workflow: WorkflowBody = parse("workflow", body)?;
+            model.workflows.insert(workflow.id.clone(), workflow);
+        }
+        for body in &loaded.consents {
+            let consent: ConsentBody = parse("consent", body)?;
+            model
+                .consents
+                .insert((consent.uid.clone(), consent.environment.clone()), consent);
         }
         for body in &loaded.oauth_clients {
             let client: OAuthClientBody = parse("oauth client", body)?;

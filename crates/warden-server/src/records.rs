@@ -291,6 +291,59 @@ impl OAuthClientBody {
     }
 }
 
+/// A workflow's authorisation record (SPEC §9): owner, visibility and actor. The automation
+/// engine keeps the workflow itself; Warden keeps who may see, change and run it, and as whom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowBody {
+    pub id: String,
+    pub title: String,
+    pub environment: String,
+    /// `USER` or `GROUP`.
+    pub owner_type: String,
+    /// A user uid or a group uuid.
+    pub owner: String,
+    pub is_private: bool,
+    /// The uid of the user or service user its tasks run as.
+    pub actor: String,
+    /// `SIMPLE` or `STANDARD` (the `automation:workflow-type` condition).
+    pub workflow_type: String,
+    pub created_at: i64,
+    pub created_by: String,
+    pub updated_at: i64,
+    pub updated_by: String,
+}
+
+impl WorkflowBody {
+    pub fn op(&self) -> Op {
+        Op::PutWorkflow {
+            id: self.id.clone(),
+            actor: self.actor.clone(),
+            body: to_json(self),
+        }
+    }
+}
+
+/// What a user consented to the automation engine using as them, in one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsentBody {
+    pub uid: String,
+    pub environment: String,
+    pub permissions: Vec<String>,
+    pub updated_at: i64,
+}
+
+impl ConsentBody {
+    pub fn op(&self) -> Op {
+        Op::PutConsent {
+            uid: self.uid.clone(),
+            environment: self.environment.clone(),
+            body: to_json(self),
+        }
+    }
+}
+
 /// Names are unique case-insensitively.
 pub fn fold(name: &str) -> String {
     name.trim().to_lowercase()

@@ -90,6 +90,8 @@ pub struct Loaded {
     pub tokens: Vec<String>,
     pub custom_services: Vec<String>,
     pub oauth_clients: Vec<String>,
+    pub workflows: Vec<String>,
+    pub consents: Vec<String>,
 }
 
 /// Counts of decisions for one principal and permission since the last flush.
@@ -266,6 +268,15 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
         loaded.custom_services = sqlx::query_scalar("SELECT body FROM custom_services ORDER BY 1")
+            .fetch_all(&mut *tx)
+            .await?;
+        loaded.oauth_clients = sqlx::query_scalar("SELECT body FROM oauth_clients ORDER BY 1")
+            .fetch_all(&mut *tx)
+            .await?;
+        loaded.workflows = sqlx::query_scalar("SELECT body FROM workflows ORDER BY 1")
+            .fetch_all(&mut *tx)
+            .await?;
+        loaded.consents = sqlx::query_scalar("SELECT body FROM consents ORDER BY 1")
             .fetch_all(&mut *tx)
             .await?;
         for row in sqlx::query("SELECT uid, group_uuid FROM memberships ORDER BY uid, group_uuid")

@@ -92,6 +92,19 @@ pub enum Op {
     DeleteOAuthClient {
         client_id: String,
     },
+    PutWorkflow {
+        id: String,
+        actor: String,
+        body: String,
+    },
+    DeleteWorkflow {
+        id: String,
+    },
+    PutConsent {
+        uid: String,
+        environment: String,
+        body: String,
+    },
 }
 
 type Tx<'c> = Transaction<'c, Any>;
@@ -134,6 +147,7 @@ impl Op {
                 run(tx, "DELETE FROM tokens WHERE owner_uid = $1", &[uid]).await?;
                 run(tx, "DELETE FROM oauth_clients WHERE owner_uid = $1", &[uid]).await?;
                 run(tx, "DELETE FROM usage_counters WHERE principal = $1", &[uid]).await?;
+                run(tx, "DELETE FROM consents WHERE uid = $1", &[uid]).await?;
                 run(tx, "DELETE FROM principals WHERE uid = $1", &[uid]).await
             }
             Op::SetMemberships { uid, groups } => {
@@ -222,6 +236,25 @@ impl Op {
             }
             Op::DeleteOAuthClient { client_id } => {
                 run(tx, "DELETE FROM oauth_clients WHERE client_id = $1", &[client_id]).await
+            }
+            Op::PutWorkflow { id, actor, body } => {
+                run(
+                    tx,
+                    "INSERT INTO workflows (id, actor_uid, body) VALUES ($1, $2, $3) \
+                     ON CONFLICT (id) DO UPDATE SET actor_uid = excluded.actor_uid, body = excluded.body",
+                    &[id, actor, body],
+                )
+                .await
+            }
+            Op::DeleteWorkflow { id } => run(tx, "DELETE FROM workflows WHERE id = $1", &[id]).await,
+            Op::PutConsent { uid, environment, body } => {
+                run(
+                    tx,
+                    "INSERT INTO consents (uid, environment, body) VALUES ($1, $2, $3) \
+                     ON CONFLICT (uid, environment) DO UPDATE SET body = excluded.body",
+                    &[uid, environment, body],
+                )
+                .await
             }
             Op::PutCustomService { name, body } => {
                 run(

@@ -42,4 +42,13 @@ pub const MIGRATIONS: &[(i64, &[&str])] = &[
          last_allowed BIGINT NOT NULL, allows BIGINT NOT NULL, denies BIGINT NOT NULL, PRIMARY KEY (principal, permission))",
         ],
     ),
+    (
+        3,
+        &[
+            "CREATE TABLE workflows (id TEXT PRIMARY KEY, actor_uid TEXT NOT NULL, body TEXT NOT NULL)",
+            "CREATE INDEX workflows_by_actor ON workflows (actor_uid)",
+            "CREATE TABLE consents (uid TEXT NOT NULL, environment TEXT NOT NULL, body TEXT NOT NULL, \
+             PRIMARY KEY (uid, environment))",
+        ],
+    ),
 ];

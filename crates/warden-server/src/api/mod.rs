@@ -14,6 +14,7 @@ pub mod resolution;
 pub mod review;
 pub mod routes;
 pub mod users;
+pub mod workflows;
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};

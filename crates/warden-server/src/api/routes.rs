@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::{
     audit, authorize, bindings, boundaries, catalogue, environments, groups, health, policies,
-    resolution, review, users,
+    resolution, review, users, workflows,
 };
 use crate::state::AppState;
 
@@ -515,6 +515,70 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "Delete a service user",
         Some("iam:service-users:write"),
     ),
+    e(
+        "GET",
+        "/automation/v1/workflows",
+        "workflows_list",
+        "workflows",
+        "Workflows visible to the caller (`adminAccess=true` for all)",
+        Some("automation:workflows:read"),
+    ),
+    e(
+        "POST",
+        "/automation/v1/workflows",
+        "workflows_create",
+        "workflows",
+        "Create a workflow record (owner, visibility, actor)",
+        Some("automation:workflows:write"),
+    ),
+    e(
+        "GET",
+        "/automation/v1/workflows/{workflowId}",
+        "workflows_get",
+        "workflows",
+        "One workflow, if visible",
+        Some("automation:workflows:read"),
+    ),
+    e(
+        "PUT",
+        "/automation/v1/workflows/{workflowId}",
+        "workflows_update",
+        "workflows",
+        "Update; only the owner changes visibility or ownership; the updater becomes the actor",
+        Some("automation:workflows:write"),
+    ),
+    e(
+        "DELETE",
+        "/automation/v1/workflows/{workflowId}",
+        "workflows_delete",
+        "workflows",
+        "Delete a workflow record",
+        Some("automation:workflows:write"),
+    ),
+    e(
+        "POST",
+        "/automation/v1/workflows/{workflowId}/authorize-task",
+        "workflows_authorize_task",
+        "workflows",
+        "Decide a task as the workflow's actor (permissions ∩ consent for a human actor)",
+        Some("automation:workflows:run"),
+    ),
+    e(
+        "GET",
+        "/automation/v1/authorization-settings",
+        "consent_get",
+        "workflows",
+        "The caller's consent for an environment",
+        Some("any valid token"),
+    ),
+    e(
+        "PUT",
+        "/automation/v1/authorization-settings",
+        "consent_put",
+        "workflows",
+        "Set the caller's consent for an environment",
+        Some("any valid token"),
+    ),
 ];
 
 /// The handler of an operation, on its method.
@@ -578,6 +642,14 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "service_users_get" => get(users::get_service_user),
         "service_users_update" => put(users::update_service_user),
         "service_users_delete" => delete(users::delete_service_user),
+        "workflows_list" => get(workflows::list),
+        "workflows_create" => post(workflows::create),
+        "workflows_get" => get(workflows::get),
+        "workflows_update" => put(workflows::update),
+        "workflows_delete" => delete(workflows::delete),
+        "workflows_authorize_task" => post(workflows::authorize_task),
+        "consent_get" => get(workflows::get_consent),
+        "consent_put" => put(workflows::put_consent),
         _ => return None,
     })
 }

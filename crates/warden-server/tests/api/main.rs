@@ -12,3 +12,4 @@ mod journey;
 mod policies;
 mod routes;
 mod usage;
+mod workflows;
