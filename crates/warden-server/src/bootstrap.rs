@@ -39,6 +39,8 @@ pub struct Config {
     pub catalogue_files: Vec<(String, String)>,
     /// How often usage counters are written to the store.
     pub usage_flush_interval: std::time::Duration,
+    /// How long an OAuth access token lives (default 300 s).
+    pub access_token_ttl: std::time::Duration,
 }
 
 impl Default for Config {
@@ -51,6 +53,7 @@ impl Default for Config {
             environments: Vec::new(),
             catalogue_files: Vec::new(),
             usage_flush_interval: std::time::Duration::from_secs(10),
+            access_token_ttl: std::time::Duration::from_secs(300),
         }
     }
 }
@@ -128,6 +131,10 @@ pub async fn start(
         domain: config.domain.clone(),
         metrics: crate::api::health::Metrics::default(),
         usage: crate::usage::Usage::default(),
+        client_failures: crate::secrets::FailureLimiter::default(),
+        access_token_ttl_ms: i64::try_from(config.access_token_ttl.as_millis())
+            .unwrap_or(i64::MAX)
+            .max(1_000),
     };
     let state = AppState(Arc::new(inner));
     crate::usage::spawn_flusher(Arc::downgrade(&state.0), config.usage_flush_interval);
@@ -270,6 +277,7 @@ async fn bootstrap(
         request_id: new_uuid(),
         at: now,
         ops,
+        expected_revision: None,
     };
     if let Err(error) = store.write(write).await {
         let _ = std::fs::remove_file(&config.token_file);
@@ -362,6 +370,7 @@ async fn ensure_environments(store: &Store, config: &Config, now: i64) -> Result
         request_id: new_uuid(),
         at: now,
         ops,
+        expected_revision: None,
     };
     store.write(write).await?;
     Ok(())

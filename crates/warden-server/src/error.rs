@@ -94,6 +94,9 @@ impl From<StoreError> for ApiError {
                     5,
                 )
             }
+            StoreError::Stale { current } => ApiError::conflict(format!(
+                "the store moved on to revision {current} while this request was planned; retry it"
+            )),
             StoreError::Corrupt(message) => {
                 tracing::error!(%message, "store data invalid");
                 ApiError::internal("the store holds data that cannot be read; nothing was changed")

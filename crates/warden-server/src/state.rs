@@ -126,6 +126,10 @@ pub struct Inner {
     pub domain: String,
     pub metrics: crate::api::health::Metrics,
     pub usage: crate::usage::Usage,
+    /// Bad OAuth client secrets per client id (rate limiting).
+    pub client_failures: crate::secrets::FailureLimiter,
+    /// How long an OAuth access token lives.
+    pub access_token_ttl_ms: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -166,6 +170,7 @@ impl AppState {
             request_id: context.request_id.clone(),
             at: context.now_ms,
             ops: plan.ops,
+            expected_revision: None,
         };
         let committed = self.store.write(write).await?;
         let revision = u64::try_from(committed.revision)
@@ -207,6 +212,7 @@ impl AppState {
             request_id: context.request_id.clone(),
             at: context.now_ms,
             ops: Vec::new(),
+            expected_revision: None,
         };
         Ok(self.store.record(write).await?.seq)
     }

@@ -32,6 +32,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("cannot open the store: {0}")]
     Open(String),
+    /// The store is at a newer revision than the writer expected: catch up and plan again.
+    #[error("the store is at revision {current}, newer than expected")]
+    Stale { current: i64 },
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -66,6 +69,9 @@ pub struct Write {
     /// Milliseconds since the epoch (the caller reads the clock).
     pub at: i64,
     pub ops: Vec<Op>,
+    /// The revision the writer's state is at; when the store has moved on (another replica
+    /// wrote), the write is refused with [`StoreError::Stale`] and changes nothing.
+    pub expected_revision: Option<i64>,
 }
 
 /// What a committed write produced.
@@ -316,8 +322,32 @@ impl Store {
         .bind(bump)
         .fetch_one(&mut *tx)
         .await?;
+        if let Some(expected) = write.expected_revision
+            && revision - bump != expected
+        {
+            return Err(StoreError::Stale {
+                current: revision - bump,
+            });
+        }
         for op in &write.ops {
             op.apply(&mut tx).await?;
+        }
+        if bump > 0 {
+            let ops = serde_json::to_string(&write.ops)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            sqlx::query("INSERT INTO changes (revision, at, ops) VALUES ($1, $2, $3)")
+                .bind(revision)
+                .bind(write.at)
+                .bind(ops)
+                .execute(&mut *tx)
+                .await?;
+            if self.backend == Backend::Postgres {
+                // Delivered to listeners when (and only if) the transaction commits.
+                sqlx::query("SELECT pg_notify('warden_changes', $1)")
+                    .bind(revision.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *tx)
@@ -368,6 +398,33 @@ impl Store {
             revision,
             seq: entry.seq,
         })
+    }
+
+    /// The operations of every write after `revision`, in order. `None` when the log no longer
+    /// reaches back that far (the caller then reloads everything).
+    pub async fn changes_since(
+        &self,
+        revision: i64,
+    ) -> Result<Option<Vec<(i64, Vec<Op>)>>, StoreError> {
+        let rows =
+            sqlx::query("SELECT revision, ops FROM changes WHERE revision > $1 ORDER BY revision")
+                .bind(revision)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        let mut expected = revision + 1;
+        for row in rows {
+            let at: i64 = row.try_get(0)?;
+            if at != expected {
+                return Ok(None);
+            }
+            let text: String = row.try_get(1)?;
+            let ops: Vec<Op> = serde_json::from_str(&text)
+                .map_err(|e| StoreError::Corrupt(format!("change {at}: {e}")))?;
+            out.push((at, ops));
+            expected += 1;
+        }
+        Ok(Some(out))
     }
 
     /// Audit entries in `seq` order, filtered.

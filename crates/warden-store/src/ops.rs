@@ -6,7 +6,10 @@ use sqlx::{Any, Transaction};
 
 use crate::StoreError;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialisable, so that every write's operations can be kept in the change log and replayed by
+/// other replicas.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
 pub enum Op {
     PutMeta {
         key: String,

@@ -51,4 +51,11 @@ pub const MIGRATIONS: &[(i64, &[&str])] = &[
              PRIMARY KEY (uid, environment))",
         ],
     ),
+    (
+        4,
+        &[
+            // The operations of every write, by revision: replicas replay them to catch up.
+            "CREATE TABLE changes (revision BIGINT PRIMARY KEY, at BIGINT NOT NULL, ops TEXT NOT NULL)",
+        ],
+    ),
 ];

@@ -50,6 +50,7 @@ fn write(action: &str, ops: Vec<Op>) -> Write {
         request_id: "req".into(),
         at: 1_700_000_000_000,
         ops,
+        expected_revision: None,
     }
 }
 
@@ -347,5 +348,58 @@ async fn audit_filters() {
             .await
             .unwrap();
         assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), [2], "{url}");
+    }
+}
+
+#[tokio::test]
+async fn every_write_is_in_the_change_log_and_stale_writers_are_refused() {
+    for (url, store) in fresh_stores().await {
+        store
+            .write(write("group.create", vec![group("g1", "Ops")]))
+            .await
+            .unwrap();
+        store.record(write("check", vec![])).await.unwrap();
+        store
+            .write(write(
+                "group.delete",
+                vec![Op::DeleteGroup { uuid: "g1".into() }],
+            ))
+            .await
+            .unwrap();
+        let changes = store.changes_since(0).await.unwrap().unwrap();
+        assert_eq!(
+            changes.iter().map(|(r, _)| *r).collect::<Vec<_>>(),
+            [1, 2],
+            "{url}: a record is not a change"
+        );
+        assert_eq!(changes[1].1, vec![Op::DeleteGroup { uuid: "g1".into() }]);
+        assert_eq!(store.changes_since(2).await.unwrap().unwrap().len(), 0);
+
+        let stale = Write {
+            expected_revision: Some(1),
+            ..write("group.create", vec![group("g2", "Dev")])
+        };
+        assert_eq!(
+            store.write(stale).await,
+            Err(StoreError::Stale { current: 2 }),
+            "{url}"
+        );
+        assert_eq!(store.revision().await.unwrap(), 2, "nothing changed");
+        assert_eq!(store.load().await.unwrap().groups.len(), 0);
+        let current = Write {
+            expected_revision: Some(2),
+            ..write("group.create", vec![group("g2", "Dev")])
+        };
+        assert_eq!(store.write(current).await.unwrap().revision, 3);
+
+        store
+            .execute_raw("DELETE FROM changes WHERE revision = 1".into())
+            .await
+            .unwrap();
+        assert_eq!(
+            store.changes_since(0).await.unwrap(),
+            None,
+            "{url}: a gap means: reload everything"
+        );
     }
 }
