@@ -1,8 +1,9 @@
 //! `warden`: the Warden command. `warden serve` runs the service; the other commands work on
-//! policy files, run policy tests and talk to a running server.
+//! policy files, run policy tests and talk to a running server (`--server`, `--token`).
 //!
 //! Exit codes: 0 success, 1 the checked input has findings (invalid policy, unformatted file,
-//! failed test case), 2 the command itself could not run (bad usage, unreadable file).
+//! failed test case) or the server refused the request, 2 the command itself could not run (bad
+//! usage, unreadable file, unreachable server), 3 `warden authorize` got DENY.
 
 mod command;
 mod output;
@@ -17,7 +18,10 @@ use crate::output::{Output, OutputFormat};
 #[command(
     name = "warden",
     version,
-    about = "Warden: identity and access management for platforms"
+    about = "Warden: identity and access management for platforms",
+    after_help = "Client commands reach the server given with `--server` (or `WARDEN_URL`, default \
+                  http://127.0.0.1:8080) with the token of `--token`, `--token-file` or \
+                  `WARDEN_TOKEN` (default: the file `warden-admin-token` here)."
 )]
 struct Cli {
     /// How results and errors are printed.
@@ -31,12 +35,41 @@ struct Cli {
 enum Command {
     /// Run the Warden service (creates `./warden.db` and an administrator on first start).
     Serve(command::serve::ServeArgs),
-    /// Check and format policy files.
+    /// Check and format policy files; create, list, show, update and delete policies on a server.
     #[command(subcommand)]
     Policy(command::policy::PolicyCommand),
     /// Run policy test files (exit 1 when a case fails, 2 when a file is invalid).
     Test(command::test::TestArgs),
-    /// Audit log tools.
+    /// Groups of the account.
+    Group(command::group::GroupArgs),
+    /// Users and their groups.
+    User(command::user::UserArgs),
+    /// Service users.
+    ServiceUser(command::service_user::ServiceUserArgs),
+    /// OAuth clients (client credentials): create, rotate and revoke secrets.
+    OauthClient(command::oauth_client::OAuthClientArgs),
+    /// OAuth: get an access token for a client.
+    #[command(subcommand)]
+    Oauth(command::oauth::OAuthCommand),
+    /// Platform tokens: create, list, revoke, disable, enable.
+    Token(command::token::TokenArgs),
+    /// Bind a policy to a group at a level, with parameters and boundaries.
+    Bind(command::bind::BindArgs),
+    /// Remove the binding of a policy to a group at a level.
+    Unbind(command::bind::UnbindArgs),
+    /// List the bindings at a level.
+    Bindings(command::bind::BindingsArgs),
+    /// Policy boundaries.
+    Boundary(command::boundary::BoundaryArgs),
+    /// Environments of the account.
+    Environment(command::environment::EnvironmentArgs),
+    /// Ask for a decision: prints ALLOW or DENY and why (exit 0 ALLOW, 3 DENY).
+    Authorize(command::authorize::AuthorizeArgs),
+    /// The effective permissions of a user or a group.
+    Effective(command::effective::EffectiveArgs),
+    /// The permission catalogue; register custom services.
+    Catalogue(command::catalogue::CatalogueArgs),
+    /// The audit log: list entries from a server, verify the hash chain of a store.
     #[command(subcommand)]
     Audit(command::audit::AuditCommand),
 }
@@ -49,12 +82,38 @@ fn main() -> ExitCode {
         Command::Test(args) => command::test::run(args, &mut output),
         Command::Serve(args) => command::serve::run(args, &mut output),
         Command::Audit(command) => command::audit::run(command, &mut output),
+        Command::Group(args) => command::group::run(args, &mut output),
+        Command::User(args) => command::user::run(args, &mut output),
+        Command::ServiceUser(args) => command::service_user::run(args, &mut output),
+        Command::OauthClient(args) => command::oauth_client::run(args, &mut output),
+        Command::Oauth(command) => command::oauth::run(command, &mut output),
+        Command::Token(args) => command::token::run(args, &mut output),
+        Command::Bind(args) => command::bind::bind(args, &mut output),
+        Command::Unbind(args) => command::bind::unbind(args, &mut output),
+        Command::Bindings(args) => command::bind::bindings(args, &mut output),
+        Command::Boundary(args) => command::boundary::run(args, &mut output),
+        Command::Environment(args) => command::environment::run(args, &mut output),
+        Command::Authorize(args) => command::authorize::run(args, &mut output),
+        Command::Effective(args) => command::effective::run(args, &mut output),
+        Command::Catalogue(args) => command::catalogue::run(args, &mut output),
     };
     match result {
         Ok(code) => code,
         Err(error) => {
             output.error(&error);
-            ExitCode::from(2)
+            ExitCode::from(error.exit)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
     }
 }

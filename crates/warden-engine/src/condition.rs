@@ -260,12 +260,25 @@ impl CompiledCondition {
             (Attribute::Time(kind), _) => {
                 let mut times = Vec::new();
                 for string in value.strings() {
-                    let template = template(string, params)?;
-                    let text = template
-                        .literal()
-                        .ok_or_else(|| format!("`{name}` needs a literal time"))?;
-                    let time = TimeValue::parse(*kind, text).map_err(|e| e.to_string())?;
-                    times.push((time, text.into()));
+                    // SPEC §5: a list item that is exactly one parameter expands to its values.
+                    let texts: Vec<String> = match (value, string.sole_placeholder()) {
+                        (Value::List(_), Some(Placeholder::BindParam(param))) => params
+                            .get(param)
+                            .ok_or_else(|| format!("parameter `{param}` has no value"))?
+                            .values()
+                            .to_vec(),
+                        _ => {
+                            let template = template(string, params)?;
+                            let text = template
+                                .literal()
+                                .ok_or_else(|| format!("`{name}` needs a literal time"))?;
+                            vec![text.to_owned()]
+                        }
+                    };
+                    for text in texts {
+                        let time = TimeValue::parse(*kind, &text).map_err(|e| e.to_string())?;
+                        times.push((time, text.into()));
+                    }
                 }
                 Operand::Times(times.into())
             }

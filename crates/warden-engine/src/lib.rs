@@ -16,6 +16,7 @@ pub mod delegation;
 pub mod directory;
 pub mod effective;
 pub mod explain;
+pub mod impact;
 pub mod naming;
 pub mod params;
 pub mod snapshot;

@@ -26,6 +26,19 @@ pub fn random_bytes(n: usize) -> ApiResult<Vec<u8>> {
     Ok(bytes)
 }
 
+/// `n` random bytes, hex-encoded.
+pub fn random_hex(n: usize) -> ApiResult<String> {
+    Ok(random_bytes(n)?
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// `n` random bytes, base64url without padding.
+pub fn random_url_safe(n: usize) -> ApiResult<String> {
+    Ok(url_safe(&random_bytes(n)?))
+}
+
 fn url_safe(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -54,8 +67,8 @@ pub fn new_token(kind: &str, key: &[u8]) -> ApiResult<(String, String, String)> 
     Ok((id.clone(), format!("wdn_{kind}_{id}_{secret}"), hash))
 }
 
-/// Splits `wdn_<kind>_<id>_<secret>`.
-fn parse_token(token: &str) -> Option<(&str, &str)> {
+/// Splits `wdn_<kind>_<id>_<secret>` into `(id, secret)`.
+pub fn parse_token(token: &str) -> Option<(&str, &str)> {
     let rest = token.strip_prefix("wdn_")?;
     let (_kind, rest) = rest.split_once('_')?;
     let (id, secret) = rest.split_once('_')?;
@@ -86,41 +99,66 @@ pub fn request_id(headers: &HeaderMap) -> String {
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
 }
 
-impl AppState {
-    /// Finds the token's record and checks its secret, status, expiry and owner.
-    pub fn authenticate(&self, token: &str) -> ApiResult<(Caller, std::sync::Arc<TokenBody>)> {
-        let invalid = || {
-            ApiError::unauthenticated("invalid token").with_details(serde_json::json!({
-                "help": "send `Authorization: Bearer wdn_…` with a token issued by Warden"
-            }))
-        };
-        let (id, secret) = parse_token(token).ok_or_else(invalid)?;
-        let tokens = self.tokens.load();
-        let record = tokens.get(id).cloned().ok_or_else(invalid)?;
-        let presented = secret_hash(&self.token_key, secret);
-        if !bool::from(presented.as_bytes().ct_eq(record.secret_hash.as_bytes())) {
-            return Err(invalid());
-        }
-        if record.status != "ACTIVE" {
-            return Err(ApiError::unauthenticated("the token is inactive"));
-        }
-        if record.expires_at.is_some_and(|at| at <= self.now_ms()) {
-            return Err(ApiError::new(
+/// Why a presented token is not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenProblem {
+    /// Malformed, unknown, revoked, or a wrong secret: indistinguishable on purpose.
+    Invalid,
+    /// Disabled (`INACTIVE`).
+    Inactive,
+    Expired,
+    /// The owner is deactivated (or gone).
+    OwnerDeactivated,
+}
+
+impl TokenProblem {
+    /// The API error for a request authenticated with such a token.
+    pub fn error(self) -> ApiError {
+        match self {
+            TokenProblem::Invalid => {
+                ApiError::unauthenticated("invalid token").with_details(serde_json::json!({
+                    "help": "send `Authorization: Bearer wdn_…` with a token issued by Warden"
+                }))
+            }
+            TokenProblem::Inactive => ApiError::unauthenticated("the token is inactive"),
+            TokenProblem::Expired => ApiError::new(
                 axum::http::StatusCode::FORBIDDEN,
                 "forbidden",
                 "the token has expired",
             )
-            .with_details(serde_json::json!({ "reason": "expired" })));
+            .with_details(serde_json::json!({ "reason": "expired" })),
+            TokenProblem::OwnerDeactivated => {
+                ApiError::unauthenticated("the token's owner is deactivated")
+            }
+        }
+    }
+}
+
+impl AppState {
+    /// Finds the token's record and checks its secret (keyed hash, compared in constant time),
+    /// status, expiry and owner. Runs on every request: no lock, no IO.
+    pub fn check_token(
+        &self,
+        token: &str,
+    ) -> Result<(Caller, std::sync::Arc<TokenBody>), TokenProblem> {
+        let (id, secret) = parse_token(token).ok_or(TokenProblem::Invalid)?;
+        let tokens = self.tokens.load();
+        let record = tokens.get(id).cloned().ok_or(TokenProblem::Invalid)?;
+        let presented = secret_hash(&self.token_key, secret);
+        if !bool::from(presented.as_bytes().ct_eq(record.secret_hash.as_bytes())) {
+            return Err(TokenProblem::Invalid);
+        }
+        if record.status != "ACTIVE" {
+            return Err(TokenProblem::Inactive);
+        }
+        if record.expires_at.is_some_and(|at| at <= self.now_ms()) {
+            return Err(TokenProblem::Expired);
         }
         let snapshot = self.snapshot();
         match snapshot.directory().principal(&record.owner_uid) {
             Some(owner) if owner.active => {}
-            Some(_) => {
-                return Err(ApiError::unauthenticated(
-                    "the token's owner is deactivated",
-                ));
-            }
-            None => return Err(invalid()),
+            Some(_) => return Err(TokenProblem::OwnerDeactivated),
+            None => return Err(TokenProblem::Invalid),
         }
         let caller = Caller {
             uid: record.owner_uid.clone(),
@@ -128,6 +166,11 @@ impl AppState {
             scopes: record.scopes.clone(),
         };
         Ok((caller, record))
+    }
+
+    /// [`AppState::check_token`] with the API's errors.
+    pub fn authenticate(&self, token: &str) -> ApiResult<(Caller, std::sync::Arc<TokenBody>)> {
+        self.check_token(token).map_err(TokenProblem::error)
     }
 }
 

@@ -108,7 +108,17 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({ "error": { "code": self.code, "message": self.message, "details": self.details } });
-        let mut response = (self.status, axum::Json(body)).into_response();
+        // Errors quote their input; a credential sent in the wrong place is never repeated.
+        let text = crate::secrets::redact(&body.to_string()).into_owned();
+        let mut response = (
+            self.status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            text,
+        )
+            .into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

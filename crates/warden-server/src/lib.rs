@@ -14,6 +14,8 @@ pub mod error;
 pub mod limits;
 pub mod model;
 pub mod records;
+pub mod replay;
+pub mod secrets;
 pub mod state;
 pub mod usage;
 

@@ -12,6 +12,15 @@ pub const MAX_POLICIES: usize = 200;
 pub const MAX_BINDINGS_PER_LEVEL: usize = 30_000;
 pub const MAX_BOUNDARIES: usize = 2_000;
 pub const MAX_PLATFORM_TOKENS_PER_USER: usize = 10;
+pub const MAX_OAUTH_CLIENTS: usize = 200;
+/// Secrets of one OAuth client that are valid at the same time (rotation needs two).
+pub const MAX_ACTIVE_CLIENT_SECRETS: usize = 5;
+/// Revoked secrets kept (without their hashes) for the record, per client.
+pub const MAX_REVOKED_CLIENT_SECRETS: usize = 20;
+/// Unexpired access tokens of one OAuth client; more must wait for some to expire.
+pub const MAX_LIVE_ACCESS_TOKENS_PER_CLIENT: usize = 1_000;
+/// Permissions in the scopes of one token or client.
+pub const MAX_SCOPES: usize = 500;
 pub const MAX_BATCH: usize = 1_000;
 
 /// A text field's length in characters, within `min..=max`, without control characters.

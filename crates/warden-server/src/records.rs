@@ -135,11 +135,20 @@ pub struct PrincipalBody {
 
 impl PrincipalBody {
     pub fn op(&self) -> Op {
+        // Service users never sign in: whatever a caller set, no password is stored for one.
+        let body = if self.kind == PrincipalKind::ServiceUser && self.password_hash.is_some() {
+            to_json(&PrincipalBody {
+                password_hash: None,
+                ..self.clone()
+            })
+        } else {
+            to_json(self)
+        };
         Op::PutPrincipal {
             uid: self.uid.clone(),
             email: self.email.clone(),
             handle: self.handle.clone(),
-            body: to_json(self),
+            body,
         }
     }
 
@@ -359,4 +368,36 @@ pub fn level_of(level_type: &str, level_id: &str) -> Level {
 
 pub fn json<T: Serialize>(value: &T) -> String {
     to_json(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_service_user_is_never_stored_with_a_password() {
+        let body = PrincipalBody {
+            uid: "u".into(),
+            kind: PrincipalKind::ServiceUser,
+            email: "u@service.warden.local".into(),
+            handle: Some("bot@service".into()),
+            name: "Bot".into(),
+            surname: String::new(),
+            description: String::new(),
+            owner: None,
+            purpose: String::new(),
+            group_uuid: None,
+            deactivation: None,
+            created_at: 0,
+            created_by: "test".into(),
+            last_reviewed_at: None,
+            last_used_at: None,
+            password_hash: Some("$argon2id$…".into()),
+        };
+        let Op::PutPrincipal { body: stored, .. } = body.op() else {
+            panic!("not a principal write");
+        };
+        let stored: PrincipalBody = serde_json::from_str(&stored).unwrap();
+        assert_eq!(stored.password_hash, None);
+    }
 }

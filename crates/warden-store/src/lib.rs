@@ -412,8 +412,7 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
         let mut out = Vec::with_capacity(rows.len());
-        let mut expected = revision + 1;
-        for row in rows {
+        for (expected, row) in (revision + 1..).zip(rows) {
             let at: i64 = row.try_get(0)?;
             if at != expected {
                 return Ok(None);
@@ -422,7 +421,6 @@ impl Store {
             let ops: Vec<Op> = serde_json::from_str(&text)
                 .map_err(|e| StoreError::Corrupt(format!("change {at}: {e}")))?;
             out.push((at, ops));
-            expected += 1;
         }
         Ok(Some(out))
     }

@@ -1,9 +1,14 @@
 //! `warden audit verify`: recomputes the audit log's hash chain straight from the store and names
 //! the first changed or missing entry (exit 1), or confirms the chain (exit 0).
+//! `warden audit list`: the log's entries from a server, oldest first, a page at a time.
 
 use std::process::ExitCode;
 
-use crate::output::{CliError, Output};
+use warden_policy::temporal::format_date_time;
+
+use crate::command::client::{Client, Connection, with_query};
+use crate::command::values::{field, items, text};
+use crate::output::{CliError, Output, table};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum AuditCommand {
@@ -13,10 +18,32 @@ pub enum AuditCommand {
         #[arg(long, env = "WARDEN_DB", default_value = "warden.db")]
         db: String,
     },
+    /// List audit entries from a server, oldest first.
+    List {
+        /// At most this many entries (1–1000).
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Only actions starting with this, e.g. `policy.` or `binding.create`.
+        #[arg(long, value_name = "PREFIX")]
+        action: Option<String>,
+        /// Only entries after this sequence number (the next page).
+        #[arg(long, value_name = "SEQ")]
+        after: Option<i64>,
+        #[command(flatten)]
+        connection: Connection,
+    },
 }
 
 pub fn run(command: AuditCommand, output: &mut Output) -> Result<ExitCode, CliError> {
-    let AuditCommand::Verify { db } = command;
+    let db = match command {
+        AuditCommand::Verify { db } => db,
+        AuditCommand::List {
+            limit,
+            action,
+            after,
+            connection,
+        } => return list(limit, action, after, &connection, output),
+    };
     if !db.contains("://") && !std::path::Path::new(&db).exists() {
         return Err(CliError::new("io", format!("there is no store at `{db}`"))
             .with_help("give the store with `--db`"));
@@ -55,4 +82,52 @@ pub fn run(command: AuditCommand, output: &mut Output) -> Result<ExitCode, CliEr
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn list(
+    limit: u32,
+    action: Option<String>,
+    after: Option<i64>,
+    connection: &Connection,
+    output: &mut Output,
+) -> Result<ExitCode, CliError> {
+    let client = Client::connect(connection)?;
+    let limit = limit.to_string();
+    let after = after.map(|a| a.to_string());
+    let mut query = vec![("limit", limit.as_str())];
+    if let Some(action) = &action {
+        query.push(("action", action.as_str()));
+    }
+    if let Some(after) = &after {
+        query.push(("afterSeq", after.as_str()));
+    }
+    let reply = client.get(with_query(client.accounts(&["audit-log"])?, &query))?;
+    if output.is_json() {
+        output.json(&reply.body);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let entries = items(&reply.body, "entries");
+    if entries.is_empty() {
+        output.line("no audit entries");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            let at = field(e, "at").as_i64().unwrap_or(0).div_euclid(1000);
+            vec![
+                field(e, "seq").to_string(),
+                format_date_time(at),
+                text(e, "actor"),
+                text(e, "action"),
+                text(e, "target"),
+            ]
+        })
+        .collect();
+    output.text(&table(&["SEQ", "TIME", "ACTOR", "ACTION", "TARGET"], &rows));
+    if let Some(next) = field(&reply.body, "nextAfterSeq").as_i64() {
+        let filter = action.map_or_else(String::new, |a| format!(" --action {a}"));
+        output.line(&format!("more: `warden audit list --after {next}{filter}`"));
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,9 +1,27 @@
-//! One module per `warden` subcommand.
+//! One module per `warden` subcommand; the client commands share [`client`] (the connection to
+//! a server), [`resolve`] (names to ids) and [`values`] (levels, pairs, JSON fields).
 
 pub mod audit;
+pub mod authorize;
+pub mod bind;
+pub mod boundary;
+pub mod catalogue;
+pub mod client;
+pub mod effective;
+pub mod environment;
+pub mod group;
+pub mod oauth;
+pub mod oauth_client;
 pub mod policy;
+pub mod policy_client;
+pub mod resolve;
 pub mod serve;
+pub mod service_user;
+pub mod service_user_lifecycle;
 pub mod test;
+pub mod token;
+pub mod user;
+pub mod values;
 
 use std::io::Read;
 use std::path::Path;

@@ -1,4 +1,5 @@
-//! `warden policy check|fmt`: validate policy files against the catalogue and format them.
+//! `warden policy check|fmt`: validate policy files against the catalogue and format them; the
+//! client commands `create|update|list|get|delete` are in [`crate::command::policy_client`].
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,11 +10,22 @@ use warden_policy::{
     Diagnostic, LocatedDiagnostic, check_policy, format::format_policy_ast, parse_policy,
 };
 
+use crate::command::policy_client;
 use crate::command::{load_catalogue, read_input};
-use crate::output::{CliError, Output};
+use crate::output::{CliError, Output, plural};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum PolicyCommand {
+    /// Create a policy on the server from a file (`-` for standard input).
+    Create(policy_client::CreateArgs),
+    /// Replace a policy's text on the server (and its name or description when given).
+    Update(policy_client::UpdateArgs),
+    /// List the policies defined at a level.
+    List(policy_client::ListArgs),
+    /// Show a policy and its text.
+    Get(policy_client::GetArgs),
+    /// Delete a policy (`--force` with its bindings).
+    Delete(policy_client::DeleteArgs),
     /// Parse and validate policy files against the catalogue (exit 1 on any error).
     Check {
         /// Policy files (`-` for standard input).
@@ -44,6 +56,11 @@ pub fn run(command: PolicyCommand, output: &mut Output) -> Result<ExitCode, CliE
             catalogue,
         } => check(&files, deny_warnings, &catalogue, output),
         PolicyCommand::Fmt { files, check } => fmt(&files, check, output),
+        PolicyCommand::Create(args) => policy_client::create(args, output),
+        PolicyCommand::Update(args) => policy_client::update(args, output),
+        PolicyCommand::List(args) => policy_client::list(args, output),
+        PolicyCommand::Get(args) => policy_client::get(args, output),
+        PolicyCommand::Delete(args) => policy_client::delete(args, output),
     }
 }
 
@@ -167,12 +184,4 @@ fn fmt(files: &[PathBuf], check_only: bool, output: &mut Output) -> Result<ExitC
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
-    }
 }

@@ -16,7 +16,7 @@ use warden_engine::snapshot::Outcome;
 use warden_engine::testfile::{self, CaseReport, FileReport, Problem};
 
 use crate::command::read_input;
-use crate::output::{CliError, Output};
+use crate::output::{CliError, Output, plural};
 
 /// The JSON document of `--format json`.
 #[derive(Serialize)]
@@ -180,13 +180,5 @@ fn outcome(outcome: Outcome) -> &'static str {
     match outcome {
         Outcome::Allow => "allow",
         Outcome::Deny => "deny",
-    }
-}
-
-fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
     }
 }

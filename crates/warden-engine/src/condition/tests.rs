@@ -260,6 +260,39 @@ fn list_parameters_expand_into_list_items() {
     assert_eq!(condition.render(), "x:y IN (\"a\", \"b\", \"fixed\")");
 }
 
+/// Found by the differential tests (crates/warden-conformance): a list parameter filling a
+/// whole item of a `global:week-day IN (…)` list failed to compile, so the ALLOW was dropped.
+#[test]
+fn list_parameters_expand_in_time_conditions() {
+    let days = ParamValue::Many(vec!["Sunday".to_owned(), "Monday".to_owned()]);
+    let condition = compile(
+        "global:week-day IN (\"${bindParam:days}\", \"Friday\")",
+        &[("days", days)],
+    );
+    assert_eq!(condition.required(), vec!["Sunday", "Monday", "Friday"]);
+    let groups: Vec<Id> = Vec::new();
+    let none = attrs(&[]);
+    let at = |time| Context {
+        attributes: &none,
+        environment: None,
+        time,
+        user_id: "u",
+        user_groups: &groups,
+    };
+    // 2026-05-04T10:00:00Z is a Monday; a day later, a Tuesday.
+    assert_eq!(condition.evaluate(&at(1_777_888_800)), Truth::True);
+    assert_eq!(
+        condition.evaluate(&at(1_777_888_800 + 86_400)),
+        Truth::False
+    );
+    // One value fills one item, as before.
+    let one = compile(
+        "global:week-day IN (\"${bindParam:day}\")",
+        &[("day", ParamValue::One("Tuesday".to_owned()))],
+    );
+    assert_eq!(one.evaluate(&at(1_777_888_800 + 86_400)), Truth::True);
+}
+
 #[test]
 fn large_lists_use_a_set() {
     let items: Vec<String> = (0..1000).map(|i| format!("\"v{i}\"")).collect();

@@ -3,18 +3,20 @@
 //!
 //! A caller may always ask about itself; asking about another principal needs
 //! `iam:effective-permissions:read` for that user (`iam-param:entity-type = "user"`,
-//! `iam-param:entity-id` = the principal as given).
+//! `iam-param:entity-id` = the principal as given). Instead of a principal, a request may give a
+//! `token`: the decision is then for its owner within its scopes — how a platform service asks
+//! "may the holder of this token do X".
 
 use std::time::Duration;
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use warden_engine::{Attributes, Level, Request, Snapshot};
+use warden_engine::{Attributes, Level, Outcome, Reason, Request, Snapshot};
 use warden_policy::temporal::parse_date_time;
 
 use crate::api::{Body, Query};
-use crate::auth::Authed;
+use crate::auth::{Authed, TokenProblem};
 use crate::authz::attributes;
 use crate::error::{ApiError, ApiResult};
 use crate::limits::MAX_BATCH;
@@ -26,8 +28,14 @@ const REVISION_WAIT: Duration = Duration::from_secs(1);
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DecisionRequest {
-    /// uid, email or service-user handle.
-    pub principal: String,
+    /// uid, email or service-user handle; or give `token`.
+    #[serde(default)]
+    pub principal: Option<String>,
+    /// An access or platform token instead of `principal`: the decision is for the token's owner,
+    /// DENY (`out-of-scope`) for a permission outside the token's scopes, and DENY
+    /// (`invalid-token`) for a token that is unknown, revoked, inactive or expired.
+    #[serde(default)]
+    pub token: Option<String>,
     pub permission: String,
     #[serde(default)]
     pub environment: Option<String>,
@@ -97,23 +105,29 @@ fn decide_one(
     request: &DecisionRequest,
     explain: bool,
 ) -> ApiResult<DecisionResponse> {
-    if request.principal != authed.caller.uid {
-        let is_self = snapshot
-            .directory()
-            .find_principal(&request.principal)
-            .is_some_and(|p| *p.uid == *authed.caller.uid);
-        if !is_self {
-            state.require(
-                authed,
-                "iam:effective-permissions:read",
-                &Level::Account,
-                &attributes(&[
-                    ("iam-param:entity-type", "user"),
-                    ("iam-param:entity-id", &request.principal),
-                ]),
-            )?;
+    let principal = match (&request.principal, &request.token) {
+        (Some(principal), None) if crate::secrets::holds_secret(principal) => {
+            return Err(ApiError::invalid(
+                "`principal` holds a token; send it as `token` to decide for its owner",
+            ));
         }
-    }
+        (Some(principal), None) => {
+            require_may_ask(state, authed, snapshot, principal)?;
+            principal.clone()
+        }
+        (None, Some(_)) => match token_subject(state, authed, snapshot, request, explain)? {
+            Ok(owner) => owner,
+            Err(denied) => return Ok(denied),
+        },
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid("give `principal` or `token`, not both"));
+        }
+        (None, None) => {
+            return Err(ApiError::invalid(
+                "give `principal` (a uid, email or handle) or `token` (an access or platform token)",
+            ));
+        }
+    };
     let time = match &request.time {
         Some(text) => {
             parse_date_time(text).map_err(|e| ApiError::invalid(format!("`time`: {e}")))?
@@ -121,7 +135,7 @@ fn decide_one(
         None => authed.context.now_ms.div_euclid(1000),
     };
     let engine_request = Request {
-        principal: &request.principal,
+        principal: &principal,
         permission: &request.permission,
         environment: request.environment.as_deref(),
         attributes: &request.attributes,
@@ -137,7 +151,7 @@ fn decide_one(
         (snapshot.decide(&engine_request), None)
     };
     state.metrics.decision(decision.is_allowed());
-    if let Some(principal) = snapshot.directory().find_principal(&request.principal) {
+    if let Some(principal) = snapshot.directory().find_principal(&principal) {
         state.usage.record(
             &principal.uid,
             &request.permission,
@@ -152,6 +166,94 @@ fn decide_one(
         stale: false,
         explanation,
     })
+}
+
+/// A caller may always ask about itself; about another principal with
+/// `iam:effective-permissions:read` for it.
+fn require_may_ask(
+    state: &AppState,
+    authed: &Authed,
+    snapshot: &Snapshot,
+    principal: &str,
+) -> ApiResult<()> {
+    if principal == authed.caller.uid {
+        return Ok(());
+    }
+    let is_self = snapshot
+        .directory()
+        .find_principal(principal)
+        .is_some_and(|p| *p.uid == *authed.caller.uid);
+    if is_self {
+        return Ok(());
+    }
+    state.require(
+        authed,
+        "iam:effective-permissions:read",
+        &Level::Account,
+        &attributes(&[
+            ("iam-param:entity-type", "user"),
+            ("iam-param:entity-id", principal),
+        ]),
+    )
+}
+
+/// The owner of a request's token, or the DENY that the token itself decides. Holding a token is
+/// enough to ask what it may do; the explanation (which shows the owner's policies) needs what
+/// asking about the owner needs.
+fn token_subject(
+    state: &AppState,
+    authed: &Authed,
+    snapshot: &Snapshot,
+    request: &DecisionRequest,
+    explain: bool,
+) -> ApiResult<Result<String, DecisionResponse>> {
+    let token = request.token.as_deref().unwrap_or_default();
+    let deny = |reason: Reason, summary: String| {
+        state.metrics.decision(false);
+        DecisionResponse {
+            decision: Outcome::Deny,
+            reason,
+            revision: snapshot.revision,
+            stale: false,
+            explanation: explain.then(|| {
+                serde_json::json!({ "decision": Outcome::Deny, "reason": reason, "summary": summary, "deciding": [] })
+            }),
+        }
+    };
+    let (owner, _) = match state.check_token(token.trim()) {
+        Ok(found) => found,
+        Err(TokenProblem::OwnerDeactivated) => {
+            return Ok(Err(deny(
+                Reason::InactivePrincipal,
+                "denied: the token's owner is deactivated".to_owned(),
+            )));
+        }
+        Err(_) => {
+            return Ok(Err(deny(
+                Reason::InvalidToken,
+                "denied: the token is unknown, revoked, inactive or expired".to_owned(),
+            )));
+        }
+    };
+    if explain {
+        require_may_ask(state, authed, snapshot, &owner.uid)?;
+    }
+    if !owner.scopes.is_empty() && !owner.scopes.contains(&request.permission) {
+        state.usage.record(
+            &owner.uid,
+            &request.permission,
+            false,
+            authed.context.now_ms,
+        );
+        return Ok(Err(deny(
+            Reason::OutOfScope,
+            format!(
+                "denied: `{}` is outside the token's scopes",
+                request.permission
+            ),
+        )));
+    }
+    Ok(Ok(owner.uid))
 }
 
 pub async fn authorize(

@@ -106,5 +106,7 @@ pub async fn limits(
         "boundaries": { "count": model.boundaries.len(), "limit": MAX_BOUNDARIES },
         "users": { "count": model.principals.len(), "limit": MAX_USERS },
         "groups": { "count": model.groups.len(), "limit": MAX_GROUPS },
+        "oauthClients": { "count": model.oauth_clients.len(), "limit": crate::limits::MAX_OAUTH_CLIENTS },
+        "platformTokensPerUser": { "limit": crate::limits::MAX_PLATFORM_TOKENS_PER_USER },
     })))
 }

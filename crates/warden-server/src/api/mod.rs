@@ -9,10 +9,16 @@ pub mod catalogue;
 pub mod environments;
 pub mod groups;
 pub mod health;
+pub mod issuing;
+pub mod oauth;
+pub mod oauth_clients;
+pub mod passwords;
+pub mod platform_tokens;
 pub mod policies;
 pub mod resolution;
 pub mod review;
 pub mod routes;
+pub mod service_users;
 pub mod users;
 pub mod workflows;
 

@@ -8,8 +8,9 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 use serde_json::{Value, json};
 
 use super::{
-    audit, authorize, bindings, boundaries, catalogue, environments, groups, health, policies,
-    resolution, review, users, workflows,
+    audit, authorize, bindings, boundaries, catalogue, environments, groups, health, oauth,
+    oauth_clients, passwords, platform_tokens, policies, resolution, review, service_users, users,
+    workflows,
 };
 use crate::state::AppState;
 
@@ -468,6 +469,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Some("iam:users:write"),
     ),
     e(
+        "PUT",
+        "/iam/v1/accounts/{accountId}/users/{email}/password",
+        "users_set_password",
+        "users",
+        "Set a user's console password (12–128 characters, argon2id; no escalation; 400 for a service user)",
+        Some("iam:users:write"),
+    ),
+    e(
         "GET",
         "/iam/v1/accounts/{accountId}/service-users",
         "service_users_list",
@@ -504,7 +513,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "/iam/v1/accounts/{accountId}/service-users/{uid}",
         "service_users_update",
         "service users",
-        "Update a service user's name and description",
+        "Update name, description, owner or purpose; a changed immutable field is a 400 saying why",
         Some("iam:service-users:write"),
     ),
     e(
@@ -512,8 +521,144 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "/iam/v1/accounts/{accountId}/service-users/{uid}",
         "service_users_delete",
         "service users",
-        "Delete a service user",
+        "Delete a service user; 409 listing its OAuth clients, platform tokens and workflows while any exist",
         Some("iam:service-users:write"),
+    ),
+    e(
+        "POST",
+        "/iam/v1/accounts/{accountId}/service-users/{uid}/deactivate",
+        "service_users_deactivate",
+        "service users",
+        "Deactivate with a reason: every decision for it is DENY and its tokens stop at once",
+        Some("iam:service-users:write"),
+    ),
+    e(
+        "POST",
+        "/iam/v1/accounts/{accountId}/service-users/{uid}/reactivate",
+        "service_users_reactivate",
+        "service users",
+        "Reactivate a deactivated service user",
+        Some("iam:service-users:write"),
+    ),
+    e(
+        "POST",
+        "/iam/v1/accounts/{accountId}/service-users/{uid}/review",
+        "service_users_mark_reviewed",
+        "service users",
+        "Record a review (`lastReviewedAt`), optionally with `{note}`",
+        Some("iam:service-users:write"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/accounts/{accountId}/oauth-clients",
+        "oauth_clients_list",
+        "oauth clients",
+        "OAuth clients (never their secrets)",
+        Some("iam:tokens:read"),
+    ),
+    e(
+        "POST",
+        "/iam/v1/accounts/{accountId}/oauth-clients",
+        "oauth_clients_create",
+        "oauth clients",
+        "Create a client for yourself or a service user you may use; the secret is shown once",
+        Some("iam:tokens:write (+ iam:service-users:use for a service user)"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/accounts/{accountId}/oauth-clients/{clientId}",
+        "oauth_clients_get",
+        "oauth clients",
+        "One OAuth client",
+        Some("iam:tokens:read"),
+    ),
+    e(
+        "DELETE",
+        "/iam/v1/accounts/{accountId}/oauth-clients/{clientId}",
+        "oauth_clients_delete",
+        "oauth clients",
+        "Delete a client and its access tokens",
+        Some("iam:tokens:write"),
+    ),
+    e(
+        "POST",
+        "/iam/v1/accounts/{accountId}/oauth-clients/{clientId}/secrets",
+        "oauth_clients_add_secret",
+        "oauth clients",
+        "Rotation: a new secret (shown once); the others stay valid until revoked",
+        Some("iam:tokens:write (+ iam:service-users:use for a service user)"),
+    ),
+    e(
+        "DELETE",
+        "/iam/v1/accounts/{accountId}/oauth-clients/{clientId}/secrets/{secretId}",
+        "oauth_clients_revoke_secret",
+        "oauth clients",
+        "Revoke one secret at once",
+        Some("iam:tokens:write"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/accounts/{accountId}/platform-tokens",
+        "platform_tokens_list",
+        "platform tokens",
+        "Platform tokens (`searchTerm`, `status`, `page`, `size`)",
+        Some("iam:tokens:read"),
+    ),
+    e(
+        "POST",
+        "/iam/v1/accounts/{accountId}/platform-tokens",
+        "platform_tokens_create",
+        "platform tokens",
+        "Create a token (shown once) for yourself or a service user you may use; at most 10 per user",
+        Some("iam:tokens:write (+ iam:service-users:use for a service user)"),
+    ),
+    e(
+        "DELETE",
+        "/iam/v1/accounts/{accountId}/platform-tokens/{tokenId}",
+        "platform_tokens_delete",
+        "platform tokens",
+        "Delete a platform token",
+        Some("iam:tokens:write"),
+    ),
+    e(
+        "PUT",
+        "/iam/v1/accounts/{accountId}/platform-tokens/{tokenId}/expiration-date",
+        "platform_tokens_expiration",
+        "platform tokens",
+        "Change the expiry date (204)",
+        Some("iam:tokens:write"),
+    ),
+    e(
+        "PUT",
+        "/iam/v1/accounts/{accountId}/platform-tokens/{tokenId}/status",
+        "platform_tokens_status",
+        "platform tokens",
+        "`ACTIVE` or `INACTIVE` (204); a disabled token is refused at once",
+        Some("iam:tokens:write"),
+    ),
+    e(
+        "POST",
+        "/sso/oauth2/token",
+        "oauth_token",
+        "oauth2",
+        "Client credentials grant (RFC 6749 §4.4), form-encoded; `invalid_client` 401, 429 after repeated bad secrets",
+        Some("OAuth client authentication (HTTP Basic or `client_id`/`client_secret`)"),
+    ),
+    e(
+        "POST",
+        "/sso/oauth2/revoke",
+        "oauth_revoke",
+        "oauth2",
+        "Revoke an access token issued to the client (RFC 7009)",
+        Some("OAuth client authentication"),
+    ),
+    e(
+        "POST",
+        "/sso/oauth2/introspect",
+        "oauth_introspect",
+        "oauth2",
+        "Introspect a token (RFC 7662); `{\"active\":false}` for anything not valid",
+        Some("OAuth client authentication, or a bearer token with iam:tokens:read"),
     ),
     e(
         "GET",
@@ -636,12 +781,30 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "users_delete" => delete(users::delete),
         "users_replace_groups" => put(users::replace_groups),
         "users_remove_groups" => delete(users::remove_groups),
+        "users_set_password" => put(passwords::set_password),
         "service_users_review" => get(review::report),
-        "service_users_list" => get(users::list_service_users),
-        "service_users_create" => post(users::create_service_user),
-        "service_users_get" => get(users::get_service_user),
-        "service_users_update" => put(users::update_service_user),
-        "service_users_delete" => delete(users::delete_service_user),
+        "service_users_list" => get(service_users::list),
+        "service_users_create" => post(service_users::create),
+        "service_users_get" => get(service_users::get),
+        "service_users_update" => put(service_users::update),
+        "service_users_delete" => delete(service_users::delete),
+        "service_users_deactivate" => post(service_users::deactivate),
+        "service_users_reactivate" => post(service_users::reactivate),
+        "service_users_mark_reviewed" => post(service_users::review),
+        "oauth_clients_list" => get(oauth_clients::list),
+        "oauth_clients_create" => post(oauth_clients::create),
+        "oauth_clients_get" => get(oauth_clients::get),
+        "oauth_clients_delete" => delete(oauth_clients::delete),
+        "oauth_clients_add_secret" => post(oauth_clients::add_secret),
+        "oauth_clients_revoke_secret" => delete(oauth_clients::revoke_secret),
+        "platform_tokens_list" => get(platform_tokens::list),
+        "platform_tokens_create" => post(platform_tokens::create),
+        "platform_tokens_delete" => delete(platform_tokens::delete),
+        "platform_tokens_expiration" => put(platform_tokens::set_expiration),
+        "platform_tokens_status" => put(platform_tokens::set_status),
+        "oauth_token" => post(oauth::token),
+        "oauth_revoke" => post(oauth::revoke),
+        "oauth_introspect" => post(oauth::introspect),
         "workflows_list" => get(workflows::list),
         "workflows_create" => post(workflows::create),
         "workflows_get" => get(workflows::get),
@@ -713,6 +876,27 @@ pub fn document() -> Value {
                 json!({ "required": true, "content": { "application/json": { "schema": { "type": ["object", "array"] } } } }),
             );
         }
+        if endpoint.tag == "oauth2" {
+            // RFC 6749 §5.2 errors, form-encoded requests, client authentication.
+            let security = if endpoint.operation == "oauth_introspect" {
+                json!([{ "clientBasic": [] }, { "bearer": [] }])
+            } else {
+                json!([{ "clientBasic": [] }])
+            };
+            crate::api::set(&mut operation, "security", security);
+            crate::api::set(
+                &mut operation,
+                "requestBody",
+                json!({ "required": true, "content": { "application/x-www-form-urlencoded": { "schema": { "type": "object" } } } }),
+            );
+            if let Some(responses) = operation.get_mut("responses") {
+                crate::api::set(
+                    responses,
+                    "default",
+                    json!({ "description": "`{\"error\", \"error_description\"}` (RFC 6749 §5.2)" }),
+                );
+            }
+        }
         paths
             .entry(endpoint.path)
             .or_default()
@@ -723,7 +907,10 @@ pub fn document() -> Value {
         "info": { "title": "Warden", "version": env!("CARGO_PKG_VERSION"), "description": "Identity and access management: policies, bindings, boundaries, groups, users, service users and decisions." },
         "paths": paths,
         "components": {
-            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "A Warden token (`wdn_…`)" } },
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "A Warden token (`wdn_…`)" },
+                "clientBasic": { "type": "http", "scheme": "basic", "description": "An OAuth client id and secret (or `client_id`/`client_secret` form parameters)" }
+            },
             "schemas": { "Error": { "type": "object", "properties": { "error": { "type": "object", "properties": {
                 "code": { "type": "string" }, "message": { "type": "string" }, "details": {} }, "required": ["code", "message"] } } } }
         },

@@ -1,6 +1,7 @@
-//! `/iam/v1/accounts/{accountId}/users…` and `…/service-users…`: users, service users, and
-//! memberships. Emails are normalised (trimmed, lower-cased) and unique; joining a group must stay
-//! within what the caller holds (no escalation).
+//! `/iam/v1/accounts/{accountId}/users…`: users and the memberships of every principal (service
+//! users too, by their email). Emails are normalised (trimmed, lower-cased) and unique; joining a
+//! group must stay within what the caller holds (no escalation). Service users themselves are in
+//! [`crate::api::service_users`].
 
 use std::collections::BTreeSet;
 
@@ -9,7 +10,6 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use warden_engine::directory::normalise_email;
-use warden_engine::naming::service_user_handle;
 use warden_engine::{Id, PrincipalKind};
 
 use crate::api::groups::{account, iso};
@@ -18,7 +18,7 @@ use crate::auth::Authed;
 use crate::authz::{attributes, require_can_join};
 use crate::error::{ApiError, ApiResult};
 use crate::limits::{MAX_GROUPS_PER_USER, MAX_USERS, check_text, limit_reached};
-use crate::model::{Model, group_record, principal_record};
+use crate::model::{Model, principal_record};
 use crate::records::{GroupBody, PrincipalBody};
 use crate::state::{AppState, Plan};
 
@@ -57,7 +57,8 @@ fn check_email(email: &str, service_domain: &str) -> ApiResult<String> {
     Ok(normalised)
 }
 
-fn find<'a>(model: &'a Model, key: &str) -> ApiResult<&'a PrincipalBody> {
+/// A principal by uid, email or handle.
+pub fn find<'a>(model: &'a Model, key: &str) -> ApiResult<&'a PrincipalBody> {
     let principal = model
         .directory
         .find_principal(key)
@@ -245,6 +246,7 @@ pub async fn delete(
             plan.directory = Some((directory, Vec::new()));
             plan.apply = Box::new(move |model: &mut Model| {
                 model.principals.remove(&body.uid);
+                model.oauth_clients.retain(|_, c| c.owner_uid != body.uid);
                 for id in tokens {
                     model.tokens.remove(&id);
                 }
@@ -388,261 +390,4 @@ pub async fn remove_groups(
         groups.push(value);
     }
     change_memberships(state, authed, acc, key, Change::Remove(groups)).await
-}
-
-// ---- service users (SPEC §7) -----------------------------------------------------------------------
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ServiceUserInput {
-    name: String,
-    #[serde(default)]
-    description: String,
-}
-
-pub fn service_user_dto(body: &PrincipalBody) -> Value {
-    json!({
-        "uid": body.uid,
-        "email": body.email,
-        "handle": body.handle,
-        "name": body.name,
-        "surname": body.surname,
-        "description": body.description,
-        "createdAt": iso(body.created_at),
-        "groupUuid": body.group_uuid,
-        "active": body.active(),
-    })
-}
-
-pub async fn create_service_user(
-    State(state): State<AppState>,
-    authed: Authed,
-    Path(acc): Path<String>,
-    Body(input): Body<ServiceUserInput>,
-) -> ApiResult<Written<Value>> {
-    let now = authed.context.now_ms;
-    let (out, revision) = state
-        .write(&authed.context, |model, _| {
-            let level = account(model, &acc)?;
-            state.require(&authed, "iam:service-users:write", &level, &attributes(&[]))?;
-            check_text("name", &input.name, 1, 200)?;
-            check_text("description", &input.description, 0, 2000)?;
-            if model.principals.len() >= MAX_USERS {
-                return Err(limit_reached("users per account", MAX_USERS));
-            }
-            let uid = new_uuid();
-            let handle =
-                service_user_handle(&input.name, |h| model.directory.find_principal(h).is_some());
-            let group = GroupBody {
-                uuid: new_uuid(),
-                name: format!("{handle} (service user)"),
-                description: format!(
-                    "Permissions assigned directly to the service user `{}`.",
-                    input.name.trim()
-                ),
-                federated_attribute_values: Vec::new(),
-                owner: "SERVICE_USER".into(),
-                created_at: now,
-                updated_at: now,
-            };
-            let body = PrincipalBody {
-                uid: uid.clone(),
-                kind: PrincipalKind::ServiceUser,
-                email: format!("{uid}@service.{}", state.domain),
-                handle: Some(handle),
-                name: input.name.trim().to_owned(),
-                surname: String::new(),
-                description: input.description.clone(),
-                owner: None,
-                purpose: String::new(),
-                group_uuid: Some(group.uuid.clone()),
-                deactivation: None,
-                created_at: now,
-                created_by: authed.caller.uid.clone(),
-                last_reviewed_at: None,
-                last_used_at: None,
-                password_hash: None,
-            };
-            let mut directory = model.directory.clone();
-            directory.upsert_group(group_record(&group))?;
-            directory
-                .upsert_principal(principal_record(&body, vec![Id::from(group.uuid.as_str())]))?;
-            let out = service_user_dto(&body);
-            let mut plan = Plan::new(
-                "service-user.create",
-                format!("service-user/{uid}"),
-                out.clone(),
-            );
-            plan.after = Some(out);
-            plan.ops = vec![
-                group.op(),
-                body.op(),
-                warden_store::Op::SetMemberships {
-                    uid: uid.clone(),
-                    groups: vec![group.uuid.clone()],
-                },
-            ];
-            plan.directory = Some((directory, Vec::new()));
-            plan.apply = Box::new(move |model: &mut Model| {
-                model.groups.insert(group.uuid.clone(), group);
-                model.principals.insert(body.uid.clone(), body);
-            });
-            Ok(plan)
-        })
-        .await?;
-    Ok(Written {
-        status: StatusCode::CREATED,
-        revision,
-        body: Some(out),
-    })
-}
-
-pub async fn list_service_users(
-    State(state): State<AppState>,
-    authed: Authed,
-    Path(acc): Path<String>,
-) -> ApiResult<axum::Json<Value>> {
-    let model = state.model.lock().await;
-    let level = account(&model, &acc)?;
-    state.require(&authed, "iam:service-users:read", &level, &attributes(&[]))?;
-    let mut results: Vec<Value> = model
-        .principals
-        .values()
-        .filter(|p| p.kind == PrincipalKind::ServiceUser)
-        .map(service_user_dto)
-        .collect();
-    results.sort_by(|a, b| a["handle"].as_str().cmp(&b["handle"].as_str()));
-    Ok(axum::Json(
-        json!({ "totalCount": results.len(), "results": results, "nextPageKey": null }),
-    ))
-}
-
-fn service_user<'a>(model: &'a Model, key: &str) -> ApiResult<&'a PrincipalBody> {
-    find(model, key)
-        .ok()
-        .filter(|p| p.kind == PrincipalKind::ServiceUser)
-        .ok_or_else(|| ApiError::not_found("service user", key))
-}
-
-pub async fn get_service_user(
-    State(state): State<AppState>,
-    authed: Authed,
-    Path((acc, uid)): Path<(String, String)>,
-) -> ApiResult<axum::Json<Value>> {
-    let model = state.model.lock().await;
-    let level = account(&model, &acc)?;
-    state.require(&authed, "iam:service-users:read", &level, &attributes(&[]))?;
-    Ok(axum::Json(service_user_dto(service_user(&model, &uid)?)))
-}
-
-pub async fn update_service_user(
-    State(state): State<AppState>,
-    authed: Authed,
-    Path((acc, uid)): Path<(String, String)>,
-    Body(input): Body<ServiceUserInput>,
-) -> ApiResult<Written<Value>> {
-    let (out, revision) = state
-        .write(&authed.context, |model, _| {
-            let level = account(model, &acc)?;
-            state.require(&authed, "iam:service-users:write", &level, &attributes(&[]))?;
-            let previous = service_user(model, &uid)?.clone();
-            check_text("name", &input.name, 1, 200)?;
-            check_text("description", &input.description, 0, 2000)?;
-            let body = PrincipalBody {
-                name: input.name.trim().to_owned(),
-                description: input.description.clone(),
-                ..previous.clone()
-            };
-            let groups: Vec<Id> = model
-                .directory
-                .principal(&body.uid)
-                .map(|p| p.groups.to_vec())
-                .unwrap_or_default();
-            let mut directory = model.directory.clone();
-            directory.upsert_principal(principal_record(&body, groups))?;
-            let out = service_user_dto(&body);
-            let mut plan = Plan::new(
-                "service-user.update",
-                format!("service-user/{}", body.uid),
-                out.clone(),
-            );
-            plan.before = Some(service_user_dto(&previous));
-            plan.after = Some(out);
-            plan.ops = vec![body.op()];
-            plan.directory = Some((directory, Vec::new()));
-            plan.apply = Box::new(move |model: &mut Model| {
-                model.principals.insert(body.uid.clone(), body);
-            });
-            Ok(plan)
-        })
-        .await?;
-    Ok(Written {
-        status: StatusCode::OK,
-        revision,
-        body: Some(out),
-    })
-}
-
-pub async fn delete_service_user(
-    State(state): State<AppState>,
-    authed: Authed,
-    Path((acc, uid)): Path<(String, String)>,
-) -> ApiResult<Written<()>> {
-    let ((), revision) = state
-        .write(&authed.context, |model, _| {
-            let level = account(model, &acc)?;
-            state.require(&authed, "iam:service-users:write", &level, &attributes(&[]))?;
-            let body = service_user(model, &uid)?.clone();
-            let mut directory = model.directory.clone();
-            directory.remove_principal(&body.uid)?;
-            let mut affected = Vec::new();
-            let mut ops = vec![warden_store::Op::DeletePrincipal {
-                uid: body.uid.clone(),
-            }];
-            if let Some(group) = &body.group_uuid {
-                affected.extend(directory.remove_group(group).unwrap_or_default());
-                ops.push(warden_store::Op::DeleteGroup {
-                    uuid: group.clone(),
-                });
-            }
-            let tokens: Vec<String> = model
-                .tokens
-                .iter()
-                .filter(|(_, t)| t.owner_uid == body.uid)
-                .map(|(k, _)| k.clone())
-                .collect();
-            let bindings: Vec<String> = model
-                .bindings
-                .iter()
-                .filter(|(_, b)| Some(&b.group_uuid) == body.group_uuid.as_ref())
-                .map(|(k, _)| k.clone())
-                .collect();
-            let mut plan = Plan::new(
-                "service-user.delete",
-                format!("service-user/{}", body.uid),
-                (),
-            );
-            plan.before = Some(service_user_dto(&body));
-            plan.ops = ops;
-            plan.directory = Some((directory, affected));
-            plan.apply = Box::new(move |model: &mut Model| {
-                if let Some(group) = &body.group_uuid {
-                    model.groups.remove(group);
-                }
-                model.principals.remove(&body.uid);
-                for id in tokens {
-                    model.tokens.remove(&id);
-                }
-                for key in bindings {
-                    model.bindings.remove(&key);
-                }
-            });
-            Ok(plan)
-        })
-        .await?;
-    Ok(Written {
-        status: StatusCode::OK,
-        revision,
-        body: None,
-    })
 }

@@ -8,8 +8,14 @@
 )] // test code fails loudly
 
 mod common;
+mod credentials;
 mod journey;
+mod leaks;
+mod oauth;
+mod oauth_rights;
 mod policies;
 mod routes;
+mod service_users;
+mod tokens;
 mod usage;
 mod workflows;

@@ -1,0 +1,128 @@
+//! `warden authorize PRINCIPAL PERMISSION`: asks the server for one decision and prints `ALLOW` or
+//! `DENY` with the reason; `--explain` adds the summary, the deciding statements and, for a
+//! default deny, the nearest misses.
+//!
+//! Exit codes: 0 ALLOW, 3 DENY (so scripts can test a decision), 1 the server refused the
+//! request, 2 it could not be made.
+
+use std::process::ExitCode;
+
+use serde_json::{Value, json};
+
+use crate::command::client::{Client, Connection};
+use crate::command::policy_client::level_of;
+use crate::command::values::{field, items, key_value, pairs_object, text};
+use crate::output::{CliError, Output};
+
+/// The exit code of a DENY.
+pub const DENY_EXIT: u8 = 3;
+
+#[derive(Debug, clap::Args)]
+pub struct AuthorizeArgs {
+    /// The principal: a uid, an email or a service-user handle.
+    principal: String,
+    /// The permission, e.g. `storage:logs:read`.
+    permission: String,
+    /// The environment of the request (omit for an account-level request).
+    #[arg(long = "env", value_name = "ENV")]
+    environment: Option<String>,
+    /// A request attribute `name=value`; repeat a name to give a list.
+    #[arg(long = "attr", value_name = "NAME=VALUE", value_parser = key_value)]
+    attributes: Vec<(String, String)>,
+    /// The time of the request (RFC 3339; default: now).
+    #[arg(long, value_name = "RFC3339")]
+    time: Option<String>,
+    /// Say why: the deciding statements, or the nearest misses of a deny.
+    #[arg(long)]
+    explain: bool,
+    #[command(flatten)]
+    connection: Connection,
+}
+
+pub fn run(args: AuthorizeArgs, output: &mut Output) -> Result<ExitCode, CliError> {
+    let client = Client::connect(&args.connection)?;
+    let mut url = client.api(&["authorize"]);
+    if args.explain {
+        url.query_pairs_mut().append_pair("explain", "true");
+    }
+    let mut body = json!({
+        "principal": args.principal,
+        "permission": args.permission,
+        "attributes": pairs_object(&args.attributes),
+    });
+    if let Some(environment) = &args.environment {
+        crate::command::values::set(&mut body, "environment", json!(environment));
+    }
+    if let Some(time) = &args.time {
+        crate::command::values::set(&mut body, "time", json!(time));
+    }
+    let reply = client.post(url, &body)?;
+    let decision = &reply.body;
+    let allowed = text(decision, "decision") == "ALLOW";
+    if output.is_json() {
+        output.json(decision);
+    } else {
+        let reason = text(decision, "reason");
+        output.line(&format!(
+            "{}: {} ({reason})",
+            if allowed { "ALLOW" } else { "DENY" },
+            sentence(&reason)
+        ));
+        let explanation = field(decision, "explanation");
+        if !explanation.is_null() {
+            print_explanation(explanation, output);
+        }
+    }
+    Ok(if allowed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(DENY_EXIT)
+    })
+}
+
+fn sentence(reason: &str) -> &str {
+    match reason {
+        "allowed" => "an ALLOW statement applies and no DENY statement does",
+        "denied-by-statement" => "a DENY statement applies",
+        "no-matching-allow" => "no ALLOW statement applies",
+        "unknown-principal" => "there is no such principal",
+        "inactive-principal" => "the principal is deactivated",
+        "unknown-permission" => "the permission is not in the catalogue",
+        "unknown-environment" => "there is no such environment",
+        other => other,
+    }
+}
+
+fn print_explanation(explanation: &Value, output: &mut Output) {
+    output.line(&format!("  {}", text(explanation, "summary")));
+    for statement in items(explanation, "deciding") {
+        output.line(&format!("  deciding: {}", cite(statement)));
+    }
+    for near in items(explanation, "nearest") {
+        let failed = field(near, "failed");
+        output.line(&format!(
+            "  near miss: {}: `{}` fails: {}",
+            cite(near),
+            text(failed, "condition"),
+            text(failed, "why")
+        ));
+    }
+}
+
+/// `` `ALLOW …;` of policy `P`, group `G`, bound at account with boundary `B` ``.
+fn cite(statement: &Value) -> String {
+    let mut out = format!(
+        "`{}` of policy `{}`, group `{}`, bound at {}",
+        text(statement, "statement"),
+        text(field(statement, "policy"), "name"),
+        text(field(statement, "group"), "name"),
+        level_of(field(statement, "level"))
+    );
+    if field(statement, "boundary").is_object() {
+        out.push_str(&format!(
+            " with boundary `{}`",
+            text(field(statement, "boundary"), "name")
+        ));
+    }
+    out
+}

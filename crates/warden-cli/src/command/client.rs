@@ -1,0 +1,452 @@
+//! The connection of the client commands to a Warden server: `--server`, `--token` or
+//! `--token-file`, the account (discovered with `GET /iam/v1/me`), and requests whose failures
+//! become [`CliError`]s carrying the server's message and details.
+//!
+//! Exit codes of a failed request: 1 when the server refused it (4xx), 2 when the server could not
+//! be reached or failed (5xx).
+
+use std::cell::OnceCell;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode, Url};
+use serde_json::{Value, json};
+
+use crate::command::values::{Level, field, items, set, text};
+use crate::output::CliError;
+
+/// The token file `warden serve` writes on its first start, used when no token is given.
+const DEFAULT_TOKEN_FILE: &str = "warden-admin-token";
+
+/// Where the server is and who is asking.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Connection {
+    /// The Warden server.
+    #[arg(
+        long,
+        global = true,
+        env = "WARDEN_URL",
+        default_value = "http://127.0.0.1:8080",
+        value_name = "URL"
+    )]
+    pub server: String,
+    /// The API token (else `WARDEN_TOKEN`, else the file `warden-admin-token` here).
+    #[arg(
+        long,
+        global = true,
+        value_name = "TOKEN",
+        conflicts_with = "token_file"
+    )]
+    pub token: Option<String>,
+    /// A file holding the API token.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// The account; discovered from the token when not given.
+    #[arg(long, global = true, env = "WARDEN_ACCOUNT", value_name = "ID")]
+    pub account: Option<String>,
+}
+
+/// The answer to a successful request.
+#[derive(Debug)]
+pub struct Reply {
+    /// `null` when the answer has no body.
+    pub body: Value,
+    /// `Warden-Revision`: the store revision a write produced.
+    pub revision: Option<i64>,
+    /// `Warden-Warnings`: warnings about a write that was made.
+    pub warnings: Vec<String>,
+}
+
+/// A connection to one server with one token; requests are made on a runtime of its own.
+pub struct Client {
+    runtime: tokio::runtime::Runtime,
+    http: reqwest::Client,
+    base: Url,
+    /// The address as given, for messages.
+    shown: String,
+    token: String,
+    account: OnceCell<String>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    pub fn connect(connection: &Connection) -> Result<Client, CliError> {
+        let base = server_url(&connection.server)?;
+        let token = token(connection)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                CliError::new("runtime", format!("cannot start the async runtime: {e}"))
+            })?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .user_agent(concat!("warden/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| CliError::new("http", format!("cannot set up HTTP: {e}")))?;
+        let account = OnceCell::new();
+        if let Some(given) = &connection.account {
+            let _ = account.set(given.clone());
+        }
+        Ok(Client {
+            runtime,
+            http,
+            base,
+            shown: connection.server.trim_end_matches('/').to_owned(),
+            token,
+            account,
+        })
+    }
+
+    /// The token's account: `--account`, or what `GET /iam/v1/me` says.
+    pub fn account(&self) -> Result<&str, CliError> {
+        if let Some(account) = self.account.get() {
+            return Ok(account);
+        }
+        let me = match self.get(self.api(&["me"])) {
+            Ok(reply) => reply.body,
+            Err(error) if error.code == "not_found" => {
+                return Err(CliError::new(
+                    "account",
+                    format!(
+                        "the server at `{}` does not say which account the token belongs to (`GET /iam/v1/me` is not found)",
+                        self.shown
+                    ),
+                )
+                .with_help("give the account with `--account` (or `WARDEN_ACCOUNT`)"));
+            }
+            Err(error) => return Err(error),
+        };
+        let account = text(&me, "account");
+        if account.is_empty() {
+            return Err(CliError::new(
+                "account",
+                "the server's answer to `GET /iam/v1/me` names no account",
+            )
+            .with_help("give the account with `--account` (or `WARDEN_ACCOUNT`)"));
+        }
+        Ok(self.account.get_or_init(|| account))
+    }
+
+    /// `/iam/v1/<segments>`; each segment is percent-encoded as needed.
+    pub fn api(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(["iam", "v1"]).extend(segments);
+        }
+        url
+    }
+
+    /// `/iam/v1/accounts/<account>/<segments>`.
+    pub fn accounts(&self, segments: &[&str]) -> Result<Url, CliError> {
+        let account = self.account()?;
+        let mut all = vec!["accounts", account];
+        all.extend_from_slice(segments);
+        Ok(self.api(&all))
+    }
+
+    /// `/iam/v1/repo/<levelType>/<levelId>/<segments>`.
+    pub fn repo(&self, level: &Level, segments: &[&str]) -> Result<Url, CliError> {
+        let (level_type, level_id) = self.level_parts(level)?;
+        let mut all = vec!["repo", level_type, level_id.as_str()];
+        all.extend_from_slice(segments);
+        Ok(self.api(&all))
+    }
+
+    /// `(levelType, levelId)` of a level.
+    pub fn level_parts(&self, level: &Level) -> Result<(&'static str, String), CliError> {
+        Ok(match level {
+            Level::Global => ("global", "global".to_owned()),
+            Level::Account => ("account", self.account()?.to_owned()),
+            Level::Environment(id) => ("environment", id.clone()),
+        })
+    }
+
+    pub fn get(&self, url: Url) -> Result<Reply, CliError> {
+        self.send(Method::GET, url, None)
+    }
+
+    pub fn post(&self, url: Url, body: &Value) -> Result<Reply, CliError> {
+        self.send(Method::POST, url, Some(body))
+    }
+
+    pub fn put(&self, url: Url, body: &Value) -> Result<Reply, CliError> {
+        self.send(Method::PUT, url, Some(body))
+    }
+
+    pub fn delete(&self, url: Url) -> Result<Reply, CliError> {
+        self.send(Method::DELETE, url, None)
+    }
+
+    /// One request; any answer but 2xx is an error.
+    pub fn send(&self, method: Method, url: Url, body: Option<&Value>) -> Result<Reply, CliError> {
+        let mut request = self.http.request(method, url).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        self.runtime.block_on(async {
+            let response = request
+                .send()
+                .await
+                .map_err(|e| unreachable(&self.shown, &e))?;
+            let status = response.status();
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let revision = header("warden-revision").and_then(|v| v.parse().ok());
+            let warnings = header("warden-warnings")
+                .and_then(|v| serde_json::from_str::<Vec<String>>(&v).ok())
+                .unwrap_or_default();
+            let retry_after = header("retry-after");
+            let text = response
+                .text()
+                .await
+                .map_err(|e| unreachable(&self.shown, &e))?;
+            let body = if text.trim().is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).unwrap_or(Value::String(text))
+            };
+            if !status.is_success() {
+                return Err(refused(status, &body, retry_after.as_deref()));
+            }
+            Ok(Reply {
+                body,
+                revision,
+                warnings,
+            })
+        })
+    }
+}
+
+/// Adds query pairs to a URL.
+pub fn with_query(mut url: Url, pairs: &[(&str, &str)]) -> Url {
+    if !pairs.is_empty() {
+        url.query_pairs_mut().extend_pairs(pairs);
+    }
+    url
+}
+
+fn server_url(text: &str) -> Result<Url, CliError> {
+    let help =
+        "give the server's address with `--server` (or `WARDEN_URL`), e.g. `http://127.0.0.1:8080`";
+    let url = Url::parse(text).map_err(|e| {
+        CliError::new("usage", format!("`{text}` is not a server address: {e}")).with_help(help)
+    })?;
+    match url.scheme() {
+        "http" => Ok(url),
+        "https" => Err(CliError::new(
+            "usage",
+            format!("`{text}`: this `warden` speaks plain HTTP only"),
+        )
+        .with_help("give the server's `http://` address with `--server`")),
+        other => Err(CliError::new(
+            "usage",
+            format!("`{text}` is not an HTTP address (scheme `{other}`)"),
+        )
+        .with_help(help)),
+    }
+}
+
+/// `--token`, `--token-file`, `WARDEN_TOKEN`, then `./warden-admin-token`.
+fn token(connection: &Connection) -> Result<String, CliError> {
+    let from_file = |path: &std::path::Path| -> Result<String, CliError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            CliError::new(
+                "token",
+                format!("cannot read the token file `{}`: {e}", path.display()),
+            )
+            .with_help("give the token with `--token` or `--token-file`")
+        })?;
+        let token = text.trim().to_owned();
+        if token.is_empty() {
+            return Err(CliError::new(
+                "token",
+                format!("the token file `{}` is empty", path.display()),
+            )
+            .with_help("give the token with `--token` or `--token-file`"));
+        }
+        Ok(token)
+    };
+    if let Some(token) = &connection.token {
+        return Ok(token.trim().to_owned());
+    }
+    if let Some(path) = &connection.token_file {
+        return from_file(path);
+    }
+    if let Ok(token) = std::env::var("WARDEN_TOKEN")
+        && !token.trim().is_empty()
+    {
+        return Ok(token.trim().to_owned());
+    }
+    let default = std::path::Path::new(DEFAULT_TOKEN_FILE);
+    if default.exists() {
+        return from_file(default);
+    }
+    Err(CliError::new("token", "no API token was given").with_help(
+        "give it with `--token`, `--token-file` or `WARDEN_TOKEN` (the first start of `warden serve` writes the administrator's token to `warden-admin-token`)",
+    ))
+}
+
+/// The server cannot be reached (or stopped answering): exit 2.
+fn unreachable(server: &str, error: &reqwest::Error) -> CliError {
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    let what = if error.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        cause.to_string()
+    };
+    CliError::new(
+        "unreachable",
+        format!("cannot reach the Warden server at `{server}`: {what}"),
+    )
+    .with_help(
+        "start it with `warden serve`, or give its address with `--server` (or `WARDEN_URL`)",
+    )
+}
+
+/// The server answered with an error: its message and details; exit 1 when it refused the
+/// request (4xx), 2 when it failed (5xx).
+fn refused(status: StatusCode, body: &Value, retry_after: Option<&str>) -> CliError {
+    let error = field(body, "error");
+    let code = field(error, "code").as_str().unwrap_or("http");
+    let message = field(error, "message")
+        .as_str()
+        .map_or_else(|| format!("the server answered {status}"), str::to_owned);
+    let details = Some(field(error, "details").clone()).filter(|d| !d.is_null());
+    let mut cli =
+        CliError::new(code, message).with_exit(if status.is_client_error() { 1 } else { 2 });
+    if let Some(details) = &details {
+        cli.notes = detail_notes(details, None);
+        if let Some(help) = field(details, "help").as_str() {
+            cli.help = Some(help.to_owned());
+        } else if let Some(suggestion) = field(details, "didYouMean").as_str() {
+            cli.help = Some(format!("did you mean `{suggestion}`?"));
+        }
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        cli.help = Some(
+            "check the token given with `--token`, `--token-file` or `WARDEN_TOKEN`".to_owned(),
+        );
+    } else if let Some(seconds) = retry_after {
+        cli.help = Some(format!("retry in {seconds} s"));
+    }
+    cli.details = details.map(Box::new);
+    cli
+}
+
+/// Re-renders the notes of a server error naming the file its diagnostics are in.
+pub fn located_in(mut error: CliError, origin: &str) -> CliError {
+    if let Some(details) = &error.details {
+        error.notes = detail_notes(details, Some(origin));
+    }
+    error
+}
+
+/// Human lines for an error's details: each diagnostic with its line:column, the bindings that
+/// block a delete, the permission that is missing.
+fn detail_notes(details: &Value, origin: Option<&str>) -> Vec<String> {
+    let mut notes = Vec::new();
+    let prefix = origin.map_or_else(String::new, |o| format!("{o}:"));
+    for diagnostic in items(details, "diagnostics") {
+        notes.push(format!(
+            "  {prefix}{}:{}: {}[{}]: {}",
+            field(field(diagnostic, "start"), "line"),
+            field(field(diagnostic, "start"), "column"),
+            text(diagnostic, "severity"),
+            text(diagnostic, "code"),
+            text(diagnostic, "message"),
+        ));
+        if let Some(help) = field(diagnostic, "help").as_str() {
+            notes.push(format!("    help: {help}"));
+        }
+    }
+    for binding in items(details, "bindings") {
+        let level = match text(binding, "levelType").as_str() {
+            "environment" => format!("environment:{}", text(binding, "levelId")),
+            other => other.to_owned(),
+        };
+        let mut line = String::from("  bound:");
+        if let Some(policy) = field(binding, "policyUuid").as_str() {
+            line.push_str(&format!(" policy `{policy}`"));
+        }
+        line.push_str(&format!(
+            " to group `{}` at {level}",
+            text(binding, "groupUuid")
+        ));
+        notes.push(line);
+    }
+    if let Some(permission) = field(details, "permission").as_str() {
+        notes.push(format!("  missing permission: `{permission}`"));
+    }
+    if let Some(map) = details.as_object() {
+        for (key, value) in map {
+            if matches!(
+                key.as_str(),
+                "diagnostics" | "bindings" | "permission" | "help" | "didYouMean"
+            ) {
+                continue;
+            }
+            let shown = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            notes.push(format!("  {key}: {shown}"));
+        }
+    }
+    notes
+}
+
+/// The JSON printed for a write whose answer has no body.
+pub fn written(reply: &Reply, mut document: Value) -> Value {
+    set(&mut document, "revision", json!(reply.revision));
+    if !reply.warnings.is_empty() {
+        set(&mut document, "warnings", json!(reply.warnings));
+    }
+    document
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_errors_keep_message_details_and_exit_code() {
+        let body = json!({ "error": { "code": "invalid", "message": "the policy has 1 error(s)", "details": {
+            "diagnostics": [{ "severity": "error", "code": "unknown-permission", "message": "unknown permission `x:y:z`",
+                "start": { "line": 1, "column": 7 }, "help": "did you mean `x:y:w`?" }] } } });
+        let error = refused(StatusCode::BAD_REQUEST, &body, None);
+        assert_eq!(error.exit, 1);
+        assert_eq!(error.code, "invalid");
+        assert_eq!(
+            error.notes,
+            vec![
+                "  1:7: error[unknown-permission]: unknown permission `x:y:z`",
+                "    help: did you mean `x:y:w`?"
+            ]
+        );
+        let located = located_in(error, "team.policy");
+        assert_eq!(
+            located.notes.first().map(String::as_str),
+            Some("  team.policy:1:7: error[unknown-permission]: unknown permission `x:y:z`")
+        );
+        let failed = refused(StatusCode::SERVICE_UNAVAILABLE, &json!("oops"), Some("5"));
+        assert_eq!(failed.exit, 2);
+        assert_eq!(failed.help.as_deref(), Some("retry in 5 s"));
+    }
+}

@@ -1,0 +1,139 @@
+//! `warden service-user update|deactivate|reactivate|mark-reviewed`: the lifecycle of a service
+//! user (SPEC §7), flattened into `warden service-user`. A service user is named by its uid,
+//! handle or email.
+
+use std::process::ExitCode;
+
+use serde_json::{Value, json};
+
+use crate::command::client::{Client, written};
+use crate::command::values::{field, set, text};
+use crate::output::{CliError, Output};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum LifecycleCommand {
+    /// Change name, description, owner or purpose (the email and handle never change).
+    Update {
+        /// The uid, handle or email.
+        uid: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        purpose: Option<String>,
+        /// The person accountable for it (email or uid).
+        #[arg(long, value_name = "USER", conflicts_with_all = ["owner_group", "no_owner"])]
+        owner_user: Option<String>,
+        /// The group accountable for it (name or uuid).
+        #[arg(long, value_name = "GROUP", conflicts_with = "no_owner")]
+        owner_group: Option<String>,
+        /// Remove the owner.
+        #[arg(long)]
+        no_owner: bool,
+    },
+    /// Deactivate: every decision for it is DENY and its tokens stop at once.
+    Deactivate {
+        /// The uid, handle or email.
+        uid: String,
+        /// Why (kept with the service user and in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reactivate a deactivated service user.
+    Reactivate {
+        /// The uid, handle or email.
+        uid: String,
+    },
+    /// Record that the service user was reviewed now.
+    MarkReviewed {
+        /// The uid, handle or email.
+        uid: String,
+        /// What the review found (kept in the audit log).
+        #[arg(long)]
+        note: Option<String>,
+    },
+}
+
+/// The owner of a service user as one line: `group ops`, `user a@example.com`, or `none`.
+pub fn owner_line(user: &Value) -> String {
+    let owner = field(user, "owner");
+    if owner.is_null() {
+        return "none".to_owned();
+    }
+    let name = text(owner, "name");
+    let shown = if name.is_empty() {
+        text(owner, "id")
+    } else {
+        name
+    };
+    format!("{} {shown}", text(owner, "type").to_lowercase())
+}
+
+pub fn run(
+    client: &Client,
+    command: LifecycleCommand,
+    output: &mut Output,
+) -> Result<ExitCode, CliError> {
+    let (uid, reply, done) = match command {
+        LifecycleCommand::Update {
+            uid,
+            name,
+            description,
+            purpose,
+            owner_user,
+            owner_group,
+            no_owner,
+        } => {
+            let mut body = json!({});
+            for (key, value) in [
+                ("name", name),
+                ("description", description),
+                ("purpose", purpose),
+            ] {
+                if let Some(value) = value {
+                    set(&mut body, key, json!(value));
+                }
+            }
+            if let Some(user) = owner_user {
+                set(&mut body, "owner", json!({ "type": "USER", "id": user }));
+            } else if let Some(group) = owner_group {
+                set(&mut body, "owner", json!({ "type": "GROUP", "id": group }));
+            } else if no_owner {
+                set(&mut body, "owner", Value::Null);
+            }
+            let reply = client.put(client.accounts(&["service-users", &uid])?, &body)?;
+            (uid, reply, "updated")
+        }
+        LifecycleCommand::Deactivate { uid, reason } => {
+            let reply = client.post(
+                client.accounts(&["service-users", &uid, "deactivate"])?,
+                &json!({ "reason": reason }),
+            )?;
+            (uid, reply, "deactivated")
+        }
+        LifecycleCommand::Reactivate { uid } => {
+            let reply = client.post(
+                client.accounts(&["service-users", &uid, "reactivate"])?,
+                &json!({}),
+            )?;
+            (uid, reply, "reactivated")
+        }
+        LifecycleCommand::MarkReviewed { uid, note } => {
+            let body = note.map_or_else(|| json!({}), |note| json!({ "note": note }));
+            let reply = client.post(client.accounts(&["service-users", &uid, "review"])?, &body)?;
+            (uid, reply, "recorded a review of")
+        }
+    };
+    if output.is_json() {
+        output.json(&written(&reply, reply.body.clone()));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let user = &reply.body;
+    let handle = text(user, "handle");
+    output.line(&format!(
+        "{done} service user `{}`",
+        if handle.is_empty() { uid } else { handle }
+    ));
+    Ok(ExitCode::SUCCESS)
+}

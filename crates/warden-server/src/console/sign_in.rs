@@ -1,0 +1,429 @@
+//! Signing in and out.
+//!
+//! `POST /console/sign-in` takes a Warden token (`token`), or an email and a password that an
+//! administrator set (`PUT …/users/{email}/password`). The form is protected against login CSRF
+//! by a double-submitted value: the sign-in page sets the `warden_sign_in` cookie and puts the
+//! same random value in the form.
+//!
+//! Passwords (ASVS 5.0 V6):
+//! - every failure gets the same answer, whether the email is unknown, belongs to a service user,
+//!   has no password or the password is wrong; unknown emails are checked against a decoy hash so
+//!   that they take as long as a wrong password;
+//! - at most [`MAX_FAILURES`] failed attempts per email (known or not) per [`WINDOW_MS`]; then 429
+//!   until the window ends. An attempt counts from the moment it starts, so concurrent guesses
+//!   cannot overrun the budget; a success clears the count;
+//! - at most [`CONCURRENT_CHECKS`] argon2id verifications run at once (each takes 19 MiB).
+//!
+//! Successful sign-ins and sign-outs are written to the audit log (`console.sign-in`,
+//! `console.sign-out`); failures go to the server log.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::Semaphore;
+use warden_engine::PrincipalKind;
+use warden_engine::directory::normalise_email;
+
+use super::html::{esc, hidden, input, url};
+use super::session::{
+    COOKIE, Credential, Post, Session, cookie, is_https, key_of, refusal, same_origin,
+    same_secret, set_cookie,
+};
+use super::{ConsoleState, Form, redirect};
+use crate::auth::random_url_safe;
+use crate::secrets::{decoy_hash, verify_secret};
+use crate::state::RequestContext;
+
+/// The cookie that carries the sign-in form's anti-CSRF value.
+pub const SIGN_IN_COOKIE: &str = "warden_sign_in";
+/// Failed password sign-ins tolerated per email and window.
+pub const MAX_FAILURES: u32 = 5;
+/// The window in which failures are counted, from the first one.
+pub const WINDOW_MS: i64 = 15 * 60 * 1000;
+/// Password verifications running at the same time.
+pub const CONCURRENT_CHECKS: usize = 4;
+/// Emails tracked; when this many have failures inside their window, new ones are refused too.
+const TRACKED: usize = 100_000;
+
+/// The failure counts and the verification budget.
+#[derive(Debug)]
+pub struct Guard {
+    failures: Mutex<HashMap<String, (u32, i64)>>,
+    checks: Semaphore,
+}
+
+impl Default for Guard {
+    fn default() -> Self {
+        Guard {
+            failures: Mutex::new(HashMap::new()),
+            checks: Semaphore::new(CONCURRENT_CHECKS),
+        }
+    }
+}
+
+impl Guard {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u32, i64)>> {
+        self.failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Counts an attempt for `email`, or says how many milliseconds to wait.
+    pub fn reserve(&self, email: &str, now: i64) -> Result<(), i64> {
+        let mut map = self.lock();
+        if map.len() >= TRACKED {
+            map.retain(|_, (_, start)| now - *start < WINDOW_MS);
+        }
+        let entry = match map.get_mut(email) {
+            Some(entry) => entry,
+            None if map.len() >= TRACKED => return Err(WINDOW_MS),
+            None => map.entry(email.to_owned()).or_insert((0, now)),
+        };
+        if now - entry.1 >= WINDOW_MS {
+            *entry = (0, now);
+        }
+        if entry.0 >= MAX_FAILURES {
+            return Err(WINDOW_MS - (now - entry.1));
+        }
+        entry.0 += 1;
+        Ok(())
+    }
+
+    /// A successful sign-in clears the email's failures.
+    pub fn succeeded(&self, email: &str) {
+        self.lock().remove(email);
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct SignInQuery {
+    #[serde(default)]
+    next: Option<String>,
+    #[serde(default)]
+    ended: Option<String>,
+}
+
+/// Only console paths are followed after sign-in (no open redirect).
+fn safe_next(next: &str) -> &str {
+    let valid = (next == "/console" || next.starts_with("/console/"))
+        && !next.contains("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
+    if valid { next } else { "/console" }
+}
+
+fn ended_message(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "idle" => "You were signed out after 30 minutes without activity.",
+        "expired" => "Your session reached its 12-hour limit. Sign in again.",
+        "revoked" => {
+            "Your session ended: its token or password changed, or your account was deactivated."
+        }
+        "signed-out" => "You are signed out.",
+        _ => return None,
+    })
+}
+
+fn render(
+    headers: &HeaderMap,
+    status: StatusCode,
+    next: &str,
+    email: &str,
+    message: Option<(&str, &str)>,
+) -> Response {
+    let value = cookie(headers, SIGN_IN_COOKIE)
+        .filter(|v| v.len() == 43)
+        .map(str::to_owned)
+        .or_else(|| random_url_safe(32).ok())
+        .unwrap_or_default();
+    let message_html = message
+        .map(|(tone, text)| {
+            let role = if tone == "bad" { "alert" } else { "status" };
+            format!(
+                "<p class=\"flash {}\" role=\"{role}\">{}</p>",
+                esc(tone),
+                esc(text)
+            )
+        })
+        .unwrap_or_default();
+    let common = format!("{}{}", hidden("csrf", &value), hidden("next", next));
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Sign in · Warden</title><link rel=\"stylesheet\" href=\"/console/assets/console.css\"></head><body class=\"bare\"><main id=\"main\" class=\"sign-in\"><h1>Sign in to Warden</h1>{message_html}\
+<section aria-labelledby=\"with-password\"><h2 id=\"with-password\">With your email and password</h2><form method=\"post\" action=\"/console/sign-in\">{common}{email_field}{password_field}<button type=\"submit\">Sign in</button></form></section>\
+<section aria-labelledby=\"with-token\"><h2 id=\"with-token\">With a Warden token</h2><form method=\"post\" action=\"/console/sign-in\">{common}{token_field}<button type=\"submit\" class=\"secondary\">Sign in with the token</button></form></section></main></body></html>",
+        email_field = input(
+            "email",
+            "Email",
+            "email",
+            email,
+            "type=\"email\" autocomplete=\"username\" maxlength=\"254\"",
+            ""
+        ),
+        password_field = input(
+            "password",
+            "Password",
+            "password",
+            "",
+            "type=\"password\" autocomplete=\"current-password\" maxlength=\"1024\"",
+            "Set by an administrator. Service users cannot sign in with a password."
+        ),
+        token_field = input(
+            "token",
+            "Token",
+            "token",
+            "",
+            "type=\"password\" autocomplete=\"off\" spellcheck=\"false\"",
+            "A platform token (wdn_pt_…), an access token, or the administrator token that the first start wrote to warden-admin-token. The session has the token's scopes."
+        ),
+    );
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response();
+    let https = is_https(headers);
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(SIGN_IN_COOKIE, &value, https, Some(3600))) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+pub async fn page(headers: HeaderMap, Query(query): Query<SignInQuery>) -> Response {
+    let next = safe_next(query.next.as_deref().unwrap_or("/console"));
+    let message = query
+        .ended
+        .as_deref()
+        .and_then(ended_message)
+        .map(|m| ("ok", m));
+    render(&headers, StatusCode::OK, next, "", message)
+}
+
+pub async fn submit(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if !same_origin(&headers) {
+        return refusal(
+            StatusCode::FORBIDDEN,
+            "This form was sent from another site, so it was not processed.",
+        );
+    }
+    let form = match Form::parse(&body) {
+        Ok(form) => form,
+        Err(message) => return refusal(StatusCode::BAD_REQUEST, &message),
+    };
+    let next = safe_next(form.get("next")).to_owned();
+    let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default();
+    if !same_secret(form.get("csrf"), expected) {
+        return render(
+            &headers,
+            StatusCode::FORBIDDEN,
+            &next,
+            "",
+            Some((
+                "bad",
+                "The sign-in form expired. It has been reloaded: please sign in again.",
+            )),
+        );
+    }
+    let now = state.app.now_ms();
+    let token = form.get("token").trim();
+    let signed_in = if token.is_empty() {
+        password_sign_in(&state, &form, now).await
+    } else {
+        token_sign_in(&state, token)
+    };
+    let (uid, credential, scopes) = match signed_in {
+        Ok(found) => found,
+        Err((status, message)) => {
+            return render(&headers, status, &next, form.get("email"), Some(("bad", message)));
+        }
+    };
+    let csrf = match random_url_safe(32) {
+        Ok(csrf) => csrf,
+        Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.message),
+    };
+    let how = match &credential {
+        Credential::Token { id } => json!({ "with": "token", "tokenId": id }),
+        Credential::Password { .. } => json!({ "with": "password" }),
+    };
+    let session = Session {
+        uid: uid.clone(),
+        credential,
+        scopes,
+        csrf,
+        created_ms: now,
+        seen_ms: now,
+        flash: None,
+    };
+    let id = match state.sessions.create(session, now) {
+        Ok(id) => id,
+        Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.message),
+    };
+    let context = RequestContext {
+        actor: uid.clone(),
+        request_id: crate::auth::request_id(&headers),
+        now_ms: now,
+    };
+    if let Err(error) = state
+        .app
+        .record(&context, "console.sign-in", &format!("user/{uid}"), how)
+        .await
+    {
+        tracing::warn!(message = %error.message, "console sign-in not recorded in the audit log");
+    }
+    tracing::info!(uid = %uid, "console sign-in");
+    let mut response = redirect(&next);
+    let https = is_https(&headers);
+    let headers_out = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(COOKIE, &id, https, None)) {
+        headers_out.append(header::SET_COOKIE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(SIGN_IN_COOKIE, "", https, Some(0))) {
+        headers_out.append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+type SignedIn = Result<(String, Credential, Vec<String>), (StatusCode, &'static str)>;
+
+fn token_sign_in(state: &ConsoleState, token: &str) -> SignedIn {
+    match state.app.check_token(token) {
+        Ok((caller, record)) => Ok((
+                caller.uid,
+                Credential::Token {
+                    id: record.id.clone(),
+                },
+                caller.scopes,
+        )),
+        Err(problem) => {
+            tracing::info!(?problem, "console sign-in with a token refused");
+            Err((
+                StatusCode::UNAUTHORIZED,
+                "The token was not accepted: it is unknown, revoked, disabled or expired, or its owner is deactivated.",
+            ))
+        }
+    }
+}
+
+const WRONG: &str = "The email or password is not correct.";
+
+async fn password_sign_in(
+    state: &ConsoleState,
+    form: &Form,
+    now: i64,
+) -> SignedIn {
+    let email = normalise_email(form.get("email"));
+    let password = form.get("password").to_owned();
+    if email.is_empty() || password.is_empty() {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "Enter your email and password, or a token.",
+        ));
+    }
+    if email.len() > 254 || password.len() > 1024 {
+        return Err((StatusCode::UNAUTHORIZED, WRONG));
+    }
+    if state.sign_in.reserve(&email, now).is_err() {
+        tracing::warn!(email = ?email, "console sign-in refused: too many failures");
+        return Err((
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many failed sign-ins for this email. Wait 15 minutes, or sign in with a token.",
+        ));
+    }
+    let stored = {
+        let model = state.app.model.lock().await;
+        state
+            .app
+            .snapshot()
+            .directory()
+            .find_principal(&email)
+            .filter(|p| p.kind == PrincipalKind::User && p.active)
+            .and_then(|p| model.principals.get(p.uid.as_ref()))
+            .and_then(|p| Some((p.uid.clone(), p.password_hash.clone()?)))
+    };
+    let Ok(_permit) = state.sign_in.checks.acquire().await else {
+        return Err((StatusCode::SERVICE_UNAVAILABLE, "Try again in a moment."));
+    };
+    let hash = stored
+        .as_ref()
+        .map_or_else(|| decoy_hash().to_owned(), |(_, hash)| hash.clone());
+    let verified = tokio::task::spawn_blocking(move || verify_secret(&password, &hash))
+        .await
+        .unwrap_or(false);
+    match stored {
+        Some((uid, hash)) if verified => {
+            state.sign_in.succeeded(&email);
+            Ok((
+                uid,
+                Credential::Password {
+                    fingerprint: key_of(&hash),
+                },
+                Vec::new(),
+            ))
+        }
+        _ => {
+            tracing::info!(email = ?email, "console sign-in with a password refused");
+            Err((StatusCode::UNAUTHORIZED, WRONG))
+        }
+    }
+}
+
+pub async fn sign_out(State(state): State<ConsoleState>, post: Post) -> Response {
+    let cx = post.cx;
+    state.sessions.remove(&cx.key);
+    if let Err(error) = cx
+        .app
+        .record(
+            &cx.authed.context,
+            "console.sign-out",
+            &format!("user/{}", cx.authed.caller.uid),
+            json!({}),
+        )
+        .await
+    {
+        tracing::warn!(message = %error.message, "console sign-out not recorded in the audit log");
+    }
+    let mut response = redirect(&format!(
+        "/console/sign-in?ended=signed-out&next={}",
+        url("/console")
+    ));
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(COOKIE, "", cx.https, Some(0))) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_are_limited_per_email_and_window() {
+        let guard = Guard::default();
+        for _ in 0..MAX_FAILURES {
+            assert!(guard.reserve("a@example.com", 0).is_ok());
+        }
+        assert!(guard.reserve("a@example.com", 1).is_err());
+        assert!(guard.reserve("b@example.com", 1).is_ok(), "per email");
+        assert!(guard.reserve("a@example.com", WINDOW_MS).is_ok(), "a new window");
+        guard.succeeded("a@example.com");
+        assert!(guard.reserve("a@example.com", WINDOW_MS + 1).is_ok());
+    }
+
+    #[test]
+    fn only_console_paths_are_followed() {
+        assert_eq!(safe_next("/console/groups?x=1"), "/console/groups?x=1");
+        assert_eq!(safe_next("https://evil.example"), "/console");
+        assert_eq!(safe_next("//evil.example/console"), "/console");
+        assert_eq!(safe_next("/console//evil.example"), "/console");
+        assert_eq!(safe_next("/consolex"), "/console");
+    }
+}
