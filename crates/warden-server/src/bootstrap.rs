@@ -41,6 +41,8 @@ pub struct Config {
     pub usage_flush_interval: std::time::Duration,
     /// How long an OAuth access token lives (default 300 s).
     pub access_token_ttl: std::time::Duration,
+    /// How this server follows other replicas' writes and how long it may serve a stale snapshot.
+    pub replication: crate::replication::ReplicationConfig,
 }
 
 impl Default for Config {
@@ -54,6 +56,7 @@ impl Default for Config {
             catalogue_files: Vec::new(),
             usage_flush_interval: std::time::Duration::from_secs(10),
             access_token_ttl: std::time::Duration::from_secs(300),
+            replication: crate::replication::ReplicationConfig::default(),
         }
     }
 }
@@ -97,7 +100,7 @@ pub async fn start(
     })?;
     let mut bootstrapped = None;
     if store.meta("account").await?.is_none() {
-        bootstrapped = Some(bootstrap(&store, &builtin, config, clock.now_ms()).await?);
+        bootstrapped = bootstrap(&store, &builtin, config, clock.now_ms()).await?;
     }
     ensure_environments(&store, config, clock.now_ms()).await?;
     let loaded = store.load().await?;
@@ -120,6 +123,7 @@ pub async fn start(
         tracing::warn!(group = %issue.group, policy = %issue.policy, message = %issue.message, "statement failed closed");
     }
     let tokens = ArcSwap::from_pointee(model.tokens.clone());
+    let clock_now = clock.now_ms();
     let inner = Inner {
         store,
         builtin,
@@ -135,9 +139,14 @@ pub async fn start(
         access_token_ttl_ms: i64::try_from(config.access_token_ttl.as_millis())
             .unwrap_or(i64::MAX)
             .max(1_000),
+        fresh_at: std::sync::atomic::AtomicI64::new(clock_now),
+        replication: config.replication,
     };
     let state = AppState(Arc::new(inner));
     crate::usage::spawn_flusher(Arc::downgrade(&state.0), config.usage_flush_interval);
+    let listen_url =
+        (state.store.backend() == warden_store::Backend::Postgres).then(|| config.db.clone());
+    crate::replication::spawn(&state, listen_url);
     Ok((state, bootstrapped))
 }
 
@@ -158,7 +167,7 @@ async fn bootstrap(
     builtin: &Builtin,
     config: &Config,
     now: i64,
-) -> Result<Bootstrapped, StartError> {
+) -> Result<Option<Bootstrapped>, StartError> {
     let account = new_uuid();
     let key = random_bytes(32).map_err(|e| StartError::Other(e.message))?;
     let key_hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
@@ -277,17 +286,25 @@ async fn bootstrap(
         request_id: new_uuid(),
         at: now,
         ops,
-        expected_revision: None,
+        // Only into an empty store: replicas starting together create one account, not two.
+        expected_revision: Some(0),
     };
-    if let Err(error) = store.write(write).await {
-        let _ = std::fs::remove_file(&config.token_file);
-        return Err(error.into());
+    match store.write(write).await {
+        Ok(_) => {}
+        Err(warden_store::StoreError::Stale { .. }) => {
+            let _ = std::fs::remove_file(&config.token_file);
+            return Ok(None);
+        }
+        Err(error) => {
+            let _ = std::fs::remove_file(&config.token_file);
+            return Err(error.into());
+        }
     }
-    Ok(Bootstrapped {
+    Ok(Some(Bootstrapped {
         account,
         admin_email: admin.email,
         token_file: config.token_file.clone(),
-    })
+    }))
 }
 
 /// Writes a secret to a new file readable only by its owner.

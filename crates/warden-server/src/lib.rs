@@ -15,6 +15,7 @@ pub mod limits;
 pub mod model;
 pub mod records;
 pub mod replay;
+pub mod replication;
 pub mod secrets;
 pub mod state;
 pub mod usage;

@@ -171,6 +171,50 @@ impl Model {
         Ok(model)
     }
 
+    /// Everything the model holds, in a canonical order: two models with equal fingerprints
+    /// answer every read and every decision alike (tests compare a writer and a replica).
+    pub fn fingerprint(&self) -> serde_json::Value {
+        fn sorted<T: serde::Serialize>(items: impl Iterator<Item = T>) -> Vec<serde_json::Value> {
+            let mut out: Vec<serde_json::Value> = items.map(|i| serde_json::json!(i)).collect();
+            out.sort_by_key(|v| v.to_string());
+            out
+        }
+        let memberships = sorted(self.directory.principals().map(|p| {
+            let mut groups: Vec<String> = p.groups.iter().map(|g| g.to_string()).collect();
+            groups.sort();
+            (p.uid.to_string(), p.active, groups)
+        }));
+        let directory_bindings = sorted(self.directory.bindings().map(|b| {
+            (
+                b.level.to_string(),
+                b.policy.to_string(),
+                b.group.to_string(),
+                serde_json::json!(b.parameters),
+                b.boundaries
+                    .iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>(),
+            )
+        }));
+        serde_json::json!({
+            "account": self.account,
+            "environments": sorted(self.environments.values()),
+            "principals": sorted(self.principals.values()),
+            "groups": sorted(self.groups.values()),
+            "policies": sorted(self.policies.values()),
+            "boundaries": sorted(self.boundaries.values()),
+            "bindings": sorted(self.bindings.values()),
+            "tokens": sorted(self.tokens.values().map(|t| t.as_ref().clone())),
+            "customServices": sorted(self.custom_services.values()),
+            "oauthClients": sorted(self.oauth_clients.values()),
+            "workflows": sorted(self.workflows.values()),
+            "consents": sorted(self.consents.values()),
+            "memberships": memberships,
+            "directoryBindings": directory_bindings,
+            "directoryPolicies": sorted(self.directory.policies().map(|p| (p.id.to_string(), p.text.to_string()))),
+        })
+    }
+
     /// The body of a group or `None`.
     pub fn group_by_name(&self, name: &str) -> Option<&GroupBody> {
         let folded = crate::records::fold(name);

@@ -130,6 +130,9 @@ pub struct Inner {
     pub client_failures: crate::secrets::FailureLimiter,
     /// How long an OAuth access token lives.
     pub access_token_ttl_ms: i64,
+    /// When this server last saw the store (milliseconds since the epoch).
+    pub fresh_at: std::sync::atomic::AtomicI64,
+    pub replication: crate::replication::ReplicationConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -158,6 +161,14 @@ impl AppState {
         context: &RequestContext,
         plan: impl FnOnce(&Model, &Snapshot) -> ApiResult<Plan<T>>,
     ) -> ApiResult<(T, i64)> {
+        // Another replica may have written since: plan against the store's latest state.
+        self.catch_up().await.map_err(|error| {
+            tracing::warn!(%error, "cannot catch up before a write");
+            ApiError::unavailable(
+                "the store is unavailable; nothing was changed, retry later",
+                5,
+            )
+        })?;
         let mut model = self.model.lock().await;
         let snapshot = self.snapshot();
         let plan = plan(&model, &snapshot)?;
@@ -170,9 +181,19 @@ impl AppState {
             request_id: context.request_id.clone(),
             at: context.now_ms,
             ops: plan.ops,
-            expected_revision: None,
+            expected_revision: Some(i64::try_from(snapshot.revision).unwrap_or(i64::MAX)),
         };
-        let committed = self.store.write(write).await?;
+        let committed = match self.store.write(write).await {
+            Ok(committed) => committed,
+            Err(warden_store::StoreError::Stale { current }) => {
+                drop(model);
+                let _ = self.catch_up().await;
+                return Err(ApiError::conflict(format!(
+                    "another replica wrote revision {current} while this request was planned; nothing was changed, retry it"
+                )));
+            }
+            Err(error) => return Err(error.into()),
+        };
         let revision = u64::try_from(committed.revision)
             .map_err(|_| ApiError::internal("negative revision"))?;
         (plan.apply)(&mut model);

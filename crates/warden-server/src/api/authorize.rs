@@ -69,20 +69,30 @@ pub struct DecisionResponse {
 }
 
 impl AppState {
-    /// The current snapshot once it is at least `min_revision`, or 503 after a bounded wait.
+    /// The current snapshot once it is at least `min_revision`, or 503 after a bounded wait;
+    /// also 503 when the store has been unreachable for longer than the staleness bound. The flag
+    /// says whether the answer comes from a snapshot that may be stale.
     pub async fn snapshot_at_least(
         &self,
         min_revision: Option<i64>,
-    ) -> ApiResult<std::sync::Arc<Snapshot>> {
+    ) -> ApiResult<(std::sync::Arc<Snapshot>, bool)> {
+        let stale = self.freshness()? == crate::replication::Freshness::Stale;
         let Some(min) = min_revision else {
-            return Ok(self.snapshot());
+            return Ok((self.snapshot(), stale));
         };
         let min = u64::try_from(min).unwrap_or(0);
         let deadline = tokio::time::Instant::now() + REVISION_WAIT;
+        let mut asked = false;
         loop {
             let snapshot = self.snapshot();
             if snapshot.revision >= min {
-                return Ok(snapshot);
+                return Ok((snapshot, stale));
+            }
+            if !asked {
+                // Do not wait for the next notification or poll: look now.
+                asked = true;
+                let _ = self.catch_up().await;
+                continue;
             }
             if tokio::time::Instant::now() >= deadline {
                 return Err(ApiError::unavailable(
@@ -104,6 +114,7 @@ fn decide_one(
     snapshot: &Snapshot,
     request: &DecisionRequest,
     explain: bool,
+    trusted: bool,
 ) -> ApiResult<DecisionResponse> {
     let principal = match (&request.principal, &request.token) {
         (Some(principal), None) if crate::secrets::holds_secret(principal) => {
@@ -112,7 +123,7 @@ fn decide_one(
             ));
         }
         (Some(principal), None) => {
-            require_may_ask(state, authed, snapshot, principal)?;
+            require_may_ask(state, authed, snapshot, principal, trusted)?;
             principal.clone()
         }
         (None, Some(_)) => match token_subject(state, authed, snapshot, request, explain)? {
@@ -170,13 +181,32 @@ fn decide_one(
 
 /// A caller may always ask about itself; about another principal with
 /// `iam:effective-permissions:read` for it.
+/// Whether the caller may ask about every principal: it holds `iam:effective-permissions:read`
+/// at account level without conditions and is denied it nowhere (so every per-principal check
+/// would pass). Computed once per batch instead of once per request.
+fn may_ask_about_anyone(authed: &Authed, snapshot: &Snapshot) -> bool {
+    const PERMISSION: &str = "iam:effective-permissions:read";
+    let caller = &authed.caller;
+    if !caller.scopes.is_empty() && !caller.scopes.iter().any(|s| s == PERMISSION) {
+        return false;
+    }
+    let wanted = [warden_engine::delegation::Granted {
+        permission: PERMISSION.to_owned(),
+        effect: warden_policy::Effect::Allow,
+        clauses: Default::default(),
+    }];
+    let held = snapshot.held(&caller.uid, None);
+    warden_engine::delegation::first_not_held(&held, &wanted, snapshot.catalogue()).is_none()
+}
+
 fn require_may_ask(
     state: &AppState,
     authed: &Authed,
     snapshot: &Snapshot,
     principal: &str,
+    trusted: bool,
 ) -> ApiResult<()> {
-    if principal == authed.caller.uid {
+    if trusted || principal == authed.caller.uid {
         return Ok(());
     }
     let is_self = snapshot
@@ -236,7 +266,7 @@ fn token_subject(
         }
     };
     if explain {
-        require_may_ask(state, authed, snapshot, &owner.uid)?;
+        require_may_ask(state, authed, snapshot, &owner.uid, false)?;
     }
     if !owner.scopes.is_empty() && !owner.scopes.contains(&request.permission) {
         state.usage.record(
@@ -262,16 +292,12 @@ pub async fn authorize(
     Query(query): Query<ExplainQuery>,
     Body(request): Body<DecisionRequest>,
 ) -> ApiResult<axum::Json<DecisionResponse>> {
-    let snapshot = state
+    let (snapshot, stale) = state
         .snapshot_at_least(request.min_revision.or(query.min_revision))
         .await?;
-    Ok(axum::Json(decide_one(
-        &state,
-        &authed,
-        &snapshot,
-        &request,
-        query.explain,
-    )?))
+    let mut response = decide_one(&state, &authed, &snapshot, &request, query.explain, false)?;
+    response.stale = stale;
+    Ok(axum::Json(response))
 }
 
 #[derive(Debug, Deserialize)]
@@ -301,18 +327,15 @@ pub async fn authorize_batch(
         .chain(batch.min_revision)
         .chain(query.min_revision)
         .max();
-    let snapshot = state.snapshot_at_least(min).await?;
+    let (snapshot, stale) = state.snapshot_at_least(min).await?;
+    let trusted = batch.requests.len() > 1 && may_ask_about_anyone(&authed, &snapshot);
     let mut results = Vec::with_capacity(batch.requests.len());
     for request in &batch.requests {
-        results.push(decide_one(
-            &state,
-            &authed,
-            &snapshot,
-            request,
-            query.explain,
-        )?);
+        let mut response = decide_one(&state, &authed, &snapshot, request, query.explain, trusted)?;
+        response.stale = stale;
+        results.push(response);
     }
     Ok(axum::Json(
-        serde_json::json!({ "revision": snapshot.revision, "results": results }),
+        serde_json::json!({ "revision": snapshot.revision, "stale": stale, "results": results }),
     ))
 }

@@ -53,10 +53,10 @@ impl TestServer {
     pub async fn start_with(config: Config, dir: PathBuf) -> TestServer {
         let clock = Arc::new(ManualClock::new(START_MS));
         let (state, _) = warden_server::start(&config, clock.clone()).await.unwrap();
+        // A replica joining an existing store has no token file of its own.
         let token = std::fs::read_to_string(&config.token_file)
-            .unwrap()
-            .trim()
-            .to_owned();
+            .map(|t| t.trim().to_owned())
+            .unwrap_or_default();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
@@ -98,6 +98,38 @@ impl TestServer {
             let _ = handle.await;
         }
         self.state.store.close().await;
+    }
+
+    /// A new, empty PostgreSQL database, when `WARDEN_TEST_POSTGRES_URL` is set.
+    pub async fn fresh_postgres() -> Option<String> {
+        let url = std::env::var("WARDEN_TEST_POSTGRES_URL").ok()?;
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let name = format!("warden_api_{}_{n}", std::process::id());
+        let admin = warden_store::Store::open(&url).await.unwrap();
+        admin
+            .execute_raw(format!("DROP DATABASE IF EXISTS {name}"))
+            .await
+            .unwrap();
+        admin
+            .execute_raw(format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        admin.close().await;
+        let (base, _) = url.rsplit_once('/').unwrap();
+        Some(format!("{base}/{name}"))
+    }
+
+    /// Another server (a replica) on the same store, with its own clock.
+    pub async fn replica(&self, name: &str) -> TestServer {
+        let dir = self.dir.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = Config {
+            token_file: dir.join("admin-token"),
+            ..self.config.clone()
+        };
+        let mut replica = Self::start_with(config, dir).await;
+        replica.token = self.token.clone();
+        replica
     }
 
     pub fn account(&self) -> String {

@@ -14,6 +14,7 @@ mod leaks;
 mod oauth;
 mod oauth_rights;
 mod policies;
+mod replicas;
 mod routes;
 mod service_users;
 mod tokens;
