@@ -11,6 +11,7 @@
 //! any Cedar evaluation error) stops the run with the request, Warden's explanation and the Cedar
 //! policies involved. The last line of the output is the (a) ratio.
 
+mod capacity;
 mod measure;
 mod rng;
 mod workloads;
@@ -40,7 +41,7 @@ const B_SIZES: Sizes = Sizes {
     with_boundaries: 5,
     at_environment: 20,
 };
-const C_SIZES: Sizes = Sizes {
+pub(crate) const C_SIZES: Sizes = Sizes {
     policies: 10_000,
     groups: 100_000,
     parameterised: 3,
@@ -49,8 +50,8 @@ const C_SIZES: Sizes = Sizes {
 };
 /// (b) requests: each is decided by Cedar once for the agreement check (milliseconds each).
 const B_REQUESTS: usize = 1024;
-const C_BINDINGS: usize = 300_000;
-const C_USERS: usize = 1_000_000;
+pub(crate) const C_BINDINGS: usize = 300_000;
+pub(crate) const C_USERS: usize = 1_000_000;
 /// (c) warm: 1,024 requests from this many random users; cold: this many requests, each from
 /// another random user.
 const C_WARM_USERS: usize = 64;
@@ -114,6 +115,10 @@ fn run() -> Result<(), String> {
         match arg.as_str() {
             "a" | "b" | "c" => {
                 selected.insert(arg);
+            }
+            "capacity" => {
+                let stdout = std::io::stdout();
+                return capacity::run(&mut stdout.lock());
             }
             "-h" | "--help" => {
                 let stdout = std::io::stdout();

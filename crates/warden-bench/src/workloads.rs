@@ -658,13 +658,26 @@ pub fn large_world(
     bindings: usize,
     users: usize,
 ) -> Result<Directory, String> {
+    let mut account = generated_account(builtin, rng, "acc-c", sizes)?;
+    bind_groups(&mut account, rng, sizes, bindings)?;
+    add_users(&mut account, builtin, rng, users)?;
+    Ok(account.directory)
+}
+
+/// Spreads `bindings` bindings evenly over the account's groups, each of a random policy.
+pub fn bind_groups(
+    account: &mut Account,
+    rng: &mut Rng,
+    sizes: Sizes,
+    bindings: usize,
+) -> Result<(), String> {
     let Account {
-        mut directory,
+        directory,
         policies,
         groups,
-    } = generated_account(builtin, rng, "acc-c", sizes)?;
+    } = account;
     let per_group = bindings / groups.len().max(1);
-    for group in &groups {
+    for group in groups.iter() {
         let mut bound: Vec<usize> = Vec::with_capacity(per_group);
         while bound.len() < per_group.min(policies.len()) {
             let index = rng.below(policies.len());
@@ -681,6 +694,19 @@ pub fn large_world(
                 .map_err(|e| err("binding", e))?;
         }
     }
+    Ok(())
+}
+
+/// Adds `users` users, each in one to four random groups (and one in ten in a default group).
+pub fn add_users(
+    account: &mut Account,
+    builtin: &Builtin,
+    rng: &mut Rng,
+    users: usize,
+) -> Result<(), String> {
+    let Account {
+        directory, groups, ..
+    } = account;
     let defaults: Vec<Id> = builtin
         .groups
         .iter()
@@ -692,7 +718,7 @@ pub fn large_world(
         let count = rng.between(1, 5);
         let mut member_of: Vec<Id> = Vec::with_capacity(count + 1);
         for _ in 0..count {
-            if let Some(group) = rng.pick(&groups)
+            if let Some(group) = rng.pick(groups)
                 && !member_of.contains(group)
             {
                 member_of.push(Arc::clone(group));
@@ -711,7 +737,7 @@ pub fn large_world(
             .upsert_principal(principal)
             .map_err(|e| err("user", e))?;
     }
-    Ok(directory)
+    Ok(())
 }
 
 // ---- questions ----------------------------------------------------------------------------------

@@ -3,13 +3,14 @@
 //! - [`bootstrap`]: start-up and first-start account creation;
 //! - [`state`]: shared state and the write pipeline (validate → commit → publish);
 //! - [`auth`], [`authz`]: bearer tokens, self-authorisation, no-escalation;
-//! - [`api`]: the routes and their handlers;
+//! - [`api`]: the routes and their handlers; [`console`]: the administrators' web console;
 //! - [`model`], [`records`]: what is stored and the in-memory model derived from it.
 
 pub mod api;
 pub mod auth;
 pub mod authz;
 pub mod bootstrap;
+pub mod console;
 pub mod error;
 pub mod limits;
 pub mod model;

@@ -39,7 +39,7 @@ use crate::state::AppState;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    let mut router = Router::new();
+    let mut router = Router::new().merge(crate::console::router(state.clone()));
     for (path, method_router) in routes::method_routers() {
         router = router.route(path, method_router);
     }

@@ -7,28 +7,28 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use warden_engine::Level;
 
-use super::html::{button_form, code, esc, form, input, link, not_permitted, s, table, textarea, url};
+use super::html::{
+    at, button_form, code, esc, form, input, link, not_permitted, s, table, textarea, url,
+};
 use super::session::{Flash, details_html};
-use super::{ConsoleState, Cx, Form, Post, input as api_input, redirect};
+use super::{Cx, Form, Post, input as api_input, redirect};
 use crate::api::{Body, Path, groups, users};
 use crate::error::ApiError;
 
 async fn list_page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
-    let listed = groups::list(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path(cx.account.clone()),
-    )
-    .await;
+    let listed = groups::list(State(cx.app.clone()), cx.authed(), Path(cx.account.clone())).await;
     let items = match listed {
-        Ok(axum::Json(value)) => value["items"].as_array().cloned().unwrap_or_default(),
+        Ok(axum::Json(value)) => at(&value, "items").as_array().cloned().unwrap_or_default(),
         Err(error) => return cx.error_page(&error, "/console"),
     };
     let rows: Vec<Vec<String>> = items
         .iter()
         .map(|g| {
             vec![
-                link(&format!("/console/groups/{}", url(s(g, "uuid"))), s(g, "name")),
+                link(
+                    &format!("/console/groups/{}", url(s(g, "uuid"))),
+                    s(g, "name"),
+                ),
                 esc(s(g, "description")),
                 esc(&owner_text(s(g, "owner"))),
             ]
@@ -90,7 +90,7 @@ pub async fn list(cx: Cx) -> Response {
     list_page(&cx, None).await
 }
 
-pub async fn create(State(_): State<ConsoleState>, post: Post) -> Response {
+pub async fn create(post: Post) -> Response {
     let Post { cx, form } = post;
     let made = async {
         let inputs = api_input(json!([{
@@ -114,7 +114,10 @@ pub async fn create(State(_): State<ConsoleState>, post: Post) -> Response {
                 .and_then(|b| b.first())
                 .map(|g| g.uuid.clone())
                 .unwrap_or_default();
-            cx.flash(Flash::ok(format!("Created group `{}`.", form.get("name").trim())));
+            cx.flash(Flash::ok(format!(
+                "Created group `{}`.",
+                form.get("name").trim()
+            )));
             redirect(&format!("/console/groups/{}", url(&uuid)))
         }
         Err(error) => list_page(&cx, Some((&error, &form))).await,
@@ -141,7 +144,10 @@ pub async fn binding_rows(cx: &Cx, group: &str) -> (Vec<Vec<String>>, Vec<String
         )
         .await;
         let details = match found {
-            Ok(axum::Json(value)) => value["bindingsDetails"].as_array().cloned().unwrap_or_default(),
+            Ok(axum::Json(value)) => at(&value, "bindingsDetails")
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
             Err(error) if error.status == StatusCode::FORBIDDEN => {
                 refused.push(if level_type == "account" {
                     "account".to_owned()
@@ -166,8 +172,8 @@ pub async fn binding_rows(cx: &Cx, group: &str) -> (Vec<Vec<String>>, Vec<String
             rows.push(vec![
                 esc(&name),
                 esc(&level),
-                parameters_html(&binding["parameters"]),
-                boundaries_html(cx, &binding["boundaries"]),
+                parameters_html(at(&binding, "parameters")),
+                boundaries_html(cx, at(&binding, "boundaries")),
             ]);
         }
     }
@@ -232,7 +238,7 @@ async fn show_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
         Path((cx.account.clone(), id.to_owned())),
     )
     .await
-    .map(|axum::Json(v)| v["items"].as_array().cloned().unwrap_or_default())
+    .map(|axum::Json(v)| at(&v, "items").as_array().cloned().unwrap_or_default())
     .unwrap_or_default();
     let may_write = cx.may("iam:groups:write", &Level::Account, &[]);
     let may_members = cx.may("iam:users:write", &Level::Account, &[]);
@@ -256,7 +262,7 @@ async fn show_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
     let rows: Vec<Vec<String>> = members
         .iter()
         .map(|m| {
-            let kind = if m["serviceUser"].as_bool() == Some(true) {
+            let kind = if at(m, "serviceUser").as_bool() == Some(true) {
                 "service user"
             } else {
                 "user"
@@ -329,7 +335,11 @@ async fn show_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
             "iam:bindings:read",
         ));
     }
-    if cx.may("iam:bindings:read", &Level::Account, &[("iam:levelType", "account")]) {
+    if cx.may(
+        "iam:bindings:read",
+        &Level::Account,
+        &[("iam:levelType", "account")],
+    ) {
         body.push_str(&format!(
             "<p>{}</p>",
             link(
@@ -346,8 +356,23 @@ async fn show_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
             "panel",
             &format!(
                 "<h2>Edit</h2>{}{}<button type=\"submit\">Save</button>",
-                input("edit-name", "Name", "name", s(&group, "name"), "required maxlength=\"200\"", ""),
-                textarea("edit-description", "Description", "description", s(&group, "description"), 2, "maxlength=\"255\"", ""),
+                input(
+                    "edit-name",
+                    "Name",
+                    "name",
+                    s(&group, "name"),
+                    "required maxlength=\"200\"",
+                    ""
+                ),
+                textarea(
+                    "edit-description",
+                    "Description",
+                    "description",
+                    s(&group, "description"),
+                    2,
+                    "maxlength=\"255\"",
+                    ""
+                ),
             ),
         ));
         body.push_str(&format!(

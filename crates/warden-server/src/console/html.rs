@@ -35,6 +35,12 @@ pub fn url(text: &str) -> String {
     out
 }
 
+/// A field of a JSON value, or `null`.
+pub fn at<'a>(value: &'a Value, key: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    value.get(key).unwrap_or(&NULL)
+}
+
 /// A string field of a JSON value, or "".
 pub fn s<'a>(value: &'a Value, key: &str) -> &'a str {
     value.get(key).and_then(Value::as_str).unwrap_or_default()
@@ -235,11 +241,7 @@ pub fn code(text: &str) -> String {
 
 /// A status badge: `ok`, `bad` or `neutral`.
 pub fn badge(text: &str, tone: &str) -> String {
-    format!(
-        "<span class=\"badge {}\">{}</span>",
-        esc(tone),
-        esc(text)
-    )
+    format!("<span class=\"badge {}\">{}</span>", esc(tone), esc(text))
 }
 
 /// A note that the signed-in principal may not see or do something, naming the permission.

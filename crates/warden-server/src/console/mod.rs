@@ -60,19 +60,27 @@ pub fn router(app: AppState) -> Router<AppState> {
         sign_in: Arc::new(sign_in::Guard::default()),
     };
     Router::new()
+        // Whoever opens the server's address in a browser lands on the console.
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::to("/console") }),
+        )
         .route("/console", get(home))
         .route("/console/", get(home))
         .route("/console/assets/{file}", get(assets::serve))
-        .route(
-            "/console/sign-in",
-            get(sign_in::page).post(sign_in::submit),
-        )
+        .route("/console/sign-in", get(sign_in::page).post(sign_in::submit))
         .route("/console/sign-out", post(sign_in::sign_out))
         .route("/console/check", post(policies::check_fragment))
         .route("/console/groups", get(groups::list).post(groups::create))
-        .route("/console/groups/{id}", get(groups::show).post(groups::update))
+        .route(
+            "/console/groups/{id}",
+            get(groups::show).post(groups::update),
+        )
         .route("/console/groups/{id}/members", post(groups::add_member))
-        .route("/console/groups/{id}/members/remove", post(groups::remove_member))
+        .route(
+            "/console/groups/{id}/members/remove",
+            post(groups::remove_member),
+        )
         .route("/console/groups/{id}/delete", post(groups::delete))
         .route("/console/users", get(users::list).post(users::create))
         .route("/console/users/{id}", get(users::show))
@@ -84,18 +92,27 @@ pub fn router(app: AppState) -> Router<AppState> {
             get(service_users::list).post(service_users::create),
         )
         .route("/console/service-users/new", get(service_users::new_page))
-        .route("/console/service-users/handle", get(service_users::handle_preview))
+        .route(
+            "/console/service-users/handle",
+            get(service_users::handle_preview),
+        )
         .route("/console/service-users/review", get(service_users::review))
         .route(
             "/console/service-users/{id}",
             get(service_users::edit).post(service_users::update),
         )
-        .route("/console/service-users/{id}/groups", post(service_users::set_groups))
+        .route(
+            "/console/service-users/{id}/groups",
+            post(service_users::set_groups),
+        )
         .route(
             "/console/service-users/{id}/lifecycle",
             post(service_users::lifecycle),
         )
-        .route("/console/service-users/{id}/delete", post(service_users::delete))
+        .route(
+            "/console/service-users/{id}/delete",
+            post(service_users::delete),
+        )
         .route(
             "/console/policies",
             get(policies::list).post(policies::create),
@@ -105,11 +122,11 @@ pub fn router(app: AppState) -> Router<AppState> {
             "/console/policies/{level}/{id}",
             get(policies::edit).post(policies::update),
         )
-        .route("/console/policies/{level}/{id}/delete", post(policies::delete))
         .route(
-            "/console/bindings",
-            get(bindings::list).post(bindings::add),
+            "/console/policies/{level}/{id}/delete",
+            post(policies::delete),
         )
+        .route("/console/bindings", get(bindings::list).post(bindings::add))
         .route("/console/bindings/remove", post(bindings::remove))
         .route(
             "/console/boundaries",
@@ -141,8 +158,14 @@ pub fn router(app: AppState) -> Router<AppState> {
             "/console/tokens",
             get(credentials::tokens).post(credentials::create_token),
         )
-        .route("/console/tokens/{id}/status", post(credentials::token_status))
-        .route("/console/tokens/{id}/delete", post(credentials::delete_token))
+        .route(
+            "/console/tokens/{id}/status",
+            post(credentials::token_status),
+        )
+        .route(
+            "/console/tokens/{id}/delete",
+            post(credentials::delete_token),
+        )
         .route(
             "/console/workflows",
             get(workflows::list).post(workflows::create),
@@ -235,11 +258,21 @@ pub fn nav_items(cx: &Cx) -> Vec<NavItem> {
     };
     add(
         cx.may("iam:groups:read", &account, &[]),
-        nav("groups", "/console/groups", "Groups", "members and bindings"),
+        nav(
+            "groups",
+            "/console/groups",
+            "Groups",
+            "members and bindings",
+        ),
     );
     add(
         cx.may("iam:users:read", &account, &[]),
-        nav("users", "/console/users", "Users", "groups, effective permissions, passwords"),
+        nav(
+            "users",
+            "/console/users",
+            "Users",
+            "groups, effective permissions, passwords",
+        ),
     );
     add(
         cx.may("iam:service-users:read", &account, &[]),
@@ -252,24 +285,49 @@ pub fn nav_items(cx: &Cx) -> Vec<NavItem> {
     );
     add(
         cx.may("iam:policies:read", &account, &level_type),
-        nav("policies", "/console/policies", "Policies", "statements, validation, impact"),
+        nav(
+            "policies",
+            "/console/policies",
+            "Policies",
+            "statements, validation, impact",
+        ),
     );
     add(
         cx.may("iam:bindings:read", &account, &level_type),
-        nav("bindings", "/console/bindings", "Bindings", "policies granted to groups"),
+        nav(
+            "bindings",
+            "/console/bindings",
+            "Bindings",
+            "policies granted to groups",
+        ),
     );
     add(
         cx.may("iam:boundaries:read", &account, &[]),
-        nav("boundaries", "/console/boundaries", "Boundaries", "limits on bindings"),
+        nav(
+            "boundaries",
+            "/console/boundaries",
+            "Boundaries",
+            "limits on bindings",
+        ),
     );
     let tokens = cx.may("iam:tokens:read", &account, &[]);
     add(
         tokens,
-        nav("oauth-clients", "/console/oauth-clients", "OAuth clients", "client credentials"),
+        nav(
+            "oauth-clients",
+            "/console/oauth-clients",
+            "OAuth clients",
+            "client credentials",
+        ),
     );
     add(
         tokens,
-        nav("tokens", "/console/tokens", "Platform tokens", "long-lived tokens"),
+        nav(
+            "tokens",
+            "/console/tokens",
+            "Platform tokens",
+            "long-lived tokens",
+        ),
     );
     let workflows = cx.environments().iter().any(|env| {
         let level = Level::Environment(env.as_str().into());
@@ -283,11 +341,21 @@ pub fn nav_items(cx: &Cx) -> Vec<NavItem> {
     });
     add(
         workflows,
-        nav("workflows", "/console/workflows", "Workflows", "owners, actors, visibility"),
+        nav(
+            "workflows",
+            "/console/workflows",
+            "Workflows",
+            "owners, actors, visibility",
+        ),
     );
     add(
         cx.may("iam:audit:read", &account, &[]),
-        nav("audit", "/console/audit", "Audit log", "every write; verify the chain"),
+        nav(
+            "audit",
+            "/console/audit",
+            "Audit log",
+            "every write; verify the chain",
+        ),
     );
     add(
         true,

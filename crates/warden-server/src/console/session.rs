@@ -50,7 +50,7 @@ pub enum Credential {
 /// A message shown once on the next page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flash {
-    /// `ok` or `bad`.
+    /// `ok`, `warn` or `bad`.
     pub tone: &'static str,
     pub message: String,
 }
@@ -66,6 +66,13 @@ impl Flash {
     pub fn bad(message: impl Into<String>) -> Self {
         Flash {
             tone: "bad",
+            message: message.into(),
+        }
+    }
+
+    pub fn warn(message: impl Into<String>) -> Self {
+        Flash {
+            tone: "warn",
             message: message.into(),
         }
     }
@@ -511,10 +518,7 @@ impl Cx {
             esc(&error.message)
         );
         body.push_str(&details_html(error));
-        body.push_str(&format!(
-            "<p><a href=\"{}\">Back</a></p>",
-            esc(back)
-        ));
+        body.push_str(&format!("<p><a href=\"{}\">Back</a></p>", esc(back)));
         let title = match error.status {
             StatusCode::FORBIDDEN => "Not permitted",
             StatusCode::NOT_FOUND => "Not found",
@@ -611,10 +615,7 @@ mod tests {
         let id = sessions.create(session(0), 0).unwrap();
         let key = key_of(&id);
         assert!(sessions.touch(&key, IDLE_MS - 1).is_ok());
-        assert_eq!(
-            sessions.touch(&key, 2 * IDLE_MS).unwrap_err(),
-            Ended::Idle
-        );
+        assert_eq!(sessions.touch(&key, 2 * IDLE_MS).unwrap_err(), Ended::Idle);
         assert_eq!(sessions.touch(&key, 2 * IDLE_MS).unwrap_err(), Ended::None);
         let id = sessions.create(session(0), 0).unwrap();
         let key = key_of(&id);
@@ -628,7 +629,10 @@ mod tests {
             Ended::Expired
         );
         assert!(is_https(&headers(&[("x-forwarded-proto", "https")])));
-        assert!(is_https(&headers(&[("forwarded", "for=1.2.3.4;proto=https")])));
+        assert!(is_https(&headers(&[(
+            "forwarded",
+            "for=1.2.3.4;proto=https"
+        )])));
         assert!(!is_https(&headers(&[("x-forwarded-proto", "http")])));
     }
 }

@@ -31,8 +31,8 @@ use warden_engine::directory::normalise_email;
 
 use super::html::{esc, hidden, input, url};
 use super::session::{
-    COOKIE, Credential, Post, Session, cookie, is_https, key_of, refusal, same_origin,
-    same_secret, set_cookie,
+    COOKIE, Credential, Post, Session, cookie, is_https, key_of, refusal, same_origin, same_secret,
+    set_cookie,
 };
 use super::{ConsoleState, Form, redirect};
 use crate::auth::random_url_safe;
@@ -79,11 +79,10 @@ impl Guard {
         if map.len() >= TRACKED {
             map.retain(|_, (_, start)| now - *start < WINDOW_MS);
         }
-        let entry = match map.get_mut(email) {
-            Some(entry) => entry,
-            None if map.len() >= TRACKED => return Err(WINDOW_MS),
-            None => map.entry(email.to_owned()).or_insert((0, now)),
-        };
+        if !map.contains_key(email) && map.len() >= TRACKED {
+            return Err(WINDOW_MS);
+        }
+        let entry = map.entry(email.to_owned()).or_insert((0, now));
         if now - entry.1 >= WINDOW_MS {
             *entry = (0, now);
         }
@@ -243,7 +242,13 @@ pub async fn submit(
     let (uid, credential, scopes) = match signed_in {
         Ok(found) => found,
         Err((status, message)) => {
-            return render(&headers, status, &next, form.get("email"), Some(("bad", message)));
+            return render(
+                &headers,
+                status,
+                &next,
+                form.get("email"),
+                Some(("bad", message)),
+            );
         }
     };
     let csrf = match random_url_safe(32) {
@@ -297,11 +302,11 @@ type SignedIn = Result<(String, Credential, Vec<String>), (StatusCode, &'static 
 fn token_sign_in(state: &ConsoleState, token: &str) -> SignedIn {
     match state.app.check_token(token) {
         Ok((caller, record)) => Ok((
-                caller.uid,
-                Credential::Token {
-                    id: record.id.clone(),
-                },
-                caller.scopes,
+            caller.uid,
+            Credential::Token {
+                id: record.id.clone(),
+            },
+            caller.scopes,
         )),
         Err(problem) => {
             tracing::info!(?problem, "console sign-in with a token refused");
@@ -315,11 +320,7 @@ fn token_sign_in(state: &ConsoleState, token: &str) -> SignedIn {
 
 const WRONG: &str = "The email or password is not correct.";
 
-async fn password_sign_in(
-    state: &ConsoleState,
-    form: &Form,
-    now: i64,
-) -> SignedIn {
+async fn password_sign_in(state: &ConsoleState, form: &Form, now: i64) -> SignedIn {
     let email = normalise_email(form.get("email"));
     let password = form.get("password").to_owned();
     if email.is_empty() || password.is_empty() {
@@ -413,7 +414,10 @@ mod tests {
         }
         assert!(guard.reserve("a@example.com", 1).is_err());
         assert!(guard.reserve("b@example.com", 1).is_ok(), "per email");
-        assert!(guard.reserve("a@example.com", WINDOW_MS).is_ok(), "a new window");
+        assert!(
+            guard.reserve("a@example.com", WINDOW_MS).is_ok(),
+            "a new window"
+        );
         guard.succeeded("a@example.com");
         assert!(guard.reserve("a@example.com", WINDOW_MS + 1).is_ok());
     }

@@ -2,6 +2,9 @@
 //! read-your-writes across replicas with the revision, propagation latency, a stopped replica
 //! catching up, and serving from the last snapshot while the store is unreachable.
 
+// Skips and the measured propagation latency are reported on stderr, as the test harness shows it.
+#![allow(clippy::print_stderr)]
+
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;

@@ -1,0 +1,143 @@
+//! The audit log: entries filtered by actor, action prefix and target, paged by sequence number,
+//! each with its before/after state; and the hash chain's verification.
+
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::html::{at, code, esc, input, link, s, table, url};
+use super::{Cx, input as api_input};
+use crate::api::groups::iso;
+use crate::api::{Path, Query, audit};
+
+#[derive(Debug, Deserialize, Default)]
+pub struct AuditQuery {
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    target: String,
+    #[serde(default, rename = "afterSeq")]
+    after_seq: String,
+    #[serde(default)]
+    limit: String,
+    #[serde(default)]
+    verify: String,
+}
+
+fn pretty(text: &str) -> String {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| text.to_owned())
+}
+
+pub async fn list(
+    cx: Cx,
+    axum::extract::Query(query): axum::extract::Query<AuditQuery>,
+) -> Response {
+    let limit: i64 = query.limit.trim().parse().unwrap_or(50);
+    let after: Option<i64> = query.after_seq.trim().parse().ok();
+    let mut filter = Map::new();
+    filter.insert("limit".into(), json!(limit));
+    if let Some(after) = after {
+        filter.insert("afterSeq".into(), json!(after));
+    }
+    for (key, value) in [
+        ("actor", &query.actor),
+        ("action", &query.action),
+        ("target", &query.target),
+    ] {
+        if !value.trim().is_empty() {
+            filter.insert(key.into(), json!(value.trim()));
+        }
+    }
+    let parsed = match api_input(Value::Object(filter)) {
+        Ok(parsed) => parsed,
+        Err(error) => return cx.error_page(&error, "/console/audit"),
+    };
+    let listed = audit::list(
+        State(cx.app.clone()),
+        cx.authed(),
+        Path(cx.account.clone()),
+        Query(parsed),
+    )
+    .await;
+    let value = match listed {
+        Ok(axum::Json(value)) => value,
+        Err(error) => return cx.error_page(&error, "/console"),
+    };
+    let mut body = String::new();
+    if query.verify == "1" {
+        let verified =
+            audit::verify(State(cx.app.clone()), cx.authed(), Path(cx.account.clone())).await;
+        body.push_str(&match verified {
+            Ok(axum::Json(v)) if at(&v, "valid").as_bool() == Some(true) => format!(
+                "<p class=\"flash ok\" role=\"status\">The hash chain is intact: {} entries verified.</p>",
+                at(&v, "entries").as_i64().unwrap_or(0)
+            ),
+            Ok(axum::Json(v)) => format!(
+                "<p class=\"flash bad\" role=\"alert\">The hash chain is broken at entry {}: {}</p>",
+                at(at(&v, "problem"), "seq").as_i64().unwrap_or(0),
+                esc(s(at(&v, "problem"), "message"))
+            ),
+            Err(error) => format!("<p class=\"flash bad\" role=\"alert\">{}</p>", esc(&error.message)),
+        });
+    }
+    body.push_str(&format!(
+        "<form method=\"get\" action=\"/console/audit\" class=\"panel\"><h2>Filter</h2>{}{}{}{}{}<div class=\"toolbar\"><button type=\"submit\">Filter</button><button type=\"submit\" name=\"verify\" value=\"1\" class=\"secondary\">Verify the chain</button></div></form>",
+        input("audit-actor", "Actor (uid)", "actor", &query.actor, "", ""),
+        input("audit-action", "Action starts with", "action", &query.action, "", "For example service-user. or policy.update"),
+        input("audit-target", "Target", "target", &query.target, "", "For example policy/<uuid>"),
+        input("audit-after", "After entry number", "afterSeq", &query.after_seq, "type=\"number\" min=\"0\"", ""),
+        input("audit-limit", "Entries per page", "limit", &limit.to_string(), "type=\"number\" min=\"1\" max=\"1000\"", ""),
+    ));
+    let snapshot = cx.app.snapshot();
+    let rows: Vec<Vec<String>> = at(&value, "entries")
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let actor = s(e, "actor");
+            let who = snapshot
+                .directory()
+                .principal(actor)
+                .map_or_else(|| actor.to_owned(), |p| p.email.to_string());
+            let mut details = String::new();
+            for key in ["before", "after"] {
+                if let Some(text) = e.get(key).and_then(Value::as_str) {
+                    details.push_str(&format!(
+                        "<details><summary>{key}</summary><pre>{}</pre></details>",
+                        esc(&pretty(text))
+                    ));
+                }
+            }
+            vec![
+                esc(&at(e, "seq").to_string()),
+                esc(&iso(at(e, "at").as_i64().unwrap_or(0))),
+                esc(&who),
+                code(s(e, "action")),
+                esc(s(e, "target")),
+                details,
+            ]
+        })
+        .collect();
+    body.push_str(&table(
+        "",
+        &["#", "Time (UTC)", "Actor", "Action", "Target", "Change"],
+        &rows,
+        "No entries match.",
+    ));
+    if let Some(next) = at(&value, "nextAfterSeq").as_i64() {
+        let href = format!(
+            "/console/audit?actor={}&action={}&target={}&limit={limit}&afterSeq={next}",
+            url(&query.actor),
+            url(&query.action),
+            url(&query.target)
+        );
+        body.push_str(&format!("<p>{}</p>", link(&href, "Next entries")));
+    }
+    cx.page("Audit log", "audit", &body)
+}

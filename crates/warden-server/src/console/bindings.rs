@@ -1,0 +1,596 @@
+//! Bindings: a level's bindings (policy, group, parameters, boundaries), binding a policy to a
+//! group with the impact preview and the boundary warnings of SPEC §4 (rule 4), and removing a
+//! binding (with its own preview).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use warden_engine::compile::unrestricted_by_boundaries;
+use warden_engine::{Binding, Level, ParamValue};
+
+use super::groups::{boundaries_html, parameters_html};
+use super::html::{at, checkboxes, esc, form, hidden, link, s, select, table, textarea, url};
+use super::impact::{Draft, html as impact_html};
+use super::session::{Flash, details_html};
+use super::users::level_options;
+use super::{Cx, Form, Post, input as api_input, redirect, strings};
+use crate::api::bindings::{self as api, BindingInput};
+use crate::api::{Body, Path, boundaries, groups, policies};
+use crate::error::{ApiError, ApiResult};
+
+fn level_parts(cx: &Cx, level: &str) -> (String, String, Level) {
+    if level.is_empty() || level == "account" {
+        ("account".to_owned(), cx.account.clone(), Level::Account)
+    } else {
+        (
+            "environment".to_owned(),
+            level.to_owned(),
+            Level::Environment(level.into()),
+        )
+    }
+}
+
+/// Parameters from `name=value` lines; a name given twice makes a list.
+fn parameters(form: &Form) -> ApiResult<BTreeMap<String, ParamValue>> {
+    let mut out: BTreeMap<String, ParamValue> = BTreeMap::new();
+    for (name, value) in form.pairs("parameters").map_err(ApiError::invalid)? {
+        let next = match out.remove(&name) {
+            None => ParamValue::One(value),
+            Some(ParamValue::One(first)) => ParamValue::Many(vec![first, value]),
+            Some(ParamValue::Many(mut values)) => {
+                values.push(value);
+                ParamValue::Many(values)
+            }
+        };
+        out.insert(name, next);
+    }
+    Ok(out)
+}
+
+/// The binding a form describes.
+fn binding_of(form: &Form, level: Level) -> ApiResult<Binding> {
+    Ok(Binding {
+        level,
+        policy: form.get("policy").into(),
+        group: form.get("group").into(),
+        parameters: parameters(form)?,
+        boundaries: form
+            .all("boundary")
+            .iter()
+            .map(|b| b.as_str().into())
+            .collect(),
+        metadata: BTreeMap::new(),
+    })
+}
+
+/// The SPEC §4 rule 4 warnings for a draft binding.
+fn boundary_warnings(cx: &Cx, binding: &Binding) -> Vec<String> {
+    let snapshot = cx.app.snapshot();
+    let directory = snapshot.directory();
+    let Some(policy) = directory.policy(&binding.policy) else {
+        return Vec::new();
+    };
+    let boundaries: Vec<_> = binding
+        .boundaries
+        .iter()
+        .filter_map(|b| directory.boundary(b).map(Arc::clone))
+        .collect();
+    unrestricted_by_boundaries(policy, &boundaries, snapshot.catalogue())
+        .into_iter()
+        .map(|(boundary, permission)| {
+            format!("boundary `{boundary}` does not restrict `{permission}`: under it the permission is granted without its conditions")
+        })
+        .collect()
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    level: Option<String>,
+    #[serde(default)]
+    group: Option<String>,
+}
+
+struct View<'a> {
+    level: &'a str,
+    group: Option<&'a str>,
+    form: Option<&'a Form>,
+    error: Option<&'a ApiError>,
+    preview_html: String,
+}
+
+async fn page(cx: &Cx, view: View<'_>) -> Response {
+    let (level_type, level_id, level) = level_parts(cx, view.level);
+    let listed = api::list(
+        State(cx.app.clone()),
+        cx.authed(),
+        Path((level_type.clone(), level_id.clone())),
+    )
+    .await;
+    let value = match listed {
+        Ok(axum::Json(value)) => value,
+        Err(error) => return cx.error_page(&error, "/console"),
+    };
+    let snapshot = cx.app.snapshot();
+    let directory = snapshot.directory();
+    let policy_name = |id: &str| {
+        directory
+            .policy(id)
+            .map_or_else(|| id.to_owned(), |p| p.name.clone())
+    };
+    let group_name = |id: &str| {
+        directory
+            .group(id)
+            .map_or_else(|| id.to_owned(), |g| g.name.clone())
+    };
+    let level_key = if level_type == "account" {
+        "account".to_owned()
+    } else {
+        level_id.clone()
+    };
+    let mut rows = Vec::new();
+    for binding in at(&value, "policyBindings")
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let policy = s(binding, "policyUuid");
+        for group in strings(binding, "groups") {
+            if view.group.is_some_and(|g| g != group) {
+                continue;
+            }
+            let may_remove = cx.may(
+                "iam:bindings:write",
+                &level,
+                &[
+                    ("iam:levelType", &level_type),
+                    ("iam:policyUuid", policy),
+                    ("iam:boundGroup", &group),
+                ],
+            );
+            let mut row = vec![
+                esc(&policy_name(policy)),
+                link(
+                    &format!("/console/groups/{}", url(&group)),
+                    &group_name(&group),
+                ),
+                parameters_html(at(binding, "parameters")),
+                boundaries_html(cx, at(binding, "boundaries")),
+            ];
+            if may_remove {
+                let fields = format!(
+                    "{}{}{}{}{}",
+                    hidden("level", &level_key),
+                    hidden("policy", policy),
+                    hidden("group", &group),
+                    hidden("binding", &binding.to_string()),
+                    hidden("return", view.group.unwrap_or_default()),
+                );
+                row.push(form(
+                    "/console/bindings/remove",
+                    &cx.csrf,
+                    "inline",
+                    &format!(
+                        "{fields}{}{}",
+                        super::html::submit("Preview removal", "action", "preview", "secondary"),
+                        super::html::submit("Remove", "action", "remove", "danger"),
+                    ),
+                ));
+            } else {
+                row.push(String::new());
+            }
+            rows.push(row);
+        }
+    }
+    let mut body = String::new();
+    if let Some(error) = view.error {
+        body.push_str(&format!(
+            "<p class=\"flash bad\" role=\"alert\">{}</p>{}",
+            esc(&error.message),
+            details_html(error)
+        ));
+    }
+    body.push_str(&format!(
+        "<form method=\"get\" action=\"/console/bindings\" class=\"toolbar\">{}{}<button type=\"submit\" class=\"secondary\">Show</button></form>",
+        select("binding-level", "Level", "level", &level_options(cx), &level_key, ""),
+        view.group.map(|g| hidden("group", g)).unwrap_or_default(),
+    ));
+    if let Some(group) = view.group {
+        body.push_str(&format!(
+            "<p>Only the bindings of group <strong>{}</strong>. {}</p>",
+            esc(&group_name(group)),
+            link(
+                &format!("/console/bindings?level={}", url(&level_key)),
+                "Show all"
+            )
+        ));
+    }
+    body.push_str(
+        &add_form(
+            cx,
+            &level_type,
+            &level_id,
+            &level,
+            &level_key,
+            view.group,
+            view.form,
+        )
+        .await,
+    );
+    body.push_str(&view.preview_html);
+    body.push_str("<h2>Bindings at this level</h2>");
+    body.push_str(&table(
+        "",
+        &["Policy", "Group", "Parameters", "Boundaries", "Actions"],
+        &rows,
+        "No bindings at this level.",
+    ));
+    let mut response = cx.page("Bindings", "bindings", &body);
+    if let Some(error) = view.error {
+        *response.status_mut() = error.status;
+    }
+    response
+}
+
+async fn add_form(
+    cx: &Cx,
+    level_type: &str,
+    level_id: &str,
+    level: &Level,
+    level_key: &str,
+    group: Option<&str>,
+    values: Option<&Form>,
+) -> String {
+    let all_groups = groups::list(State(cx.app.clone()), cx.authed(), Path(cx.account.clone()))
+        .await
+        .map(|axum::Json(v)| at(&v, "items").as_array().cloned().unwrap_or_default())
+        .unwrap_or_default();
+    let group_options: Vec<(String, String)> = all_groups
+        .iter()
+        .filter(|g| {
+            cx.may(
+                "iam:bindings:write",
+                level,
+                &[
+                    ("iam:levelType", level_type),
+                    ("iam:boundGroup", s(g, "uuid")),
+                ],
+            )
+        })
+        .map(|g| (s(g, "uuid").to_owned(), s(g, "name").to_owned()))
+        .collect();
+    if group_options.is_empty() {
+        return String::new();
+    }
+    let policies = policies::aggregate(
+        State(cx.app.clone()),
+        cx.authed(),
+        Path((level_type.to_owned(), level_id.to_owned())),
+    )
+    .await
+    .map(|axum::Json(v)| {
+        at(&v, "policyOverviewList")
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    });
+    let Ok(policies) = policies else {
+        return super::html::not_permitted("list the policies to bind", "iam:policies:read");
+    };
+    let policy_options: Vec<(String, String)> = policies
+        .iter()
+        .map(|p| {
+            let level = match s(p, "levelType") {
+                "global" => " (global)".to_owned(),
+                "environment" => format!(" (environment {})", s(p, "levelId")),
+                _ => String::new(),
+            };
+            (s(p, "uuid").to_owned(), format!("{}{level}", s(p, "name")))
+        })
+        .collect();
+    let boundary_options: Vec<(String, String, bool)> = match api_input(json!({ "size": 1000 })) {
+        Ok(query) => boundaries::list(
+            State(cx.app.clone()),
+            cx.authed(),
+            Path(cx.account.clone()),
+            crate::api::Query(query),
+        )
+        .await
+        .map(|axum::Json(v)| {
+            at(&v, "content")
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|b| {
+                    let id = s(b, "uuid").to_owned();
+                    let on = values.is_some_and(|f| f.all("boundary").contains(&id));
+                    (id, s(b, "name").to_owned(), on)
+                })
+                .collect()
+        })
+        .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    let get = |name: &str| values.map(|f| f.get(name).to_owned()).unwrap_or_default();
+    let chosen_group = values.map_or_else(
+        || group.unwrap_or_default().to_owned(),
+        |f| f.get("group").to_owned(),
+    );
+    form(
+        "/console/bindings",
+        &cx.csrf,
+        "panel",
+        &format!(
+            "<h2>Bind a policy</h2>{level}{ret}{policy}{group}{params}{bounds}<p class=\"hint\">You can only bind what you hold yourself at this level. Preview first to see who gains or loses access.</p><div class=\"toolbar\">{preview}{save}</div>",
+            level = hidden("level", level_key),
+            ret = hidden("return", group.unwrap_or_default()),
+            policy = select(
+                "bind-policy",
+                "Policy",
+                "policy",
+                &policy_options,
+                &get("policy"),
+                "required"
+            ),
+            group = select(
+                "bind-group",
+                "Group",
+                "group",
+                &group_options,
+                &chosen_group,
+                "required"
+            ),
+            params = textarea(
+                "bind-parameters",
+                "Parameters",
+                "parameters",
+                &get("parameters"),
+                3,
+                "class=\"code\" spellcheck=\"false\"",
+                "One name=value per line, for each ${bindParam:NAME} of the policy; the same name twice makes a list."
+            ),
+            bounds = checkboxes(
+                "bind-boundaries",
+                "Boundaries",
+                "boundary",
+                &boundary_options,
+                "No boundaries defined."
+            ),
+            preview = super::html::submit("Preview impact", "action", "preview", "secondary"),
+            save = super::html::submit("Bind", "action", "save", ""),
+        ),
+    )
+}
+
+pub async fn list(
+    cx: Cx,
+    axum::extract::Query(query): axum::extract::Query<ListQuery>,
+) -> Response {
+    let level = query.level.unwrap_or_else(|| "account".to_owned());
+    page(
+        &cx,
+        View {
+            level: &level,
+            group: query.group.as_deref().filter(|g| !g.is_empty()),
+            form: None,
+            error: None,
+            preview_html: String::new(),
+        },
+    )
+    .await
+}
+
+fn back(level: &str, group: &str) -> String {
+    let mut location = format!("/console/bindings?level={}", url(level));
+    if !group.is_empty() {
+        location.push_str(&format!("&group={}", url(group)));
+    }
+    location
+}
+
+pub async fn add(post: Post) -> Response {
+    let Post { cx, form } = post;
+    let level_key = form.get("level").to_owned();
+    let (level_type, level_id, level) = level_parts(&cx, &level_key);
+    let group_filter = form.get("return").to_owned();
+    let binding = match binding_of(&form, level) {
+        Ok(binding) => binding,
+        Err(error) => {
+            return page(
+                &cx,
+                View {
+                    level: &level_key,
+                    group: Some(group_filter.as_str()).filter(|g| !g.is_empty()),
+                    form: Some(&form),
+                    error: Some(&error),
+                    preview_html: String::new(),
+                },
+            )
+            .await;
+        }
+    };
+    if form.get("action") == "preview" {
+        let warnings = boundary_warnings(&cx, &binding);
+        let mut preview = String::from(
+            "<section class=\"panel\" aria-labelledby=\"preview\"><h2 id=\"preview\">Preview of this binding</h2>",
+        );
+        for warning in &warnings {
+            preview.push_str(&format!(
+                "<p class=\"flash warn\" role=\"status\">Warning: {}</p>",
+                esc(warning)
+            ));
+        }
+        preview.push_str(&impact_html(&cx, Draft::AddBinding(binding)).await);
+        preview.push_str("</section>");
+        return page(
+            &cx,
+            View {
+                level: &level_key,
+                group: Some(group_filter.as_str()).filter(|g| !g.is_empty()),
+                form: Some(&form),
+                error: None,
+                preview_html: preview,
+            },
+        )
+        .await;
+    }
+    let input = BindingInput {
+        parameters: binding.parameters.clone(),
+        metadata: BTreeMap::new(),
+        boundaries: form.all("boundary"),
+    };
+    let added = api::add_one(
+        State(cx.app.clone()),
+        cx.authed(),
+        Path((
+            level_type,
+            level_id,
+            form.get("policy").to_owned(),
+            form.get("group").to_owned(),
+        )),
+        Body(input),
+    )
+    .await;
+    match added {
+        Ok(response) => {
+            let warnings: Vec<String> = response
+                .headers()
+                .get("warden-warnings")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| serde_json::from_str(v).ok())
+                .unwrap_or_default();
+            let snapshot = cx.app.snapshot();
+            let name = |id: &str, policy: bool| {
+                let d = snapshot.directory();
+                if policy {
+                    d.policy(id).map(|p| p.name.clone())
+                } else {
+                    d.group(id).map(|g| g.name.clone())
+                }
+                .unwrap_or_else(|| id.to_owned())
+            };
+            let mut message = format!(
+                "Bound policy `{}` to group `{}`.",
+                name(form.get("policy"), true),
+                name(form.get("group"), false)
+            );
+            if warnings.is_empty() {
+                cx.flash(Flash::ok(message));
+            } else {
+                for warning in &warnings {
+                    message.push_str(&format!(" Warning: {warning}."));
+                }
+                cx.flash(Flash::warn(message));
+            }
+            redirect(&back(&level_key, &group_filter))
+        }
+        Err(error) => {
+            page(
+                &cx,
+                View {
+                    level: &level_key,
+                    group: Some(group_filter.as_str()).filter(|g| !g.is_empty()),
+                    form: Some(&form),
+                    error: Some(&error),
+                    preview_html: String::new(),
+                },
+            )
+            .await
+        }
+    }
+}
+
+pub async fn remove(post: Post) -> Response {
+    let Post { cx, form } = post;
+    let level_key = form.get("level").to_owned();
+    let (level_type, level_id, level) = level_parts(&cx, &level_key);
+    let group_filter = form.get("return").to_owned();
+    let stored: Value = serde_json::from_str(form.get("binding")).unwrap_or(Value::Null);
+    let parameters: BTreeMap<String, ParamValue> =
+        serde_json::from_value(at(&stored, "parameters").clone()).unwrap_or_default();
+    let metadata: BTreeMap<String, String> =
+        serde_json::from_value(at(&stored, "metadata").clone()).unwrap_or_default();
+    if form.get("action") == "preview" {
+        let binding = Binding {
+            level,
+            policy: form.get("policy").into(),
+            group: form.get("group").into(),
+            parameters,
+            boundaries: strings(&stored, "boundaries")
+                .iter()
+                .map(|b| b.as_str().into())
+                .collect(),
+            metadata,
+        };
+        let mut preview = String::from(
+            "<section class=\"panel\" aria-labelledby=\"preview\"><h2 id=\"preview\">Preview of removing this binding</h2>",
+        );
+        preview.push_str(&impact_html(&cx, Draft::RemoveBinding(binding)).await);
+        preview.push_str("</section>");
+        return page(
+            &cx,
+            View {
+                level: &level_key,
+                group: Some(group_filter.as_str()).filter(|g| !g.is_empty()),
+                form: None,
+                error: None,
+                preview_html: preview,
+            },
+        )
+        .await;
+    }
+    let mut filter: Vec<(String, String)> = parameters
+        .iter()
+        .filter_map(|(k, v)| match v {
+            ParamValue::One(one) => Some((format!("parameters[{k}]"), one.clone())),
+            ParamValue::Many(_) => None,
+        })
+        .collect();
+    filter.extend(
+        metadata
+            .iter()
+            .map(|(k, v)| (format!("metadata[{k}]"), v.clone())),
+    );
+    let query = serde_urlencoded::to_string(&filter).unwrap_or_default();
+    let removed = api::delete_one(
+        State(cx.app.clone()),
+        cx.authed(),
+        Path((
+            level_type,
+            level_id,
+            form.get("policy").to_owned(),
+            form.get("group").to_owned(),
+        )),
+        RawQuery(Some(query)),
+    )
+    .await;
+    match removed {
+        Ok(_) => {
+            cx.flash(Flash::ok("Removed the binding."));
+            redirect(&back(&level_key, &group_filter))
+        }
+        Err(error) => {
+            let status = error.status;
+            let mut response = page(
+                &cx,
+                View {
+                    level: &level_key,
+                    group: Some(group_filter.as_str()).filter(|g| !g.is_empty()),
+                    form: None,
+                    error: Some(&error),
+                    preview_html: String::new(),
+                },
+            )
+            .await;
+            if response.status() == StatusCode::OK {
+                *response.status_mut() = status;
+            }
+            response
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! Boundaries: the list, and an editor with live validation and, for a boundary in use, the
+//! impact preview before saving; delete (refused while bindings use it).
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::response::Response;
+use serde_json::json;
+use warden_engine::Level;
+
+use super::html::{at, button_form, esc, form, input, link, s, table, textarea, url};
+use super::impact::{Draft, html as impact_html};
+use super::policies::check_html;
+use super::session::{Flash, details_html};
+use super::{Cx, Post, input as api_input, redirect};
+use crate::api::boundaries::{self as api, BoundaryInput};
+use crate::api::{Body, Path, Query};
+use crate::error::ApiError;
+
+fn may_write(cx: &Cx) -> bool {
+    cx.may("iam:boundaries:write", &Level::Account, &[])
+}
+
+pub async fn list(cx: Cx) -> Response {
+    let query = match api_input(json!({ "size": 1000 })) {
+        Ok(query) => query,
+        Err(error) => return cx.error_page(&error, "/console"),
+    };
+    let listed = api::list(
+        State(cx.app.clone()),
+        cx.authed(),
+        Path(cx.account.clone()),
+        Query(query),
+    )
+    .await;
+    let value = match listed {
+        Ok(axum::Json(value)) => value,
+        Err(error) => return cx.error_page(&error, "/console"),
+    };
+    let snapshot = cx.app.snapshot();
+    let rows: Vec<Vec<String>> = at(&value, "content")
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|b| {
+            let id = s(b, "uuid");
+            let used = snapshot.directory().groups_using_boundary(id).count();
+            vec![
+                link(&format!("/console/boundaries/{}", url(id)), s(b, "name")),
+                format!("<pre>{}</pre>", esc(s(b, "boundaryQuery"))),
+                esc(&format!("{used} group(s)")),
+            ]
+        })
+        .collect();
+    let mut body = String::from(
+        "<p>A boundary is one condition per line. On a binding, it narrows the policy's ALLOW statements to what the boundary allows; DENY statements are never changed.</p>",
+    );
+    if may_write(&cx) {
+        body.push_str("<div class=\"toolbar\"><a class=\"button\" href=\"/console/boundaries/new\">New boundary</a></div>");
+    }
+    body.push_str(&table(
+        "",
+        &["Name", "Conditions", "Used by"],
+        &rows,
+        "No boundaries yet.",
+    ));
+    cx.page("Boundaries", "boundaries", &body)
+}
+
+struct Editor<'a> {
+    uuid: Option<&'a str>,
+    name: &'a str,
+    text: &'a str,
+    error: Option<&'a ApiError>,
+    extra_html: String,
+}
+
+async fn editor(cx: &Cx, editor: Editor<'_>) -> Response {
+    let mut body = String::new();
+    if let Some(error) = editor.error {
+        body.push_str(&format!(
+            "<p class=\"flash bad\" role=\"alert\">{}</p>{}",
+            esc(&error.message),
+            if error
+                .details
+                .as_deref()
+                .and_then(|d| d.get("diagnostics"))
+                .is_some()
+            {
+                String::new()
+            } else {
+                details_html(error)
+            }
+        ));
+    }
+    if !may_write(cx) {
+        body.push_str(&format!(
+            "<p class=\"note\">You may read this boundary but not change it (it needs <code>iam:boundaries:write</code>).</p><pre>{}</pre>",
+            esc(editor.text)
+        ));
+        return cx.page(&format!("Boundary {}", editor.name), "boundaries", &body);
+    }
+    let action = editor.uuid.map_or_else(
+        || "/console/boundaries".to_owned(),
+        |id| format!("/console/boundaries/{}", url(id)),
+    );
+    let check = check_html(cx, "boundary", editor.text).await;
+    let inner = format!(
+        "{}{}<div id=\"diagnostics\" aria-live=\"polite\">{check}</div><div class=\"toolbar\">{}{}{}</div>",
+        input(
+            "boundary-name",
+            "Name",
+            "name",
+            editor.name,
+            "required maxlength=\"200\"",
+            ""
+        ),
+        textarea(
+            "boundary-text",
+            "Conditions",
+            "text",
+            editor.text,
+            6,
+            "class=\"code\" spellcheck=\"false\" data-check=\"boundary\" data-target=\"diagnostics\" aria-describedby=\"diagnostics\"",
+            "One condition per line, at most 10, no AND: for example environment:management-zone IN (\"zone-a\")."
+        ),
+        super::html::submit(
+            if editor.uuid.is_some() {
+                "Save"
+            } else {
+                "Create boundary"
+            },
+            "action",
+            "save",
+            ""
+        ),
+        super::html::submit("Check", "action", "check", "secondary"),
+        if editor.uuid.is_some() {
+            super::html::submit("Preview changes", "action", "preview", "secondary")
+        } else {
+            String::new()
+        },
+    );
+    body.push_str(&form(&action, &cx.csrf, "", &inner));
+    body.push_str(&editor.extra_html);
+    if let Some(id) = editor.uuid {
+        body.push_str(&format!(
+            "<details class=\"danger\"><summary>Delete this boundary</summary><p>Refused while bindings use it.</p>{}</details>",
+            button_form(&format!("/console/boundaries/{}/delete", url(id)), &cx.csrf, "Delete boundary", "danger")
+        ));
+    }
+    let title = match editor.uuid {
+        Some(_) => format!("Boundary {}", editor.name),
+        None => "New boundary".to_owned(),
+    };
+    let mut response = cx.page(&title, "boundaries", &body);
+    if let Some(error) = editor.error {
+        *response.status_mut() = error.status;
+    }
+    response
+}
+
+pub async fn new_page(cx: Cx) -> Response {
+    editor(
+        &cx,
+        Editor {
+            uuid: None,
+            name: "",
+            text: "",
+            error: None,
+            extra_html: String::new(),
+        },
+    )
+    .await
+}
+
+pub async fn edit(cx: Cx, Path(id): Path<String>) -> Response {
+    let found = api::get(
+        State(cx.app.clone()),
+        cx.authed(),
+        Path((cx.account.clone(), id.clone())),
+    )
+    .await;
+    let boundary = match found {
+        Ok(axum::Json(dto)) => json!(dto),
+        Err(error) => return cx.error_page(&error, "/console/boundaries"),
+    };
+    editor(
+        &cx,
+        Editor {
+            uuid: Some(&id),
+            name: s(&boundary, "name"),
+            text: s(&boundary, "boundaryQuery"),
+            error: None,
+            extra_html: String::new(),
+        },
+    )
+    .await
+}
+
+async fn act(cx: &Cx, form: &super::Form, uuid: Option<&str>) -> Response {
+    let name = form.get("name");
+    let text = form.get("text");
+    let mut error = None;
+    let mut extra_html = String::new();
+    match (form.get("action"), uuid) {
+        ("preview", Some(id)) => {
+            extra_html.push_str("<h2>Impact</h2>");
+            extra_html.push_str(
+                &impact_html(
+                    cx,
+                    Draft::Boundary {
+                        id: id.to_owned(),
+                        name: name.to_owned(),
+                        text: text.to_owned(),
+                    },
+                )
+                .await,
+            );
+        }
+        ("save", _) => {
+            let input = BoundaryInput {
+                name: name.to_owned(),
+                boundary_query: text.to_owned(),
+                metadata: BTreeMap::new(),
+            };
+            let saved = match uuid {
+                Some(id) => {
+                    api::upsert(
+                        State(cx.app.clone()),
+                        cx.authed(),
+                        Path((cx.account.clone(), id.to_owned())),
+                        Body(input),
+                    )
+                    .await
+                }
+                None => {
+                    api::create(
+                        State(cx.app.clone()),
+                        cx.authed(),
+                        Path(cx.account.clone()),
+                        Body(input),
+                    )
+                    .await
+                }
+            };
+            match saved {
+                Ok(written) => {
+                    let id = written
+                        .body
+                        .map(|d| d.uuid)
+                        .or_else(|| uuid.map(str::to_owned))
+                        .unwrap_or_default();
+                    cx.flash(Flash::ok(format!("Saved boundary `{}`.", name.trim())));
+                    return redirect(&format!("/console/boundaries/{}", url(&id)));
+                }
+                Err(e) => error = Some(e),
+            }
+        }
+        _ => {}
+    }
+    editor(
+        cx,
+        Editor {
+            uuid,
+            name,
+            text,
+            error: error.as_ref(),
+            extra_html,
+        },
+    )
+    .await
+}
+
+pub async fn create(post: Post) -> Response {
+    let Post { cx, form } = post;
+    act(&cx, &form, None).await
+}
+
+pub async fn update(Path(id): Path<String>, post: Post) -> Response {
+    let Post { cx, form } = post;
+    act(&cx, &form, Some(&id)).await
+}
+
+pub async fn delete(Path(id): Path<String>, post: Post) -> Response {
+    let cx = post.cx;
+    let deleted = api::delete(
+        State(cx.app.clone()),
+        cx.authed(),
+        Path((cx.account.clone(), id.clone())),
+    )
+    .await;
+    match deleted {
+        Ok(_) => {
+            cx.flash(Flash::ok("Deleted the boundary."));
+            redirect("/console/boundaries")
+        }
+        Err(error) => cx.error_page(&error, &format!("/console/boundaries/{}", url(&id))),
+    }
+}

@@ -1,0 +1,429 @@
+//! Users: the list, create, one user with its groups and effective permissions, group changes,
+//! the console password, delete.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Value, json};
+use warden_engine::Level;
+
+use super::html::{
+    at, button_form, checkboxes, code, esc, form, input, link, not_permitted, s, select, table, url,
+};
+use super::session::{Flash, details_html};
+use super::{Cx, Form, Post, input as api_input, redirect, strings};
+use crate::api::passwords::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordInput};
+use crate::api::{Body, Path, Query, groups, passwords, resolution, users};
+use crate::error::ApiError;
+
+fn error_html(error: &ApiError) -> String {
+    format!(
+        "<p class=\"flash bad\" role=\"alert\">{}</p>{}",
+        esc(&error.message),
+        details_html(error)
+    )
+}
+
+fn with_status(mut response: Response, failed: Option<&ApiError>) -> Response {
+    if let Some(error) = failed {
+        *response.status_mut() = error.status;
+    }
+    response
+}
+
+async fn list_page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
+    let listed = users::list(
+        State(cx.app.clone()),
+        cx.authed(),
+        Path(cx.account.clone()),
+        match api_input(json!({ "service-users": false })) {
+            Ok(query) => Query(query),
+            Err(error) => return cx.error_page(&error, "/console"),
+        },
+    )
+    .await;
+    let items = match listed {
+        Ok(axum::Json(value)) => at(&value, "items").as_array().cloned().unwrap_or_default(),
+        Err(error) => return cx.error_page(&error, "/console"),
+    };
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|u| {
+            let active = s(u, "userStatus") == "ACTIVE";
+            vec![
+                link(
+                    &format!("/console/users/{}", url(s(u, "uid"))),
+                    s(u, "email"),
+                ),
+                esc(&format!("{} {}", s(u, "name"), s(u, "surname"))),
+                if active {
+                    super::html::badge("active", "ok")
+                } else {
+                    super::html::badge("inactive", "bad")
+                },
+            ]
+        })
+        .collect();
+    let mut body = String::new();
+    if cx.may("iam:users:write", &Level::Account, &[]) {
+        let (values, error) = match failed {
+            Some((error, form)) => (form.clone(), error_html(error)),
+            None => (Form::default(), String::new()),
+        };
+        body.push_str(&format!(
+            "<section class=\"panel\" aria-labelledby=\"new-user\"><h2 id=\"new-user\">Add a user</h2>{error}{}</section>",
+            form(
+                "/console/users",
+                &cx.csrf,
+                "",
+                &format!(
+                    "{}{}{}<button type=\"submit\">Add user</button>",
+                    input("user-email", "Email", "email", values.get("email"), "type=\"email\" required maxlength=\"254\"", ""),
+                    input("user-name", "First name", "name", values.get("name"), "maxlength=\"200\"", ""),
+                    input("user-surname", "Last name", "surname", values.get("surname"), "maxlength=\"200\"", ""),
+                )
+            )
+        ));
+    }
+    body.push_str(&format!(
+        "<h2>All users <span class=\"badge neutral\">{}</span></h2>",
+        items.len()
+    ));
+    body.push_str(&table("", &["Email", "Name", "Status"], &rows, "No users."));
+    with_status(cx.page("Users", "users", &body), failed.map(|f| f.0))
+}
+
+pub async fn list(cx: Cx) -> Response {
+    list_page(&cx, None).await
+}
+
+pub async fn create(post: Post) -> Response {
+    let Post { cx, form } = post;
+    let made = async {
+        let input = api_input(json!({
+            "email": form.get("email"),
+            "name": form.get("name"),
+            "surname": form.get("surname"),
+        }))?;
+        users::create(
+            State(cx.app.clone()),
+            cx.authed(),
+            Path(cx.account.clone()),
+            Body(input),
+        )
+        .await
+    }
+    .await;
+    match made {
+        Ok(written) => {
+            let uid = written
+                .body
+                .as_ref()
+                .map(|b| s(b, "uid").to_owned())
+                .unwrap_or_default();
+            cx.flash(Flash::ok(format!(
+                "Added user `{}`.",
+                form.get("email").trim()
+            )));
+            redirect(&format!("/console/users/{}", url(&uid)))
+        }
+        Err(error) => list_page(&cx, Some((&error, &form))).await,
+    }
+}
+
+/// The effective-permissions table of a user or group at a level.
+pub async fn effective_html(cx: &Cx, entity_type: &str, entity_id: &str, level: &str) -> String {
+    let (level_type, level_id) = if level == "account" || level.is_empty() {
+        ("account".to_owned(), cx.account.clone())
+    } else {
+        ("environment".to_owned(), level.to_owned())
+    };
+    let query = match api_input(
+        json!({ "entityType": entity_type, "entityId": entity_id, "size": 1000 }),
+    ) {
+        Ok(query) => query,
+        Err(error) => return error_html(&error),
+    };
+    let resolved = resolution::effective_permissions(
+        State(cx.app.clone()),
+        cx.authed(),
+        Path((level_type, level_id)),
+        Query(query),
+    )
+    .await;
+    let value = match resolved {
+        Ok(axum::Json(value)) => value,
+        Err(error) if error.status == StatusCode::FORBIDDEN => {
+            return not_permitted(
+                "see these effective permissions",
+                "iam:effective-permissions:read",
+            );
+        }
+        Err(error) => return error_html(&error),
+    };
+    let snapshot = cx.app.snapshot();
+    let mut rows = Vec::new();
+    for permission in at(&value, "effectivePermissions")
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        for effect in at(permission, "effects").as_array().into_iter().flatten() {
+            let conditions = strings(effect, "conditions");
+            let from: Vec<String> = at(effect, "effectivePolicies")
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    let group = s(at(p, "binding"), "groupUuid");
+                    let group_name = snapshot
+                        .directory()
+                        .group(group)
+                        .map_or_else(|| group.to_owned(), |g| g.name.clone());
+                    let level = if s(at(p, "binding"), "levelType") == "environment" {
+                        format!(" in {}", s(at(p, "binding"), "levelId"))
+                    } else {
+                        String::new()
+                    };
+                    let boundary = p
+                        .get("boundary")
+                        .and_then(Value::as_str)
+                        .map(|b| format!(", boundary {b}"))
+                        .unwrap_or_default();
+                    esc(&format!(
+                        "{} via {group_name}{level}{boundary}",
+                        s(at(p, "policy"), "name")
+                    ))
+                })
+                .collect();
+            let effect_name = s(effect, "effect");
+            rows.push(vec![
+                code(s(permission, "permission")),
+                super::html::badge(
+                    effect_name,
+                    if effect_name == "ALLOW" { "ok" } else { "bad" },
+                ),
+                if conditions.is_empty() {
+                    "<span class=\"empty\">none</span>".to_owned()
+                } else {
+                    conditions
+                        .iter()
+                        .map(|c| code(c))
+                        .collect::<Vec<_>>()
+                        .join("<br>")
+                },
+                from.join("<br>"),
+            ]);
+        }
+    }
+    table(
+        "",
+        &["Permission", "Effect", "Conditions", "From"],
+        &rows,
+        "No permissions at this level.",
+    )
+}
+
+/// The level choices of a page: account, then each environment.
+pub fn level_options(cx: &Cx) -> Vec<(String, String)> {
+    let mut options = vec![("account".to_owned(), "Account level".to_owned())];
+    options.extend(
+        cx.environments()
+            .into_iter()
+            .map(|e| (e.clone(), format!("Environment {e}"))),
+    );
+    options
+}
+
+async fn show_page(cx: &Cx, id: &str, level: &str, failed: Option<&ApiError>) -> Response {
+    let found = users::get(
+        State(cx.app.clone()),
+        cx.authed(),
+        Path((cx.account.clone(), id.to_owned())),
+    )
+    .await;
+    let user = match found {
+        Ok(axum::Json(value)) => value,
+        Err(error) => return cx.error_page(&error, "/console/users"),
+    };
+    let uid = s(&user, "uid").to_owned();
+    let service_user = at(&user, "serviceUser").as_bool() == Some(true);
+    let here = format!("/console/users/{}", url(&uid));
+    let may_write = cx.may("iam:users:write", &Level::Account, &[]);
+    let mut body = String::new();
+    if let Some(error) = failed {
+        body.push_str(&error_html(error));
+    }
+    if service_user {
+        body.push_str(&format!(
+            "<p>This is a service user: {}.</p>",
+            link(
+                &format!("/console/service-users/{}", url(&uid)),
+                "manage it on its own page"
+            )
+        ));
+    }
+    body.push_str(&format!(
+        "<dl class=\"facts\"><dt>Email</dt><dd>{}</dd><dt>Name</dt><dd>{}</dd><dt>Uid</dt><dd>{}</dd><dt>Status</dt><dd>{}</dd></dl>",
+        esc(s(&user, "email")),
+        esc(&format!("{} {}", s(&user, "name"), s(&user, "surname"))),
+        code(&uid),
+        esc(&s(&user, "userStatus").to_lowercase()),
+    ));
+
+    let current: Vec<(String, String)> = at(&user, "groups")
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|g| (s(g, "uuid").to_owned(), s(g, "groupName").to_owned()))
+        .collect();
+    body.push_str("<h2>Groups</h2>");
+    let rows: Vec<Vec<String>> = current
+        .iter()
+        .map(|(uuid, name)| vec![link(&format!("/console/groups/{}", url(uuid)), name)])
+        .collect();
+    body.push_str(&table("", &["Group"], &rows, "In no group."));
+    if may_write {
+        body.push_str(&groups_form(cx, &format!("{here}/groups"), &current, None).await);
+    }
+
+    body.push_str("<h2>Effective permissions</h2>");
+    body.push_str(&format!(
+        "<form method=\"get\" action=\"{}\" class=\"toolbar\">{}<button type=\"submit\" class=\"secondary\">Show</button></form>",
+        esc(&here),
+        select("level", "Level", "level", &level_options(cx), level, "")
+    ));
+    body.push_str(&effective_html(cx, "user", &uid, level).await);
+
+    if may_write && !service_user {
+        body.push_str(&form(
+            &format!("{here}/password"),
+            &cx.csrf,
+            "panel",
+            &format!(
+                "<h2>Console password</h2><p>Lets this user sign in to the console with their email. Setting it ends the sessions that signed in with the previous one.</p>{}{}<button type=\"submit\">Set password</button>",
+                input("new-password", "New password", "password", "", &format!("type=\"password\" autocomplete=\"new-password\" required minlength=\"{MIN_PASSWORD_CHARS}\" maxlength=\"{MAX_PASSWORD_CHARS}\""), &format!("{MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters; any characters, spaces too.")),
+                input("confirm-password", "Repeat the password", "confirm", "", &format!("type=\"password\" autocomplete=\"new-password\" required maxlength=\"{MAX_PASSWORD_CHARS}\""), ""),
+            ),
+        ));
+    }
+    if may_write && !service_user && uid != cx.authed.caller.uid {
+        body.push_str(&format!(
+            "<details class=\"danger\"><summary>Remove this user</summary>{}</details>",
+            button_form(&format!("{here}/delete"), &cx.csrf, "Remove user", "danger")
+        ));
+    }
+    with_status(
+        cx.page(&format!("User {}", s(&user, "email")), "users", &body),
+        failed,
+    )
+}
+
+/// A form of every group (that the caller may list) with the current ones checked.
+pub async fn groups_form(
+    cx: &Cx,
+    action: &str,
+    current: &[(String, String)],
+    locked: Option<&str>,
+) -> String {
+    let all = groups::list(State(cx.app.clone()), cx.authed(), Path(cx.account.clone()))
+        .await
+        .map(|axum::Json(v)| at(&v, "items").as_array().cloned().unwrap_or_default());
+    let Ok(all) = all else {
+        return not_permitted("list the groups to choose from", "iam:groups:read");
+    };
+    let options: Vec<(String, String, bool)> = all
+        .iter()
+        .filter(|g| Some(s(g, "uuid")) != locked)
+        .map(|g| {
+            let uuid = s(g, "uuid").to_owned();
+            let checked = current.iter().any(|(c, _)| *c == uuid);
+            (uuid, s(g, "name").to_owned(), checked)
+        })
+        .collect();
+    let locked_html = locked
+        .map(|g| super::html::hidden("group", g))
+        .unwrap_or_default();
+    form(
+        action,
+        &cx.csrf,
+        "panel",
+        &format!(
+            "{locked_html}{}<p class=\"hint\">Joining a group is refused unless you hold its permissions yourself.</p><button type=\"submit\">Save groups</button>",
+            checkboxes("groups", "Select groups", "group", &options, "No groups.")
+        ),
+    )
+}
+
+#[derive(Debug, serde::Deserialize, Default)]
+pub struct LevelQuery {
+    #[serde(default)]
+    level: Option<String>,
+}
+
+pub async fn show(
+    cx: Cx,
+    Path(id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<LevelQuery>,
+) -> Response {
+    let level = query.level.unwrap_or_else(|| "account".to_owned());
+    show_page(&cx, &id, &level, None).await
+}
+
+pub async fn set_groups(Path(id): Path<String>, post: Post) -> Response {
+    let Post { cx, form } = post;
+    let replaced = users::replace_groups(
+        State(cx.app.clone()),
+        cx.authed(),
+        Path((cx.account.clone(), id.clone())),
+        Body(form.all("group")),
+    )
+    .await;
+    match replaced {
+        Ok(_) => {
+            cx.flash(Flash::ok("Saved the groups."));
+            redirect(&format!("/console/users/{}", url(&id)))
+        }
+        Err(error) => show_page(&cx, &id, "account", Some(&error)).await,
+    }
+}
+
+pub async fn set_password(Path(id): Path<String>, post: Post) -> Response {
+    let Post { cx, form } = post;
+    let password = form.get("password").to_owned();
+    if password != form.get("confirm") {
+        let error = ApiError::invalid("the two passwords differ; type the same password twice");
+        return show_page(&cx, &id, "account", Some(&error)).await;
+    }
+    let set = passwords::set_password(
+        State(cx.app.clone()),
+        cx.authed(),
+        Path((cx.account.clone(), id.clone())),
+        Body(PasswordInput::new(password)),
+    )
+    .await;
+    match set {
+        Ok(_) => {
+            cx.flash(Flash::ok("The password is set."));
+            redirect(&format!("/console/users/{}", url(&id)))
+        }
+        Err(error) => show_page(&cx, &id, "account", Some(&error)).await,
+    }
+}
+
+pub async fn delete(Path(id): Path<String>, post: Post) -> Response {
+    let cx = post.cx;
+    let deleted = users::delete(
+        State(cx.app.clone()),
+        cx.authed(),
+        Path((cx.account.clone(), id.clone())),
+    )
+    .await;
+    match deleted {
+        Ok(_) => {
+            cx.flash(Flash::ok("Removed the user."));
+            redirect("/console/users")
+        }
+        Err(error) => show_page(&cx, &id, "account", Some(&error)).await,
+    }
+}

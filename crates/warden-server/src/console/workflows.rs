@@ -1,0 +1,190 @@
+//! Workflows: the authorisation records visible to the signed-in principal (owner, visibility,
+//! actor, environment), create and delete. The rules of SPEC §9 are the API's.
+
+use axum::extract::State;
+use axum::response::Response;
+use serde_json::{Value, json};
+use warden_engine::Level;
+
+use super::html::{at, badge, button_form, esc, form, input, s, select, table, url};
+use super::session::{Flash, details_html};
+use super::{Cx, Form, Post, input as api_input, redirect};
+use crate::api::{Body, Path, Query, workflows};
+use crate::error::ApiError;
+
+async fn page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
+    let query = match api_input(json!({})) {
+        Ok(query) => query,
+        Err(error) => return cx.error_page(&error, "/console"),
+    };
+    let listed = workflows::list(State(cx.app.clone()), cx.authed(), Query(query)).await;
+    let items = match listed {
+        Ok(axum::Json(value)) => at(&value, "results")
+            .as_array()
+            .cloned()
+            .unwrap_or_default(),
+        Err(error) => return cx.error_page(&error, "/console"),
+    };
+    let snapshot = cx.app.snapshot();
+    let directory = snapshot.directory();
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|w| {
+            let owner = s(w, "owner");
+            let owner_name = if s(w, "ownerType") == "GROUP" {
+                directory.group(owner).map(|g| format!("group {}", g.name))
+            } else {
+                directory.principal(owner).map(|p| p.email.to_string())
+            }
+            .unwrap_or_else(|| owner.to_owned());
+            let environment = s(w, "environment");
+            let may_delete = cx.may(
+                "automation:workflows:write",
+                &Level::Environment(environment.into()),
+                &[("automation:workflow-type", s(w, "workflowType"))],
+            );
+            vec![
+                esc(s(w, "title")),
+                esc(environment),
+                esc(&owner_name),
+                esc(at(w, "actorEmail")
+                    .as_str()
+                    .unwrap_or_else(|| s(w, "actor"))),
+                if at(w, "isPrivate").as_bool() == Some(true) {
+                    badge("private", "neutral")
+                } else {
+                    badge("public", "neutral")
+                },
+                esc(s(w, "workflowType")),
+                if may_delete {
+                    button_form(
+                        &format!("/console/workflows/{}/delete", url(s(w, "id"))),
+                        &cx.csrf,
+                        "Delete",
+                        "danger",
+                    )
+                } else {
+                    String::new()
+                },
+            ]
+        })
+        .collect();
+    let mut body = String::from(
+        "<p>Warden keeps who may see, change and run each workflow, and as whom its tasks run. Private workflows are visible to their owner only.</p>",
+    );
+    body.push_str(&table(
+        "",
+        &[
+            "Title",
+            "Environment",
+            "Owner",
+            "Actor",
+            "Visibility",
+            "Type",
+            "Actions",
+        ],
+        &rows,
+        "No workflows visible to you.",
+    ));
+    let environments = cx.environments();
+    let writable: Vec<(String, String)> = environments
+        .iter()
+        .filter(|e| {
+            let level = Level::Environment(e.as_str().into());
+            ["STANDARD", "SIMPLE"].iter().any(|t| {
+                cx.may(
+                    "automation:workflows:write",
+                    &level,
+                    &[("automation:workflow-type", t)],
+                )
+            })
+        })
+        .map(|e| (e.clone(), e.clone()))
+        .collect();
+    if !writable.is_empty() {
+        let (values, error) = match failed {
+            Some((error, form)) => (
+                form.clone(),
+                format!(
+                    "<p class=\"flash bad\" role=\"alert\">{}</p>{}",
+                    esc(&error.message),
+                    details_html(error)
+                ),
+            ),
+            None => (Form::default(), String::new()),
+        };
+        let types = vec![
+            ("STANDARD".to_owned(), "Standard".to_owned()),
+            ("SIMPLE".to_owned(), "Simple".to_owned()),
+        ];
+        let visibility = vec![
+            ("private".to_owned(), "Private (owner only)".to_owned()),
+            ("public".to_owned(), "Public".to_owned()),
+        ];
+        body.push_str(&form(
+            "/console/workflows",
+            &cx.csrf,
+            "panel",
+            &format!(
+                "<h2>New workflow</h2>{error}{}{}{}{}{}<button type=\"submit\">Create workflow</button>",
+                input("wf-title", "Title", "title", values.get("title"), "required maxlength=\"200\"", ""),
+                select("wf-environment", "Environment", "environment", &writable, values.get("environment"), ""),
+                select("wf-type", "Type", "type", &types, values.get("type"), ""),
+                select("wf-visibility", "Visibility", "visibility", &visibility, values.get("visibility"), ""),
+                input("wf-actor", "Actor", "actor", values.get("actor"), "maxlength=\"254\"", "Yourself when empty, or a service user you may use (iam:service-users:use)."),
+            ),
+        ));
+    }
+    let mut response = cx.page("Workflows", "workflows", &body);
+    if let Some((error, _)) = failed {
+        *response.status_mut() = error.status;
+    }
+    response
+}
+
+pub async fn list(cx: Cx) -> Response {
+    page(&cx, None).await
+}
+
+pub async fn create(post: Post) -> Response {
+    let Post { cx, form } = post;
+    let actor = form.get("actor").trim();
+    let made = async {
+        let input = api_input(json!({
+            "title": form.get("title"),
+            "environment": form.get("environment"),
+            "workflowType": form.get("type"),
+            "isPrivate": form.get("visibility") != "public",
+            "actor": if actor.is_empty() { Value::Null } else { json!(actor) },
+        }))?;
+        workflows::create(State(cx.app.clone()), cx.authed(), Body(input)).await
+    }
+    .await;
+    match made {
+        Ok(_) => {
+            cx.flash(Flash::ok(format!(
+                "Created workflow `{}`.",
+                form.get("title").trim()
+            )));
+            redirect("/console/workflows")
+        }
+        Err(error) => page(&cx, Some((&error, &form))).await,
+    }
+}
+
+pub async fn delete(Path(id): Path<String>, post: Post) -> Response {
+    let cx = post.cx;
+    let query = match api_input(json!({})) {
+        Ok(query) => query,
+        Err(error) => return cx.error_page(&error, "/console/workflows"),
+    };
+    let deleted =
+        workflows::delete(State(cx.app.clone()), cx.authed(), Path(id), Query(query)).await;
+    match deleted {
+        Ok(_) => {
+            cx.flash(Flash::ok("Deleted the workflow."));
+            redirect("/console/workflows")
+        }
+        Err(error) => cx.error_page(&error, "/console/workflows"),
+    }
+}
