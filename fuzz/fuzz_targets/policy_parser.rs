@@ -1,22 +1,23 @@
-//! The policy parser never panics, every diagnostic lies inside the input, and for every text
-//! that parses, formatting is idempotent and keeps the meaning.
+//! The policy parser, validator and formatter on any text: no panic, every diagnostic and syntax
+//! node inside the text, and formatting that keeps the meaning and is idempotent
+//! (`warden_policy::fuzz_checks::policy`).
 #![no_main]
 
+use std::sync::LazyLock;
+
 use libfuzzer_sys::fuzz_target;
-use warden_policy::{format_policy, parse_policy};
+use warden_engine::Builtin;
+use warden_policy::Catalogue;
+
+static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| {
+    Builtin::load(&[])
+        .expect("the built-in content loads")
+        .catalogue
+});
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let parsed = parse_policy(text);
-    for diagnostic in &parsed.diagnostics {
-        assert!(diagnostic.span.end <= text.len());
-        let _ = diagnostic.located(text);
-    }
-    if !parsed.has_errors() {
-        let once = format_policy(text).expect("valid text formats");
-        let reparsed = parse_policy(&once);
-        assert!(!reparsed.has_errors(), "formatted text must parse: {once:?}");
-        assert_eq!(reparsed.ast, parsed.ast, "formatting changed the meaning");
-        assert_eq!(format_policy(&once).expect("formats"), once, "format is not idempotent");
+    let text = String::from_utf8_lossy(data);
+    if let Err(broken) = warden_policy::fuzz_checks::policy(&text, &CATALOGUE) {
+        panic!("policy_parser invariant broken: {broken}");
     }
 });

@@ -3,7 +3,8 @@
 //!
 //! Exit codes: 0 success, 1 the checked input has findings (invalid policy, unformatted file,
 //! failed test case) or the server refused the request, 2 the command itself could not run (bad
-//! usage, unreadable file, unreachable server), 3 `warden authorize` got DENY.
+//! usage, unreadable file, unreachable server), 3 `warden authorize` (or `warden workflow
+//! authorize-task`) got DENY.
 
 mod command;
 mod output;
@@ -69,6 +70,8 @@ enum Command {
     Effective(command::effective::EffectiveArgs),
     /// The permission catalogue; register custom services.
     Catalogue(command::catalogue::CatalogueArgs),
+    /// Workflows: owner, visibility, actor; decide a task as the actor; your consent.
+    Workflow(command::workflow::WorkflowArgs),
     /// The audit log: list entries from a server, verify the hash chain of a store.
     #[command(subcommand)]
     Audit(command::audit::AuditCommand),
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
         Command::Authorize(args) => command::authorize::run(args, &mut output),
         Command::Effective(args) => command::effective::run(args, &mut output),
         Command::Catalogue(args) => command::catalogue::run(args, &mut output),
+        Command::Workflow(args) => command::workflow::run(args, &mut output),
     };
     match result {
         Ok(code) => code,

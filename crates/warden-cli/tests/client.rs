@@ -24,6 +24,7 @@ struct Server {
     url: String,
     dir: PathBuf,
     token_file: PathBuf,
+    clock: Arc<ManualClock>,
     shutdown: Option<oneshot::Sender<()>>,
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -42,11 +43,9 @@ impl Server {
             .enable_all()
             .build()
             .unwrap();
+        let clock = Arc::new(ManualClock::new(START_MS));
         let (state, _) = runtime
-            .block_on(warden_server::start(
-                &config,
-                Arc::new(ManualClock::new(START_MS)),
-            ))
+            .block_on(warden_server::start(&config, clock.clone()))
             .unwrap();
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
@@ -60,6 +59,7 @@ impl Server {
             url,
             dir,
             token_file: config.token_file,
+            clock,
             shutdown: Some(tx),
             runtime: Some(runtime),
         }
@@ -385,4 +385,381 @@ fn without_a_token_nothing_is_sent() {
          (the first start of `warden serve` writes the administrator's token to `warden-admin-token`)\n"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The id of the workflow titled `title`, from `warden --format json workflow list --admin`.
+fn workflow_id(server: &Server, title: &str) -> String {
+    let listed = server.warden(&["--format", "json", "workflow", "list", "--admin"]);
+    expect(&listed, 0);
+    let body: Value = serde_json::from_str(&stdout(&listed)).unwrap();
+    body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["title"] == title)
+        .unwrap_or_else(|| panic!("no workflow `{title}`: {body}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn workflows_are_managed_and_their_tasks_decided_from_the_command_line() {
+    let server = Server::start("workflows");
+    expect(
+        &server.warden(&["service-user", "create", "Pipeline Automation"]),
+        0,
+    );
+
+    let created = server.warden(&[
+        "workflow",
+        "create",
+        "Nightly",
+        "--env",
+        "env-prod",
+        "--actor",
+        "pipeline_automation@service",
+    ]);
+    expect(&created, 0);
+    let nightly = workflow_id(&server, "Nightly");
+    assert_eq!(
+        stdout(&created),
+        format!(
+            "created workflow `Nightly` ({nightly}) in `env-prod`: private, owned by user admin@warden.local, run as `pipeline_automation@service`\n"
+        )
+    );
+
+    let listed = server.warden(&["workflow", "list"]);
+    expect(&listed, 0);
+    assert_eq!(
+        stdout(&listed),
+        format!(
+            "\
+TITLE    ENVIRONMENT  VISIBILITY  OWNER                    ACTOR                        ID
+Nightly  env-prod     private     user admin@warden.local  pipeline_automation@service  {nightly}
+1 workflow
+"
+        )
+    );
+
+    // By title, in any case.
+    let shown = server.warden(&["workflow", "get", "NIGHTLY"]);
+    expect(&shown, 0);
+    assert_eq!(
+        stdout(&shown),
+        format!(
+            "\
+title:       Nightly
+id:          {nightly}
+environment: env-prod
+visibility:  private
+owner:       user admin@warden.local
+actor:       pipeline_automation@service (service user)
+type:        STANDARD
+created:     2026-05-04T10:00:00Z
+updated:     2026-05-04T10:00:00Z
+"
+        )
+    );
+    let missing = server.warden(&["workflow", "get", "Nighty"]);
+    expect(&missing, 1);
+    assert_eq!(
+        stderr(&missing),
+        "error: there is no workflow `Nighty`\n  help: did you mean `Nightly`?\n"
+    );
+
+    // A service-user actor: its own permissions decide.
+    let task = |workflow: &str| {
+        server.warden(&[
+            "workflow",
+            "authorize-task",
+            workflow,
+            "settings:objects:write",
+            "--attr",
+            "settings:schemaId=builtin:x",
+        ])
+    };
+    let refused = task("Nightly");
+    expect(&refused, 3);
+    assert_eq!(
+        stdout(&refused),
+        "DENY: refused by the actor's permissions (no-matching-allow)\n  \
+         denied: no policy bound to the principal's groups grants `settings:objects:write` in environment `env-prod`\n"
+    );
+    server.write(
+        "x.policy",
+        "ALLOW settings:objects:write WHERE settings:schemaId = \"builtin:x\";\n",
+    );
+    expect(
+        &server.warden(&["policy", "create", "--name", "Settings X", "x.policy"]),
+        0,
+    );
+    expect(
+        &server.warden(&[
+            "bind",
+            "Settings X",
+            "pipeline_automation@service (service user)",
+        ]),
+        0,
+    );
+    let allowed = task(&nightly);
+    expect(&allowed, 0);
+    assert_eq!(
+        stdout(&allowed),
+        "ALLOW: the service-user actor may do it (allowed)\n  \
+         allowed by `ALLOW settings:objects:write WHERE settings:schemaId = \"builtin:x\";` of policy `Settings X`, \
+         bound to group `pipeline_automation@service (service user)` at account level\n"
+    );
+
+    // A human actor: permissions and consent.
+    let mine = server.warden(&[
+        "workflow", "create", "Mine", "--env", "env-prod", "--public",
+    ]);
+    expect(&mine, 0);
+    let mine_id = workflow_id(&server, "Mine");
+    assert_eq!(
+        stdout(&mine),
+        format!(
+            "created workflow `Mine` ({mine_id}) in `env-prod`: public, owned by user admin@warden.local, run as `admin@warden.local`\n"
+        )
+    );
+    let no_consent = task("Mine");
+    expect(&no_consent, 3);
+    assert_eq!(
+        stdout(&no_consent),
+        "DENY: refused by consent (no-consent)\n  \
+         the actor may `settings:objects:write` but did not consent to the automation engine using it in `env-prod`\n"
+    );
+    let json = server.warden(&[
+        "--format",
+        "json",
+        "workflow",
+        "authorize-task",
+        "Mine",
+        "settings:objects:write",
+    ]);
+    expect(&json, 3);
+    let body: Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(
+        (&body["outcome"], &body["reason"], &body["refusedBy"]),
+        (
+            &Value::from("DENY"),
+            &Value::from("no-consent"),
+            &Value::from("consent")
+        )
+    );
+
+    let none = server.warden(&["workflow", "consent", "get", "--env", "env-prod"]);
+    expect(&none, 0);
+    assert_eq!(
+        stdout(&none),
+        "no consent in `env-prod`: tasks that run as you may do nothing there\n"
+    );
+    let consented = server.warden(&[
+        "workflow",
+        "consent",
+        "set",
+        "--env",
+        "env-prod",
+        "settings:objects:write",
+        "settings:objects:read",
+    ]);
+    expect(&consented, 0);
+    assert_eq!(
+        stdout(&consented),
+        "consented to 2 permissions in `env-prod`: `settings:objects:write`, `settings:objects:read`\n"
+    );
+    let got = server.warden(&["workflow", "consent", "get", "--env", "env-prod"]);
+    expect(&got, 0);
+    assert_eq!(
+        stdout(&got),
+        "settings:objects:write\nsettings:objects:read\n2 permissions consented to in `env-prod`\n"
+    );
+    let with_consent = task("mine");
+    expect(&with_consent, 0);
+    assert_eq!(
+        stdout(&with_consent),
+        "ALLOW: the actor may do it and consented to it (allowed)\n  \
+         allowed by `ALLOW settings:objects:write;` of policy `Warden Administrator`, bound to group `Warden Administrators` at account level\n"
+    );
+    let typo = server.warden(&[
+        "workflow",
+        "consent",
+        "set",
+        "--env",
+        "env-prod",
+        "settings:object:write",
+    ]);
+    expect(&typo, 1);
+    assert_eq!(
+        stderr(&typo),
+        "error: unknown permission `settings:object:write`; did you mean `settings:objects:write`?\n"
+    );
+
+    // Ownership to a group the administrator is not in: private, it is out of sight but for admin
+    // mode.
+    expect(&server.warden(&["group", "create", "devs"]), 0);
+    let transferred = server.warden(&[
+        "workflow",
+        "update",
+        "Mine",
+        "--owner-group",
+        "devs",
+        "--private",
+        "--title",
+        "Mine too",
+    ]);
+    expect(&transferred, 0);
+    assert_eq!(
+        stdout(&transferred),
+        format!(
+            "updated workflow `Mine too` ({mine_id}) in `env-prod`: private, owned by group devs, run as `admin@warden.local`\n"
+        )
+    );
+    let visible = server.warden(&["workflow", "list"]);
+    expect(&visible, 0);
+    assert!(
+        stdout(&visible).ends_with(&format!("{nightly}\n1 workflow\n")),
+        "{}",
+        stdout(&visible)
+    );
+    let all = server.warden(&["workflow", "list", "--admin"]);
+    expect(&all, 0);
+    assert_eq!(
+        stdout(&all),
+        format!(
+            "\
+TITLE     ENVIRONMENT  VISIBILITY  OWNER                    ACTOR                        ID
+Mine too  env-prod     private     group devs               admin@warden.local           {mine_id}
+Nightly   env-prod     private     user admin@warden.local  pipeline_automation@service  {nightly}
+2 workflows
+"
+        )
+    );
+
+    // A deactivated service-user actor blocks every task, and cannot be deleted while it is one.
+    expect(
+        &server.warden(&[
+            "service-user",
+            "deactivate",
+            "pipeline_automation@service",
+            "--reason",
+            "retired",
+        ]),
+        0,
+    );
+    let inactive = task("Nightly");
+    expect(&inactive, 3);
+    assert_eq!(
+        stdout(&inactive),
+        "DENY: refused by the actor's permissions (inactive-principal)\n  \
+         denied: principal `pipeline_automation@service` is deactivated\n"
+    );
+    let delete = server.warden(&["service-user", "delete", "pipeline_automation@service"]);
+    expect(&delete, 1);
+    assert_eq!(
+        stderr(&delete),
+        format!(
+            "error: service user `pipeline_automation@service` is still used by 1 workflow; delete them or move them to another owner or actor first, or deactivate the service user instead\n  \
+             used by: workflow `Nightly` ({nightly})\n"
+        )
+    );
+
+    let deleted = server.warden(&["workflow", "delete", "Mine too", "--admin"]);
+    expect(&deleted, 0);
+    assert_eq!(stdout(&deleted), "deleted workflow `Mine too`\n");
+    expect(&server.warden(&["workflow", "delete", &nightly]), 0);
+    let empty = server.warden(&["workflow", "list", "--admin"]);
+    expect(&empty, 0);
+    assert_eq!(
+        stdout(&empty),
+        "TITLE  ENVIRONMENT  VISIBILITY  OWNER  ACTOR  ID\n0 workflows\n"
+    );
+}
+
+#[test]
+fn the_service_user_review_lists_who_needs_attention() {
+    let server = Server::start("review");
+    expect(
+        &server.warden(&[
+            "service-user",
+            "create",
+            "Reporter",
+            "--owner-user",
+            "admin@warden.local",
+        ]),
+        0,
+    );
+    expect(&server.warden(&["service-user", "create", "Orphan"]), 0);
+    let looked_for =
+        "unused for 90 days, unreviewed for 90 days, without an owner, or with unused permissions";
+
+    let report = server.warden(&["service-user", "review"]);
+    expect(&report, 0);
+    assert_eq!(
+        stdout(&report),
+        format!(
+            "\
+HANDLE          NAME    STATUS  OWNER  LAST USED  LAST REVIEWED  FINDINGS
+orphan@service  Orphan  ACTIVE  none   never      never          no owner
+1 service user to review ({looked_for})
+"
+        )
+    );
+
+    // 100 days later both are unused and unreviewed; a review clears one of them.
+    server.clock.advance(100 * 86_400_000);
+    expect(
+        &server.warden(&["service-user", "mark-reviewed", "reporter@service"]),
+        0,
+    );
+    let later = server.warden(&["service-user", "review"]);
+    expect(&later, 0);
+    assert_eq!(
+        stdout(&later),
+        format!(
+            "\
+HANDLE            NAME      STATUS  OWNER                    LAST USED  LAST REVIEWED         FINDINGS
+orphan@service    Orphan    ACTIVE  none                     never      never                 unused, unreviewed, no owner
+reporter@service  Reporter  ACTIVE  user admin@warden.local  never      2026-08-12T10:00:00Z  unused
+2 service users to review ({looked_for})
+"
+        )
+    );
+    let wide = server.warden(&[
+        "service-user",
+        "review",
+        "--unused-days",
+        "365",
+        "--unreviewed-days",
+        "365",
+    ]);
+    expect(&wide, 0);
+    assert_eq!(
+        stdout(&wide),
+        "\
+HANDLE          NAME    STATUS  OWNER  LAST USED  LAST REVIEWED  FINDINGS
+orphan@service  Orphan  ACTIVE  none   never      never          no owner
+1 service user to review (unused for 365 days, unreviewed for 365 days, without an owner, or with unused permissions)
+"
+    );
+
+    let json = server.warden(&["--format", "json", "service-user", "review"]);
+    expect(&json, 0);
+    let body: Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(body["unusedDays"], 90);
+    assert_eq!(
+        body["serviceUsers"][1]["owner"]["name"],
+        "admin@warden.local"
+    );
+
+    let bad = server.warden(&["service-user", "review", "--unused-days", "0"]);
+    expect(&bad, 2);
+    assert!(
+        stderr(&bad).starts_with(
+            "error: invalid value '0' for '--unused-days <DAYS>': 0 is not in 1..=36500\n"
+        ),
+        "{}",
+        stderr(&bad)
+    );
 }

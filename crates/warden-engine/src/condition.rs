@@ -39,10 +39,32 @@ impl AttributeValue {
 
 pub type Attributes = BTreeMap<String, AttributeValue>;
 
+/// The values a request gives one attribute, as a decision reads them.
+#[derive(Debug, Clone, Copy)]
+pub enum AttributeValues<'a> {
+    Strings(&'a [String]),
+    Borrowed(&'a [&'a str]),
+}
+
+/// Where a decision reads a request's attributes from. [`Attributes`] is the usual source; a
+/// server that decodes requests itself can give the values as borrowed text instead, without
+/// building a map of owned strings for every decision.
+pub trait AttributeSource: std::fmt::Debug + Sync {
+    /// The values given for the attribute `name`; `None` when the request does not give it.
+    fn attribute(&self, name: &str) -> Option<AttributeValues<'_>>;
+}
+
+impl AttributeSource for Attributes {
+    fn attribute(&self, name: &str) -> Option<AttributeValues<'_>> {
+        self.get(name)
+            .map(|value| AttributeValues::Strings(value.values()))
+    }
+}
+
 /// What a condition needs to know about the request being decided.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
-    pub attributes: &'a Attributes,
+    pub attributes: &'a dyn AttributeSource,
     pub environment: Option<&'a str>,
     /// Seconds since the epoch, UTC.
     pub time: i64,
@@ -322,10 +344,13 @@ impl CompiledCondition {
     /// The values the request gives this condition's attribute; `None` when it gives none.
     fn request_values<'a>(&self, ctx: &Context<'a>) -> Option<Cow<'a, [String]>> {
         match &self.attribute {
-            Attribute::Request(name) => {
-                let values = ctx.attributes.get(&**name)?.values();
-                (!values.is_empty()).then_some(Cow::Borrowed(values))
-            }
+            Attribute::Request(name) => match ctx.attributes.attribute(name)? {
+                AttributeValues::Strings(values) => {
+                    (!values.is_empty()).then_some(Cow::Borrowed(values))
+                }
+                AttributeValues::Borrowed(values) => (!values.is_empty())
+                    .then(|| Cow::Owned(values.iter().map(|v| (*v).to_owned()).collect())),
+            },
             Attribute::EnvironmentId => ctx.environment.map(|env| Cow::Owned(vec![env.to_owned()])),
             Attribute::Time(_) => Some(Cow::Owned(vec![format_date_time(ctx.time)])),
         }
@@ -335,18 +360,22 @@ impl CompiledCondition {
         if let Operand::Times(times) = &self.operand {
             return evaluate_time(self.operator, times, ctx.time);
         }
-        let values: &[String] = match &self.attribute {
-            Attribute::Request(name) => match ctx.attributes.get(&**name) {
-                Some(value) if !value.values().is_empty() => value.values(),
-                _ => return Truth::Missing,
+        match &self.attribute {
+            Attribute::Request(name) => match ctx.attributes.attribute(name) {
+                Some(AttributeValues::Strings(values)) if !values.is_empty() => {
+                    self.evaluate_values(values, ctx)
+                }
+                Some(AttributeValues::Borrowed(values)) if !values.is_empty() => {
+                    self.evaluate_values(values, ctx)
+                }
+                _ => Truth::Missing,
             },
             Attribute::EnvironmentId => match ctx.environment {
-                Some(env) => return self.evaluate_values(&[env], ctx),
-                None => return Truth::Missing,
+                Some(env) => self.evaluate_values(&[env], ctx),
+                None => Truth::Missing,
             },
-            Attribute::Time(_) => return Truth::Missing,
-        };
-        self.evaluate_values(values, ctx)
+            Attribute::Time(_) => Truth::Missing,
+        }
     }
 
     fn evaluate_values<S: AsRef<str>>(&self, values: &[S], ctx: &Context<'_>) -> Truth {

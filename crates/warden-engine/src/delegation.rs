@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use warden_policy::{Catalogue, Effect};
 
-use crate::compile::{PermissionIndex, compile_group};
+use crate::compile::{GroupGrants, PermissionIndex, compile_group};
 use crate::condition::Clause;
 use crate::directory::{Binding, Directory, DirectoryError, Group, Level, PolicyRecord};
 use crate::snapshot::Snapshot;
@@ -90,6 +90,49 @@ impl Snapshot {
                         effect: grant.statement.effect,
                         clauses: grant.statement.clauses.iter().map(Clause::render).collect(),
                     });
+                }
+            }
+        }
+        out
+    }
+
+    /// [`Snapshot::held`] restricted to the statements filed under `permissions` (by name), in
+    /// the same order: all that [`first_not_held`] looks at when it checks for those permissions
+    /// (a wanted permission and the ones implying it), without rendering every other statement
+    /// the principal holds — for an administrator, that is the whole catalogue.
+    pub fn held_of(
+        &self,
+        principal: &str,
+        environment: Option<&str>,
+        permissions: &[&str],
+    ) -> Vec<Granted> {
+        let Some(principal) = self.directory().find_principal(principal) else {
+            return Vec::new();
+        };
+        if !principal.active {
+            return Vec::new();
+        }
+        // Grants are sorted by permission id: visiting the ids in order keeps `held`'s order.
+        let mut ids: Vec<u32> = permissions
+            .iter()
+            .filter_map(|name| self.permissions().id(name))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out = Vec::new();
+        for group in principal.groups.iter() {
+            let Some(grants) = self.group_grants(group) else {
+                continue;
+            };
+            for level in grants.at(environment) {
+                for &id in &ids {
+                    for grant in GroupGrants::for_permission(level, id) {
+                        out.push(Granted {
+                            permission: self.permissions().name(grant.permission).to_owned(),
+                            effect: grant.statement.effect,
+                            clauses: grant.statement.clauses.iter().map(Clause::render).collect(),
+                        });
+                    }
                 }
             }
         }

@@ -219,10 +219,15 @@ impl DirectoryError {
     }
 }
 
-/// The canonical form of an email address: surrounding whitespace removed, lower-cased.
-/// Idempotent; uniqueness and lookups use it.
+/// The canonical form of an email address: surrounding whitespace removed, ASCII letters
+/// lower-cased, every other character kept as written. Idempotent; uniqueness and lookups use it.
+///
+/// Only ASCII is folded so that no other character can fold into someone else's address: Unicode
+/// lower-casing turns the Kelvin sign `K` (U+212A) into `k`, which would make `Kate@…` written
+/// with it the same user as `kate@…`. `аlice@…` with a Cyrillic `а` stays a different user from
+/// `alice@…`.
 pub fn normalise_email(email: &str) -> String {
-    email.trim().to_lowercase()
+    email.trim().to_ascii_lowercase()
 }
 
 #[derive(Debug, Clone, Default)]
@@ -769,5 +774,25 @@ mod tests {
             .upsert_group(Group::new("g3", "platform"))
             .unwrap();
         assert_eq!(directory.group_count(), 2);
+    }
+
+    #[test]
+    fn email_normalisation_folds_ascii_only_and_is_idempotent() {
+        for raw in [
+            " Alice@Example.COM ",
+            "\u{0430}lice@example.com",
+            "\u{212A}ate@example.com",
+            "\u{0130}an@example.com",
+            "\u{FF41}lice@example.com",
+            "mıke@example.com",
+        ] {
+            let once = normalise_email(raw);
+            assert_eq!(normalise_email(&once), once, "{raw:?}");
+        }
+        assert_eq!(normalise_email(" Alice@Example.COM "), "alice@example.com");
+        // Nothing outside ASCII folds into an ASCII address.
+        assert_eq!(normalise_email("\u{212A}ate@x"), "\u{212A}ate@x");
+        assert_eq!(normalise_email("\u{0430}lice@x"), "\u{0430}lice@x");
+        assert_eq!(normalise_email("mıke@x"), "mıke@x");
     }
 }

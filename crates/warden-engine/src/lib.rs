@@ -16,6 +16,8 @@ pub mod delegation;
 pub mod directory;
 pub mod effective;
 pub mod explain;
+#[doc(hidden)]
+pub mod fuzz_checks;
 pub mod impact;
 pub mod naming;
 pub mod params;
@@ -24,7 +26,7 @@ pub mod testfile;
 pub mod workflow;
 
 pub use builtin::{Builtin, BuiltinError, DefaultGroup, GlobalPolicy};
-pub use condition::{AttributeValue, Attributes};
+pub use condition::{AttributeSource, AttributeValue, AttributeValues, Attributes};
 pub use directory::{
     Binding, BoundaryRecord, Directory, DirectoryError, Group, Id, Level, PolicyRecord, Principal,
     PrincipalKind,

@@ -15,7 +15,7 @@ use serde::Serialize;
 use warden_policy::{Catalogue, Effect};
 
 use crate::compile::{CompileIssue, Grant, GroupGrants, PermissionIndex, compile_group};
-use crate::condition::{Attributes, Context};
+use crate::condition::{AttributeSource, Context};
 use crate::cowmap::CowMap;
 use crate::directory::{Directory, Id, Principal};
 
@@ -27,7 +27,8 @@ pub struct Request<'a> {
     pub permission: &'a str,
     /// `None` for an account-level request.
     pub environment: Option<&'a str>,
-    pub attributes: &'a Attributes,
+    /// Usually an [`Attributes`](crate::Attributes) map.
+    pub attributes: &'a dyn AttributeSource,
     /// Seconds since the epoch, UTC: the request's own time, or the time of the decision.
     pub time: i64,
 }
@@ -178,8 +179,25 @@ impl Snapshot {
         self.evaluate(request, None)
     }
 
+    /// [`Snapshot::decide`] for a caller that has already looked up `request.principal` with
+    /// this snapshot's [`Directory::find_principal`] (and passes what it found, `None` included),
+    /// so that a server which needs the principal anyway (self-authorisation, usage counting)
+    /// looks it up once per request instead of twice. The same decision as `decide` when `found`
+    /// is that lookup's result.
+    pub fn decide_found(&self, found: Option<&Arc<Principal>>, request: &Request<'_>) -> Decision {
+        self.evaluate_found(found, request, None)
+    }
+
     pub(crate) fn resolve<'s>(&'s self, request: &Request<'_>) -> Resolved<'s> {
-        let Some(principal) = self.directory.find_principal(request.principal) else {
+        self.resolve_found(self.directory.find_principal(request.principal), request)
+    }
+
+    fn resolve_found<'s>(
+        &'s self,
+        found: Option<&'s Arc<Principal>>,
+        request: &Request<'_>,
+    ) -> Resolved<'s> {
+        let Some(principal) = found else {
             return Resolved::Denied(Reason::UnknownPrincipal);
         };
         if !principal.active {
@@ -203,9 +221,22 @@ impl Snapshot {
     pub(crate) fn evaluate<'s>(
         &'s self,
         request: &Request<'_>,
+        findings: Option<&mut Findings<'s>>,
+    ) -> Decision {
+        self.evaluate_found(
+            self.directory.find_principal(request.principal),
+            request,
+            findings,
+        )
+    }
+
+    fn evaluate_found<'s>(
+        &'s self,
+        found: Option<&'s Arc<Principal>>,
+        request: &Request<'_>,
         mut findings: Option<&mut Findings<'s>>,
     ) -> Decision {
-        let (principal, granting) = match self.resolve(request) {
+        let (principal, granting) = match self.resolve_found(found, request) {
             Resolved::Denied(reason) => return Decision::deny(reason),
             Resolved::Principal {
                 principal,

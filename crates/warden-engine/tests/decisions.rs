@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use warden_engine::{
-    AttributeValue, Attributes, Binding, BoundaryRecord, Builtin, Decision, Directory, Level,
-    Outcome, ParamValue, PolicyRecord, Principal, Reason, Request, Snapshot,
+    AttributeSource, AttributeValue, AttributeValues, Attributes, Binding, BoundaryRecord, Builtin,
+    Decision, Directory, Level, Outcome, ParamValue, PolicyRecord, Principal, Reason, Request,
+    Snapshot,
 };
 
 /// 2026-05-04T10:00:00Z, a Monday.
@@ -103,6 +104,31 @@ impl World {
         let decision = snapshot.decide(&request);
         let explained = snapshot.explain(&request);
         assert_eq!(explained.decision, decision, "explain agrees with decide");
+        let found = snapshot.directory().find_principal(principal);
+        assert_eq!(
+            snapshot.decide_found(found, &request),
+            decision,
+            "decide_found agrees with decide"
+        );
+        let borrowed = Borrowed(
+            attributes
+                .iter()
+                .map(|(name, value)| {
+                    let values = value.values().iter().map(String::as_str).collect();
+                    (name.as_str(), values)
+                })
+                .collect(),
+        );
+        let request = Request {
+            attributes: &borrowed,
+            ..request
+        };
+        assert_eq!(snapshot.decide(&request), decision, "borrowed attributes");
+        assert_eq!(
+            format!("{:?}", snapshot.explain(&request)),
+            format!("{explained:?}"),
+            "borrowed attributes explained"
+        );
         decision
     }
 
@@ -139,6 +165,19 @@ fn attrs(pairs: &[(&str, &str)]) -> Attributes {
 }
 
 const ALICE: &str = "alice@example.com";
+
+/// Attributes as borrowed text, as a server that decodes requests itself gives them.
+#[derive(Debug)]
+struct Borrowed<'a>(Vec<(&'a str, Vec<&'a str>)>);
+
+impl AttributeSource for Borrowed<'_> {
+    fn attribute(&self, name: &str) -> Option<AttributeValues<'_>> {
+        self.0
+            .iter()
+            .find(|(given, _)| *given == name)
+            .map(|(_, values)| AttributeValues::Borrowed(values))
+    }
+}
 
 #[test]
 fn default_deny_without_statements() {
@@ -821,5 +860,50 @@ fn incremental_snapshots_equal_full_rebuilds() {
     assert!(
         next.decide(&request).is_allowed(),
         "readers of the previous snapshot see it whole"
+    );
+}
+
+#[test]
+fn held_of_is_held_restricted_to_the_permissions_named() {
+    let mut world = World::new();
+    world
+        .policy(
+            "p",
+            "ALLOW settings:objects:read WHERE settings:schemaId = \"builtin:a\";\n\
+             DENY settings:objects:write WHERE settings:schemaId = \"builtin:locked\";\n\
+             ALLOW settings:objects:write;\n\
+             ALLOW storage:logs:read, storage:spans:read;",
+        )
+        .policy(
+            "q",
+            "ALLOW settings:objects:read; ALLOW environment:roles:viewer;",
+        )
+        .group("g")
+        .group("h")
+        .bind(Level::Account, "p", "g")
+        .bind(Level::Environment("env-prod".into()), "q", "h")
+        .bind(Level::Account, "q", "g")
+        .user(ALICE, &["g", "h"]);
+    let snapshot = world.snapshot();
+    let names = [
+        "settings:objects:write",
+        "settings:objects:read",
+        "no:such:permission",
+        "settings:objects:read",
+    ];
+    for environment in [None, Some("env-prod"), Some("env-dev")] {
+        let held = snapshot.held(ALICE, environment);
+        let expected: Vec<_> = held
+            .iter()
+            .filter(|g| names.contains(&g.permission.as_str()))
+            .cloned()
+            .collect();
+        assert!(!expected.is_empty() && expected.len() < held.len());
+        assert_eq!(snapshot.held_of(ALICE, environment, &names), expected);
+    }
+    assert!(
+        snapshot
+            .held_of("nobody@example.com", None, &names)
+            .is_empty()
     );
 }

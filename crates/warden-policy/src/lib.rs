@@ -20,6 +20,8 @@ pub mod ast;
 pub mod catalogue;
 pub mod diagnostic;
 pub mod format;
+#[doc(hidden)]
+pub mod fuzz_checks;
 pub mod lexer;
 pub mod parser;
 pub mod span;

@@ -23,6 +23,9 @@ use crate::model::{Model, catalogue_with};
 use crate::records::{BindingBody, EnvironmentBody, GroupBody, PrincipalBody, TokenBody};
 use crate::state::{AppState, Clock, Inner};
 
+/// The default of [`Config::read_timeout`].
+pub const DEFAULT_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// How the server starts.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -43,6 +46,9 @@ pub struct Config {
     pub access_token_ttl: std::time::Duration,
     /// How this server follows other replicas' writes and how long it may serve a stale snapshot.
     pub replication: crate::replication::ReplicationConfig,
+    /// How long a client may take to send a request's headers, and then its body (default 15 s).
+    /// Slow headers close the connection (idle keep-alive connections too); a slow body gets 408.
+    pub read_timeout: std::time::Duration,
 }
 
 impl Default for Config {
@@ -57,6 +63,7 @@ impl Default for Config {
             usage_flush_interval: std::time::Duration::from_secs(10),
             access_token_ttl: std::time::Duration::from_secs(300),
             replication: crate::replication::ReplicationConfig::default(),
+            read_timeout: DEFAULT_READ_TIMEOUT,
         }
     }
 }
@@ -141,6 +148,8 @@ pub async fn start(
             .max(1_000),
         fresh_at: std::sync::atomic::AtomicI64::new(clock_now),
         replication: config.replication,
+        // Never zero: every request would time out.
+        read_timeout: config.read_timeout.max(std::time::Duration::from_millis(1)),
     };
     let state = AppState(Arc::new(inner));
     crate::usage::spawn_flusher(Arc::downgrade(&state.0), config.usage_flush_interval);

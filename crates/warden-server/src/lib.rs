@@ -3,6 +3,7 @@
 //! - [`bootstrap`]: start-up and first-start account creation;
 //! - [`state`]: shared state and the write pipeline (validate → commit → publish);
 //! - [`auth`], [`authz`]: bearer tokens, self-authorisation, no-escalation;
+//! - [`intake`]: what every request's body goes through first (size limit, read deadline);
 //! - [`api`]: the routes and their handlers; [`console`]: the administrators' web console;
 //! - [`model`], [`records`]: what is stored and the in-memory model derived from it.
 
@@ -12,6 +13,9 @@ pub mod authz;
 pub mod bootstrap;
 pub mod console;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzz_checks;
+pub mod intake;
 pub mod limits;
 pub mod model;
 pub mod records;
@@ -22,22 +26,78 @@ pub mod state;
 pub mod usage;
 
 use std::net::SocketAddr;
+use std::time::Duration;
+
+use tower::ServiceExt as _;
 
 pub use bootstrap::{Bootstrapped, Config, StartError, start};
 pub use state::{AppState, Clock, ManualClock, SystemClock};
 
-/// Serves the API on `listener` until `shutdown` resolves.
+/// Serves the API on `listener` until `shutdown` resolves, then lets the requests in flight
+/// finish.
+///
+/// Connections speak HTTP/1.1. A client has [`Config::read_timeout`] to send a request's headers
+/// (counted from the connection's start or the previous response, so an idle keep-alive
+/// connection is closed after it too) and as long again for its body ([`intake`]): a slow client
+/// cannot hold a connection, or a task, for ever.
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let app = api::router(state.clone());
+    let read_timeout = state.read_timeout;
+    // Connections hold a receiver each; a send asks them to finish, and `closed` waits for them.
+    let (closing, open) = tokio::sync::watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let (stream, remote) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // Out of file descriptors, or a connection gone before it was accepted: keep
+                // serving the others, without spinning.
+                tracing::warn!(%error, "cannot accept a connection");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let mut open = open.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(
+                move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo::<SocketAddr>(remote));
+                    app.clone().oneshot(request)
+                },
+            );
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(read_timeout);
+            let connection =
+                builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                _ = open.changed() => {}
+            }
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    drop(open);
+    let _ = closing.send(());
+    closing.closed().await;
     if let Err(error) = state.flush_usage().await {
         tracing::warn!(%error, "usage counters not flushed at shutdown");
     }
-    served
+    Ok(())
 }

@@ -43,6 +43,55 @@ pub fn check_text(field: &str, value: &str, min: usize, max: usize) -> ApiResult
     Ok(())
 }
 
+/// The name of a group, policy or boundary: [`check_text`] (1–200 characters), and no invisible
+/// character ([`is_invisible`]). Such names are unique ignoring case; an invisible character
+/// would make a second `Admins` that looks exactly like the first.
+pub fn check_name(value: &str) -> ApiResult<()> {
+    check_text("name", value, 1, 200)?;
+    check_visible("name", value)
+}
+
+/// Refuses a value with an invisible character ([`is_invisible`]), naming it.
+pub fn check_visible(field: &str, value: &str) -> ApiResult<()> {
+    match value.chars().find(|c| is_invisible(*c)) {
+        None => Ok(()),
+        Some(c) => Err(ApiError::invalid(format!(
+            "`{field}` must not contain invisible characters (found U+{:04X})",
+            u32::from(c)
+        ))
+        .with_details(json!({ "field": field, "character": format!("U+{:04X}", u32::from(c)) }))),
+    }
+}
+
+/// Characters that show nothing or reorder the text around them: zero-width spaces and joiners,
+/// bidirectional controls, soft hyphen, word joiner and invisible operators, Hangul fillers, the
+/// byte-order mark, variation selectors and tag characters. In an identifier they only ever
+/// serve to make two different values look the same.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x00AD
+            | 0x034F
+            | 0x061C
+            | 0x115F
+            | 0x1160
+            | 0x17B4
+            | 0x17B5
+            | 0x180B..=0x180F
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x206F
+            | 0x3164
+            | 0xFE00..=0xFE0F
+            | 0xFEFF
+            | 0xFFA0
+            | 0xFFF0..=0xFFFB
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0000..=0xE0FFF
+    )
+}
+
 /// Ids in paths: 1–64 characters of `[A-Za-z0-9._@-]` (no `/`, no `..`, no spaces).
 pub fn check_id(field: &str, value: &str) -> ApiResult<()> {
     let valid = !value.is_empty()

@@ -133,6 +133,8 @@ pub struct Inner {
     /// When this server last saw the store (milliseconds since the epoch).
     pub fresh_at: std::sync::atomic::AtomicI64,
     pub replication: crate::replication::ReplicationConfig,
+    /// How long a client may take to send a request's headers, and then its body.
+    pub read_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]

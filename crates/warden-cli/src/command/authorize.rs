@@ -80,7 +80,8 @@ pub fn run(args: AuthorizeArgs, output: &mut Output) -> Result<ExitCode, CliErro
     })
 }
 
-fn sentence(reason: &str) -> &str {
+/// A decision's reason as words.
+pub fn sentence(reason: &str) -> &str {
     match reason {
         "allowed" => "an ALLOW statement applies and no DENY statement does",
         "denied-by-statement" => "a DENY statement applies",
@@ -95,6 +96,11 @@ fn sentence(reason: &str) -> &str {
 
 fn print_explanation(explanation: &Value, output: &mut Output) {
     output.line(&format!("  {}", text(explanation, "summary")));
+    print_statements(explanation, output);
+}
+
+/// The deciding statements of an explanation, then its nearest misses.
+pub fn print_statements(explanation: &Value, output: &mut Output) {
     for statement in items(explanation, "deciding") {
         output.line(&format!("  deciding: {}", cite(statement)));
     }

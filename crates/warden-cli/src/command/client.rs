@@ -146,6 +146,17 @@ impl Client {
         url
     }
 
+    /// `/automation/v1/<segments>`: workflows and consent.
+    pub fn automation(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty()
+                .extend(["automation", "v1"])
+                .extend(segments);
+        }
+        url
+    }
+
     /// `/iam/v1/accounts/<account>/<segments>`.
     pub fn accounts(&self, segments: &[&str]) -> Result<Url, CliError> {
         let account = self.account()?;
@@ -395,11 +406,20 @@ fn detail_notes(details: &Value, origin: Option<&str>) -> Vec<String> {
     if let Some(permission) = field(details, "permission").as_str() {
         notes.push(format!("  missing permission: `{permission}`"));
     }
+    // What still uses a service user that is to be deleted.
+    for referrer in items(details, "referrers") {
+        notes.push(format!(
+            "  used by: {} `{}` ({})",
+            text(referrer, "type").replace('-', " "),
+            text(referrer, "name"),
+            text(referrer, "id")
+        ));
+    }
     if let Some(map) = details.as_object() {
         for (key, value) in map {
             if matches!(
                 key.as_str(),
-                "diagnostics" | "bindings" | "permission" | "help" | "didYouMean"
+                "diagnostics" | "bindings" | "permission" | "referrers" | "help" | "didYouMean"
             ) {
                 continue;
             }

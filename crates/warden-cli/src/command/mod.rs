@@ -22,6 +22,7 @@ pub mod test;
 pub mod token;
 pub mod user;
 pub mod values;
+pub mod workflow;
 
 use std::io::Read;
 use std::path::Path;

@@ -33,6 +33,11 @@ pub struct ServeArgs {
     /// Extra service definitions for the catalogue (TOML, repeatable).
     #[arg(long = "catalogue", value_name = "FILE")]
     catalogue: Vec<PathBuf>,
+    /// Seconds a client may take to send a request's headers, and then its body; slower clients
+    /// are cut off (idle keep-alive connections close after it too).
+    #[arg(long, env = "WARDEN_READ_TIMEOUT", value_name = "SECONDS", default_value_t = 15,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    read_timeout: u64,
 }
 
 pub fn run(args: ServeArgs, output: &mut Output) -> Result<ExitCode, CliError> {
@@ -56,6 +61,7 @@ pub fn run(args: ServeArgs, output: &mut Output) -> Result<ExitCode, CliError> {
         domain: args.domain,
         environments: args.environments,
         catalogue_files,
+        read_timeout: std::time::Duration::from_secs(args.read_timeout),
         ..Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -89,9 +95,11 @@ async fn serve(
             .with_help("choose another address with `--listen`")
     })?;
     let revision = state.snapshot().revision;
+    // The address actually bound: with port 0 the system chose it.
+    let listening = listener.local_addr().unwrap_or(listen);
     output.line(&format!(
-        "Warden listening on http://{listen} (store `{}`, revision {revision})",
-        config.db
+        "Warden listening on http://{listening} (store `{}`, revision {revision})",
+        redact_db(&config.db)
     ));
     warden_server::serve(state, listener, shutdown_signal())
         .await
@@ -120,5 +128,40 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = interrupt.await;
+    }
+}
+
+/// The store's address without its password (`postgres://user:***@host/db`), for printing.
+fn redact_db(db: &str) -> String {
+    let Some((scheme, rest)) = db.split_once("://") else {
+        return db.to_owned();
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let Some((credentials, host)) = authority.rsplit_once('@') else {
+        return db.to_owned();
+    };
+    let Some((user, _password)) = credentials.split_once(':') else {
+        return db.to_owned();
+    };
+    let slash = if rest.contains('/') { "/" } else { "" };
+    format!("{scheme}://{user}:***@{host}{slash}{path}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_db;
+
+    #[test]
+    fn the_stores_password_is_never_printed() {
+        assert_eq!(
+            redact_db("postgres://warden:s3cret@db:5432/warden"),
+            "postgres://warden:***@db:5432/warden"
+        );
+        assert_eq!(
+            redact_db("postgres://warden@db/warden"),
+            "postgres://warden@db/warden"
+        );
+        assert_eq!(redact_db("warden.db"), "warden.db");
+        assert_eq!(redact_db("sqlite://data/w.db"), "sqlite://data/w.db");
     }
 }

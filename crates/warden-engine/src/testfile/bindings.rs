@@ -159,6 +159,7 @@ impl Builder<'_> {
             Kind::Policy => self.file.complete.policies,
             Kind::Boundary => self.file.complete.boundaries,
             Kind::Group => self.file.complete.groups,
+            Kind::Workflow => self.file.complete.workflows,
         };
         if !complete {
             return None;

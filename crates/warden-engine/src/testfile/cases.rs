@@ -1,6 +1,10 @@
-//! The cases of a test file: resolved against the world (principal, permission, environment,
-//! attributes the permission supports, time, expectation), then decided and, when a case fails,
-//! explained.
+//! The cases of a test file: resolved against the world (principal or workflow, permission,
+//! environment, attributes the permission supports, time, expectation), then decided and, when a
+//! case fails, explained.
+//!
+//! A case with `workflow:` is a task of that workflow: the engine's workflow authorisation decides
+//! it for the workflow's actor, in the workflow's environment, with the actor's consent there
+//! (none when the file gives none: deny by default), and a failure names the side that refused.
 //!
 //! Anything a case names that the world does not know is a problem of the file, not a DENY: a
 //! misspelt environment or permission would otherwise make every `expect: deny` case pass.
@@ -10,11 +14,13 @@ use warden_policy::temporal::parse_date_time;
 use super::model::{CaseDef, TestFile};
 use super::principals::unknown_principal;
 use super::report::{CaseReport, Pos, Problem};
-use super::world::{World, unknown_environment};
+use super::workflows::Workflow;
+use super::world::{Kind, World, unknown_environment};
 use super::yaml::{OneOrMany, Text, did_you_mean, suggest, text_pos};
 use crate::condition::{AttributeValue, Attributes};
 use crate::directory::normalise_email;
 use crate::snapshot::{Outcome, Request, Snapshot};
+use crate::workflow::{RefusedBy, Task};
 
 /// A case ready to run.
 #[derive(Debug)]
@@ -22,14 +28,20 @@ pub(super) struct Case {
     index: usize,
     at: Pos,
     description: String,
-    /// The principal's email or handle.
+    /// The principal's email or handle (for a task, the actor's).
     principal: String,
     permission: String,
     environment: Option<String>,
     attributes: Attributes,
     time: i64,
     expect: Outcome,
+    /// A task of a workflow: what its actor consented to in its environment.
+    task: Option<Consent>,
 }
+
+/// The consent a task is decided with: `None` when the actor gave none there.
+#[derive(Debug)]
+struct Consent(Option<Vec<String>>);
 
 /// Resolves every case; problems go to `errors`.
 pub(super) fn resolve(
@@ -52,18 +64,27 @@ fn resolve_case(
     errors: &mut Vec<Problem>,
 ) -> Option<Case> {
     let before = errors.len();
-    let principal = case.principal.as_ref().and_then(|name| {
-        let found = world.principals.get(&normalise_email(name));
-        if found.is_none() && file.complete.principals {
-            errors.push(unknown_principal(world, name));
-        }
-        found
-    });
+    let workflow = case
+        .workflow
+        .as_ref()
+        .and_then(|name| find_workflow(name, file, world, errors));
+    let principal = case
+        .principal
+        .as_ref()
+        .filter(|_| case.workflow.is_none())
+        .and_then(|name| {
+            let found = world.principals.get(&normalise_email(name));
+            if found.is_none() && file.complete.principals {
+                errors.push(unknown_principal(world, name));
+            }
+            found
+        });
     let permission = case
         .permission
         .as_ref()
         .filter(|p| check_permission(p, world, errors));
     if let Some(environment) = &case.environment
+        && case.workflow.is_none()
         && !world.directory.has_environment(environment)
         && file.complete.environments
     {
@@ -120,22 +141,77 @@ fn resolve_case(
     if errors.len() > before {
         return None;
     }
-    let (principal, permission, time, expect) = (principal?, permission?, time?, expect?);
-    let written = case.principal.as_ref().map_or("", |p| p.as_str());
+    let (permission, time, expect) = (permission?, time?, expect?);
+    let (principal, environment, task, written) = match workflow {
+        Some(workflow) => {
+            let consent = world
+                .consents
+                .get(&(workflow.actor_uid.clone(), workflow.environment.clone()))
+                .cloned();
+            let written = format!("workflow {} as {}:", workflow.name, workflow.actor_shown);
+            (
+                workflow.actor_key.clone(),
+                Some(workflow.environment.clone()),
+                Some(Consent(consent)),
+                written,
+            )
+        }
+        None => (
+            principal?.key.clone(),
+            case.environment.as_ref().map(|e| e.as_str().to_owned()),
+            None,
+            case.principal
+                .as_ref()
+                .map_or("", |p| p.as_str())
+                .to_owned(),
+        ),
+    };
     Some(Case {
         index: case.index,
         at: case.at,
-        description: describe(case, written, permission),
-        principal: principal.key.clone(),
+        description: describe(case, &written, permission, environment.as_deref()),
+        principal,
         permission: permission.as_str().to_owned(),
-        environment: case.environment.as_ref().map(|e| e.as_str().to_owned()),
+        environment,
         attributes,
         time,
         expect,
+        task,
     })
 }
 
-fn check_permission(permission: &Text, world: &World, errors: &mut Vec<Problem>) -> bool {
+/// The workflow a case names; unknown is a problem unless `workflows:` could not be read.
+fn find_workflow<'w>(
+    name: &Text,
+    file: &TestFile,
+    world: &'w World,
+    errors: &mut Vec<Problem>,
+) -> Option<&'w Workflow> {
+    if let Some(entry) = world.workflow_names.find(name) {
+        // A definition with problems has no id; its problems are reported already.
+        return entry.id.as_ref().and_then(|id| world.workflows.get(id));
+    }
+    if file.complete.workflows {
+        let suggestion = suggest(name, world.workflow_names.names());
+        let help =
+            did_you_mean(suggestion).unwrap_or_else(|| Kind::Workflow.define_help().to_owned());
+        errors.push(
+            Problem::new(
+                text_pos(name),
+                format!("unknown workflow `{}`", name.as_str()),
+            )
+            .with_help(help),
+        );
+    }
+    None
+}
+
+/// A permission of the catalogue (with the file's services); unknown is a problem.
+pub(super) fn check_permission(
+    permission: &Text,
+    world: &World,
+    errors: &mut Vec<Problem>,
+) -> bool {
     if world.catalogue.permission(permission).is_some() {
         return true;
     }
@@ -210,10 +286,16 @@ fn check_attribute(permission: &Text, name: &Text, world: &World, errors: &mut V
     );
 }
 
-/// `alice@example.com storage:logs:read in env-prod with storage:bucket-name="ops_app"`.
-fn describe(case: &CaseDef, principal: &str, permission: &str) -> String {
+/// `alice@example.com storage:logs:read in env-prod with storage:bucket-name="ops_app"`; for a
+/// task, `workflow Nightly as Pipeline Automation: settings:objects:write in env-prod`.
+fn describe(
+    case: &CaseDef,
+    principal: &str,
+    permission: &str,
+    environment: Option<&str>,
+) -> String {
     let mut out = format!("{principal} {permission}");
-    match &case.environment {
+    match environment {
         Some(environment) => {
             out.push_str(" in ");
             out.push_str(environment);
@@ -251,26 +333,66 @@ fn quote(value: &str) -> String {
 pub(super) fn run(snapshot: &Snapshot, cases: &[Case]) -> Vec<CaseReport> {
     cases
         .iter()
-        .map(|case| {
-            let request = Request {
-                principal: &case.principal,
-                permission: &case.permission,
-                environment: case.environment.as_deref(),
-                attributes: &case.attributes,
-                time: case.time,
-            };
-            let decision = snapshot.decide(&request);
-            let passed = decision.outcome == case.expect;
-            CaseReport {
-                index: case.index,
-                line: case.at.line,
-                column: case.at.column,
-                description: case.description.clone(),
-                expected: case.expect,
-                actual: decision.outcome,
-                passed,
-                explanation: (!passed).then(|| snapshot.explain(&request)),
+        .map(|case| match &case.task {
+            Some(Consent(consent)) => run_task(snapshot, case, consent.as_deref()),
+            None => {
+                let request = Request {
+                    principal: &case.principal,
+                    permission: &case.permission,
+                    environment: case.environment.as_deref(),
+                    attributes: &case.attributes,
+                    time: case.time,
+                };
+                let decision = snapshot.decide(&request);
+                let passed = decision.outcome == case.expect;
+                CaseReport {
+                    index: case.index,
+                    line: case.at.line,
+                    column: case.at.column,
+                    description: case.description.clone(),
+                    expected: case.expect,
+                    actual: decision.outcome,
+                    passed,
+                    refused_by: None,
+                    explanation: (!passed).then(|| snapshot.explain(&request)),
+                }
             }
         })
         .collect()
+}
+
+/// A task of a workflow, decided by the engine's workflow authorisation. A failure's explanation
+/// is the task's: its summary names the side that refused (the actor's permissions, or consent).
+fn run_task(snapshot: &Snapshot, case: &Case, consent: Option<&[String]>) -> CaseReport {
+    let task = Task {
+        actor: &case.principal,
+        permission: &case.permission,
+        environment: case.environment.as_deref(),
+        attributes: &case.attributes,
+        time: case.time,
+    };
+    let decided = snapshot.authorize_task(&task, consent);
+    let actual = decided.decision.outcome;
+    let passed = actual == case.expect;
+    let explanation = (!passed).then(|| {
+        let mut explanation = decided.explanation;
+        explanation.decision = decided.decision;
+        explanation.summary = decided.summary;
+        if decided.refused_by == Some(RefusedBy::Consent) {
+            // The actor's own ALLOW did not decide: the missing consent did.
+            explanation.deciding.clear();
+        }
+        explanation
+    });
+    CaseReport {
+        index: case.index,
+        line: case.at.line,
+        column: case.at.column,
+        description: case.description.clone(),
+        expected: case.expect,
+        actual,
+        passed,
+        refused_by: decided.refused_by,
+        explanation,
+    }
 }

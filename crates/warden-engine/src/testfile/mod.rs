@@ -1,6 +1,7 @@
 //! Policy test files (SPEC §11): a YAML file describes a world (custom services, environments,
-//! boundaries, policies, groups with bindings, users, service users) on top of the built-in
-//! content, and cases that state the decision a request must get.
+//! boundaries, policies, groups with bindings, users, service users, workflows and consent) on top
+//! of the built-in content, and cases that state the decision a request, or a task of a workflow,
+//! must get.
 //!
 //! Pure: the file name, its text and the current time come in as parameters, a [`FileReport`]
 //! comes out; nothing here reads files or clocks, and no input makes it panic. A file with any
@@ -9,7 +10,7 @@
 //!
 //! - [`yaml`]: loading and reading YAML nodes with their locations;
 //! - [`model`]: the file's shape; [`world`]: the catalogue and directory it describes, with
-//!   [`services`], [`bindings`] and [`principals`];
+//!   [`services`], [`bindings`], [`principals`] and [`workflows`];
 //! - [`cases`]: resolving and deciding the cases; [`locate`]: positions inside policy texts;
 //! - [`report`]: what a run produces.
 
@@ -21,6 +22,7 @@ mod names;
 mod principals;
 pub mod report;
 mod services;
+mod workflows;
 mod world;
 mod yaml;
 
@@ -53,6 +55,10 @@ pub fn run(file: &str, source: &str, now: i64) -> FileReport {
 
 /// Runs a test file against already loaded built-in content (for running many files).
 pub fn run_with(builtin: &Builtin, file: &str, source: &str, now: i64) -> FileReport {
+    report(builtin, file, source, now).inside(source)
+}
+
+fn report(builtin: &Builtin, file: &str, source: &str, now: i64) -> FileReport {
     let root = match yaml::load(source) {
         Ok(root) => root,
         Err(problem) => return FileReport::invalid(file, vec![problem], Vec::new()),

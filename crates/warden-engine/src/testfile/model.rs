@@ -19,12 +19,16 @@ const TOP_KEYS: &[&str] = &[
     "users",
     "service_users",
     "deactivated",
+    "workflows",
+    "consent",
     "cases",
 ];
 const SERVICE_KEYS: &[&str] = &["conditions", "permissions"];
 const BINDING_KEYS: &[&str] = &["policy", "level", "parameters", "boundaries"];
+const WORKFLOW_KEYS: &[&str] = &["owner", "actor", "environment"];
 const CASE_KEYS: &[&str] = &[
     "principal",
+    "workflow",
     "permission",
     "environment",
     "attributes",
@@ -42,6 +46,8 @@ pub(super) struct TestFile {
     pub users: Vec<MemberDef>,
     pub service_users: Vec<MemberDef>,
     pub deactivated: Vec<Text>,
+    pub workflows: Vec<WorkflowDef>,
+    pub consent: Vec<ConsentDef>,
     pub cases: Vec<CaseDef>,
     /// Which sections were read completely.
     pub complete: Complete,
@@ -55,6 +61,7 @@ pub(super) struct Complete {
     pub policies: bool,
     pub groups: bool,
     pub principals: bool,
+    pub workflows: bool,
 }
 
 impl Default for Complete {
@@ -66,6 +73,7 @@ impl Default for Complete {
             policies: true,
             groups: true,
             principals: true,
+            workflows: true,
         }
     }
 }
@@ -109,12 +117,33 @@ pub(super) struct MemberDef {
     pub groups: Vec<Text>,
 }
 
+/// A workflow (SPEC §9): whose it is, as whom its tasks run, and where.
+#[derive(Debug)]
+pub(super) struct WorkflowDef {
+    pub name: Text,
+    /// A user or service user (as cases name them), or a group by name.
+    pub owner: Option<Text>,
+    /// A user or service user; the owner when not given.
+    pub actor: Option<Text>,
+    pub environment: Option<Text>,
+}
+
+/// What one user consented to: environment → the permissions the automation engine may use as
+/// them there.
+#[derive(Debug)]
+pub(super) struct ConsentDef {
+    pub user: Text,
+    pub environments: Vec<(Text, Vec<Text>)>,
+}
+
 #[derive(Debug)]
 pub(super) struct CaseDef {
     /// 1-based.
     pub index: usize,
     pub at: Pos,
     pub principal: Option<Text>,
+    /// A task of this workflow, decided for its actor in its environment.
+    pub workflow: Option<Text>,
     pub permission: Option<Text>,
     pub environment: Option<Text>,
     pub attributes: Vec<(Text, Spanned<OneOrMany>)>,
@@ -153,6 +182,12 @@ pub(super) fn read(root: &Node, reader: &mut Reader) -> Option<TestFile> {
     }
     if let Some(node) = fields.get("deactivated") {
         file.deactivated = reader.strings(node, "`deactivated`").unwrap_or_default();
+    }
+    if let Some(node) = fields.get("workflows") {
+        file.complete.workflows = read_workflows(node, reader, &mut file.workflows);
+    }
+    if let Some(node) = fields.get("consent") {
+        read_consent(node, reader, &mut file.consent);
     }
     match fields.get("cases") {
         Some(node) => read_cases(node, reader, &mut file.cases),
@@ -318,6 +353,60 @@ fn read_members(node: &Node, kind: &str, reader: &mut Reader, out: &mut Vec<Memb
     true
 }
 
+fn read_workflows(node: &Node, reader: &mut Reader, out: &mut Vec<WorkflowDef>) -> bool {
+    let Some(entries) = reader.entries(node, "`workflows`") else {
+        return false;
+    };
+    let mut complete = true;
+    for (name, value) in entries {
+        let what = format!("workflow `{}`", name.as_str());
+        let Some(fields) = reader.fields(value, &what, WORKFLOW_KEYS) else {
+            complete = false;
+            continue;
+        };
+        let mut field = |key: &str| {
+            fields
+                .get(key)
+                .filter(|n| !is_null(n))
+                .and_then(|n| reader.string(n, &format!("`{key}` of {what}")))
+        };
+        let owner = field("owner");
+        let actor = field("actor");
+        let environment = field("environment");
+        if environment.is_none() && fields.get("environment").is_none_or(is_null) {
+            reader.error(
+                Problem::new(fields.pos(), format!("{what} has no `environment`"))
+                    .with_help("add `environment: env-prod`: the environment its tasks run in"),
+            );
+        }
+        out.push(WorkflowDef {
+            name,
+            owner,
+            actor,
+            environment,
+        });
+    }
+    complete
+}
+
+fn read_consent(node: &Node, reader: &mut Reader, out: &mut Vec<ConsentDef>) {
+    for (user, value) in reader.entries(node, "`consent`").unwrap_or_default() {
+        let what = format!("the consent of `{}`", user.as_str());
+        let mut environments = Vec::new();
+        for (environment, permissions) in reader.entries(value, &what).unwrap_or_default() {
+            let what = format!(
+                "the permissions `{}` consented to in `{}`",
+                user.as_str(),
+                environment.as_str()
+            );
+            if let Some(list) = reader.strings(permissions, &what) {
+                environments.push((environment, list));
+            }
+        }
+        out.push(ConsentDef { user, environments });
+    }
+}
+
 fn read_cases(node: &Node, reader: &mut Reader, out: &mut Vec<CaseDef>) {
     let Some(items) = reader.items(node, "`cases`") else {
         return;
@@ -333,6 +422,40 @@ fn read_cases(node: &Node, reader: &mut Reader, out: &mut Vec<CaseDef>) {
         let Some(fields) = reader.fields(item, "a case", CASE_KEYS) else {
             continue;
         };
+        // A case names a principal, or a workflow whose actor the task runs as.
+        let workflow = fields
+            .get("workflow")
+            .and_then(|n| reader.string(n, "`workflow`"));
+        let principal = match fields.get("principal") {
+            Some(node) => reader.string(node, "`principal`"),
+            None if fields.get("workflow").is_some() => None,
+            None => {
+                reader.error(
+                    Problem::new(fields.pos(), format!("case {} has no `principal`", index + 1))
+                        .with_help(
+                            "add `principal: alice@example.com`, or `workflow: NAME` for a task of a workflow",
+                        ),
+                );
+                None
+            }
+        };
+        // A task of a workflow runs as its actor, in its environment: a case that also names a
+        // principal or an environment would be ambiguous.
+        if fields.get("workflow").is_some() {
+            for key in ["principal", "environment"] {
+                if fields.get(key).is_some() {
+                    reader.error(
+                        Problem::new(
+                            fields.key_pos(key),
+                            format!("case {} has both `workflow` and `{key}`", index + 1),
+                        )
+                        .with_help(format!(
+                            "remove `{key}`: a task of a workflow runs as the workflow's actor, in the workflow's environment"
+                        )),
+                    );
+                }
+            }
+        }
         let mut required = |key: &str, example: &str| match fields.get(key) {
             Some(node) => reader.string(node, &format!("`{key}`")),
             None => {
@@ -343,7 +466,6 @@ fn read_cases(node: &Node, reader: &mut Reader, out: &mut Vec<CaseDef>) {
                 None
             }
         };
-        let principal = required("principal", "alice@example.com");
         let permission = required("permission", "storage:logs:read");
         let expect = required("expect", "allow");
         let mut optional = |key: &str| {
@@ -362,6 +484,7 @@ fn read_cases(node: &Node, reader: &mut Reader, out: &mut Vec<CaseDef>) {
             index: index + 1,
             at: fields.pos(),
             principal,
+            workflow,
             permission,
             environment,
             attributes,

@@ -4,7 +4,8 @@
 use std::sync::OnceLock;
 
 use super::*;
-use crate::snapshot::Outcome;
+use crate::snapshot::{Outcome, Reason};
+use crate::workflow::RefusedBy;
 
 /// 2026-05-04T10:00:00Z, a Monday.
 const NOW: i64 = 1_777_888_800;
@@ -399,9 +400,9 @@ cases:
         errors(source),
         [
             "3:24: the groups of user `alice@example.com` must be a string or a list of strings, not a mapping",
-            "4:1: unknown key `polices` in a test file — did you mean `policies`? the keys of a test file are `services`, `environments`, `boundaries`, `policies`, `groups`, `users`, `service_users`, `deactivated`, `cases`",
+            "4:1: unknown key `polices` in a test file — did you mean `policies`? the keys of a test file are `services`, `environments`, `boundaries`, `policies`, `groups`, `users`, `service_users`, `deactivated`, `workflows`, `consent`, `cases`",
             "6:5: case 1 has no `permission` — add `permission: storage:logs:read`",
-            "7:5: unknown key `permision` in a case — did you mean `permission`? the keys of a case are `principal`, `permission`, `environment`, `attributes`, `time`, `expect`",
+            "7:5: unknown key `permision` in a case — did you mean `permission`? the keys of a case are `principal`, `workflow`, `permission`, `environment`, `attributes`, `time`, `expect`",
             "9:5: a case must be a mapping, not a string",
             "12:40: attribute `storage:bucket-name` needs a value",
             "12:63: attribute `storage:table-name` must be a string or a list of strings, not a mapping",
@@ -530,6 +531,231 @@ cases:
     );
 }
 
+const WORKFLOWS: &str = r#"
+environments: [env-prod, env-dev]
+policies:
+  Settings X: |
+    ALLOW settings:objects:write WHERE settings:schemaId = "builtin:x";
+    ALLOW settings:objects:read;
+groups:
+  settings-x:
+    - policy: Settings X
+      level: environment:env-prod
+users:
+  bob@example.com: [settings-x]
+  carol@example.com: [settings-x]
+service_users:
+  Pipeline Automation: [settings-x]
+  Old Job: [settings-x]
+deactivated: [Old Job]
+workflows:
+  Settings sync:
+    owner: bob@example.com
+    actor: Pipeline Automation
+    environment: env-prod
+  Cleanup:
+    owner: bob@example.com
+    environment: env-prod
+  Report:
+    owner: Settings-X
+    actor: carol@example.com
+    environment: env-prod
+  Legacy:
+    owner: bob@example.com
+    actor: old_job@service
+    environment: env-prod
+consent:
+  bob@example.com:
+    env-prod: [settings:objects:write]
+    env-dev: [settings:objects:read]
+cases:
+  - workflow: Settings sync
+    permission: settings:objects:write
+    attributes: { settings:schemaId: builtin:x }
+    expect: allow
+  - workflow: settings SYNC
+    permission: settings:objects:write
+    attributes: { settings:schemaId: builtin:y }
+    expect: deny
+  - workflow: Cleanup
+    permission: settings:objects:write
+    attributes: { settings:schemaId: builtin:x }
+    expect: allow
+  - workflow: Cleanup
+    permission: settings:objects:read
+    expect: deny
+  - workflow: Report
+    permission: settings:objects:read
+    expect: deny
+  - workflow: Legacy
+    permission: settings:objects:read
+    expect: deny
+  - principal: bob@example.com
+    permission: settings:objects:read
+    environment: env-prod
+    expect: allow
+"#;
+
+#[test]
+fn tasks_of_workflows_run_as_their_actor_with_its_consent() {
+    assert_eq!(
+        passing(WORKFLOWS),
+        [
+            "workflow Settings sync as Pipeline Automation: settings:objects:write in env-prod with settings:schemaId=\"builtin:x\"",
+            "workflow Settings sync as Pipeline Automation: settings:objects:write in env-prod with settings:schemaId=\"builtin:y\"",
+            "workflow Cleanup as bob@example.com: settings:objects:write in env-prod with settings:schemaId=\"builtin:x\"",
+            "workflow Cleanup as bob@example.com: settings:objects:read in env-prod",
+            "workflow Report as carol@example.com: settings:objects:read in env-prod",
+            "workflow Legacy as old_job@service: settings:objects:read in env-prod",
+            "bob@example.com settings:objects:read in env-prod",
+        ]
+    );
+    let report = run(WORKFLOWS);
+    let refused: Vec<Option<RefusedBy>> = report.cases.iter().map(|c| c.refused_by).collect();
+    assert_eq!(
+        refused,
+        [
+            None,
+            Some(RefusedBy::ActorPermissions),
+            None,
+            Some(RefusedBy::Consent),
+            Some(RefusedBy::Consent),
+            Some(RefusedBy::ActorPermissions),
+            None,
+        ]
+    );
+}
+
+/// `summary` and the deciding statements of each failed case.
+fn failures(source: &str) -> Vec<String> {
+    let report = run(source);
+    assert!(report.is_valid(), "{:#?}", report.errors);
+    report
+        .cases
+        .iter()
+        .filter(|c| !c.passed)
+        .flat_map(|c| {
+            let explanation = c.explanation.as_ref().unwrap();
+            std::iter::once(format!("{}: {}", c.index, explanation.summary)).chain(
+                explanation
+                    .deciding
+                    .iter()
+                    .map(|d| format!("  deciding: {}", d.statement)),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_failing_task_names_the_side_that_refused() {
+    // Every deny expected allow (`ALLOW`: any case), and Cleanup's allowed write expected deny.
+    let flipped = WORKFLOWS.replace("    expect: deny\n", "    expect: ALLOW\n");
+    let flipped = flipped.replace(
+        "  - workflow: Cleanup\n    permission: settings:objects:write\n    attributes: { settings:schemaId: builtin:x }\n    expect: allow\n",
+        "  - workflow: Cleanup\n    permission: settings:objects:write\n    attributes: { settings:schemaId: builtin:x }\n    expect: deny\n",
+    );
+    assert_eq!(
+        failures(&flipped),
+        [
+            "2: refused by the actor's permissions: denied: no statement granting `settings:objects:write` applies; closest is `ALLOW settings:objects:write WHERE settings:schemaId = \"builtin:x\";` of policy `Settings X`, where `settings:schemaId = \"builtin:x\"` fails: seen \"builtin:y\" but required = \"builtin:x\"",
+            "3: allowed: allowed by `ALLOW settings:objects:write WHERE settings:schemaId = \"builtin:x\";` of policy `Settings X`, bound to group `settings-x` at environment level",
+            "  deciding: ALLOW settings:objects:write WHERE settings:schemaId = \"builtin:x\";",
+            "4: refused by consent: the actor may `settings:objects:read` but did not consent to the automation engine using it in `env-prod`",
+            "5: refused by consent: the actor may `settings:objects:read` but did not consent to the automation engine using it in `env-prod`",
+            "6: refused by the actor's permissions: denied: principal `old_job@service` is deactivated",
+        ]
+    );
+    let report = run(&flipped);
+    let failed = report.cases.iter().find(|c| c.index == 4).unwrap();
+    let explanation = failed.explanation.as_ref().unwrap();
+    assert_eq!(
+        (explanation.decision.outcome, explanation.decision.reason),
+        (Outcome::Deny, Reason::NoConsent)
+    );
+    assert_eq!(failed.refused_by, Some(RefusedBy::Consent));
+}
+
+#[test]
+fn unknown_workflows_actors_owners_and_consent_are_located() {
+    let source = "
+environments: [env-prod]
+groups:
+  ops: []
+  Pipeline Automation: []
+users:
+  bob@example.com: [ops]
+service_users:
+  Pipeline Automation: []
+  Deployer: []
+workflows:
+  Nightly:
+    owner: bob@example.com
+    actor: pipeline automaton
+    environment: env-prd
+  By group:
+    owner: ops
+    environment: env-prod
+  Nobody's:
+    environment: env-prod
+  Twice:
+    owner: Pipeline Automation
+    actor: bob@example.com
+    environment: env-prod
+  Lost:
+    owner: opz
+    actor: bob@example.com
+  nightly:
+    actor: bob@example.com
+    environment: env-prod
+consent:
+  bob@example.com:
+    env-prod: [settings:object:write]
+    env-dev: [settings:objects:read]
+  deployer@service:
+    env-prod: [settings:objects:read]
+  BOB@example.com:
+    env-prod: []
+  alice@example.com: {}
+cases:
+  - workflow: Nightly
+    permission: settings:objects:read
+    expect: deny
+  - workflow: Nighty
+    permission: settings:objects:read
+    expect: deny
+  - workflow: By group
+    principal: bob@example.com
+    environment: env-prod
+    permission: settings:objects:read
+    expect: deny
+  - workflow: ~
+    permission: settings:objects:read
+    expect: deny
+";
+    assert_eq!(
+        errors(source),
+        [
+            "14:12: unknown principal `pipeline automaton` — did you mean `Pipeline Automation`?",
+            "15:18: unknown environment `env-prd` — did you mean `env-prod`?",
+            "16:3: workflow `By group` has no `actor` — add `actor:` with the user or service user its tasks run as: a group cannot be an actor",
+            "19:3: workflow `Nobody's` has no `actor` — add `actor:` (a user's email, or a service user's name or handle), or an `owner:` who is its actor",
+            "22:12: owner `Pipeline Automation` names both the principal `Pipeline Automation` and the group `Pipeline Automation` — rename the group or the service user: an owner must name one of them",
+            "26:5: workflow `Lost` has no `environment` — add `environment: env-prod`: the environment its tasks run in",
+            "26:12: unknown owner `opz` — did you mean `ops`?",
+            "28:3: workflow `nightly` is already defined as `Nightly` at line 12: names are matched without regard to case — rename or remove one of them",
+            "33:16: unknown permission `settings:object:write` — did you mean `settings:objects:write`?",
+            "34:5: unknown environment `env-dev` — the file defines `env-prod`",
+            "35:3: `deployer@service` is a service user, and service users need no consent — remove it: a task that runs as a service user may do what the service user may do",
+            "37:3: the consent of `BOB@example.com` is given twice (first at line 32) — emails are matched without regard to case; merge the two",
+            "39:3: unknown principal `alice@example.com` — define it under `users:` (by email) or `service_users:` (by name)",
+            "44:15: unknown workflow `Nighty` — did you mean `Nightly`?",
+            "48:5: case 3 has both `workflow` and `principal` — remove `principal`: a task of a workflow runs as the workflow's actor, in the workflow's environment",
+            "49:5: case 3 has both `workflow` and `environment` — remove `environment`: a task of a workflow runs as the workflow's actor, in the workflow's environment",
+            "52:15: `workflow` needs a value",
+        ]
+    );
+}
+
 /// A small deterministic generator, so that the no-panic test needs no dependency.
 struct Lcg(u64);
 
@@ -549,7 +775,7 @@ impl Lcg {
 
 #[test]
 fn no_input_makes_it_panic() {
-    let seeds = [SPEC_EXAMPLE, BAD_REFERENCES];
+    let seeds = [SPEC_EXAMPLE, BAD_REFERENCES, WORKFLOWS];
     // Every prefix of a valid and of an invalid file.
     for seed in seeds {
         for end in (0..seed.len()).filter(|&i| seed.is_char_boundary(i)) {

@@ -8,8 +8,8 @@
 //! reports them all. The cases themselves are resolved by [`super::cases`].
 //!
 //! This module owns the builder, environments, policies and boundaries; [`super::services`],
-//! [`super::bindings`] and [`super::principals`] add custom services, groups with their bindings,
-//! and users and service users.
+//! [`super::bindings`], [`super::principals`] and [`super::workflows`] add custom services,
+//! groups with their bindings, users and service users, and workflows with consent.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +19,7 @@ use super::locate::SourceLines;
 use super::model::{NamedText, TestFile};
 use super::names::{NameTable, slug};
 use super::report::{Pos, Problem};
+use super::workflows::Workflow;
 use super::yaml::{Text, suggest, text_pos};
 use crate::builtin::Builtin;
 use crate::directory::{BoundaryRecord, Directory, Id, Level, PolicyRecord};
@@ -59,6 +60,11 @@ pub(super) struct World {
     pub broken_services: bool,
     /// Where each group is defined, for problems found when compiling it.
     pub group_pos: BTreeMap<Id, Pos>,
+    /// The workflows' names, matched without regard to case; their ids key `workflows`.
+    pub workflow_names: NameTable,
+    pub workflows: BTreeMap<Id, Workflow>,
+    /// (user uid, environment) → the permissions the user consented to there.
+    pub consents: BTreeMap<(Id, String), Vec<String>>,
 }
 
 /// Builds a [`World`], collecting problems.
@@ -94,6 +100,9 @@ pub(super) fn build(
             principals: BTreeMap::new(),
             broken_services: !file.complete.services,
             group_pos: BTreeMap::new(),
+            workflow_names: NameTable::default(),
+            workflows: BTreeMap::new(),
+            consents: BTreeMap::new(),
         },
         policies: NameTable::default(),
         boundaries: NameTable::default(),
@@ -113,6 +122,8 @@ pub(super) fn build(
     builder.users();
     builder.service_users();
     builder.deactivated();
+    builder.workflows();
+    builder.consent();
     builder.world
 }
 
@@ -253,6 +264,7 @@ impl Builder<'_> {
             Kind::Policy => &mut self.policies,
             Kind::Boundary => &mut self.boundaries,
             Kind::Group => &mut self.groups,
+            Kind::Workflow => &mut self.world.workflow_names,
         }
     }
 
@@ -295,6 +307,7 @@ pub(super) enum Kind {
     Policy,
     Boundary,
     Group,
+    Workflow,
 }
 
 impl Kind {
@@ -303,6 +316,7 @@ impl Kind {
             Kind::Policy => "policy",
             Kind::Boundary => "boundary",
             Kind::Group => "group",
+            Kind::Workflow => "workflow",
         }
     }
 
@@ -313,6 +327,7 @@ impl Kind {
             Kind::Group => {
                 "define it under `groups:` or use a default group such as `Environment Users`"
             }
+            Kind::Workflow => "define it under `workflows:`",
         }
     }
 }

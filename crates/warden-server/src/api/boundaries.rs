@@ -15,7 +15,7 @@ use crate::api::{Body, Path, Query, Written, level, new_uuid};
 use crate::auth::Authed;
 use crate::authz::{attributes, require_can_rebind};
 use crate::error::{ApiError, ApiResult};
-use crate::limits::{MAX_BOUNDARIES, check_id, check_text, limit_reached};
+use crate::limits::{MAX_BOUNDARIES, check_id, check_name, limit_reached};
 use crate::model::{Model, boundary_record};
 use crate::records::{BoundaryBody, fold};
 use crate::state::{AppState, Plan};
@@ -148,7 +148,7 @@ async fn save(
         .write(&authed.context, |model, snapshot| {
             let level = account_level(model, &account)?;
             state.require(&authed, "iam:boundaries:write", &level, &attributes(&[]))?;
-            check_text("name", &input.name, 1, 200)?;
+            check_name(&input.name)?;
             let checked = check_boundary(&input.boundary_query, snapshot.catalogue());
             if checked.diagnostics.iter().any(|d| d.is_error()) {
                 let located: Vec<_> = checked

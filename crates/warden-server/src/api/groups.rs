@@ -12,7 +12,7 @@ use crate::api::{Body, Path, Written, level, new_uuid};
 use crate::auth::Authed;
 use crate::authz::attributes;
 use crate::error::{ApiError, ApiResult};
-use crate::limits::{MAX_GROUPS, check_text, limit_reached};
+use crate::limits::{MAX_GROUPS, check_name, check_text, limit_reached};
 use crate::model::{Model, group_record};
 use crate::records::{GroupBody, fold};
 use crate::state::{AppState, Plan};
@@ -60,7 +60,7 @@ pub fn account(model: &Model, account: &str) -> ApiResult<Level> {
 }
 
 fn check_input(model: &Model, input: &GroupInput, except: Option<&str>) -> ApiResult<()> {
-    check_text("name", &input.name, 1, 200)?;
+    check_name(&input.name)?;
     check_text("description", &input.description, 0, 255)?;
     if let Some(other) = model
         .groups

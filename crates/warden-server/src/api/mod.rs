@@ -6,6 +6,7 @@ pub mod authorize;
 pub mod bindings;
 pub mod boundaries;
 pub mod catalogue;
+mod decision_body;
 pub mod environments;
 pub mod groups;
 pub mod health;
@@ -45,6 +46,10 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::intake::read_body,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), health::count))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -90,10 +95,66 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             "send the body as JSON with `Content-Type: application/json`",
         );
     }
-    ApiError::invalid(format!(
-        "invalid JSON body: {}",
-        text.trim_start_matches("Failed to deserialize the JSON body into the target type: ")
-    ))
+    let reason = text
+        .trim_start_matches("Failed to deserialize the JSON body into the target type: ")
+        .trim_start_matches("Failed to parse the request body as JSON: ");
+    ApiError::invalid(format!("invalid JSON body: {}", shorten_path(reason)))
+}
+
+/// `a.b[0][0]…[0]: what` with the path cut to its first 60 characters: a deeply nested body
+/// would otherwise be quoted back at length.
+fn shorten_path(reason: &str) -> std::borrow::Cow<'_, str> {
+    match reason.split_once(": ") {
+        Some((path, what)) if path.chars().count() > 60 && !path.contains(' ') => {
+            let head: String = path.chars().take(60).collect();
+            std::borrow::Cow::Owned(format!("{head}…: {what}"))
+        }
+        _ => std::borrow::Cow::Borrowed(reason),
+    }
+}
+
+/// A JSON body for a handler that decodes it itself, borrowing its text from the bytes (the
+/// decision endpoints, where decoding is most of a request's cost), and that otherwise answers
+/// exactly as [`Body<T>`] does: the same content types, size limit and refusals.
+#[derive(Debug)]
+pub enum JsonBody<T> {
+    /// Sent as `Content-Type: application/json` and read whole: for the handler's decoder, which
+    /// falls back on [`JsonBody::canonical`] for a body it refuses.
+    Bytes(axum::body::Bytes),
+    /// Sent with another JSON content type (`application/json; charset=utf-8`, `…+json`), or
+    /// refused: [`Body<T>`] decided, by its own rules.
+    Decoded(T),
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // Only the plainest spelling is taken here; any other goes through `Body`, so that
+        // which content types are JSON stays the extractor's decision.
+        let plain = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .is_some_and(|value| value.as_bytes() == b"application/json");
+        if !plain {
+            return Body::<T>::from_request(request, state)
+                .await
+                .map(|Body(value)| JsonBody::Decoded(value));
+        }
+        match axum::body::Bytes::from_request(request, state).await {
+            Ok(bytes) => Ok(JsonBody::Bytes(bytes)),
+            Err(rejection) => Err(json_rejection(JsonRejection::from(rejection))),
+        }
+    }
+}
+
+impl<T: DeserializeOwned> JsonBody<T> {
+    /// The bytes decoded as [`Body<T>`] decodes them: the value, or the refusal it gives.
+    pub fn canonical(bytes: &[u8]) -> ApiResult<T> {
+        axum::Json::<T>::from_bytes(bytes)
+            .map(|axum::Json(value)| value)
+            .map_err(json_rejection)
+    }
 }
 
 /// Query parameters.

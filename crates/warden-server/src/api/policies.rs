@@ -13,7 +13,7 @@ use crate::api::{Body, Path, Query, Written, level, level_parts, new_uuid, writa
 use crate::auth::Authed;
 use crate::authz::{attributes, require_can_rebind};
 use crate::error::{ApiError, ApiResult};
-use crate::limits::{MAX_POLICIES, check_id, check_text, limit_reached};
+use crate::limits::{MAX_POLICIES, check_id, check_name, check_text, limit_reached};
 use crate::model::{Model, policy_record};
 use crate::records::{PolicyBody, fold};
 use crate::state::{AppState, Plan};
@@ -93,7 +93,7 @@ fn validated(
     snapshot: &Snapshot,
     input: &PolicyInput,
 ) -> ApiResult<(warden_policy::Policy, Vec<LocatedDiagnostic>)> {
-    check_text("name", &input.name, 1, 200)?;
+    check_name(&input.name)?;
     check_text("description", &input.description, 0, 2000)?;
     let checked = check_policy(&input.statement_query, snapshot.catalogue());
     let located: Vec<LocatedDiagnostic> = checked
@@ -319,6 +319,14 @@ async fn save(
                 .filter(|b| b.policy.as_ref() == policy_uuid)
                 .cloned()
                 .collect();
+            for binding in &bound {
+                crate::api::bindings::check_pattern_parameters(&record.ast, &binding.parameters)
+                    .map_err(|e| {
+                        ApiError::conflict(format!(
+                            "the policy is bound, and a binding no longer fits it: {e}"
+                        ))
+                    })?;
+            }
             require_can_rebind(
                 snapshot,
                 &caller,

@@ -12,6 +12,7 @@ use warden_engine::PrincipalKind;
 use warden_policy::Effect;
 
 use crate::api::groups::{account, iso};
+use crate::api::service_users::owner_dto;
 use crate::api::{Path, Query};
 use crate::auth::Authed;
 use crate::authz::attributes;
@@ -139,7 +140,7 @@ pub async fn report(
             name: body.name.clone(),
             handle: body.handle.clone(),
             email: body.email.clone(),
-            owner: json!(body.owner),
+            owner: json!(body.owner.as_ref().map(|o| owner_dto(&model, o))),
             active: body.active(),
             created_at: iso(body.created_at),
             last_used_at: last_used.map(iso),

@@ -733,7 +733,7 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "metrics" => get(health::metrics),
         "openapi" => get(openapi),
         "me" => get(me),
-        "authorize" => post(authorize::authorize),
+        "authorize" => post(authorize::authorize_http),
         "authorize_batch" => post(authorize::authorize_batch),
         "policies_list" => get(policies::list),
         "policies_create" => post(policies::create),

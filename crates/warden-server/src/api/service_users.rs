@@ -54,7 +54,8 @@ pub fn service_user_dto(model: &Model, body: &PrincipalBody) -> Value {
     })
 }
 
-fn owner_dto(model: &Model, owner: &OwnerRef) -> Value {
+/// An owner with its name (email or group name), for people.
+pub(crate) fn owner_dto(model: &Model, owner: &OwnerRef) -> Value {
     let name = match owner.kind.as_str() {
         "USER" => model.principals.get(&owner.id).map(|p| p.email.clone()),
         _ => model.groups.get(&owner.id).map(|g| g.name.clone()),

@@ -34,10 +34,13 @@ pub fn user_summary(body: &PrincipalBody) -> Value {
     })
 }
 
-/// An email a person can have: one `@`, both sides non-empty, no spaces or control characters,
-/// at most 254 characters, and not in the service-user domain.
+/// An email a person can have: one `@`, both sides non-empty, no spaces, control or invisible
+/// characters, at most 254 characters, and not in the service-user domain. Returned normalised
+/// ([`normalise_email`]: only ASCII letters fold, so no look-alike character can name someone
+/// else's address).
 fn check_email(email: &str, service_domain: &str) -> ApiResult<String> {
     let normalised = normalise_email(email);
+    crate::limits::check_visible("email", &normalised)?;
     let valid = normalised.len() <= 254
         && normalised.split('@').count() == 2
         && normalised.split('@').all(|part| !part.is_empty())

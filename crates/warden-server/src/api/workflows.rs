@@ -69,15 +69,23 @@ pub struct WorkflowUpdate {
 
 fn dto(model: &Model, body: &WorkflowBody) -> Value {
     let actor = model.principals.get(&body.actor);
+    // For people: the owning user's email or the owning group's name.
+    let owner_name = if body.owner_type == "GROUP" {
+        model.groups.get(&body.owner).map(|g| g.name.clone())
+    } else {
+        model.principals.get(&body.owner).map(|p| p.email.clone())
+    };
     json!({
         "id": body.id,
         "title": body.title,
         "environment": body.environment,
         "owner": body.owner,
         "ownerType": body.owner_type,
+        "ownerName": owner_name,
         "isPrivate": body.is_private,
         "actor": body.actor,
         "actorEmail": actor.map(|a| a.email.clone()),
+        "actorHandle": actor.and_then(|a| a.handle.clone()),
         "actorType": actor.map(|a| a.kind),
         "workflowType": body.workflow_type,
         "createdAt": iso(body.created_at),
@@ -461,7 +469,7 @@ pub async fn authorize_task(
     Body(input): Body<TaskInput>,
 ) -> ApiResult<axum::Json<Value>> {
     let snapshot = state.snapshot();
-    let (workflow, consent) = {
+    let (workflow, consent, actor) = {
         let model = state.model.lock().await;
         let workflow = model
             .workflows
@@ -472,7 +480,13 @@ pub async fn authorize_task(
             .consents
             .get(&(workflow.actor.clone(), workflow.environment.clone()))
             .map(|c| c.permissions.clone());
-        (workflow, consent)
+        // The actor as people name it (handle or email), so that explanations read well; the
+        // engine resolves either to the same principal.
+        let actor = model.principals.get(&workflow.actor).map_or_else(
+            || workflow.actor.clone(),
+            |p| p.handle.clone().unwrap_or_else(|| p.email.clone()),
+        );
+        (workflow, consent, actor)
     };
     let admin_mode = admin(&state, &authed, Some(&workflow), query.admin_access)?;
     visible(&state, &authed, &snapshot, &workflow, admin_mode)?;
@@ -480,7 +494,7 @@ pub async fn authorize_task(
         check_action(&state, &authed, &workflow, "run")?;
     }
     let task = Task {
-        actor: &workflow.actor,
+        actor: &actor,
         permission: &input.permission,
         environment: Some(&workflow.environment),
         attributes: &input.attributes,

@@ -9,6 +9,8 @@
 
 mod common;
 mod credentials;
+mod decisions;
+mod hostile;
 mod journey;
 mod leaks;
 mod oauth;

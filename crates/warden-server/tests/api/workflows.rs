@@ -420,3 +420,113 @@ async fn tasks_need_permission_and_consent_and_are_audited() {
     assert_eq!(last["decision"], "ALLOW");
     assert!(last["caller"].is_string() && last["actor"].is_string());
 }
+
+#[tokio::test]
+async fn a_deactivated_service_user_actor_blocks_runs_and_cannot_be_deleted() {
+    let server = TestServer::start().await;
+    let people = setup(&server).await;
+    let created = as_(
+        &server,
+        &people.alice,
+        Method::POST,
+        WF,
+        Some(json!({ "title": "Nightly", "environment": "env-prod", "actor": "pipeline_automation@service" })),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["actorHandle"], "pipeline_automation@service");
+    assert_eq!(created.body["ownerName"], "alice@example.com");
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let pipeline_uid = created.body["actor"].as_str().unwrap().to_owned();
+    let task = || {
+        let path = format!("{WF}/{id}/authorize-task");
+        let token = people.alice.clone();
+        let server = &server;
+        async move {
+            as_(
+                server,
+                &token,
+                Method::POST,
+                &path,
+                Some(json!({ "permission": "settings:objects:write", "attributes": { "settings:schemaId": "builtin:x" } })),
+            )
+            .await
+        }
+    };
+    assert_eq!(task().await.body["outcome"], "ALLOW");
+
+    let su = format!(
+        "/iam/v1/accounts/{}/service-users/pipeline_automation@service",
+        server.account()
+    );
+    let off = server
+        .post(
+            &format!("{su}/deactivate"),
+            json!({ "reason": "pipeline retired" }),
+        )
+        .await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.body);
+
+    // Every task of the workflow is refused, by the actor's side, and says why.
+    let refused = task().await;
+    assert_eq!(refused.status, StatusCode::OK, "{}", refused.body);
+    assert_eq!(
+        (
+            refused.body["outcome"].as_str(),
+            refused.body["reason"].as_str(),
+            refused.body["refusedBy"].as_str(),
+        ),
+        (
+            Some("DENY"),
+            Some("inactive-principal"),
+            Some("actor-permissions")
+        )
+    );
+    assert_eq!(
+        refused.body["summary"],
+        "refused by the actor's permissions: denied: principal `pipeline_automation@service` is deactivated"
+    );
+    assert_eq!(refused.body["actor"], pipeline_uid.as_str());
+    // Nobody can make a deactivated service user the actor of another workflow.
+    let other = as_(
+        &server,
+        &people.alice,
+        Method::POST,
+        WF,
+        Some(json!({ "title": "Other", "environment": "env-prod", "actor": "pipeline_automation@service" })),
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::BAD_REQUEST, "{}", other.body);
+    assert_eq!(
+        other.body["error"]["message"],
+        "actor `pipeline_automation@service` is deactivated"
+    );
+
+    // Deleting it is refused while the workflow runs as it, naming the workflow.
+    let delete = server.delete(&su).await;
+    assert_eq!(delete.status, StatusCode::CONFLICT, "{}", delete.body);
+    assert_eq!(
+        delete.body["error"]["message"],
+        "service user `pipeline_automation@service` is still used by 1 workflow; delete them or move them to another owner or actor first, or deactivate the service user instead"
+    );
+    assert_eq!(
+        delete.body["error"]["details"]["referrers"],
+        json!([{ "type": "workflow", "id": id, "name": "Nightly" }])
+    );
+
+    // Reactivated, it runs again; once the workflow is gone, it can be deleted.
+    let on = server.post(&format!("{su}/reactivate"), json!({})).await;
+    assert_eq!(on.status, StatusCode::OK, "{}", on.body);
+    assert_eq!(task().await.body["outcome"], "ALLOW");
+    let gone = as_(
+        &server,
+        &people.alice,
+        Method::DELETE,
+        &format!("{WF}/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.body);
+    let deleted = server.delete(&su).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+}
