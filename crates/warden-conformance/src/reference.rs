@@ -160,9 +160,11 @@ pub fn decide(world: &World, catalogue: &Catalogue, request: &Request) -> Result
     })
 }
 
-/// A principal by uid, or by email or service-user handle in any case.
+/// A principal by uid, or by email or service-user handle in any ASCII case. Only ASCII letters
+/// fold: Unicode case mapping would merge look-alikes (the Kelvin sign `K` becomes `k`) into
+/// someone else's identity.
 fn find_principal<'w>(world: &'w World, key: &str) -> Option<&'w PrincipalDef> {
-    let folded = key.trim().to_lowercase();
+    let folded = key.trim().to_ascii_lowercase();
     world.principals.iter().find(|p| p.uid == key).or_else(|| {
         world
             .principals
