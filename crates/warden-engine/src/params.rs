@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use warden_policy::{Placeholder, Policy, Value};
+use warden_policy::{Operator, Placeholder, Policy, Value};
 
 /// A parameter value: one string, or a list that expands into list items.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -39,6 +39,44 @@ pub fn policy_parameters(policy: &Policy) -> BTreeSet<String> {
         }
     }
     names
+}
+
+/// Parameter values are data (SPEC §5), but in a `MATCH` pattern `*` and `?` are wildcards and
+/// `\` escapes them: a value with one of them would turn into pattern syntax there, so that
+/// `team = "*"` in `MATCH "${bindParam:team}_*"` would grant every team's buckets. Such a
+/// binding is refused; wildcards belong in the policy's text.
+pub fn check_pattern_parameters(
+    policy: &Policy,
+    parameters: &BTreeMap<String, ParamValue>,
+) -> Result<(), String> {
+    for statement in &policy.statements {
+        for condition in &statement.conditions {
+            if condition.operator.node != Operator::Match {
+                continue;
+            }
+            for placeholder in condition
+                .value
+                .strings()
+                .iter()
+                .flat_map(|s| s.placeholders())
+            {
+                let Placeholder::BindParam(name) = placeholder else {
+                    continue;
+                };
+                let values = parameters
+                    .get(name)
+                    .map(ParamValue::values)
+                    .unwrap_or_default();
+                if let Some(value) = values.iter().find(|v| v.contains(['*', '?', '\\'])) {
+                    return Err(format!(
+                        "parameter `{name}` fills a MATCH pattern of `{}`, where `*` and `?` are wildcards: its value `{value}` must not contain `*`, `?` or `\\`; write wildcards into the policy",
+                        condition.name.node
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A binding must supply every parameter the policy references and no other; a list value may

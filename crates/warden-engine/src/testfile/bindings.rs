@@ -12,7 +12,7 @@ use super::world::{Builder, Kind, unknown_environment};
 use super::yaml::{OneOrMany, Text, did_you_mean, suggest, text_pos};
 use crate::compile::unrestricted_by_boundaries;
 use crate::directory::{Binding, BoundaryRecord, Group, Id, Level};
-use crate::params::ParamValue;
+use crate::params::{ParamValue, check_pattern_parameters};
 
 impl Builder<'_> {
     pub(super) fn groups(&mut self) {
@@ -91,6 +91,20 @@ impl Builder<'_> {
             metadata: BTreeMap::new(),
         };
         let policy_name = binding.policy.as_ref().map_or("", |p| p.as_str());
+        // Refused as the server refuses it, so a test file never predicts a binding the server
+        // would not accept (a wildcard smuggled into a MATCH pattern through a parameter).
+        let pattern_check = self
+            .world
+            .directory
+            .policy(&policy)
+            .map(|record| check_pattern_parameters(&record.ast, &binding_value.parameters));
+        if let Some(Err(error)) = pattern_check {
+            self.error(Problem::new(
+                binding.at,
+                format!("binding of policy `{policy_name}` to group `{group_name}`: {error}"),
+            ));
+            return;
+        }
         if let Err(error) = self.world.directory.add_binding(binding_value) {
             self.error(Problem::new(
                 binding.at,

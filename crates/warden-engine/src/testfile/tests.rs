@@ -851,3 +851,29 @@ fn no_input_makes_it_panic() {
         let _ = run(&hostile);
     }
 }
+
+#[test]
+fn a_parameter_that_would_add_a_wildcard_to_a_match_pattern_is_a_file_error() {
+    let source = "
+policies:
+  Team Logs: |
+    ALLOW storage:logs:read WHERE storage:bucket-name MATCH (\"${bindParam:team}_*\");
+groups:
+  ops:
+    - policy: Team Logs
+      parameters: { team: \"*\" }
+users:
+  alice@example.com: [ops]
+cases:
+  - principal: alice@example.com
+    permission: storage:logs:read
+    attributes: { storage:bucket-name: payments_app }
+    expect: deny
+";
+    assert_eq!(
+        errors(source),
+        [
+            "7:7: binding of policy `Team Logs` to group `ops`: parameter `team` fills a MATCH pattern of `storage:bucket-name`, where `*` and `?` are wildcards: its value `*` must not contain `*`, `?` or `\\`; write wildcards into the policy"
+        ]
+    );
+}

@@ -372,8 +372,11 @@ fn plan_add(
         let binding: Binding = binding_record(&body);
         directory.check_binding(&binding)?;
         if let Some(policy_record) = directory.policy(policy) {
-            check_pattern_parameters(&policy_record.ast, &binding.parameters)
-                .map_err(ApiError::invalid)?;
+            warden_engine::params::check_pattern_parameters(
+                &policy_record.ast,
+                &binding.parameters,
+            )
+            .map_err(ApiError::invalid)?;
         }
         require_can_bind(snapshot, &authed.caller.uid, &directory, &binding)?;
         if let Some(policy_record) = directory.policy(policy) {
@@ -418,44 +421,6 @@ fn plan_add(
         }
     });
     Ok(plan)
-}
-
-/// Parameter values are data (SPEC §5), but in a `MATCH` pattern `*` and `?` are wildcards and
-/// `\` escapes them: a value with one of them would turn into pattern syntax there, so that
-/// `team = "*"` in `MATCH "${bindParam:team}_*"` would grant every team's buckets. Such a
-/// binding is refused; wildcards belong in the policy's text.
-pub fn check_pattern_parameters(
-    policy: &warden_policy::Policy,
-    parameters: &BTreeMap<String, ParamValue>,
-) -> Result<(), String> {
-    for statement in &policy.statements {
-        for condition in &statement.conditions {
-            if condition.operator.node != warden_policy::Operator::Match {
-                continue;
-            }
-            for placeholder in condition
-                .value
-                .strings()
-                .iter()
-                .flat_map(|s| s.placeholders())
-            {
-                let warden_policy::Placeholder::BindParam(name) = placeholder else {
-                    continue;
-                };
-                let values = parameters
-                    .get(name)
-                    .map(ParamValue::values)
-                    .unwrap_or_default();
-                if let Some(value) = values.iter().find(|v| v.contains(['*', '?', '\\'])) {
-                    return Err(format!(
-                        "parameter `{name}` fills a MATCH pattern of `{}`, where `*` and `?` are wildcards: its value `{value}` must not contain `*`, `?` or `\\`; write wildcards into the policy",
-                        condition.name.node
-                    ));
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 /// 204 with any boundary warnings in `Warden-Warnings` (a JSON array).

@@ -320,12 +320,12 @@ async fn save(
                 .cloned()
                 .collect();
             for binding in &bound {
-                crate::api::bindings::check_pattern_parameters(&record.ast, &binding.parameters)
+                warden_engine::params::check_pattern_parameters(&record.ast, &binding.parameters)
                     .map_err(|e| {
-                        ApiError::conflict(format!(
-                            "the policy is bound, and a binding no longer fits it: {e}"
-                        ))
-                    })?;
+                    ApiError::conflict(format!(
+                        "the policy is bound, and a binding no longer fits it: {e}"
+                    ))
+                })?;
             }
             require_can_rebind(
                 snapshot,
