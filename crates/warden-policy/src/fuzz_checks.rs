@@ -23,82 +23,74 @@ use crate::validate::{check_boundary, check_policy};
 /// - the formatter succeeds exactly when the parse has no error, and then its output parses to
 ///   the same policy, validates to the same errors, and formats to itself.
 pub fn policy(text: &str, catalogue: &Catalogue) -> Result<(), String> {
-    let parsed = parse_policy(text);
-    diagnostics_inside("parse", &parsed, text)?;
-    policy_spans_inside(&parsed.ast, text)?;
-    let checked = check_policy(text, catalogue);
-    diagnostics_inside("check", &checked, text)?;
-    same("check_policy's AST", &checked.ast, &parsed.ast)?;
-    if parsed.has_errors() && !checked.has_errors() {
-        return Err("check_policy lost the parse errors".to_owned());
-    }
-    let formatted = match (format_policy(text), parsed.has_errors()) {
-        (Ok(formatted), false) => formatted,
-        (Err(_), true) => return Ok(()),
-        (Ok(formatted), true) => {
-            return Err(format!("an invalid text formats, to {formatted:?}"));
-        }
-        (Err(errors), false) => {
-            return Err(format!("a valid text does not format: {errors:?}"));
-        }
+    let language = Language {
+        parse: parse_policy,
+        check: check_policy,
+        format: format_policy,
+        spans_inside: policy_spans_inside,
     };
-    let reparsed = parse_policy(&formatted);
-    if reparsed.has_errors() {
-        return Err(format!(
-            "the formatted text {formatted:?} does not parse: {:?}",
-            reparsed.diagnostics
-        ));
-    }
-    same("the formatted text's AST", &reparsed.ast, &parsed.ast)?;
-    same(
-        "the formatted text's validation errors",
-        &errors_of(&check_policy(&formatted, catalogue)),
-        &errors_of(&checked),
-    )?;
-    match format_policy(&formatted) {
-        Ok(again) => same("the formatted text, formatted again", &again, &formatted),
-        Err(errors) => Err(format!("the formatted text does not format: {errors:?}")),
-    }
+    language.holds(text, catalogue)
 }
 
 /// Any text through the boundary parser, the validator and the formatter, with the invariants of
 /// [`policy`].
 pub fn boundary(text: &str, catalogue: &Catalogue) -> Result<(), String> {
-    let parsed = parse_boundary(text);
-    diagnostics_inside("parse", &parsed, text)?;
-    boundary_spans_inside(&parsed.ast, text)?;
-    let checked = check_boundary(text, catalogue);
-    diagnostics_inside("check", &checked, text)?;
-    same("check_boundary's AST", &checked.ast, &parsed.ast)?;
-    if parsed.has_errors() && !checked.has_errors() {
-        return Err("check_boundary lost the parse errors".to_owned());
-    }
-    let formatted = match (format_boundary(text), parsed.has_errors()) {
-        (Ok(formatted), false) => formatted,
-        (Err(_), true) => return Ok(()),
-        (Ok(formatted), true) => {
-            return Err(format!("an invalid text formats, to {formatted:?}"));
-        }
-        (Err(errors), false) => {
-            return Err(format!("a valid text does not format: {errors:?}"));
-        }
+    let language = Language {
+        parse: parse_boundary,
+        check: check_boundary,
+        format: format_boundary,
+        spans_inside: boundary_spans_inside,
     };
-    let reparsed = parse_boundary(&formatted);
-    if reparsed.has_errors() {
-        return Err(format!(
-            "the formatted text {formatted:?} does not parse: {:?}",
-            reparsed.diagnostics
-        ));
-    }
-    same("the formatted text's AST", &reparsed.ast, &parsed.ast)?;
-    same(
-        "the formatted text's validation errors",
-        &errors_of(&check_boundary(&formatted, catalogue)),
-        &errors_of(&checked),
-    )?;
-    match format_boundary(&formatted) {
-        Ok(again) => same("the formatted text, formatted again", &again, &formatted),
-        Err(errors) => Err(format!("the formatted text does not format: {errors:?}")),
+    language.holds(text, catalogue)
+}
+
+/// The entry points of one of the two languages (policies and boundaries), which share every
+/// invariant.
+struct Language<T> {
+    parse: fn(&str) -> Parsed<T>,
+    check: fn(&str, &Catalogue) -> Parsed<T>,
+    format: fn(&str) -> Result<String, Vec<Diagnostic>>,
+    spans_inside: fn(&T, &str) -> Result<(), String>,
+}
+
+impl<T: PartialEq + Debug> Language<T> {
+    fn holds(&self, text: &str, catalogue: &Catalogue) -> Result<(), String> {
+        let parsed = (self.parse)(text);
+        diagnostics_inside("parse", &parsed, text)?;
+        (self.spans_inside)(&parsed.ast, text)?;
+        let checked = (self.check)(text, catalogue);
+        diagnostics_inside("check", &checked, text)?;
+        same("the validator's AST", &checked.ast, &parsed.ast)?;
+        if parsed.has_errors() && !checked.has_errors() {
+            return Err("the validator lost the parse errors".to_owned());
+        }
+        let formatted = match ((self.format)(text), parsed.has_errors()) {
+            (Ok(formatted), false) => formatted,
+            (Err(_), true) => return Ok(()),
+            (Ok(formatted), true) => {
+                return Err(format!("an invalid text formats, to {formatted:?}"));
+            }
+            (Err(errors), false) => {
+                return Err(format!("a valid text does not format: {errors:?}"));
+            }
+        };
+        let reparsed = (self.parse)(&formatted);
+        if reparsed.has_errors() {
+            return Err(format!(
+                "the formatted text {formatted:?} does not parse: {:?}",
+                reparsed.diagnostics
+            ));
+        }
+        same("the formatted text's AST", &reparsed.ast, &parsed.ast)?;
+        same(
+            "the formatted text's validation errors",
+            &errors_of(&(self.check)(&formatted, catalogue)),
+            &errors_of(&checked),
+        )?;
+        match (self.format)(&formatted) {
+            Ok(again) => same("the formatted text, formatted again", &again, &formatted),
+            Err(errors) => Err(format!("the formatted text does not format: {errors:?}")),
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use warden_engine::{Binding, Level, ParamValue};
 use super::groups::{boundaries_html, parameters_html};
 use super::html::{at, checkboxes, esc, form, hidden, link, s, select, table, textarea, url};
 use super::impact::{Draft, html as impact_html};
-use super::session::{Flash, details_html};
+use super::session::{Flash, error_html, with_status};
 use super::users::level_options;
 use super::{Cx, Form, Post, input as api_input, redirect, strings};
 use crate::api::bindings::{self as api, BindingInput};
@@ -189,11 +189,7 @@ async fn page(cx: &Cx, view: View<'_>) -> Response {
     }
     let mut body = String::new();
     if let Some(error) = view.error {
-        body.push_str(&format!(
-            "<p class=\"flash bad\" role=\"alert\">{}</p>{}",
-            esc(&error.message),
-            details_html(error)
-        ));
+        body.push_str(&error_html(error));
     }
     body.push_str(&format!(
         "<form method=\"get\" action=\"/console/bindings\" class=\"toolbar\">{}{}<button type=\"submit\" class=\"secondary\">Show</button></form>",
@@ -230,11 +226,7 @@ async fn page(cx: &Cx, view: View<'_>) -> Response {
         &rows,
         "No bindings at this level.",
     ));
-    let mut response = cx.page("Bindings", "bindings", &body);
-    if let Some(error) = view.error {
-        *response.status_mut() = error.status;
-    }
-    response
+    with_status(cx.page("Bindings", "bindings", &body), view.error)
 }
 
 async fn add_form(

@@ -11,7 +11,7 @@ use warden_engine::Level;
 use super::html::{at, button_form, esc, form, input, link, s, table, textarea, url};
 use super::impact::{Draft, html as impact_html};
 use super::policies::check_html;
-use super::session::{Flash, details_html};
+use super::session::{Flash, details_html, with_status};
 use super::{Cx, Post, input as api_input, redirect};
 use crate::api::boundaries::{self as api, BoundaryInput};
 use crate::api::{Body, Path, Query};
@@ -153,11 +153,7 @@ async fn editor(cx: &Cx, editor: Editor<'_>) -> Response {
         Some(_) => format!("Boundary {}", editor.name),
         None => "New boundary".to_owned(),
     };
-    let mut response = cx.page(&title, "boundaries", &body);
-    if let Some(error) = editor.error {
-        *response.status_mut() = error.status;
-    }
-    response
+    with_status(cx.page(&title, "boundaries", &body), editor.error)
 }
 
 pub async fn new_page(cx: Cx) -> Response {

@@ -10,7 +10,7 @@ use warden_engine::Level;
 use super::html::{
     at, badge, button_form, code, esc, form, hidden, input, s, table, textarea, url,
 };
-use super::session::{Flash, details_html};
+use super::session::{Flash, error_html, with_status};
 use super::{Cx, Form, Post, input as api_input, redirect, strings};
 use crate::api::{Body, Path, Query, oauth_clients, platform_tokens};
 use crate::error::ApiError;
@@ -25,14 +25,6 @@ fn scopes(form: &Form) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-fn error_html(error: &ApiError) -> String {
-    format!(
-        "<p class=\"flash bad\" role=\"alert\">{}</p>{}",
-        esc(&error.message),
-        details_html(error)
-    )
 }
 
 /// The panel that shows a new secret once.
@@ -158,11 +150,10 @@ async fn clients_page(cx: &Cx, top_html: &str, failed: Option<(&ApiError, &Form)
             ),
         ));
     }
-    let mut response = cx.page("OAuth clients", "oauth-clients", &body);
-    if let Some((error, _)) = failed {
-        *response.status_mut() = error.status;
-    }
-    response
+    with_status(
+        cx.page("OAuth clients", "oauth-clients", &body),
+        failed.map(|(error, _)| error),
+    )
 }
 
 pub async fn clients(cx: Cx) -> Response {
@@ -350,11 +341,10 @@ async fn tokens_page(cx: &Cx, top_html: &str, failed: Option<(&ApiError, &Form)>
             ),
         ));
     }
-    let mut response = cx.page("Platform tokens", "tokens", &body);
-    if let Some((error, _)) = failed {
-        *response.status_mut() = error.status;
-    }
-    response
+    with_status(
+        cx.page("Platform tokens", "tokens", &body),
+        failed.map(|(error, _)| error),
+    )
 }
 
 pub async fn tokens(cx: Cx) -> Response {

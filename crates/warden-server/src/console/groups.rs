@@ -10,7 +10,7 @@ use warden_engine::Level;
 use super::html::{
     at, button_form, code, esc, form, input, link, not_permitted, s, table, textarea, url,
 };
-use super::session::{Flash, details_html};
+use super::session::{Flash, error_html, with_status};
 use super::{Cx, Form, Post, input as api_input, redirect};
 use crate::api::{Body, Path, groups, users};
 use crate::error::ApiError;
@@ -37,14 +37,7 @@ async fn list_page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
     let mut body = String::new();
     if cx.may("iam:groups:write", &Level::Account, &[]) {
         let (values, error_html) = match failed {
-            Some((error, form)) => (
-                form.clone(),
-                format!(
-                    "<p class=\"flash bad\" role=\"alert\">{}</p>{}",
-                    esc(&error.message),
-                    details_html(error)
-                ),
-            ),
+            Some((error, form)) => (form.clone(), error_html(error)),
             None => (Form::default(), String::new()),
         };
         body.push_str(&format!(
@@ -245,11 +238,7 @@ async fn show_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
     let here = format!("/console/groups/{}", url(id));
     let mut body = String::new();
     if let Some(error) = failed {
-        body.push_str(&format!(
-            "<p class=\"flash bad\" role=\"alert\">{}</p>{}",
-            esc(&error.message),
-            details_html(error)
-        ));
+        body.push_str(&error_html(error));
     }
     body.push_str(&format!(
         "<dl class=\"facts\"><dt>Name</dt><dd>{}</dd><dt>Description</dt><dd>{}</dd><dt>Id</dt><dd>{}</dd><dt>Kind</dt><dd>{}</dd></dl>",
@@ -380,11 +369,10 @@ async fn show_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
             button_form(&format!("{here}/delete"), &cx.csrf, "Delete group", "danger")
         ));
     }
-    let mut response = cx.page(&format!("Group {}", s(&group, "name")), "groups", &body);
-    if let Some(error) = failed {
-        *response.status_mut() = error.status;
-    }
-    response
+    with_status(
+        cx.page(&format!("Group {}", s(&group, "name")), "groups", &body),
+        failed,
+    )
 }
 
 pub async fn show(cx: Cx, Path(id): Path<String>) -> Response {

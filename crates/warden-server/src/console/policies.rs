@@ -14,7 +14,7 @@ use super::html::{
     at, button_form, esc, form, hidden, input, link, s, select, table, textarea, url,
 };
 use super::impact::{Draft, html as impact_html};
-use super::session::{Flash, details_html};
+use super::session::{Flash, details_html, with_status};
 use super::{Cx, Post, redirect};
 use crate::api::policies::{self as api, PolicyInput};
 use crate::api::{Body, Path};
@@ -416,11 +416,7 @@ async fn editor(cx: &Cx, editor: Editor<'_>) -> Response {
     } else {
         "New policy".to_owned()
     };
-    let mut response = cx.page(&title, "policies", &body);
-    if let Some(error) = error {
-        *response.status_mut() = error.status;
-    }
-    response
+    with_status(cx.page(&title, "policies", &body), error)
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -15,26 +15,11 @@ use warden_engine::naming::service_user_handle;
 use super::html::{
     at, badge, button_form, code, esc, form, input, link, s, select, table, textarea, url,
 };
-use super::session::{Flash, details_html};
+use super::session::{Flash, error_html, with_status};
 use super::users::groups_form;
 use super::{Cx, Form, Post, input as api_input, redirect};
 use crate::api::{Body, Path, Query, review as report, service_users, users};
 use crate::error::ApiError;
-
-fn error_html(error: &ApiError) -> String {
-    format!(
-        "<p class=\"flash bad\" role=\"alert\">{}</p>{}",
-        esc(&error.message),
-        details_html(error)
-    )
-}
-
-fn with_status(mut response: Response, failed: Option<&ApiError>) -> Response {
-    if let Some(error) = failed {
-        *response.status_mut() = error.status;
-    }
-    response
-}
 
 fn may_write(cx: &Cx) -> bool {
     cx.may("iam:service-users:write", &Level::Account, &[])

@@ -531,6 +531,24 @@ impl Cx {
     }
 }
 
+/// An API error as a page's alert: its message, then the details worth showing.
+pub fn error_html(error: &ApiError) -> String {
+    format!(
+        "<p class=\"flash bad\" role=\"alert\">{}</p>{}",
+        esc(&error.message),
+        details_html(error)
+    )
+}
+
+/// A page that shows a refused form answers with the refusal's status, so that scripts and tests
+/// see what the API said.
+pub fn with_status(mut response: Response, failed: Option<&ApiError>) -> Response {
+    if let Some(error) = failed {
+        *response.status_mut() = error.status;
+    }
+    response
+}
+
 /// The parts of an API error's details worth showing: the permission, the rule, diagnostics.
 pub fn details_html(error: &ApiError) -> String {
     let Some(details) = error.details.as_deref() else {

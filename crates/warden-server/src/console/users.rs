@@ -10,26 +10,11 @@ use warden_engine::Level;
 use super::html::{
     at, button_form, checkboxes, code, esc, form, input, link, not_permitted, s, select, table, url,
 };
-use super::session::{Flash, details_html};
+use super::session::{Flash, error_html, with_status};
 use super::{Cx, Form, Post, input as api_input, redirect, strings};
 use crate::api::passwords::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordInput};
 use crate::api::{Body, Path, Query, groups, passwords, resolution, users};
 use crate::error::ApiError;
-
-fn error_html(error: &ApiError) -> String {
-    format!(
-        "<p class=\"flash bad\" role=\"alert\">{}</p>{}",
-        esc(&error.message),
-        details_html(error)
-    )
-}
-
-fn with_status(mut response: Response, failed: Option<&ApiError>) -> Response {
-    if let Some(error) = failed {
-        *response.status_mut() = error.status;
-    }
-    response
-}
 
 async fn list_page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
     let listed = users::list(
