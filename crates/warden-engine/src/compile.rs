@@ -15,13 +15,35 @@ use warden_policy::{Catalogue, Effect};
 use crate::condition::{Clause, CompiledCondition};
 use crate::directory::{Binding, BoundaryRecord, Directory, Id, Level, PolicyRecord};
 
-/// Dense ids of the catalogue's permissions, and for each the permissions that grant it (itself
-/// and those that imply it).
+/// Dense ids of the catalogue's permissions, and for each the permissions whose statements decide
+/// it (SPEC §3 step 4): ALLOW statements of itself or of a permission implying it, DENY statements
+/// of itself or of a permission it implies.
 #[derive(Debug, Clone, Default)]
 pub struct PermissionIndex {
     ids: FxHashMap<Box<str>, u32>,
     names: Vec<Box<str>>,
     granting: Vec<Box<[u32]>>,
+    decides: Vec<Box<[Decides]>>,
+}
+
+/// One permission whose statements decide another, and which of its statements do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decides {
+    pub permission: u32,
+    /// Its ALLOW statements count (it is the permission, or implies it).
+    pub allow: bool,
+    /// Its DENY statements count (it is the permission, or is implied by it).
+    pub deny: bool,
+}
+
+impl Decides {
+    /// Whether a statement of this effect, filed under [`Decides::permission`], counts.
+    pub fn counts(&self, effect: Effect) -> bool {
+        match effect {
+            Effect::Allow => self.allow,
+            Effect::Deny => self.deny,
+        }
+    }
 }
 
 impl PermissionIndex {
@@ -46,10 +68,35 @@ impl PermissionIndex {
                 set.into()
             })
             .collect();
+        let decides = names
+            .iter()
+            .zip(&granting)
+            .map(|(name, granting): (&Box<str>, &Box<[u32]>)| {
+                let denying: Vec<u32> = catalogue
+                    .permission(name)
+                    .map(|p| p.implies.as_slice())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|n| ids.get(n.as_str()).copied())
+                    .collect();
+                let mut all: Vec<u32> = granting.iter().chain(&denying).copied().collect();
+                all.sort_unstable();
+                all.dedup();
+                let own = ids.get(name).copied();
+                all.into_iter()
+                    .map(|permission| Decides {
+                        permission,
+                        allow: granting.contains(&permission),
+                        deny: own == Some(permission) || denying.contains(&permission),
+                    })
+                    .collect()
+            })
+            .collect();
         PermissionIndex {
             ids,
             names,
             granting,
+            decides,
         }
     }
 
@@ -61,9 +108,15 @@ impl PermissionIndex {
         self.names.get(id as usize).map_or("", |n| n)
     }
 
-    /// The permissions whose statements decide a request for `id`.
+    /// The permissions whose ALLOW statements grant `id`: itself and those implying it.
     pub fn granting(&self, id: u32) -> &[u32] {
         self.granting.get(id as usize).map_or(&[], |g| g)
+    }
+
+    /// The permissions whose statements decide a request for `id`, each with the effects that
+    /// count (SPEC §3 step 4), sorted by permission.
+    pub fn decides(&self, id: u32) -> &[Decides] {
+        self.decides.get(id as usize).map_or(&[], |d| d)
     }
 }
 

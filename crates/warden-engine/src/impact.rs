@@ -197,7 +197,8 @@ fn answers_for(
 }
 
 /// The catalogue permissions whose decisions the changed groups can affect: those their grants
-/// name, in either snapshot, and those implied by them.
+/// name, in either snapshot, those implied by them (an ALLOW grants what it implies) and those
+/// implying them (a DENY denies what implies it).
 fn candidate_permissions(before: &Snapshot, after: &Snapshot, groups: &[&str]) -> Vec<String> {
     let mut named: BTreeSet<String> = BTreeSet::new();
     for snapshot in [before, after] {
@@ -217,15 +218,15 @@ fn candidate_permissions(before: &Snapshot, after: &Snapshot, groups: &[&str]) -
     let catalogue = after.catalogue();
     catalogue
         .permissions()
-        .map(|p| p.name.as_str())
-        .filter(|name| {
-            named.contains(*name)
+        .filter(|p| {
+            named.contains(&p.name)
+                || p.implies.iter().any(|implied| named.contains(implied))
                 || catalogue
-                    .implied_by(name)
+                    .implied_by(&p.name)
                     .iter()
                     .any(|granting| named.contains(granting))
         })
-        .map(str::to_owned)
+        .map(|p| p.name.clone())
         .collect()
 }
 
@@ -239,17 +240,17 @@ fn conditionals(
     let Some(id) = snapshot.permissions().id(permission) else {
         return Vec::new();
     };
-    let granting = snapshot.permissions().granting(id);
+    let decides = snapshot.permissions().decides(id);
     let mut out = Vec::new();
     for group in groups {
         let Some(grants) = snapshot.group_grants(group) else {
             continue;
         };
         for level in grants.at(environment) {
-            for &granted in granting {
-                for grant in GroupGrants::for_permission(level, granted) {
+            for decider in decides {
+                for grant in GroupGrants::for_permission(level, decider.permission) {
                     let statement = &grant.statement;
-                    if statement.clauses.is_empty() {
+                    if statement.clauses.is_empty() || !decider.counts(statement.effect) {
                         continue;
                     }
                     out.push((

@@ -14,7 +14,7 @@ use arc_swap::ArcSwap;
 use serde::Serialize;
 use warden_policy::{Catalogue, Effect};
 
-use crate::compile::{CompileIssue, Grant, GroupGrants, PermissionIndex, compile_group};
+use crate::compile::{CompileIssue, Decides, Grant, GroupGrants, PermissionIndex, compile_group};
 use crate::condition::{AttributeSource, Context};
 use crate::cowmap::CowMap;
 use crate::directory::{Directory, Id, Principal};
@@ -104,7 +104,7 @@ pub(crate) enum Resolved<'s> {
     Denied(Reason),
     Principal {
         principal: &'s Arc<Principal>,
-        granting: &'s [u32],
+        decides: &'s [Decides],
     },
 }
 
@@ -213,7 +213,7 @@ impl Snapshot {
         }
         Resolved::Principal {
             principal,
-            granting: self.permissions.granting(permission),
+            decides: self.permissions.decides(permission),
         }
     }
 
@@ -236,12 +236,9 @@ impl Snapshot {
         request: &Request<'_>,
         mut findings: Option<&mut Findings<'s>>,
     ) -> Decision {
-        let (principal, granting) = match self.resolve_found(found, request) {
+        let (principal, decides) = match self.resolve_found(found, request) {
             Resolved::Denied(reason) => return Decision::deny(reason),
-            Resolved::Principal {
-                principal,
-                granting,
-            } => (principal, granting),
+            Resolved::Principal { principal, decides } => (principal, decides),
         };
         let ctx = Context {
             attributes: request.attributes,
@@ -257,9 +254,12 @@ impl Snapshot {
                 continue;
             };
             for level in grants.at(request.environment) {
-                for &permission in granting {
-                    for grant in GroupGrants::for_permission(level, permission) {
+                for decider in decides {
+                    for grant in GroupGrants::for_permission(level, decider.permission) {
                         let statement = &grant.statement;
+                        if !decider.counts(statement.effect) {
+                            continue;
+                        }
                         let deny = statement.effect == Effect::Deny;
                         // Without findings to collect, an ALLOW already found needs no second one.
                         if !deny && allowed && findings.is_none() {
