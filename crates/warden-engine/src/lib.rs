@@ -15,6 +15,7 @@ pub mod cowmap;
 pub mod delegation;
 pub mod directory;
 pub mod effective;
+pub mod escalation;
 pub mod explain;
 #[doc(hidden)]
 pub mod fuzz_checks;
