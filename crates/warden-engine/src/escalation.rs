@@ -26,6 +26,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use rustc_hash::FxHashSet;
+
 use warden_policy::Effect;
 
 use crate::compile::GroupGrants;
@@ -68,88 +70,159 @@ pub struct Escalation {
 const PROOF_BUDGET: u32 = 4_000;
 const WRITE_BUDGET: u64 = 4_000_000;
 
-/// Checks a write: `after` is `before` with the write applied, `recompiled` the groups whose
-/// grants it recompiled. `Ok` when nobody gains access the author does not hold.
+/// One write, as the rule sees it: the snapshots before and after, and what changed.
+#[derive(Debug)]
+pub struct WriteCheck<'s> {
+    before: &'s Snapshot,
+    after: &'s Snapshot,
+    recompiled: FxHashSet<Id>,
+    /// Principals added, removed or changed.
+    changed: Vec<Id>,
+    /// The permissions whose decisions the write can change for someone.
+    touched: BTreeSet<String>,
+    victims: std::sync::OnceLock<Vec<Victim>>,
+}
+
+impl<'s> WriteCheck<'s> {
+    /// `after` is `before` with the write applied; `recompiled` the groups whose grants it
+    /// recompiled (a catalogue change recompiles every group).
+    pub fn new(before: &'s Snapshot, after: &'s Snapshot, recompiled: &[Id]) -> Self {
+        let recompiled: FxHashSet<Id> = recompiled.iter().cloned().collect();
+        let changed = after.directory().changed_principals(before.directory());
+        let mut groups: BTreeSet<&Id> = recompiled.iter().collect();
+        for uid in &changed {
+            for snapshot in [before, after] {
+                if let Some(principal) = snapshot.directory().principal(uid) {
+                    groups.extend(principal.groups.iter());
+                }
+            }
+        }
+        let mut named_here = named(before, groups.iter().copied());
+        named_here.extend(named(after, groups.iter().copied()));
+        let touched = expand(after, &named_here);
+        WriteCheck {
+            before,
+            after,
+            recompiled,
+            changed,
+            touched,
+            victims: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn victims(&self) -> &[Victim] {
+        self.victims
+            .get_or_init(|| affected(self.before, self.after, &self.recompiled, &self.changed))
+    }
+
+    /// `Ok` when nobody gains access that `author` does not hold.
+    pub fn escalation(&self, author: &Author<'_>) -> Result<(), Escalation> {
+        let (before, after) = (self.before, self.after);
+        let mut checker = Checker::new(before, author);
+        let levels = levels(after);
+        // An author who holds every permission the change touches, everywhere and without any
+        // condition, cannot be out-granted: skip the per-principal work.
+        if levels.iter().all(|level| {
+            self.touched
+                .iter()
+                .all(|permission| checker.holds_everything(permission, level.as_deref()))
+        }) {
+            return Ok(());
+        }
+        let mut cache: HashMap<Vec<Id>, Result<(), Found>> = HashMap::new();
+        for victim in self.victims() {
+            let Some(gainer) = victim.after.as_ref().filter(|p| p.active) else {
+                continue;
+            };
+            let unchanged = victim
+                .before
+                .as_ref()
+                .is_some_and(|b| Arc::ptr_eq(b, gainer) || **b == **gainer);
+            let mut key: Vec<Id> = gainer.groups.to_vec();
+            key.sort();
+            if unchanged && let Some(result) = cache.get(&key) {
+                result.clone().map_err(|e| escalation(gainer, e))?;
+                continue;
+            }
+            let mut names = named(after, victim.groups(gainer, &self.recompiled));
+            if let Some(earlier) = &victim.before {
+                names.extend(named(before, victim.groups(earlier, &self.recompiled)));
+            }
+            let permissions = expand(after, &names);
+            let mut personal = false;
+            let mut result = Ok(());
+            'levels: for level in &levels {
+                let existed = level
+                    .as_deref()
+                    .is_none_or(|e| before.directory().has_environment(e));
+                for permission in &permissions {
+                    let was = match victim.before.as_ref().filter(|p| p.active) {
+                        Some(p) if existed => {
+                            statements(before, p, permission, level.as_deref(), &mut personal)
+                        }
+                        _ => Statements::default(),
+                    };
+                    let now =
+                        statements(after, gainer, permission, level.as_deref(), &mut personal);
+                    if let Err(refusal) =
+                        checker.gain_is_held(&was, &now, permission, level.as_deref())
+                    {
+                        result = Err((permission.clone(), level.clone(), refusal));
+                        break 'levels;
+                    }
+                }
+            }
+            if unchanged && !personal {
+                cache.insert(key, result.clone());
+            }
+            result.map_err(|e| escalation(gainer, e))?;
+        }
+        Ok(())
+    }
+
+    /// Whether the write takes the account's last administrator away: someone it affects was an
+    /// administrator before and is not after, and nobody is after.
+    pub fn removes_last_administrator(&self) -> bool {
+        let (before, after) = (self.before, self.after);
+        let demoted = |victim: &Victim| {
+            victim
+                .before
+                .as_ref()
+                .is_some_and(|p| is_administrator(before, p))
+                && !victim
+                    .after
+                    .as_ref()
+                    .is_some_and(|p| is_administrator(after, p))
+        };
+        // Only principals that changed, or members of recompiled groups when an `iam:*`
+        // permission is among what the write touches, can stop being administrators.
+        let iam_touched = self.touched.iter().any(|p| p.starts_with("iam:"));
+        let any_demoted = if iam_touched {
+            self.victims().iter().any(demoted)
+        } else {
+            self.changed.iter().any(|uid| {
+                demoted(&Victim {
+                    before: before.directory().principal(uid).cloned(),
+                    after: after.directory().principal(uid).cloned(),
+                })
+            })
+        };
+        any_demoted
+            && !after
+                .directory()
+                .principals()
+                .any(|p| is_administrator(after, p))
+    }
+}
+
+/// Checks a write for `author` (see [`WriteCheck`]).
 pub fn check_write(
     before: &Snapshot,
     after: &Snapshot,
     recompiled: &[Id],
     author: &Author<'_>,
 ) -> Result<(), Escalation> {
-    let victims = affected(before, after, recompiled);
-    if victims.is_empty() {
-        return Ok(());
-    }
-    let mut checker = Checker::new(before, author);
-    let levels = levels(after);
-    // An author who holds every permission the change touches, everywhere and without any
-    // condition, cannot be out-granted: skip the per-principal work.
-    let mut touched: BTreeSet<String> = BTreeSet::new();
-    for victim in &victims {
-        for (snapshot, principal) in [(before, &victim.before), (after, &victim.after)] {
-            if let Some(principal) = principal {
-                touched.extend(named(snapshot, victim.groups(principal, recompiled)));
-            }
-        }
-    }
-    let touched = expand(after, &touched);
-    if levels.iter().all(|level| {
-        touched
-            .iter()
-            .all(|permission| checker.holds_everything(permission, level.as_deref()))
-    }) {
-        return Ok(());
-    }
-    let mut cache: HashMap<Vec<Id>, Result<(), Found>> = HashMap::new();
-    for victim in &victims {
-        let Some(gainer) = victim.after.as_ref().filter(|p| p.active) else {
-            continue;
-        };
-        let unchanged = victim
-            .before
-            .as_ref()
-            .is_some_and(|b| Arc::ptr_eq(b, gainer) || **b == **gainer);
-        let mut key: Vec<Id> = gainer.groups.to_vec();
-        key.sort();
-        if unchanged && let Some(result) = cache.get(&key) {
-            result.clone().map_err(|e| escalation(gainer, e))?;
-            continue;
-        }
-        let mut names: BTreeSet<String> = named(after, victim.groups(gainer, recompiled));
-        if let Some(earlier) = &victim.before {
-            names.extend(named(before, victim.groups(earlier, recompiled)));
-        }
-        let permissions = expand(after, &names);
-        let mut personal = false;
-        let result = (|| {
-            for level in &levels {
-                for permission in &permissions {
-                    let was = victim
-                        .before
-                        .as_ref()
-                        .filter(|p| p.active)
-                        .filter(|_| {
-                            level
-                                .as_deref()
-                                .is_none_or(|e| before.directory().has_environment(e))
-                        })
-                        .map(|p| statements(before, p, permission, level.as_deref(), &mut personal))
-                        .unwrap_or_default();
-                    let now =
-                        statements(after, gainer, permission, level.as_deref(), &mut personal);
-                    checker
-                        .gain_is_held(&was, &now, permission, level.as_deref())
-                        .map_err(|refusal| (permission.clone(), level.clone(), refusal))?;
-                }
-            }
-            Ok(())
-        })();
-        if unchanged && !personal {
-            cache.insert(key, result.clone());
-        }
-        result.map_err(|e| escalation(gainer, e))?;
-    }
-    Ok(())
+    WriteCheck::new(before, after, recompiled).escalation(author)
 }
 
 /// Checks acting as `target` (setting their password, issuing them a credential): the author
@@ -211,26 +284,6 @@ pub fn is_administrator(snapshot: &Snapshot, principal: &Principal) -> bool {
         .all(|p| checker.holds_everything(&p.name, None))
 }
 
-/// Whether a write took the account's last administrator away: someone it affected was an
-/// administrator before and is not after, and nobody is after.
-pub fn removes_last_administrator(before: &Snapshot, after: &Snapshot, recompiled: &[Id]) -> bool {
-    let demoted = affected(before, after, recompiled).iter().any(|victim| {
-        victim
-            .before
-            .as_ref()
-            .is_some_and(|p| is_administrator(before, p))
-            && !victim
-                .after
-                .as_ref()
-                .is_some_and(|p| is_administrator(after, p))
-    });
-    demoted
-        && !after
-            .directory()
-            .principals()
-            .any(|p| is_administrator(after, p))
-}
-
 /// A refusal before it is put on a principal: the permission, the level (`None`: account).
 type Found = (String, Option<Id>, Refusal);
 
@@ -271,7 +324,7 @@ impl Victim {
     fn groups<'p>(
         &self,
         principal: &'p Principal,
-        recompiled: &'p [Id],
+        recompiled: &'p FxHashSet<Id>,
     ) -> impl Iterator<Item = &'p Id> {
         let changed = match (&self.before, &self.after) {
             (Some(a), Some(b)) => !(Arc::ptr_eq(a, b) || **a == **b),
@@ -280,17 +333,18 @@ impl Victim {
         principal
             .groups
             .iter()
-            .filter(move |g| changed || recompiled.contains(g))
+            .filter(move |g| changed || recompiled.contains(*g))
     }
 }
 
 /// Members of the recompiled groups, and principals added, removed or changed.
-fn affected(before: &Snapshot, after: &Snapshot, recompiled: &[Id]) -> Vec<Victim> {
-    let mut uids: BTreeSet<Id> = after
-        .directory()
-        .changed_principals(before.directory())
-        .into_iter()
-        .collect();
+fn affected(
+    before: &Snapshot,
+    after: &Snapshot,
+    recompiled: &FxHashSet<Id>,
+    changed: &[Id],
+) -> Vec<Victim> {
+    let mut uids: BTreeSet<Id> = changed.iter().cloned().collect();
     if !recompiled.is_empty() {
         for snapshot in [before, after] {
             uids.extend(

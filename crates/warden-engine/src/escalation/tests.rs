@@ -697,27 +697,15 @@ fn the_last_administrator_is_noticed() {
     let removed = world().write().user("root", &[]);
     let before = removed.before.as_ref().unwrap();
     let after = before.apply(removed.directory.clone(), &removed.recompiled, 2);
-    assert!(removes_last_administrator(
-        before,
-        &after,
-        &removed.recompiled
-    ));
+    assert!(WriteCheck::new(before, &after, &removed.recompiled).removes_last_administrator());
 
     let deleted = world().write().delete_group("admins");
     let before = deleted.before.as_ref().unwrap();
     let after = before.apply(deleted.directory.clone(), &deleted.recompiled, 2);
-    assert!(removes_last_administrator(
-        before,
-        &after,
-        &deleted.recompiled
-    ));
+    assert!(WriteCheck::new(before, &after, &deleted.recompiled).removes_last_administrator());
 
     let another = world().user("bob", &["admins"]).write().user("root", &[]);
     let before = another.before.as_ref().unwrap();
     let after = before.apply(another.directory.clone(), &another.recompiled, 2);
-    assert!(!removes_last_administrator(
-        before,
-        &after,
-        &another.recompiled
-    ));
+    assert!(!WriteCheck::new(before, &after, &another.recompiled).removes_last_administrator());
 }
