@@ -60,9 +60,12 @@ pub enum Refusal {
 pub struct Escalation {
     pub permission: String,
     pub level: Level,
-    /// The uid and email of the principal who would gain.
+    /// The uid and email of the principal who would gain; for a group's future members, the
+    /// group's id and name.
     pub principal: Id,
     pub email: Id,
+    /// Set when the gain is for whoever is or becomes a member of this group (by id).
+    pub member_of: Option<Id>,
     pub refusal: Refusal,
 }
 
@@ -130,7 +133,8 @@ impl<'s> WriteCheck<'s> {
             return Ok(());
         }
         let mut cache: HashMap<Vec<Id>, Result<(), Found>> = HashMap::new();
-        for victim in self.victims() {
+        let stand_ins = stand_ins(before, after, &self.recompiled);
+        for victim in self.victims().iter().chain(&stand_ins) {
             let Some(gainer) = victim.after.as_ref().filter(|p| p.active) else {
                 continue;
             };
@@ -266,6 +270,18 @@ pub fn check_acting_as(
     Ok(())
 }
 
+/// Whether the author may use `permission` at the level (`None`: account) for every request:
+/// an unconditional ALLOW of it (or of a permission implying it), no DENY that could apply, and
+/// the permission within the author's scopes.
+pub fn holds_unconditionally(
+    snapshot: &Snapshot,
+    author: &Author<'_>,
+    permission: &str,
+    environment: Option<&str>,
+) -> bool {
+    Checker::new(snapshot, author).holds_everything(permission, environment)
+}
+
 /// Whether `principal` holds every `iam:*` permission at account level, for every request: an
 /// administrator of the account (SPEC §6).
 pub fn is_administrator(snapshot: &Snapshot, principal: &Principal) -> bool {
@@ -288,13 +304,45 @@ pub fn is_administrator(snapshot: &Snapshot, principal: &Principal) -> bool {
 type Found = (String, Option<Id>, Refusal);
 
 fn escalation(principal: &Principal, (permission, level, refusal): Found) -> Escalation {
+    let member_of = principal.uid.strip_prefix(MEMBER_OF).map(Id::from);
     Escalation {
         permission,
         level: level.map_or(Level::Account, Level::Environment),
-        principal: Arc::clone(&principal.uid),
+        principal: member_of
+            .clone()
+            .unwrap_or_else(|| Arc::clone(&principal.uid)),
         email: Arc::clone(&principal.email),
+        member_of,
         refusal,
     }
+}
+
+/// The uid prefix of the stand-in for a group's future members (no real uid has it).
+const MEMBER_OF: &str = "member-of:";
+
+/// For each recompiled group, a stand-in for whoever is or becomes a member of it and of no
+/// other group: what a binding grants is checked whether or not the group has members today,
+/// since members can be added later (and, from a directory, without an author to check).
+fn stand_ins(before: &Snapshot, after: &Snapshot, recompiled: &FxHashSet<Id>) -> Vec<Victim> {
+    let mut groups: Vec<&Id> = recompiled.iter().collect();
+    groups.sort();
+    groups
+        .into_iter()
+        .map(|group| {
+            let member = |snapshot: &Snapshot| {
+                snapshot.directory().group(group).map(|found| {
+                    let mut principal = Principal::user(&format!("{MEMBER_OF}{group}"), "");
+                    principal.email = found.name.as_str().into();
+                    principal.groups = Arc::from(vec![Arc::clone(group)]);
+                    Arc::new(principal)
+                })
+            };
+            Victim {
+                before: member(before),
+                after: member(after),
+            }
+        })
+        .collect()
 }
 
 /// The account level (`None`) and every environment of the snapshot.

@@ -273,6 +273,7 @@ async fn bootstrap(
         name: "bootstrap administrator token".into(),
         secret_hash: hash,
         scopes: Vec::new(),
+        unrestricted: Some(true),
         status: "ACTIVE".into(),
         expires_at: None,
         created_at: now,

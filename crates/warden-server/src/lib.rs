@@ -1,15 +1,17 @@
 //! Warden's server: the HTTP API (SPEC §10) around the engine and the store.
 //!
 //! - [`bootstrap`]: start-up and first-start account creation;
-//! - [`state`]: shared state and the write pipeline (validate → commit → publish);
-//! - [`auth`], [`authz`]: bearer tokens, self-authorisation, no-escalation;
+//! - [`state`]: shared state (store, model, snapshot, clock);
+//! - [`service`]: every use case that changes Warden, the write pipeline (plan → check the
+//!   effect: no escalation, an administrator kept → commit → publish) and self-authorisation;
+//!   no HTTP types;
+//! - [`auth`]: bearer tokens;
 //! - [`intake`]: what every request's body goes through first (size limit, read deadline);
 //! - [`api`]: the routes and their handlers; [`console`]: the administrators' web console;
 //! - [`model`], [`records`]: what is stored and the in-memory model derived from it.
 
 pub mod api;
 pub mod auth;
-pub mod authz;
 pub mod bootstrap;
 pub mod console;
 pub mod error;
@@ -22,6 +24,7 @@ pub mod records;
 pub mod replay;
 pub mod replication;
 pub mod secrets;
+pub mod service;
 pub mod state;
 pub mod usage;
 

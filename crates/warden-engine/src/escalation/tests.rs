@@ -314,35 +314,69 @@ fn removing_a_deny_is_a_grant() {
 }
 
 #[test]
-fn a_guardrail_the_author_shares_does_not_stop_a_grant_outside_it() {
+fn a_guardrail_the_author_shares_does_not_stop_a_grant_within_it() {
     let guardrail =
         r#"DENY settings:objects:write WHERE settings:schemaId = "builtin:alerting.profile";"#;
     let world = || {
         World::new()
             .group("authors")
-            .group("everyone")
             .group("team")
             .policy("writer", "ALLOW settings:objects:write;")
             .bind("authors", "writer")
             .policy("guardrail", guardrail)
-            .bind("everyone", "guardrail")
-            .user("author", &["authors", "everyone"])
+            .bind("authors", "guardrail")
+            .user("author", &["authors"])
+            .user("bob", &["team"])
     };
-    let inside = world()
-        .user("bob", &["everyone", "team"])
+    // The team carries the same guardrail: the grant stays within what the author holds.
+    let within = world()
+        .bind("team", "guardrail")
         .write()
         .policy("p", "ALLOW settings:objects:write;")
         .bind("team", "p");
-    assert_eq!(inside.check("author"), Ok(()));
-    // Without the guardrail, bob would gain the alerting schema, which the author may not write.
+    assert_eq!(within.check("author"), Ok(()));
+    // Without it, bob would gain the alerting schema, which the author may not write.
     let outside = world()
-        .user("bob", &["team"])
         .write()
         .policy("p", "ALLOW settings:objects:write;")
         .bind("team", "p");
     assert_eq!(
         refused(outside.check("author")),
         triple("settings:objects:write", "account", "bob@example.com")
+    );
+    // A guardrail that only today's members share does not cover whoever joins the group
+    // later: a binding is checked for the group's future members too.
+    let shared = world()
+        .group("everyone")
+        .bind("everyone", "guardrail")
+        .user("bob", &["team", "everyone"])
+        .write()
+        .policy("p", "ALLOW settings:objects:write;")
+        .bind("team", "p");
+    let escalation = shared.check("author").unwrap_err();
+    assert_eq!(escalation.member_of.as_deref(), Some("team"));
+    assert_eq!(escalation.permission, "settings:objects:write");
+}
+
+#[test]
+fn a_group_without_members_is_checked_for_whoever_joins_it() {
+    let world = World::new()
+        .group("authors")
+        .group("empty")
+        .policy("bindings", "ALLOW iam:bindings:write;")
+        .bind("authors", "bindings")
+        .user("author", &["authors"])
+        .write()
+        .policy("p", "ALLOW settings:objects:write;")
+        .bind("empty", "p");
+    let escalation = world.check("author").unwrap_err();
+    assert_eq!(
+        (
+            escalation.permission.as_str(),
+            escalation.member_of.as_deref(),
+            escalation.email.as_ref()
+        ),
+        ("settings:objects:write", Some("empty"), "empty")
     );
 }
 

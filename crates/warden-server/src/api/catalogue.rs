@@ -11,12 +11,13 @@ use warden_engine::Level;
 use warden_policy::ServiceFile;
 
 use crate::api::{Body, Path, Written};
-use crate::auth::Authed;
-use crate::authz::attributes;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Model, catalogue_with, install_global_policies};
 use crate::records::json as to_json;
-use crate::state::{AppState, Plan};
+use crate::service::Authed;
+use crate::service::Plan;
+use crate::service::guard::attributes;
+use crate::state::AppState;
 
 pub async fn list(State(state): State<AppState>, authed: Authed) -> ApiResult<axum::Json<Value>> {
     state.require(
@@ -76,7 +77,7 @@ pub async fn register(
 ) -> ApiResult<Written<Value>> {
     let name = file.service.name.clone();
     let (out, revision) = state
-        .write(&authed.context, |model, _| {
+        .write(&authed, |model, _| {
             state.require(
                 &authed,
                 "iam:catalogue:write",

@@ -8,8 +8,6 @@ use serde_json::{Value, json};
 
 use crate::api::groups::account;
 use crate::api::{Body, Path, Written, level, level_parts};
-use crate::auth::Authed;
-use crate::authz::attributes;
 use crate::error::{ApiError, ApiResult};
 use crate::limits::{
     MAX_BINDINGS_PER_LEVEL, MAX_BOUNDARIES, MAX_GROUPS, MAX_POLICIES, MAX_USERS, check_id,
@@ -17,7 +15,10 @@ use crate::limits::{
 };
 use crate::model::Model;
 use crate::records::EnvironmentBody;
-use crate::state::{AppState, Plan};
+use crate::service::Authed;
+use crate::service::Plan;
+use crate::service::guard::attributes;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,7 +47,7 @@ pub async fn create(
     Body(input): Body<EnvironmentInput>,
 ) -> ApiResult<Written<EnvironmentBody>> {
     let (out, revision) = state
-        .write(&authed.context, |model, _| {
+        .write(&authed, |model, _| {
             let level = account(model, &acc)?;
             state.require(&authed, "iam:environments:write", &level, &attributes(&[]))?;
             check_id("id", &input.id)?;

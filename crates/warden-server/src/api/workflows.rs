@@ -17,13 +17,14 @@ use warden_engine::{Attributes, Level, PrincipalKind, Snapshot};
 
 use crate::api::groups::iso;
 use crate::api::{Body, Path, Query, Written, new_uuid};
-use crate::auth::Authed;
-use crate::authz::attributes;
 use crate::error::{ApiError, ApiResult};
 use crate::limits::check_text;
 use crate::model::Model;
 use crate::records::{ConsentBody, WorkflowBody};
-use crate::state::{AppState, Plan};
+use crate::service::Authed;
+use crate::service::Plan;
+use crate::service::guard::attributes;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -261,7 +262,7 @@ pub async fn create(
 ) -> ApiResult<Written<Value>> {
     let now = authed.context.now_ms;
     let (out, revision) = state
-        .write(&authed.context, |model, _| {
+        .write(&authed, |model, _| {
             check_text("title", &input.title, 1, 200)?;
             if !model.environments.contains_key(&input.environment) {
                 return Err(ApiError::not_found("environment", &input.environment));
@@ -331,7 +332,7 @@ pub async fn update(
 ) -> ApiResult<Written<Value>> {
     let now = authed.context.now_ms;
     let (out, revision) = state
-        .write(&authed.context, |model, snapshot| {
+        .write(&authed, |model, snapshot| {
             let previous = model
                 .workflows
                 .get(&id)
@@ -423,7 +424,7 @@ pub async fn delete(
     Query(query): Query<AdminQuery>,
 ) -> ApiResult<Written<()>> {
     let ((), revision) = state
-        .write(&authed.context, |model, snapshot| {
+        .write(&authed, |model, snapshot| {
             let previous = model
                 .workflows
                 .get(&id)
@@ -518,7 +519,7 @@ pub async fn authorize_task(
     });
     let seq = state
         .record(
-            &authed.context,
+            &authed,
             "workflow.authorize-task",
             &format!("workflow/{id}"),
             record,
@@ -571,7 +572,7 @@ pub async fn put_consent(
     Body(input): Body<ConsentInput>,
 ) -> ApiResult<Written<Value>> {
     let (out, revision) = state
-        .write(&authed.context, |model, snapshot| {
+        .write(&authed, |model, snapshot| {
             if !model.environments.contains_key(&input.environment) {
                 return Err(ApiError::not_found("environment", &input.environment));
             }
