@@ -1,6 +1,7 @@
 //! Warden's server: the HTTP API (SPEC §10) around the engine and the store.
 //!
-//! - [`bootstrap`]: start-up and first-start account creation;
+//! - [`bootstrap`]: start-up and first-start account creation; [`recovery`]: an administrator
+//!   restored by the operator when none is left;
 //! - [`state`]: shared state and the write pipeline (validate → commit → publish);
 //! - [`auth`], [`authz`]: bearer tokens, self-authorisation, no-escalation;
 //! - [`intake`]: what every request's body goes through first (size limit, read deadline);
@@ -19,6 +20,7 @@ pub mod intake;
 pub mod limits;
 pub mod model;
 pub mod records;
+pub mod recovery;
 pub mod replay;
 pub mod replication;
 pub mod secrets;

@@ -38,7 +38,7 @@ pub fn user_summary(body: &PrincipalBody) -> Value {
 /// characters, at most 254 characters, and not in the service-user domain. Returned normalised
 /// ([`normalise_email`]: only ASCII letters fold, so no look-alike character can name someone
 /// else's address).
-fn check_email(email: &str, service_domain: &str) -> ApiResult<String> {
+pub fn check_email(email: &str, service_domain: &str) -> ApiResult<String> {
     let normalised = normalise_email(email);
     crate::limits::check_visible("email", &normalised)?;
     let valid = normalised.len() <= 254
