@@ -23,6 +23,10 @@ use crate::model::{Model, catalogue_with};
 use crate::records::{BindingBody, EnvironmentBody, GroupBody, PrincipalBody, TokenBody};
 use crate::state::{AppState, Clock, Inner};
 
+/// The group the first start creates for the administrator, bound at account level to the
+/// administrator policy; `warden admin recover` restores it.
+pub const ADMINISTRATORS_GROUP: &str = "Warden Administrators";
+
 /// The default of [`Config::read_timeout`].
 pub const DEFAULT_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -96,7 +100,23 @@ pub async fn start(
     clock: Arc<dyn Clock>,
 ) -> Result<(AppState, Option<Bootstrapped>), StartError> {
     let store = Store::open(&config.db).await?;
-    let builtin = Builtin::load(&config.catalogue_files).map_err(|errors| {
+    let builtin = load_builtin(config)?;
+    let mut bootstrapped = None;
+    if store.meta("account").await?.is_none() {
+        bootstrapped = bootstrap(&store, &builtin, config, clock.now_ms()).await?;
+    }
+    ensure_environments(&store, config, clock.now_ms()).await?;
+    let state = build_state(store, builtin, config, clock).await?;
+    crate::usage::spawn_flusher(Arc::downgrade(&state.0), config.usage_flush_interval);
+    let listen_url =
+        (state.store.backend() == warden_store::Backend::Postgres).then(|| config.db.clone());
+    crate::replication::spawn(&state, listen_url);
+    Ok((state, bootstrapped))
+}
+
+/// The built-in catalogue, policies and groups, with the configured catalogue files.
+pub(crate) fn load_builtin(config: &Config) -> Result<Builtin, StartError> {
+    Builtin::load(&config.catalogue_files).map_err(|errors| {
         StartError::Builtin(
             errors
                 .iter()
@@ -104,12 +124,17 @@ pub async fn start(
                 .collect::<Vec<_>>()
                 .join("; "),
         )
-    })?;
-    let mut bootstrapped = None;
-    if store.meta("account").await?.is_none() {
-        bootstrapped = bootstrap(&store, &builtin, config, clock.now_ms()).await?;
-    }
-    ensure_environments(&store, config, clock.now_ms()).await?;
+    })
+}
+
+/// Loads everything from a store that has an account and compiles the first snapshot; no
+/// background task is started.
+pub(crate) async fn build_state(
+    store: Store,
+    builtin: Builtin,
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> Result<AppState, StartError> {
     let loaded = store.load().await?;
     let token_key = loaded
         .meta
@@ -151,12 +176,7 @@ pub async fn start(
         // Never zero: every request would time out.
         read_timeout: config.read_timeout.max(std::time::Duration::from_millis(1)),
     };
-    let state = AppState(Arc::new(inner));
-    crate::usage::spawn_flusher(Arc::downgrade(&state.0), config.usage_flush_interval);
-    let listen_url =
-        (state.store.backend() == warden_store::Backend::Postgres).then(|| config.db.clone());
-    crate::replication::spawn(&state, listen_url);
-    Ok((state, bootstrapped))
+    Ok(AppState(Arc::new(inner)))
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
@@ -235,7 +255,7 @@ async fn bootstrap(
         ops.push(body.op());
     }
     let administrators = group(
-        "Warden Administrators",
+        ADMINISTRATORS_GROUP,
         "Holds every permission of the catalogue. Created at the first start.",
     );
     ops.push(bind(&administrators, ADMINISTRATOR_POLICY_ID.to_owned()).op());
@@ -319,22 +339,27 @@ async fn bootstrap(
 
 /// Writes a secret to a new file readable only by its owner.
 pub fn write_secret_file(path: &Path, secret: &str) -> Result<(), StartError> {
-    use std::io::Write as _;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
     let error = |e: std::io::Error| StartError::TokenFile {
         path: path.display().to_string(),
         error: e.to_string(),
     };
     let _ = std::fs::remove_file(path);
+    create_secret_file(path, secret).map_err(error)
+}
+
+/// Writes a secret to a file that must not exist yet, readable only by its owner.
+pub fn create_secret_file(path: &Path, secret: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     options.mode(0o600);
-    let mut file = options.open(path).map_err(error)?;
-    file.write_all(secret.as_bytes()).map_err(error)?;
-    file.write_all(b"\n").map_err(error)?;
-    file.sync_all().map_err(error)
+    let mut file = options.open(path)?;
+    file.write_all(secret.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
 }
 
 fn check_environment_id(id: &str) -> Result<(), StartError> {

@@ -1,6 +1,7 @@
 //! Warden's server: the HTTP API (SPEC §10) around the engine and the store.
 //!
-//! - [`bootstrap`]: start-up and first-start account creation;
+//! - [`bootstrap`]: start-up and first-start account creation; [`recovery`]: an administrator
+//!   restored by the operator when none is left;
 //! - [`state`]: shared state (store, model, snapshot, clock);
 //! - [`service`]: every use case that changes Warden, the write pipeline (plan → check the
 //!   effect: no escalation, an administrator kept → commit → publish) and self-authorisation;
@@ -21,6 +22,7 @@ pub mod intake;
 pub mod limits;
 pub mod model;
 pub mod records;
+pub mod recovery;
 pub mod replay;
 pub mod replication;
 pub mod secrets;

@@ -70,6 +70,6 @@ pub async fn verify(
     check(&state, &authed, &account).await?;
     let verification = state.store.verify_audit().await?;
     Ok(axum::Json(
-        json!({ "valid": verification.problem.is_none(), "entries": verification.entries, "problem": verification.problem }),
+        json!({ "valid": verification.problem.is_none(), "entries": verification.entries, "problem": verification.problem, "problems": verification.problems }),
     ))
 }
