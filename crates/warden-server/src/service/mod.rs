@@ -13,8 +13,11 @@
 pub mod actor;
 pub mod bindings;
 pub mod boundaries;
+pub mod catalogue;
 pub mod commit;
+pub mod environments;
 pub mod error;
+pub mod first_start;
 pub mod groups;
 pub mod guard;
 pub mod issuing;
@@ -25,6 +28,7 @@ pub mod platform_tokens;
 pub mod policies;
 pub mod service_users;
 pub mod users;
+pub mod workflows;
 
 pub use actor::{Authed, Caller, RequestContext, Scopes};
 pub use commit::Plan;
