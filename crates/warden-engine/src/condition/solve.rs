@@ -285,3 +285,6 @@ fn dead(state: &State, formula: &Formula) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -305,3 +305,6 @@ pub fn condition(condition: &CompiledCondition, deny: bool, subject: &Subject<'_
         (false, true, _) => miss(),
     }
 }
+
+#[cfg(test)]
+mod tests;
