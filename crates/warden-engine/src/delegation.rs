@@ -4,7 +4,9 @@
 //! "Holds" is decided conservatively, so that an ambiguous case refuses: the grantor holds an
 //! ALLOW of permission `p` under conditions `C` when one of its own ALLOW statements for `p` (or a
 //! permission implying `p`) at that level has a subset of `C`'s conditions, and no DENY statement
-//! of its own for `p` (or a permission implying it) exists at that level at all.
+//! of its own for `p` (or a permission `p` implies) exists at that level at all. Implication
+//! counts as in a decision (SPEC §3 step 4): a DENY of the viewer role takes every role away, a
+//! DENY of one role leaves the viewer role held.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -98,8 +100,8 @@ impl Snapshot {
 
     /// [`Snapshot::held`] restricted to the statements filed under `permissions` (by name), in
     /// the same order: all that [`first_not_held`] looks at when it checks for those permissions
-    /// (a wanted permission and the ones implying it), without rendering every other statement
-    /// the principal holds — for an administrator, that is the whole catalogue.
+    /// (for each wanted permission, [`deciding_permissions`]), without rendering every other
+    /// statement the principal holds — for an administrator, that is the whole catalogue.
     pub fn held_of(
         &self,
         principal: &str,
@@ -140,6 +142,23 @@ impl Snapshot {
     }
 }
 
+/// The permissions whose statements decide whether `permission` is held (SPEC §3 step 4): itself,
+/// those implying it (their ALLOW statements grant it) and those it implies (their DENY
+/// statements deny it). The names to give [`Snapshot::held_of`] before [`first_not_held`].
+pub fn deciding_permissions<'c>(catalogue: &'c Catalogue, permission: &'c str) -> Vec<&'c str> {
+    let implied = catalogue
+        .permission(permission)
+        .map(|p| p.implies.as_slice())
+        .unwrap_or_default();
+    let mut names: Vec<&str> = std::iter::once(permission)
+        .chain(catalogue.implied_by(permission).iter().map(String::as_str))
+        .chain(implied.iter().map(String::as_str))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// The first ALLOW of `wanted` that `held` does not cover, by permission name.
 pub fn first_not_held<'a>(
     held: &[Granted],
@@ -150,30 +169,55 @@ pub fn first_not_held<'a>(
         .iter()
         .filter(|w| w.effect == Effect::Allow)
         .find_map(|w| {
-            let granting: Vec<&str> = std::iter::once(w.permission.as_str())
-                .chain(
-                    catalogue
-                        .implied_by(&w.permission)
+            let wanted_permission = w.permission.as_str();
+            // An ALLOW of the permission or of one implying it grants it; a DENY of the
+            // permission or of one it implies denies it.
+            let granting = |name: &str| {
+                name == wanted_permission
+                    || catalogue
+                        .implied_by(wanted_permission)
                         .iter()
-                        .map(String::as_str),
-                )
-                .collect();
-            let relevant = |g: &&Granted| granting.contains(&g.permission.as_str());
+                        .any(|implying| implying == name)
+            };
+            let denying = |name: &str| {
+                name == wanted_permission
+                    || catalogue
+                        .permission(wanted_permission)
+                        .is_some_and(|p| p.implies.iter().any(|implied| implied == name))
+            };
             let denied = held
                 .iter()
-                .filter(relevant)
-                .any(|g| g.effect == Effect::Deny);
-            let allowed = held
-                .iter()
-                .filter(relevant)
-                .any(|g| g.effect == Effect::Allow && g.clauses.is_subset(&w.clauses));
-            (denied || !allowed).then_some(w.permission.as_str())
+                .any(|g| g.effect == Effect::Deny && denying(&g.permission));
+            let allowed = held.iter().any(|g| {
+                g.effect == Effect::Allow
+                    && granting(&g.permission)
+                    && g.clauses.is_subset(&w.clauses)
+            });
+            (denied || !allowed).then_some(wanted_permission)
         })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_permissions_that_decide_holding_follow_implication_both_ways() {
+        let catalogue = crate::Builtin::load(&[]).unwrap().catalogue;
+        assert_eq!(
+            deciding_permissions(&catalogue, "environment:roles:manage-settings"),
+            [
+                "environment:roles:manage-settings",
+                "environment:roles:viewer"
+            ]
+        );
+        let viewer = deciding_permissions(&catalogue, "environment:roles:viewer");
+        assert_eq!(viewer.len(), 10, "{viewer:?}");
+        assert_eq!(
+            deciding_permissions(&catalogue, "iam:effective-permissions:read"),
+            ["iam:effective-permissions:read"]
+        );
+    }
 
     fn granted(permission: &str, effect: Effect, clauses: &[&str]) -> Granted {
         Granted {
@@ -222,6 +266,45 @@ mod tests {
             first_not_held(&held, &wanted("environment:roles:viewer", &[]), &catalogue),
             None,
             "implied"
+        );
+        // A DENY of one role leaves the viewer role held; a DENY of the viewer role takes every
+        // role away.
+        let mut denied_role = held.clone();
+        denied_role.push(granted(
+            "environment:roles:manage-settings",
+            Effect::Deny,
+            &["z = \"1\""],
+        ));
+        assert_eq!(
+            first_not_held(
+                &denied_role,
+                &wanted("environment:roles:viewer", &[]),
+                &catalogue
+            ),
+            None
+        );
+        assert_eq!(
+            first_not_held(
+                &denied_role,
+                &wanted("environment:roles:manage-settings", &[]),
+                &catalogue
+            ),
+            Some("environment:roles:manage-settings")
+        );
+        let mut denied_viewer = held.clone();
+        denied_viewer.push(granted(
+            "environment:roles:viewer",
+            Effect::Deny,
+            &["z = \"1\""],
+        ));
+        assert_eq!(
+            first_not_held(
+                &denied_viewer,
+                &wanted("environment:roles:manage-settings", &[]),
+                &catalogue
+            ),
+            Some("environment:roles:manage-settings"),
+            "a DENY of the viewer role denies every role"
         );
         let deny_only = vec![granted("hub:catalog:read", Effect::Deny, &[])];
         assert_eq!(
