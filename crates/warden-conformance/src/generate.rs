@@ -1151,9 +1151,21 @@ impl Realiser<'_> {
         let named: Vec<String> = reachable.into_iter().collect();
         let permission = if choice.from_world && !named.is_empty() {
             let permission = pick(&named, choice.permission).cloned().unwrap_or_default();
-            // Often ask for the viewer role that every other role implies.
-            if permission.starts_with("environment:roles:") && choice.permission.is_multiple_of(3) {
-                "environment:roles:viewer".to_owned()
+            const VIEWER: &str = "environment:roles:viewer";
+            if !permission.starts_with("environment:roles:") {
+                permission
+            } else if choice.permission.is_multiple_of(3) {
+                // Often ask for the viewer role that every other role implies (an ALLOW of a
+                // role grants it).
+                VIEWER.to_owned()
+            } else if permission == VIEWER && choice.permission % 3 == 1 {
+                // And for a role implying it, which a DENY of the viewer role denies.
+                let roles: Vec<&str> = PERMISSIONS
+                    .iter()
+                    .copied()
+                    .filter(|p| p.starts_with("environment:roles:") && *p != VIEWER)
+                    .collect();
+                pick_str(&roles, choice.permission / 3).to_owned()
             } else {
                 permission
             }

@@ -12,8 +12,9 @@
 //! gain = after ∧ ¬before,   after = (∨ ALLOWs) ∧ ¬(∨ DENYs)   (instantiated for the principal)
 //! ```
 //!
-//! which is covered by these regions: each new ALLOW statement outside the DENYs that remain, and
-//! each kept ALLOW statement within a DENY that went away, outside the DENYs that remain. The
+//! which is covered by these regions: each new ALLOW statement outside the ALLOWs that applied
+//! before and the DENYs that remain, and each ALLOW statement within a DENY that went away,
+//! outside the DENYs that remain. The
 //! write is accepted only when every region lies inside what the author holds there
 //! (`(∨ author's ALLOWs) ∧ ¬(∨ author's DENYs)`, limited to the author's token scopes), for every
 //! assignment of the attributes the request may carry and at any time. Each inclusion is proved
@@ -581,6 +582,7 @@ impl<'s> Checker<'s> {
             return Ok(());
         }
         let remaining: Vec<Formula> = now.denies.iter().map(Formula::negate).collect();
+        let not_allowed_before: Vec<Formula> = was.allows.iter().map(Formula::negate).collect();
         let lifted: Vec<&Formula> = was
             .denies
             .iter()
@@ -588,9 +590,14 @@ impl<'s> Checker<'s> {
             .collect();
         let mut regions: Vec<Vec<&Formula>> = Vec::new();
         for allow in &now.allows {
+            // gain = after ∧ ¬before, and ¬before = ¬(ALLOWs before) ∨ (DENYs before): a new
+            // ALLOW gains only where no ALLOW applied before …
             if !was.allows.contains(allow) {
-                regions.push(vec![allow]);
+                let mut region = vec![allow];
+                region.extend(not_allowed_before.iter());
+                regions.push(region);
             }
+            // … and any ALLOW gains where a DENY that went away applied.
             for deny in &lifted {
                 regions.push(vec![allow, deny]);
             }

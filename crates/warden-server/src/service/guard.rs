@@ -206,12 +206,7 @@ pub fn require_workflow_ownership(
 /// Binding a legacy default policy is refused (SPEC §6): they stay where they are bound, but
 /// are not offered for new assignments.
 pub fn require_not_legacy(state: &AppState, policy: &str) -> ApiResult<()> {
-    match state
-        .builtin
-        .policies
-        .iter()
-        .find(|p| p.id() == policy && p.category == "legacy")
-    {
+    match state.builtin.legacy(policy) {
         Some(legacy) => Err(ApiError::conflict(format!(
             "`{}` is a legacy default policy: existing bindings of it stay until removed, but it cannot be bound again; bind one of the current default policies instead",
             legacy.name
