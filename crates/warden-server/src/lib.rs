@@ -3,6 +3,8 @@
 //! - [`bootstrap`]: start-up and first-start account creation;
 //! - [`state`]: shared state and the write pipeline (validate → commit → publish);
 //! - [`auth`], [`authz`]: bearer tokens, self-authorisation, no-escalation;
+//! - [`hashing`]: the bounded pool every argon2id computation runs in; [`throttle`]: failure
+//!   limits per source;
 //! - [`intake`]: what every request's body goes through first (size limit, read deadline);
 //! - [`api`]: the routes and their handlers; [`console`]: the administrators' web console;
 //! - [`model`], [`records`]: what is stored and the in-memory model derived from it.
@@ -15,6 +17,7 @@ pub mod console;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzz_checks;
+pub mod hashing;
 pub mod intake;
 pub mod limits;
 pub mod model;
@@ -23,6 +26,7 @@ pub mod replay;
 pub mod replication;
 pub mod secrets;
 pub mod state;
+pub mod throttle;
 pub mod usage;
 
 use std::net::SocketAddr;

@@ -59,11 +59,9 @@ fn find<'a>(model: &'a Model, client_id: &str) -> ApiResult<&'a OAuthClientBody>
         .ok_or_else(|| ApiError::not_found("OAuth client", client_id))
 }
 
-/// A new secret, hashed off the async threads (argon2id takes a while by design).
-async fn mint_secret() -> ApiResult<(String, String, String)> {
-    tokio::task::spawn_blocking(new_client_secret)
-        .await
-        .map_err(|e| ApiError::internal(format!("secret hashing failed: {e}")))?
+/// A new secret, hashed in the bounded pool (argon2id takes a while by design); 503 when full.
+async fn mint_secret(state: &AppState) -> ApiResult<(String, String, String)> {
+    new_client_secret(&state.hashing).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,7 +80,7 @@ pub async fn create(
     Path(acc): Path<String>,
     Body(input): Body<ClientInput>,
 ) -> ApiResult<Written<Value>> {
-    let (secret_id, secret, hash) = mint_secret().await?;
+    let (secret_id, secret, hash) = mint_secret(&state).await?;
     let now = authed.context.now_ms;
     let (out, revision) = state
         .write(&authed.context, |model, snapshot| {
@@ -218,7 +216,7 @@ pub async fn add_secret(
     authed: Authed,
     Path((acc, client_id)): Path<(String, String)>,
 ) -> ApiResult<Written<Value>> {
-    let (secret_id, secret, hash) = mint_secret().await?;
+    let (secret_id, secret, hash) = mint_secret(&state).await?;
     let now = authed.context.now_ms;
     let (out, revision) = state
         .write(&authed.context, |model, snapshot| {

@@ -8,13 +8,13 @@
 //!   of the user's groups grants, at that binding's level.
 //! - ASVS 5.0 6.2: 12 to 128 characters (Unicode scalar values), any characters, verified exactly
 //!   as given (no truncation, no case folding, no trimming). Stored only as an argon2id PHC
-//!   string (default parameters: m = 19456 KiB, t = 2, p = 1; ASVS appendix C).
+//!   string (default parameters: m = 19456 KiB, t = 2, p = 1; ASVS appendix C), computed in the
+//!   bounded pool of [`crate::hashing`] (503 with `Retry-After` when its queue is full).
 //! - Service users never sign in with a password: 400.
 //!
 //! The audit entry records that a password was set, never the password or its hash. Console
 //! sessions signed in with the previous password end at their next request.
 
-use argon2::{Argon2, PasswordHasher};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -65,14 +65,6 @@ pub fn check_password(password: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// The argon2id PHC string of a password. CPU-bound: call it from a blocking task.
-pub fn hash_password(password: &str) -> ApiResult<String> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|hash| hash.to_string())
-        .map_err(|e| ApiError::internal(format!("cannot hash the password: {e}")))
-}
-
 pub async fn set_password(
     State(state): State<AppState>,
     authed: Authed,
@@ -86,10 +78,7 @@ pub async fn set_password(
         let level = account(&model, &acc)?;
         state.require(&authed, "iam:users:write", &level, &attributes(&[]))?;
     }
-    let password = input.password;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| ApiError::internal(format!("password hashing failed: {e}")))??;
+    let hash = state.hashing.hash(input.password).await?;
     let ((), revision) = state
         .write(&authed.context, |model, snapshot| {
             let level = account(model, &acc)?;

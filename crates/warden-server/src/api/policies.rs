@@ -1,12 +1,14 @@
 //! `/iam/v1/repo/{levelType}/{levelId}/policies`: create, upsert, get, list, aggregate, delete
 //! and validate policies. Every save validates the text against the catalogue (SPEC §2) and answers
-//! every diagnostic with its location; a bound policy's change must stay within what the caller
-//! holds (no escalation).
+//! its diagnostics with their locations — at most [`warden_policy::diagnostic::MAX_DIAGNOSTICS`],
+//! errors first, and `truncated`: how many more there were, when there were more; a bound
+//! policy's change must stay within what the caller holds (no escalation).
 
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use warden_engine::{Level, PolicyRecord, Snapshot};
+use warden_policy::diagnostic::locate;
 use warden_policy::{Diagnostic, LocatedDiagnostic, check_policy};
 
 use crate::api::{Body, Path, Query, Written, level, level_parts, new_uuid, writable};
@@ -44,6 +46,33 @@ pub struct PolicyDto {
     pub level_id: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub diagnostics: Vec<LocatedDiagnostic>,
+    /// Diagnostics found beyond those shown.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub truncated: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// A text's diagnostics as the API shows them: at most
+/// [`warden_policy::diagnostic::MAX_DIAGNOSTICS`] located ones, errors first, and the count of
+/// the others.
+#[derive(Debug, Default)]
+pub struct Located {
+    pub diagnostics: Vec<LocatedDiagnostic>,
+    pub truncated: usize,
+}
+
+impl Located {
+    /// `{"diagnostics": […]}`, with `"truncated": N` when some were left out.
+    pub fn details(&self) -> Value {
+        let mut details = json!({ "diagnostics": self.diagnostics });
+        if self.truncated > 0 {
+            crate::api::set(&mut details, "truncated", json!(self.truncated));
+        }
+        details
+    }
 }
 
 /// The parsed form of a policy, as the API returns it.
@@ -72,7 +101,7 @@ fn dto(
     model: &Model,
     record: &PolicyRecord,
     body: Option<&PolicyBody>,
-    diagnostics: Vec<LocatedDiagnostic>,
+    located: Located,
 ) -> PolicyDto {
     let (level_type, level_id) = level_parts(model, &record.level);
     PolicyDto {
@@ -84,29 +113,32 @@ fn dto(
         statements: statements(record),
         level_type,
         level_id,
-        diagnostics,
+        diagnostics: located.diagnostics,
+        truncated: located.truncated,
     }
 }
 
-/// Validates the text; errors refuse with every diagnostic located, warnings come back.
+/// Validates the text; errors refuse with the diagnostics located, warnings come back.
 fn validated(
     snapshot: &Snapshot,
     input: &PolicyInput,
-) -> ApiResult<(warden_policy::Policy, Vec<LocatedDiagnostic>)> {
+) -> ApiResult<(warden_policy::Policy, Located)> {
     check_name(&input.name)?;
     check_text("description", &input.description, 0, 2000)?;
     let checked = check_policy(&input.statement_query, snapshot.catalogue());
-    let located: Vec<LocatedDiagnostic> = checked
-        .diagnostics
-        .iter()
-        .map(|d| d.located(&input.statement_query))
-        .collect();
+    let located = Located {
+        diagnostics: locate(&checked.diagnostics, &input.statement_query),
+        truncated: checked.omitted.total(),
+    };
     if checked.diagnostics.iter().any(Diagnostic::is_error) {
         let errors = located
+            .diagnostics
             .iter()
             .filter(|d| d.severity == warden_policy::Severity::Error)
-            .count();
+            .count()
+            + checked.omitted.errors;
         let first = located
+            .diagnostics
             .iter()
             .find(|d| d.severity == warden_policy::Severity::Error);
         let summary = first.map_or_else(String::new, |d| {
@@ -114,7 +146,7 @@ fn validated(
         });
         return Err(
             ApiError::invalid(format!("the policy has {errors} error(s){summary}"))
-                .with_details(json!({ "diagnostics": located })),
+                .with_details(located.details()),
         );
     }
     Ok((checked.ast, located))
@@ -222,7 +254,7 @@ pub async fn get(
         &model,
         record,
         model.policies.get(&uuid),
-        Vec::new(),
+        Located::default(),
     )))
 }
 
@@ -440,12 +472,13 @@ pub async fn validate(
         &attributes(&[("iam:levelType", level.type_name())]),
     )?;
     drop(model);
-    let (_, diagnostics) = validated(&state.snapshot(), &input)?;
-    let warnings: Vec<String> = diagnostics
+    let (_, located) = validated(&state.snapshot(), &input)?;
+    let warnings: Vec<String> = located
+        .diagnostics
         .iter()
         .map(|d| format!("{}:{}: {}", d.start.line, d.start.column, d.message))
         .collect();
-    Ok(axum::Json(
-        json!({ "warnings": warnings, "diagnostics": diagnostics }),
-    ))
+    let mut out = located.details();
+    crate::api::set(&mut out, "warnings", json!(warnings));
+    Ok(axum::Json(out))
 }
