@@ -5,7 +5,8 @@
 //! computation), and it runs before anyone is authenticated. So every computation goes through
 //! [`Hashing`], a fixed pool:
 //!
-//! - [`HashingConfig::workers`] threads (by default as many as the machine has cores, at most
+//! - [`HashingConfig::workers`] threads (by default one fewer than the machine has cores, so
+//!   that hashing never takes every core from the requests being answered; at least 1, at most
 //!   [`MAX_DEFAULT_WORKERS`]), each with ONE argon2 memory buffer allocated at its first job and
 //!   reused for every later one: the memory for hashing is `workers × 19 MiB`, however many
 //!   requests arrive;
@@ -54,7 +55,7 @@ pub struct HashingConfig {
 impl Default for HashingConfig {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let workers = cores.clamp(1, MAX_DEFAULT_WORKERS);
+        let workers = cores.saturating_sub(1).clamp(1, MAX_DEFAULT_WORKERS);
         HashingConfig {
             workers,
             queue: workers * QUEUE_PER_WORKER,
