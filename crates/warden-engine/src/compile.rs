@@ -57,7 +57,7 @@ impl PermissionIndex {
             .enumerate()
             .filter_map(|(i, n)| Some((n.clone(), u32::try_from(i).ok()?)))
             .collect();
-        let granting = names
+        let granting: Vec<Box<[u32]>> = names
             .iter()
             .map(|name| {
                 let mut set: Vec<u32> = std::iter::once(&**name)
@@ -70,8 +70,8 @@ impl PermissionIndex {
             .collect();
         let decides = names
             .iter()
-            .zip(&granting)
-            .map(|(name, granting): (&Box<str>, &Box<[u32]>)| {
+            .zip(granting.iter())
+            .map(|(name, granting)| {
                 let denying: Vec<u32> = catalogue
                     .permission(name)
                     .map(|p| p.implies.as_slice())

@@ -359,7 +359,7 @@ async fn password_sign_in(state: &ConsoleState, form: &Form, source: Source, now
             });
         }
     };
-    let signed_in = matches!(stored, Some(_) if verified);
+    let signed_in = stored.is_some() && verified;
     failures.finish(source, signed_in, state.app.now_ms());
     match stored {
         Some((uid, hash)) if verified => Ok((
