@@ -275,10 +275,10 @@ fn token_floods_keep_memory_and_health_bounded_and_a_megabyte_validates_fast() {
         .unwrap();
 
     // A latency percentile on a machine shared with other work can be spoiled by a burst
-    // elsewhere: the flood runs up to three times, memory must hold in every round and the
+    // elsewhere: the flood runs up to five times, memory must hold in every round and the
     // `/health` bound in one of them.
     let mut p99s = Vec::new();
-    for round in 1..=3 {
+    for round in 1..=5 {
         let p99 = flood(&server, &runtime, round);
         p99s.push(p99);
         if p99 < MAX_HEALTH_P99 {
