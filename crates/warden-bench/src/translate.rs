@@ -10,7 +10,8 @@
 //! permit (                                    // forbid for a DENY statement
 //!   principal in Group::"<group>",
 //!   action in [Action::"<permission>", …],    // the statement's permissions, plus every
-//!                                             // permission one of them implies
+//!                                             // permission one of them implies (permit) or
+//!                                             // that implies one of them (forbid)
 //!   resource                                  // `resource == Environment::"<env>"` for a binding
 //! ) when { … };                               // at environment level
 //! ```
@@ -82,7 +83,8 @@ pub struct Translated {
     pub effect: Effect,
     /// The permissions the statement is filed under in Warden.
     pub permissions: Vec<String>,
-    /// The Cedar action list: those permissions and every permission one of them implies.
+    /// The Cedar action list: those permissions and, for an ALLOW, every permission one of them
+    /// implies; for a DENY, every permission that implies one of them (SPEC §3 step 4).
     pub actions: Vec<String>,
     /// The statement as Warden evaluates it (parameters substituted, boundary conditions added).
     pub warden: String,
@@ -153,16 +155,25 @@ pub fn translate_groups(
 ) -> Result<Translation, TranslateError> {
     let index = PermissionIndex::new(catalogue);
     let names: Vec<&str> = catalogue.permissions().map(|p| p.name.as_str()).collect();
-    // For each permission, the permissions a statement naming it decides: itself and those it
-    // implies. Derived from Warden's own index (`granting`), so Cedar matches the same statements.
-    let mut decides: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); names.len()];
+    // For each permission, the requests a statement naming it decides (SPEC §3 step 4): an ALLOW
+    // decides itself and what it implies, a DENY itself and what implies it. Derived from
+    // Warden's own index (`decides`), so Cedar matches the same statements as the engine.
+    let mut allow_decides: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); names.len()];
+    let mut deny_decides: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); names.len()];
     for (requested, name) in names.iter().enumerate() {
         let Some(requested) = u32::try_from(requested).ok() else {
             continue;
         };
-        for &granting in index.granting(requested) {
-            if let Some(set) = decides.get_mut(granting as usize) {
-                set.insert(name);
+        for decider in index.decides(requested) {
+            for (effect, table) in [
+                (Effect::Allow, &mut allow_decides),
+                (Effect::Deny, &mut deny_decides),
+            ] {
+                if decider.counts(effect)
+                    && let Some(set) = table.get_mut(decider.permission as usize)
+                {
+                    set.insert(name);
+                }
             }
         }
     }
@@ -239,6 +250,10 @@ pub fn translate_groups(
             .iter()
             .map(|&p| index.name(p).to_owned())
             .collect();
+        let decides = match statement.effect {
+            Effect::Allow => &allow_decides,
+            Effect::Deny => &deny_decides,
+        };
         let actions: Vec<String> = entry
             .permissions
             .iter()

@@ -1,8 +1,10 @@
 //! `warden`: the Warden command. `warden serve` runs the service; the other commands work on
-//! policy files, run policy tests and talk to a running server (`--server`, `--token`).
+//! policy files, run policy tests and talk to a running server (`--server`, `--token`), except the
+//! operator's `warden audit verify` and `warden admin recover`, which work on the store (`--db`).
 //!
 //! Exit codes: 0 success, 1 the checked input has findings (invalid policy, unformatted file,
-//! failed test case) or the server refused the request, 2 the command itself could not run (bad
+//! failed test case, an audit log that does not verify) or the server (for `warden admin
+//! recover`, the store) refused the request, 2 the command itself could not run (bad
 //! usage, unreadable file, unreachable server), 3 `warden authorize` (or `warden workflow
 //! authorize-task`) got DENY.
 
@@ -75,6 +77,9 @@ enum Command {
     /// The audit log: list entries from a server, verify the hash chain of a store.
     #[command(subcommand)]
     Audit(command::audit::AuditCommand),
+    /// Operator commands run on the store: restore an administrator when none is left.
+    #[command(subcommand)]
+    Admin(command::admin::AdminCommand),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +90,7 @@ fn main() -> ExitCode {
         Command::Test(args) => command::test::run(args, &mut output),
         Command::Serve(args) => command::serve::run(args, &mut output),
         Command::Audit(command) => command::audit::run(command, &mut output),
+        Command::Admin(command) => command::admin::run(command, &mut output),
         Command::Group(args) => command::group::run(args, &mut output),
         Command::User(args) => command::user::run(args, &mut output),
         Command::ServiceUser(args) => command::service_user::run(args, &mut output),

@@ -23,6 +23,8 @@
 //! A *Cedar-friendly* case keeps to what the translation to Cedar expresses (no time condition,
 //! no `${global:…}`, no `?`, the prefix operators only on attributes requests give one value);
 //! the share of such cases is a parameter of [`cases`].
+//!
+//! [`escalation`] draws worlds the same way and adds an author and one write to them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -34,6 +36,8 @@ use crate::engine;
 use crate::model::{
     AttrValue, BindingDef, BoundaryDef, Case, Level, Param, PolicyDef, PrincipalDef, Request, World,
 };
+
+pub mod escalation;
 
 pub const ACCOUNT: &str = "acc-1";
 pub const ENVIRONMENTS: [&str; 2] = ["env-prod", "env-dev"];
@@ -430,6 +434,11 @@ fn request() -> impl Strategy<Value = RequestChoice> {
 /// Cases: random worlds with a few requests each. `cedar_share` is the probability that a case
 /// keeps to what the translation to Cedar expresses.
 pub fn cases(cedar_share: f64) -> impl Strategy<Value = Case> {
+    case_choices(cedar_share).prop_map(|choice| realise(&choice))
+}
+
+/// The choices of [`cases`], before realisation.
+fn case_choices(cedar_share: f64) -> impl Strategy<Value = CaseChoice> {
     (
         prop::bool::weighted(cedar_share),
         prop::collection::vec(policy(), 1..5),
@@ -446,15 +455,13 @@ pub fn cases(cedar_share: f64) -> impl Strategy<Value = Case> {
         prop::collection::vec(request(), 1..9),
     )
         .prop_map(
-            |(cedar, policies, boundaries, bindings, principals, requests)| {
-                realise(&CaseChoice {
-                    cedar,
-                    policies,
-                    boundaries,
-                    bindings,
-                    principals,
-                    requests,
-                })
+            |(cedar, policies, boundaries, bindings, principals, requests)| CaseChoice {
+                cedar,
+                policies,
+                boundaries,
+                bindings,
+                principals,
+                requests,
             },
         )
 }
@@ -489,12 +496,40 @@ struct Written {
 type ParameterUses = BTreeMap<String, bool>;
 
 fn realise(choice: &CaseChoice) -> Case {
-    let Ok(catalogue) = engine::catalogue() else {
+    let Some(realised) = realise_world(choice) else {
         return Case {
             world: empty_world(),
             requests: Vec::new(),
         };
     };
+    let requests = choice
+        .requests
+        .iter()
+        .map(|r| {
+            realised
+                .realiser
+                .request(r, &realised.world, &realised.named)
+        })
+        .collect();
+    Case {
+        world: realised.world,
+        requests,
+    }
+}
+
+/// A realised world, with what realising it collected on the way.
+struct Realised<'c> {
+    world: World,
+    realiser: Realiser<'c>,
+    /// Per policy of the world (by position): the permissions it names, and how it uses its
+    /// parameters.
+    named: Vec<BTreeSet<String>>,
+    uses: Vec<ParameterUses>,
+}
+
+/// The world of a case; `None` when the built-in content does not load.
+fn realise_world(choice: &CaseChoice) -> Option<Realised<'static>> {
+    let catalogue = engine::catalogue().ok()?;
     let mut realiser = Realiser {
         catalogue,
         cedar: choice.cedar,
@@ -668,12 +703,12 @@ fn realise(choice: &CaseChoice) -> Case {
         bindings,
         principals,
     };
-    let requests = choice
-        .requests
-        .iter()
-        .map(|r| realiser.request(r, &world, &named))
-        .collect();
-    Case { world, requests }
+    Some(Realised {
+        world,
+        realiser,
+        named,
+        uses,
+    })
 }
 
 fn empty_world() -> World {
@@ -1116,9 +1151,21 @@ impl Realiser<'_> {
         let named: Vec<String> = reachable.into_iter().collect();
         let permission = if choice.from_world && !named.is_empty() {
             let permission = pick(&named, choice.permission).cloned().unwrap_or_default();
-            // Often ask for the viewer role that every other role implies.
-            if permission.starts_with("environment:roles:") && choice.permission.is_multiple_of(3) {
-                "environment:roles:viewer".to_owned()
+            const VIEWER: &str = "environment:roles:viewer";
+            if !permission.starts_with("environment:roles:") {
+                permission
+            } else if choice.permission.is_multiple_of(3) {
+                // Often ask for the viewer role that every other role implies (an ALLOW of a
+                // role grants it).
+                VIEWER.to_owned()
+            } else if permission == VIEWER && choice.permission % 3 == 1 {
+                // And for a role implying it, which a DENY of the viewer role denies.
+                let roles: Vec<&str> = PERMISSIONS
+                    .iter()
+                    .copied()
+                    .filter(|p| p.starts_with("environment:roles:") && *p != VIEWER)
+                    .collect();
+                pick_str(&roles, choice.permission / 3).to_owned()
             } else {
                 permission
             }

@@ -1,4 +1,4 @@
-//! Differential testing of Warden's decision engine (SPEC §3–§5).
+//! Differential and property testing of Warden's decision engine (SPEC §3–§6).
 //!
 //! Three implementations decide the same random requests in the same random worlds:
 //! - the engine: [`warden_engine::Snapshot::decide`] on a compiled snapshot ([`engine`]);
@@ -8,6 +8,10 @@
 //!
 //! Worlds and requests come from [`generate`]; `tests/differential.rs` runs them, and
 //! `tests/regressions.rs` keeps every disagreement found as a named case.
+//!
+//! `tests/escalation.rs` checks the no-escalation rule (SPEC §6) the same way: random writes by
+//! random authors to random worlds ([`generate::escalation`], applied with [`engine::apply`]),
+//! and every decision the engine's check lets change compared with what the author holds.
 
 pub mod cedar;
 pub mod engine;
@@ -139,7 +143,7 @@ fn skip(tally: &mut Tally, reason: &str) {
 }
 
 /// The engine's explanation, for failure reports.
-fn explain(snapshot: &warden_engine::Snapshot, request: &Request) -> String {
+pub fn explain(snapshot: &warden_engine::Snapshot, request: &Request) -> String {
     let attributes = engine::attributes(request);
     let explanation = snapshot.explain(&warden_engine::Request {
         principal: &request.principal,

@@ -117,11 +117,15 @@ pub fn decide(world: &World, catalogue: &Catalogue, request: &Request) -> Result
                 // ALLOW without boundaries, splitting changes nothing).
                 for permission in &statement.permissions {
                     let permission = permission.node.as_str();
-                    // §3.4: keep the statements that name the requested permission, or a
-                    // permission that implies it.
-                    if permission != request.permission
-                        && !implies(catalogue, permission, &request.permission)
-                    {
+                    // §3.4: keep the ALLOW statements that name the requested permission or a
+                    // permission that implies it, and the DENY statements that name the
+                    // requested permission or a permission that it implies.
+                    let kept = permission == request.permission
+                        || match effect {
+                            Effect::Allow => implies(catalogue, permission, &request.permission),
+                            Effect::Deny => implies(catalogue, &request.permission, permission),
+                        };
+                    if !kept {
                         continue;
                     }
                     // Conditions of one statement are ANDed (§3).
@@ -173,11 +177,12 @@ fn find_principal<'w>(world: &'w World, key: &str) -> Option<&'w PrincipalDef> {
     })
 }
 
-/// §3.4: the catalogue's `implies`, read from the implying permission's own entry.
-fn implies(catalogue: &Catalogue, granted: &str, requested: &str) -> bool {
+/// §3.4: whether `implying` implies `implied`, read from the implying permission's own
+/// `implies` entry in the catalogue.
+fn implies(catalogue: &Catalogue, implying: &str, implied: &str) -> bool {
     catalogue
-        .permission(granted)
-        .is_some_and(|p| p.implies.iter().any(|i| i == requested))
+        .permission(implying)
+        .is_some_and(|p| p.implies.iter().any(|i| i == implied))
 }
 
 /// §4.3–4.4: whether one boundary lets `permission` through.

@@ -147,6 +147,95 @@ fn week_day_list_parameter_expands_into_list_items() {
     );
 }
 
+/// Not found by the differential tests: the engine, the reference and the translation to Cedar
+/// all kept the DENY statements of the requested permission or of a permission *implying* it,
+/// so they agreed on the wrong answer. SPEC §3 step 4 keeps the DENY statements of the
+/// permission or of a permission *it implies*: a DENY of one role left the viewer role denied,
+/// and a DENY of the viewer role did not deny the roles. Fixed in
+/// `warden_engine::compile::PermissionIndex::decides`, the reference's statement filter and the
+/// translation's forbid action lists.
+#[test]
+fn a_deny_reaches_what_implies_its_permission_not_what_it_implies() {
+    let viewer = "environment:roles:viewer";
+    let settings = "environment:roles:manage-settings";
+    let logs = "environment:roles:logviewer";
+    let agent = "environment:roles:agent-install";
+    let ask = |permission| request(permission, Some("env-prod"), &[], 0);
+
+    // ALLOW of the viewer role, DENY of one role.
+    assert_decides(
+        world(
+            &[
+                "ALLOW environment:roles:viewer",
+                "DENY environment:roles:manage-settings",
+            ],
+            &[],
+            vec![bind("p0", &[], &[]), bind("p1", &[], &[])],
+        ),
+        vec![
+            (ask(viewer), Allow),
+            (ask(settings), Deny),
+            (ask(logs), Deny),
+        ],
+    );
+    // ALLOW of roles, DENY of the viewer role: every role is denied.
+    assert_decides(
+        world(
+            &[
+                "ALLOW environment:roles:manage-settings, environment:roles:agent-install",
+                "DENY environment:roles:viewer",
+            ],
+            &[],
+            vec![bind("p0", &[], &[]), bind("p1", &[], &[])],
+        ),
+        vec![
+            (ask(viewer), Deny),
+            (ask(settings), Deny),
+            (ask(agent), Deny),
+        ],
+    );
+    // ALLOW of a role alone grants the viewer role; a DENY of another role changes nothing.
+    assert_decides(
+        world(
+            &["ALLOW environment:roles:manage-settings;\nDENY environment:roles:logviewer"],
+            &[],
+            vec![bind("p0", &[], &[])],
+        ),
+        vec![
+            (ask(viewer), Allow),
+            (ask(settings), Allow),
+            (ask(logs), Deny),
+        ],
+    );
+    // A conditional DENY of the viewer role denies a role where its condition holds, and where
+    // the attribute is missing (which for `agent-install`, supporting no condition, is always).
+    let zone = |permission, zone| {
+        request(
+            permission,
+            Some("env-prod"),
+            &[("environment:management-zone", &[zone])],
+            0,
+        )
+    };
+    assert_decides(
+        world(
+            &[
+                "ALLOW environment:roles:manage-settings, environment:roles:agent-install",
+                "DENY environment:roles:viewer WHERE environment:management-zone = \"zone-b\"",
+            ],
+            &[],
+            vec![bind("p0", &[], &[]), bind("p1", &[], &[])],
+        ),
+        vec![
+            (zone(settings, "zone-a"), Allow),
+            (zone(settings, "zone-b"), Deny),
+            (zone(viewer, "zone-a"), Allow),
+            (ask(settings), Deny),
+            (ask(agent), Deny),
+        ],
+    );
+}
+
 // ---- readings of the SPEC (docs/decisions.md) ------------------------------------------------
 
 /// `${global:environmentId}` has no value at account level: a condition whose result depends on

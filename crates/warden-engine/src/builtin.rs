@@ -25,6 +25,9 @@ impl BuiltinError {
     }
 }
 
+/// The category of the legacy default policies of seed 002 (`data/policies/index.toml`).
+pub const LEGACY_CATEGORY: &str = "legacy";
+
 /// A global policy: read-only, usable at every level.
 #[derive(Debug, Clone)]
 pub struct GlobalPolicy {
@@ -41,10 +44,17 @@ pub struct GlobalPolicy {
 impl GlobalPolicy {
     /// The policy's id: its file name without the extension (stable across installations).
     pub fn id(&self) -> String {
-        self.file
-            .strip_suffix(".policy")
-            .unwrap_or(&self.file)
-            .to_owned()
+        self.id_str().to_owned()
+    }
+
+    fn id_str(&self) -> &str {
+        self.file.strip_suffix(".policy").unwrap_or(&self.file)
+    }
+
+    /// Whether it is a legacy default policy (SPEC §6): not accessible for new bindings, while
+    /// existing bindings of it stay in place until removed.
+    pub fn is_legacy(&self) -> bool {
+        self.category == LEGACY_CATEGORY
     }
 
     /// Names are matched case-insensitively (SPEC §11).
@@ -124,6 +134,16 @@ impl Builtin {
     /// The global policy answering to `name` (by name or alias, case-insensitively).
     pub fn policy(&self, name: &str) -> Option<&GlobalPolicy> {
         self.policies.iter().find(|policy| policy.answers_to(name))
+    }
+
+    /// The legacy global policy whose id (as [`GlobalPolicy::id`] and [`Builtin::install`] give
+    /// it) is `policy_id`; `None` for every other policy, global or not. A new binding of a
+    /// legacy policy is refused (SPEC §6); existing bindings, and policy test files, which
+    /// describe existing assignments, keep them.
+    pub fn legacy(&self, policy_id: &str) -> Option<&GlobalPolicy> {
+        self.policies
+            .iter()
+            .find(|policy| policy.is_legacy() && policy.id_str() == policy_id)
     }
 }
 
@@ -294,6 +314,15 @@ fn load_groups(policies: &[GlobalPolicy], errors: &mut Vec<BuiltinError>) -> Vec
         let mut resolved = Vec::new();
         for name in &entry.policies {
             match policies.iter().find(|policy| policy.answers_to(name)) {
+                // Default groups are bound in every new account: new assignments, which a legacy
+                // policy may not have.
+                Some(policy) if policy.is_legacy() => errors.push(BuiltinError::new(
+                    ORIGIN,
+                    format!(
+                        "group `{}`: policy `{}` is legacy and cannot be bound",
+                        entry.name, policy.name
+                    ),
+                )),
                 Some(policy) => resolved.push(policy.name.clone()),
                 None => errors.push(BuiltinError::new(
                     ORIGIN,

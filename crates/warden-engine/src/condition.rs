@@ -20,6 +20,9 @@ use warden_policy::{Operator, Placeholder, Value, format::quote};
 use crate::directory::Id;
 use crate::params::ParamValue;
 
+pub mod solve;
+pub mod symbolic;
+
 /// The value of one request attribute: a string or a list of strings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -631,6 +634,42 @@ impl Glob {
         Glob {
             source: pattern.into(),
             tokens: tokens.into(),
+        }
+    }
+
+    /// The string the pattern matches when it has no wildcard.
+    pub(crate) fn literal(&self) -> Option<String> {
+        self.tokens
+            .iter()
+            .map(|token| match token {
+                GlobToken::Char(c) => Some(*c),
+                GlobToken::One | GlobToken::Any => None,
+            })
+            .collect()
+    }
+
+    /// The characters before the first wildcard: every match starts with them.
+    pub(crate) fn literal_head(&self) -> String {
+        self.tokens
+            .iter()
+            .map_while(|token| match token {
+                GlobToken::Char(c) => Some(*c),
+                GlobToken::One | GlobToken::Any => None,
+            })
+            .collect()
+    }
+
+    /// `Some(head)` when the pattern is `head*`: every string starting with `head`.
+    pub(crate) fn prefix_then_anything(&self) -> Option<String> {
+        match self.tokens.split_last() {
+            Some((GlobToken::Any, rest)) => rest
+                .iter()
+                .map(|token| match token {
+                    GlobToken::Char(c) => Some(*c),
+                    GlobToken::One | GlobToken::Any => None,
+                })
+                .collect(),
+            _ => None,
         }
     }
 

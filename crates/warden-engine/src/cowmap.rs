@@ -120,6 +120,33 @@ impl<K: Hash + Eq + Clone, V: Clone> CowMap<K, V> {
         self.iter().map(|(_, value)| value)
     }
 
+    /// The keys whose entries differ between `self` and `other` (present in one only, or with
+    /// values that `same` tells apart). Shards the two maps still share are skipped, so after a
+    /// few changes this looks at a few shards, not at every entry.
+    pub fn changed_keys(&self, other: &Self, same: impl Fn(&V, &V) -> bool) -> Vec<K> {
+        let mut out = Vec::new();
+        if self.ptr_eq(other) {
+            return out;
+        }
+        for (mine, theirs) in self.shards.iter().zip(other.shards.iter()) {
+            if Arc::ptr_eq(mine, theirs) {
+                continue;
+            }
+            for (key, value) in mine.iter() {
+                if theirs.get(key).is_none_or(|v| !same(value, v)) {
+                    out.push(key.clone());
+                }
+            }
+            out.extend(
+                theirs
+                    .keys()
+                    .filter(|key| !mine.contains_key(*key))
+                    .cloned(),
+            );
+        }
+        out
+    }
+
     /// Whether two maps share all their storage (a cheap "certainly unchanged" test).
     pub fn ptr_eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.shards, &other.shards)
@@ -163,5 +190,16 @@ mod tests {
         assert_eq!((first.len(), second.len()), (1000, 1000));
         assert_eq!(first.iter().count(), 1000);
         assert_eq!(first.remove("missing"), None);
+        let mut changed = first.changed_keys(&second, |a, b| a == b);
+        changed.sort();
+        assert_eq!(
+            changed,
+            vec!["5".to_owned(), "6".to_owned(), "new".to_owned()]
+        );
+        assert!(
+            second
+                .changed_keys(&second.clone(), |a, b| a == b)
+                .is_empty()
+        );
     }
 }

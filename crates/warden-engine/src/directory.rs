@@ -292,6 +292,13 @@ impl Directory {
         self.principals.values()
     }
 
+    /// The uids of the principals added, removed or changed since `earlier` (an earlier version
+    /// of this directory), in no particular order.
+    pub fn changed_principals(&self, earlier: &Directory) -> Vec<Id> {
+        self.principals
+            .changed_keys(&earlier.principals, |a, b| Arc::ptr_eq(a, b) || a == b)
+    }
+
     pub fn principal_count(&self) -> usize {
         self.principals.len()
     }

@@ -12,12 +12,13 @@ pub mod builtin;
 pub mod compile;
 pub mod condition;
 pub mod cowmap;
-pub mod delegation;
 pub mod directory;
 pub mod effective;
+pub mod escalation;
 pub mod explain;
 #[doc(hidden)]
 pub mod fuzz_checks;
+pub mod held;
 pub mod impact;
 pub mod naming;
 pub mod params;

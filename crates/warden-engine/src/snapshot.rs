@@ -2,7 +2,8 @@
 //!
 //! A [`Snapshot`] is an immutable view of one account: the directory plus every group's compiled
 //! grants. A decision looks up the principal, then for each of its groups only the grants filed
-//! under the requested permission (or a permission implying it) at the account level and, when the
+//! under the requested permission, the ALLOW grants of a permission implying it and the DENY
+//! grants of a permission it implies (SPEC §3 step 4), at the account level and, when the
 //! request names one, at its environment — so its cost depends on what applies to the principal,
 //! not on the size of the account. Changes produce a new snapshot that recompiles only the groups
 //! they affect and shares everything else; [`SnapshotCell`] swaps snapshots atomically, so readers

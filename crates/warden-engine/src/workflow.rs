@@ -79,6 +79,8 @@ impl Snapshot {
         }
         if actor_type == Some(PrincipalKind::User) {
             let consented = consent.unwrap_or(&[]);
+            // Consent is what the automation engine may use, so it reads like an ALLOW: consent
+            // to a permission covers what that permission implies (SPEC §3 step 4).
             let covered = consented.iter().any(|c| {
                 c == task.permission
                     || self
@@ -219,7 +221,8 @@ mod tests {
             Some(RefusedBy::ActorPermissions),
             "consent never grants"
         );
-        // Consent to an implying permission covers the implied one.
+        // Consent to an implying permission covers the implied one, as an ALLOW of it grants it;
+        // never the other way round.
         let roles = vec!["environment:roles:manage-settings".to_owned()];
         assert!(
             snapshot
@@ -229,6 +232,16 @@ mod tests {
                 )
                 .decision
                 .is_allowed()
+        );
+        let viewer = vec!["environment:roles:viewer".to_owned()];
+        assert_eq!(
+            snapshot
+                .authorize_task(
+                    &task("bob", "environment:roles:manage-settings", &attributes),
+                    Some(&viewer)
+                )
+                .refused_by,
+            Some(RefusedBy::Consent)
         );
     }
 

@@ -346,3 +346,44 @@ fn global_policies_and_default_groups() {
         .collect();
     assert_eq!(granted(viewer), reads);
 }
+
+#[test]
+fn legacy_policies_are_found_by_id_and_only_they() {
+    let builtin = builtin();
+    let legacy = builtin
+        .legacy("environment-role-access-environment")
+        .expect("a legacy policy by id");
+    assert_eq!(legacy.name, "Environment role - Access environment");
+    assert!(legacy.is_legacy());
+    assert!(builtin.legacy("settings-writer").is_some());
+    // A default policy, an account-management policy, and the data-access policy that seed 002
+    // also lists as legacy: bindable.
+    for id in [
+        "standard-user",
+        "account-admin",
+        "data-processing-and-storage",
+    ] {
+        assert!(
+            builtin.policies.iter().any(|p| p.id() == id),
+            "`{id}` is a global policy"
+        );
+        assert!(builtin.legacy(id).is_none(), "{id}");
+    }
+    // Ids, not names; unknown ids.
+    assert!(
+        builtin
+            .legacy("Environment role - Access environment")
+            .is_none()
+    );
+    assert!(builtin.legacy("no-such-policy").is_none());
+    assert!(builtin.legacy("").is_none());
+    let count = builtin.policies.iter().filter(|p| p.is_legacy()).count();
+    assert_eq!(count, 22, "the legacy policies of seed 002");
+    // No default group binds a legacy policy: its bindings are made in every new account.
+    for group in &builtin.groups {
+        for name in &group.policies {
+            let policy = builtin.policy(name).unwrap();
+            assert!(builtin.legacy(&policy.id()).is_none(), "{}", group.name);
+        }
+    }
+}

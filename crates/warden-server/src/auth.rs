@@ -12,9 +12,10 @@ use base64::Engine as _;
 use hmac::{KeyInit, Mac};
 use subtle::ConstantTimeEq;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::records::TokenBody;
-use crate::state::{AppState, RequestContext};
+use crate::service::{Authed, Caller};
+use crate::state::AppState;
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
@@ -92,22 +93,6 @@ fn kind_prefix(kind: &str) -> Option<&'static str> {
     }
 }
 
-/// The authenticated caller of a request.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub uid: String,
-    pub token_id: String,
-    /// The permissions the token may use; empty means every permission of its owner.
-    pub scopes: Vec<String>,
-}
-
-/// The caller and the request's trace context.
-#[derive(Debug, Clone)]
-pub struct Authed {
-    pub caller: Caller,
-    pub context: RequestContext,
-}
-
 pub fn request_id(headers: &HeaderMap) -> String {
     headers
         .get("x-request-id")
@@ -138,12 +123,8 @@ impl TokenProblem {
                 }))
             }
             TokenProblem::Inactive => ApiError::unauthenticated("the token is inactive"),
-            TokenProblem::Expired => ApiError::new(
-                axum::http::StatusCode::FORBIDDEN,
-                "forbidden",
-                "the token has expired",
-            )
-            .with_details(serde_json::json!({ "reason": "expired" })),
+            TokenProblem::Expired => ApiError::new(ErrorKind::Forbidden, "the token has expired")
+                .with_details(serde_json::json!({ "reason": "expired" })),
             TokenProblem::OwnerDeactivated => {
                 ApiError::unauthenticated("the token's owner is deactivated")
             }
@@ -185,7 +166,7 @@ impl AppState {
         let caller = Caller {
             uid: record.owner_uid.clone(),
             token_id: record.id.clone(),
-            scopes: record.scopes.clone(),
+            scopes: record.scope_limit(),
         };
         Ok((caller, record))
     }
@@ -219,12 +200,11 @@ impl FromRequestParts<AppState> for Authed {
                 ApiError::unauthenticated("the Authorization header must be `Bearer <token>`")
             })?;
         let (caller, _) = state.authenticate(token.trim())?;
-        let context = RequestContext {
-            actor: caller.uid.clone(),
-            request_id: request_id(&parts.headers),
-            now_ms: state.now_ms(),
-        };
-        Ok(Authed { caller, context })
+        Ok(Authed::principal(
+            caller,
+            request_id(&parts.headers),
+            state.now_ms(),
+        ))
     }
 }
 

@@ -1,117 +1,61 @@
-//! The API's errors and the one place they become HTTP responses:
-//! `{"error":{"code","message","details"}}` with the matching status (SPEC §10).
+//! The one place where the service layer's errors become HTTP responses:
+//! `{"error":{"code","message","details"}}` with the status of the error's kind (SPEC §10).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
-use warden_engine::DirectoryError;
-use warden_store::StoreError;
+use serde_json::json;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-    pub details: Option<Box<Value>>,
-    /// Seconds, for 429 and 503.
-    pub retry_after: Option<u64>,
+pub use crate::service::error::{ApiError, ApiResult, ErrorKind};
+
+/// The HTTP status of each kind of error.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Invalid => StatusCode::BAD_REQUEST,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Timeout => StatusCode::REQUEST_TIMEOUT,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The kind of error an HTTP status stands for (for protocol errors built from a status).
+pub fn kind_of(status: StatusCode) -> ErrorKind {
+    match status {
+        StatusCode::UNAUTHORIZED => ErrorKind::Unauthenticated,
+        StatusCode::FORBIDDEN => ErrorKind::Forbidden,
+        StatusCode::NOT_FOUND => ErrorKind::NotFound,
+        StatusCode::REQUEST_TIMEOUT => ErrorKind::Timeout,
+        StatusCode::CONFLICT => ErrorKind::Conflict,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorKind::TooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorKind::UnsupportedMediaType,
+        StatusCode::TOO_MANY_REQUESTS => ErrorKind::RateLimited,
+        StatusCode::SERVICE_UNAVAILABLE => ErrorKind::Unavailable,
+        status if status.is_server_error() => ErrorKind::Internal,
+        _ => ErrorKind::Invalid,
+    }
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-            details: None,
-            retry_after: None,
-        }
-    }
-
-    pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(Box::new(details));
-        self
-    }
-
-    pub fn invalid(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid", message)
-    }
-
-    pub fn unauthenticated(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
-    }
-
-    /// 403 naming the permission that is missing.
-    pub fn forbidden(permission: &str, message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
-            .with_details(json!({ "permission": permission }))
-    }
-
-    pub fn not_found(kind: &str, id: &str) -> Self {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{kind} `{id}` does not exist"),
-        )
-    }
-
-    pub fn conflict(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::CONFLICT, "conflict", message)
-    }
-
-    pub fn unavailable(message: impl Into<String>, retry_after: u64) -> Self {
-        ApiError {
-            retry_after: Some(retry_after),
-            ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
-        }
-    }
-
-    pub fn internal(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
-    }
-}
-
-impl From<DirectoryError> for ApiError {
-    fn from(error: DirectoryError) -> Self {
-        match error {
-            DirectoryError::NotFound { kind, id } => ApiError::not_found(kind, &id),
-            DirectoryError::Invalid(message) => ApiError::invalid(message),
-            DirectoryError::Conflict(message) => ApiError::conflict(message),
-        }
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Conflict(message) => {
-                ApiError::conflict(format!("the store refused the write: {message}"))
-            }
-            StoreError::Unavailable(message) | StoreError::Open(message) => {
-                tracing::error!(%message, "store unavailable");
-                ApiError::unavailable(
-                    "the store is unavailable; nothing was changed, retry later",
-                    5,
-                )
-            }
-            StoreError::Stale { current } => ApiError::conflict(format!(
-                "the store moved on to revision {current} while this request was planned; retry it"
-            )),
-            StoreError::Corrupt(message) => {
-                tracing::error!(%message, "store data invalid");
-                ApiError::internal("the store holds data that cannot be read; nothing was changed")
-            }
-        }
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        status_of(self.kind)
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let status = self.status();
         let body = json!({ "error": { "code": self.code, "message": self.message, "details": self.details } });
         // Errors quote their input; a credential sent in the wrong place is never repeated.
         let text = crate::secrets::redact(&body.to_string()).into_owned();
         let mut response = (
-            self.status,
+            status,
             [(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
@@ -119,7 +63,7 @@ impl IntoResponse for ApiError {
             text,
         )
             .into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
+        if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -132,5 +76,3 @@ impl IntoResponse for ApiError {
         response
     }
 }
-
-pub type ApiResult<T> = Result<T, ApiError>;

@@ -136,7 +136,7 @@ pub fn oversize_body(kind: &str, body: &[u8]) -> Result<(), String> {
         other => return Err(format!("no oversize check for `{other}`")),
     };
     match refusal {
-        Some(error) if error.status == StatusCode::PAYLOAD_TOO_LARGE => {
+        Some(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             refusal_shape(error, "too_large")
         }
         Some(error) => Err(format!("an oversize body is refused with {error:?}")),
@@ -153,7 +153,7 @@ fn decodes<T: DeserializeOwned + Debug>(body: &[u8]) -> Result<Option<T>, String
             same("the extracted body", &extracted, &value)?;
             value
         }
-        (Err(_), Err(refusal)) if refusal.status.is_client_error() => {
+        (Err(_), Err(refusal)) if refusal.status().is_client_error() => {
             if !refusal.message.starts_with("invalid JSON body") {
                 return Err(format!("an invalid body is refused with {refusal:?}"));
             }
@@ -229,7 +229,7 @@ fn extract<T: DeserializeOwned>(body: &[u8]) -> Result<Result<T, ApiError>, Stri
 
 /// The refusal as the client sees it: the status, and `{"error":{"code":…}}`.
 fn refusal_shape(refusal: ApiError, code: &str) -> Result<(), String> {
-    let status = refusal.status;
+    let status = refusal.status();
     let response = refusal.into_response();
     if response.status() != status {
         return Err(format!(

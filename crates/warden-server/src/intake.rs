@@ -11,13 +11,13 @@ use std::pin::Pin;
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::api::MAX_BODY_BYTES;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorKind};
 use crate::state::AppState;
 
 /// Why a body was not read.
@@ -54,8 +54,7 @@ pub async fn read_body(State(state): State<AppState>, request: Request, next: Ne
         ))),
         Err(_) => refuse(
             ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "timeout",
+                ErrorKind::Timeout,
                 format!("the request body did not arrive within {timeout_ms} ms; send it at once"),
             )
             .with_details(json!({ "readTimeoutMs": timeout_ms })),
@@ -65,8 +64,7 @@ pub async fn read_body(State(state): State<AppState>, request: Request, next: Ne
 
 fn too_large() -> ApiError {
     ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "too_large",
+        ErrorKind::TooLarge,
         format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
     )
     .with_details(json!({ "maxBytes": MAX_BODY_BYTES }))

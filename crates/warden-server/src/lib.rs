@@ -1,8 +1,12 @@
 //! Warden's server: the HTTP API (SPEC §10) around the engine and the store.
 //!
-//! - [`bootstrap`]: start-up and first-start account creation;
-//! - [`state`]: shared state and the write pipeline (validate → commit → publish);
-//! - [`auth`], [`authz`]: bearer tokens, self-authorisation, no-escalation;
+//! - [`bootstrap`]: start-up and first-start account creation; [`recovery`]: an administrator
+//!   restored by the operator when none is left;
+//! - [`state`]: shared state (store, model, snapshot, clock);
+//! - [`service`]: every use case that changes Warden, the write pipeline (plan → check the
+//!   effect: no escalation, an administrator kept → commit → publish) and self-authorisation;
+//!   no HTTP types;
+//! - [`auth`]: bearer tokens;
 //! - [`hashing`]: the bounded pool every argon2id computation runs in; [`throttle`]: failure
 //!   limits per source;
 //! - [`intake`]: what every request's body goes through first (size limit, read deadline);
@@ -11,7 +15,6 @@
 
 pub mod api;
 pub mod auth;
-pub mod authz;
 pub mod bootstrap;
 pub mod console;
 pub mod error;
@@ -22,9 +25,11 @@ pub mod intake;
 pub mod limits;
 pub mod model;
 pub mod records;
+pub mod recovery;
 pub mod replay;
 pub mod replication;
 pub mod secrets;
+pub mod service;
 pub mod state;
 pub mod throttle;
 pub mod usage;

@@ -237,9 +237,13 @@ pub struct TokenBody {
     pub name: String,
     /// Keyed hash of the secret part.
     pub secret_hash: String,
-    /// Permissions the token may use (empty: all of its owner's).
+    /// Permissions the token may use (∩ its owner's); see [`TokenBody::scope_limit`].
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// Whether the token may use everything its owner holds. Only the administrator tokens of
+    /// the first start and of `warden admin recover` are; no API call makes one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unrestricted: Option<bool>,
     /// `ACTIVE` or `INACTIVE`.
     pub status: String,
     #[serde(default)]
@@ -254,6 +258,20 @@ pub struct TokenBody {
 }
 
 impl TokenBody {
+    /// What the token may use. An empty list is no permission at all; only a token marked
+    /// `unrestricted` uses everything its owner holds. A store written before that mark existed
+    /// has one token with no scopes meaning "everything": the first start's administrator token
+    /// (`createdBy` = `bootstrap`), which keeps that meaning.
+    pub fn scope_limit(&self) -> crate::service::Scopes {
+        let legacy_administrator =
+            self.unrestricted.is_none() && self.scopes.is_empty() && self.created_by == "bootstrap";
+        if self.unrestricted == Some(true) || legacy_administrator {
+            crate::service::Scopes::All
+        } else {
+            crate::service::Scopes::Only(self.scopes.clone())
+        }
+    }
+
     pub fn op(&self) -> Op {
         Op::PutToken {
             id: self.id.clone(),

@@ -1,9 +1,11 @@
 //! Warden's persistent store: an SQLite file by default, PostgreSQL for several replicas, behind
 //! one interface.
 //!
-//! Every write is one transaction that bumps the monotonic store revision, applies its operations
-//! and appends one entry to the hash-chained audit log; it returns only after the commit, so
-//! nothing acknowledged is ever lost. The store knows rows, not rules: records arrive as JSON
+//! Every write is one transaction that bumps the monotonic store revision, applies its operations,
+//! keeps them in the change log and appends one entry to the hash-chained audit log; it returns
+//! only after the commit, so nothing acknowledged is ever lost. The revision row records the log's
+//! last entry and each change-log row names its write's entry, so the log cannot be shortened or
+//! rewritten without disagreeing with them ([`audit`]). The store knows rows, not rules: records arrive as JSON
 //! bodies with their key columns, and the server decides what is valid before writing.
 //!
 //! An SQLite store holds the token key and every hash: its file is readable by its owner only.
@@ -382,12 +384,18 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         // Updating the revision row first serializes every writer (a row lock in PostgreSQL, the
         // write lock in SQLite), so revisions and audit sequence numbers never interleave.
-        let revision: i64 = sqlx::query_scalar(
-            "UPDATE store_revision SET value = value + $1 WHERE id = 1 RETURNING value",
+        let row = sqlx::query(
+            "UPDATE store_revision SET value = value + $1 WHERE id = 1 \
+             RETURNING value, audit_seq, audit_hash",
         )
         .bind(bump)
         .fetch_one(&mut *tx)
         .await?;
+        let revision: i64 = row.try_get(0)?;
+        // The entry chains onto the last one the revision row recorded, not onto the last row of
+        // the log: entries removed from the end leave a gap that later writes cannot close.
+        let last_seq: i64 = row.try_get(1)?;
+        let prev_hash: String = row.try_get(2)?;
         if let Some(expected) = write.expected_revision
             && revision - bump != expected
         {
@@ -398,30 +406,6 @@ impl Store {
         for op in &write.ops {
             op.apply(&mut tx).await?;
         }
-        if bump > 0 {
-            let ops = serde_json::to_string(&write.ops)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            sqlx::query("INSERT INTO changes (revision, at, ops) VALUES ($1, $2, $3)")
-                .bind(revision)
-                .bind(write.at)
-                .bind(ops)
-                .execute(&mut *tx)
-                .await?;
-            if self.backend == Backend::Postgres {
-                // Delivered to listeners when (and only if) the transaction commits.
-                sqlx::query("SELECT pg_notify('warden_changes', $1)")
-                    .bind(revision.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await?;
-        let (last_seq, prev_hash): (i64, String) = match last {
-            Some(row) => (row.try_get(0)?, row.try_get(1)?),
-            None => (0, audit::GENESIS.to_owned()),
-        };
         let mut entry = AuditEntry {
             seq: last_seq + 1,
             revision,
@@ -436,6 +420,28 @@ impl Store {
             hash: String::new(),
         };
         entry.hash = audit::entry_hash(&entry);
+        if bump > 0 {
+            let ops = serde_json::to_string(&write.ops)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO changes (revision, at, ops, audit_seq, audit_hash) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(revision)
+            .bind(write.at)
+            .bind(ops)
+            .bind(entry.seq)
+            .bind(&entry.hash)
+            .execute(&mut *tx)
+            .await?;
+            if self.backend == Backend::Postgres {
+                // Delivered to listeners when (and only if) the transaction commits.
+                sqlx::query("SELECT pg_notify('warden_changes', $1)")
+                    .bind(revision.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
         sqlx::query(
             "INSERT INTO audit_log (seq, revision, at, actor, action, target, before_state, after_state, request_id, prev_hash, hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -453,6 +459,11 @@ impl Store {
         .bind(&entry.hash)
         .execute(&mut *tx)
         .await?;
+        sqlx::query("UPDATE store_revision SET audit_seq = $1, audit_hash = $2 WHERE id = 1")
+            .bind(entry.seq)
+            .bind(&entry.hash)
+            .execute(&mut *tx)
+            .await?;
         ops::put_meta(
             &mut tx,
             "audit_head",
@@ -509,24 +520,61 @@ impl Store {
         rows.iter().map(audit_row).collect()
     }
 
-    /// Recomputes the whole hash chain.
+    /// Recomputes the whole hash chain and checks it against the revision row, the audit head
+    /// and the change log, all read in one consistent transaction.
     pub async fn verify_audit(&self) -> Result<Verification, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .await?;
+        }
         let rows = sqlx::query(
             "SELECT seq, revision, at, actor, action, target, before_state, after_state, request_id, prev_hash, hash \
              FROM audit_log ORDER BY seq",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
         let entries: Vec<AuditEntry> = rows.iter().map(audit_row).collect::<Result<_, _>>()?;
+        let row = sqlx::query(
+            "SELECT value, tied_from, audit_seq, audit_hash FROM store_revision WHERE id = 1",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let (revision, tied_from, last_seq, last_hash): (i64, i64, i64, String) = (
+            row.try_get(0)?,
+            row.try_get(1)?,
+            row.try_get(2)?,
+            row.try_get(3)?,
+        );
         let head: Option<String> =
             sqlx::query_scalar("SELECT value FROM meta WHERE key = 'audit_head'")
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await?;
-        let head = head
-            .as_deref()
-            .and_then(|h| h.split_once(':'))
-            .and_then(|(seq, hash)| Some((seq.parse().ok()?, hash)));
-        Ok(audit::verify(&entries, head))
+        let mut changes = Vec::new();
+        for row in
+            sqlx::query("SELECT revision, at, audit_seq, audit_hash FROM changes ORDER BY revision")
+                .fetch_all(&mut *tx)
+                .await?
+        {
+            let seq: Option<i64> = row.try_get(2)?;
+            let hash: Option<String> = row.try_get(3)?;
+            changes.push(audit::ChangeStamp {
+                revision: row.try_get(0)?,
+                at: row.try_get(1)?,
+                audit: seq.zip(hash),
+            });
+        }
+        tx.commit().await?;
+        Ok(audit::verify(
+            &entries,
+            &audit::Anchors {
+                revision,
+                tied_from,
+                last: (last_seq, &last_hash),
+                head: head.as_deref(),
+                changes: &changes,
+            },
+        ))
     }
 
     /// Adds usage counters (one transaction; no revision, no audit entry: this is telemetry).

@@ -58,4 +58,45 @@ pub const MIGRATIONS: &[(i64, &[&str])] = &[
             "CREATE TABLE changes (revision BIGINT PRIMARY KEY, at BIGINT NOT NULL, ops TEXT NOT NULL)",
         ],
     ),
+    (
+        5,
+        &[
+            // The audit log tied to the revision and the change log. Every commit (a write or a
+            // recorded check) updates the revision row, so the log's last entry is kept there too,
+            // and new entries chain onto it rather than onto whatever row is last: a removed tail
+            // stays visible after later writes.
+            "ALTER TABLE store_revision ADD COLUMN audit_seq BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE store_revision ADD COLUMN audit_hash TEXT NOT NULL DEFAULT ''",
+            // Revisions up to this one were committed before the change log named audit entries.
+            "ALTER TABLE store_revision ADD COLUMN tied_from BIGINT NOT NULL DEFAULT 0",
+            "UPDATE store_revision SET tied_from = value, \
+             audit_seq = COALESCE((SELECT MAX(seq) FROM audit_log), 0), \
+             audit_hash = COALESCE((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), \
+             '0000000000000000000000000000000000000000000000000000000000000000')",
+            // A store that has not written yet gets its head now: from here on it is required.
+            "INSERT INTO meta (key, value) SELECT 'audit_head', \
+             '0:0000000000000000000000000000000000000000000000000000000000000000' \
+             WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'audit_head') \
+             AND NOT EXISTS (SELECT 1 FROM audit_log)",
+            // Each write's change-log row names its audit entry.
+            "ALTER TABLE changes ADD COLUMN audit_seq BIGINT",
+            "ALTER TABLE changes ADD COLUMN audit_hash TEXT",
+        ],
+    ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+    use crate::audit::GENESIS;
+
+    #[test]
+    fn the_tie_starts_from_the_genesis_hash() {
+        let tie = MIGRATIONS
+            .iter()
+            .find(|(version, _)| *version == 5)
+            .map(|(_, statements)| statements.join("\n"))
+            .unwrap_or_default();
+        assert_eq!(tie.matches(GENESIS).count(), 2);
+    }
+}

@@ -9,7 +9,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use warden_store::{AuditFilter, Backend, Op, Store, StoreError, Write};
+use warden_store::{AuditEntry, AuditFilter, Backend, Op, Store, StoreError, Write, audit};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
@@ -245,12 +245,481 @@ async fn tampering_with_the_audit_log_is_detected() {
             .execute_raw("DELETE FROM audit_log WHERE seq >= 70".into())
             .await
             .unwrap();
-        let problem = store.verify_audit().await.unwrap().problem.unwrap();
+        let verification = store.verify_audit().await.unwrap();
         assert_eq!(
-            problem.message,
-            "the log ends at entry 69 but the store recorded entry 100 as the last",
+            verification.problem.unwrap().message,
+            "the store is at revision 100 but the audit log ends at entry 69 (revision 69): \
+             revisions 70–100 have no audit entry",
             "{url}"
         );
+        assert!(
+            verification.problems.iter().any(|p| p.message
+                == "the log ends at entry 69 but the store recorded entry 100 as the last"),
+            "{url}: {:?}",
+            verification.problems
+        );
+    }
+}
+
+// ---- tampering with the end of the log, the head, and the tie to the change log --------------
+
+/// 60 writes with a recorded check after every fifth, and two more checks at the end: 74 entries,
+/// revision 60, the last two entries without a revision of their own.
+async fn seeded(store: &Store) {
+    for i in 0..60 {
+        store
+            .write(write(
+                "group.create",
+                vec![group(&format!("g{i}"), &format!("G{i}"))],
+            ))
+            .await
+            .unwrap();
+        if i % 5 == 4 {
+            store.record(write("check", vec![])).await.unwrap();
+        }
+    }
+    store.record(write("check", vec![])).await.unwrap();
+    store.record(write("check", vec![])).await.unwrap();
+    let verification = store.verify_audit().await.unwrap();
+    assert_eq!(
+        (verification.entries, verification.problem),
+        (74, None),
+        "{:?}",
+        verification.problems
+    );
+    assert_eq!(store.revision().await.unwrap(), 60);
+}
+
+async fn entries(store: &Store) -> Vec<AuditEntry> {
+    store.audit(&AuditFilter::default()).await.unwrap()
+}
+
+/// The entry of the write that produced `revision`.
+async fn entry_of(store: &Store, revision: i64) -> AuditEntry {
+    entries(store)
+        .await
+        .into_iter()
+        .find(|e| e.revision == revision)
+        .unwrap()
+}
+
+async fn problems(store: &Store) -> Vec<String> {
+    let verification = store.verify_audit().await.unwrap();
+    assert_eq!(
+        verification.problem.as_ref(),
+        verification.problems.first(),
+        "the first problem is the one reported"
+    );
+    verification
+        .problems
+        .into_iter()
+        .map(|p| p.message)
+        .collect()
+}
+
+async fn set_head(store: &Store, value: &str) {
+    store
+        .execute_raw(format!(
+            "UPDATE meta SET value = '{value}' WHERE key = 'audit_head'"
+        ))
+        .await
+        .unwrap();
+}
+
+fn sql_text(value: Option<&str>) -> String {
+    value.map_or_else(
+        || "NULL".to_owned(),
+        |v| format!("'{}'", v.replace('\'', "''")),
+    )
+}
+
+/// What someone with write access to the database does to hide entries: removes them, renumbers
+/// and re-links everything after them, and points the head (and, with `revision_row`, the
+/// revision row) at the new end.
+async fn forge_without(store: &Store, removed: &[i64], revision_row: bool) {
+    let mut kept: Vec<AuditEntry> = Vec::new();
+    for entry in entries(store).await {
+        if removed.contains(&entry.seq) {
+            continue;
+        }
+        let mut entry = entry;
+        entry.seq = kept.len() as i64 + 1;
+        entry.prev_hash = kept
+            .last()
+            .map_or_else(|| audit::GENESIS.to_owned(), |e| e.hash.clone());
+        entry.hash = audit::entry_hash(&entry);
+        kept.push(entry);
+    }
+    store
+        .execute_raw("DELETE FROM audit_log".into())
+        .await
+        .unwrap();
+    for e in &kept {
+        store
+            .execute_raw(format!(
+                "INSERT INTO audit_log (seq, revision, at, actor, action, target, before_state, \
+                 after_state, request_id, prev_hash, hash) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, \
+                 {}, {}, {})",
+                e.seq,
+                e.revision,
+                e.at,
+                sql_text(Some(&e.actor)),
+                sql_text(Some(&e.action)),
+                sql_text(Some(&e.target)),
+                sql_text(e.before.as_deref()),
+                sql_text(e.after.as_deref()),
+                sql_text(Some(&e.request_id)),
+                sql_text(Some(&e.prev_hash)),
+                sql_text(Some(&e.hash)),
+            ))
+            .await
+            .unwrap();
+    }
+    let (seq, hash) = kept
+        .last()
+        .map_or((0, audit::GENESIS.to_owned()), |e| (e.seq, e.hash.clone()));
+    set_head(store, &format!("{seq}:{hash}")).await;
+    if revision_row {
+        store
+            .execute_raw(format!(
+                "UPDATE store_revision SET audit_seq = {seq}, audit_hash = '{hash}'"
+            ))
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn removing_the_end_of_the_log_and_its_head_is_detected() {
+    for (url, store) in fresh_stores().await {
+        seeded(&store).await;
+        let last_kept = entries(&store).await[49].clone();
+        store
+            .execute_raw("DELETE FROM audit_log WHERE seq > 50".into())
+            .await
+            .unwrap();
+        store
+            .execute_raw("DELETE FROM meta WHERE key = 'audit_head'".into())
+            .await
+            .unwrap();
+        let found = problems(&store).await;
+        assert_eq!(
+            found[0],
+            format!(
+                "the store is at revision 60 but the audit log ends at entry 50 (revision {}): \
+                 revisions {}–60 have no audit entry",
+                last_kept.revision,
+                last_kept.revision + 1
+            ),
+            "{url}"
+        );
+        assert_eq!(
+            found.last().unwrap(),
+            "the audit head is missing: the store no longer records which entry is the last (the \
+             log ends at entry 50)",
+            "{url}"
+        );
+        // Later writes do not close the gap: they chain onto the entry the store recorded last.
+        store
+            .write(write("group.create", vec![group("late", "Late")]))
+            .await
+            .unwrap();
+        assert_eq!(
+            problems(&store).await,
+            ["entry 51 is missing (the next entry is 75)"],
+            "{url}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn removing_every_entry_and_the_head_is_detected() {
+    for (url, store) in fresh_stores().await {
+        seeded(&store).await;
+        store
+            .execute_raw("DELETE FROM audit_log".into())
+            .await
+            .unwrap();
+        store
+            .execute_raw("DELETE FROM meta WHERE key = 'audit_head'".into())
+            .await
+            .unwrap();
+        let found = problems(&store).await;
+        assert_eq!(
+            found[0],
+            "the store is at revision 60 but the audit log is empty: revisions 1–60 have no audit \
+             entry",
+            "{url}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|m| m.starts_with("the audit head is missing")),
+            "{url}: {found:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_garbage_head_is_detected() {
+    for (url, store) in fresh_stores().await {
+        seeded(&store).await;
+        for garbage in ["garbage", "74:", "74:zz", ":", "-1:0"] {
+            set_head(&store, garbage).await;
+            assert_eq!(
+                problems(&store).await,
+                [format!(
+                    "the audit head `{garbage}` cannot be read (expected `SEQ:HASH`; the log ends \
+                     at entry 74)"
+                )],
+                "{url}"
+            );
+        }
+        let last = entries(&store).await.pop().unwrap();
+        set_head(&store, &format!("74:{}", "0".repeat(64))).await;
+        assert_eq!(
+            problems(&store).await,
+            [format!(
+                "the audit head records hash 000000000000… for entry 74, but entry 74 has hash {}…",
+                &last.hash[..12]
+            )],
+            "{url}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_head_pointing_earlier_is_detected() {
+    for (url, store) in fresh_stores().await {
+        seeded(&store).await;
+        let earlier = entries(&store).await[39].clone();
+        set_head(&store, &format!("40:{}", earlier.hash)).await;
+        assert_eq!(
+            problems(&store).await,
+            ["the log ends at entry 74 but the store recorded entry 40 as the last"],
+            "{url}"
+        );
+        // The entries after it removed too: the revision and the revision row still know.
+        store
+            .execute_raw("DELETE FROM audit_log WHERE seq > 40".into())
+            .await
+            .unwrap();
+        let found = problems(&store).await;
+        assert_eq!(
+            found[0],
+            format!(
+                "the store is at revision 60 but the audit log ends at entry 40 (revision {}): \
+                 revisions {}–60 have no audit entry",
+                earlier.revision,
+                earlier.revision + 1
+            ),
+            "{url}"
+        );
+        assert!(
+            found[1].starts_with("the store's revision row records entry 74 (hash "),
+            "{url}: {found:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn removing_recorded_checks_at_the_end_is_detected() {
+    for (url, store) in fresh_stores().await {
+        seeded(&store).await;
+        // The last two entries changed nothing: the revision and the change log do not name
+        // them, and the head is pointed at the entry before. The revision row still records 74.
+        let last_kept = entries(&store).await[71].clone();
+        store
+            .execute_raw("DELETE FROM audit_log WHERE seq > 72".into())
+            .await
+            .unwrap();
+        set_head(&store, &format!("72:{}", last_kept.hash)).await;
+        let found = problems(&store).await;
+        assert_eq!(found.len(), 1, "{url}: {found:?}");
+        assert!(
+            found[0].starts_with("the store's revision row records entry 74 (hash ")
+                && found[0].ends_with(&format!(
+                    "as the last, but the log ends at entry 72 (hash {}…)",
+                    &last_kept.hash[..12]
+                )),
+            "{url}: {found:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn removing_a_revisions_entry_in_the_middle_is_detected() {
+    for (url, store) in fresh_stores().await {
+        seeded(&store).await;
+        let gone = entry_of(&store, 31).await;
+        store
+            .execute_raw(format!("DELETE FROM audit_log WHERE seq = {}", gone.seq))
+            .await
+            .unwrap();
+        assert_eq!(
+            problems(&store).await,
+            [format!(
+                "entry {} is missing (the next entry is {})",
+                gone.seq,
+                gone.seq + 1
+            )],
+            "{url}"
+        );
+        // Renumbered and re-linked, with the head and the revision row moved to the new end:
+        // the chain is whole again, but revision 31 has no entry.
+        forge_without(&store, &[], true).await;
+        let found = problems(&store).await;
+        assert_eq!(
+            found,
+            [format!(
+                "entry {} is for revision 32, but the entry before it is for revision 30: \
+                 revision 31 has no audit entry",
+                gone.seq
+            )],
+            "{url}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn entries_that_do_not_match_the_change_log_are_detected() {
+    for (url, store) in fresh_stores().await {
+        seeded(&store).await;
+        // A whole tail of writes removed and the chain re-forged to end earlier: the change log
+        // still has those revisions.
+        let from = entry_of(&store, 55).await;
+        let tail: Vec<i64> = (from.seq..=74).collect();
+        forge_without(&store, &tail, true).await;
+        let found = problems(&store).await;
+        assert!(
+            found[0].starts_with("the store is at revision 60 but the audit log ends at entry"),
+            "{url}: {found:?}"
+        );
+
+        // The revision lowered too, to hide that: the change log has revisions beyond it.
+        store
+            .execute_raw("UPDATE store_revision SET value = 54".into())
+            .await
+            .unwrap();
+        let found = problems(&store).await;
+        assert_eq!(
+            found,
+            ["the change log has revision 55, beyond the store's revision 54"],
+            "{url}"
+        );
+    }
+    for (url, store) in fresh_stores().await {
+        seeded(&store).await;
+        let entry = entry_of(&store, 30).await;
+        store
+            .execute_raw("DELETE FROM changes WHERE revision = 30".into())
+            .await
+            .unwrap();
+        assert_eq!(
+            problems(&store).await,
+            [format!(
+                "revision 30 (entry {}) is missing from the change log",
+                entry.seq
+            )],
+            "{url}"
+        );
+        store
+            .execute_raw(format!(
+                "INSERT INTO changes (revision, at, ops, audit_seq, audit_hash) VALUES (30, {}, '[]', {}, '{}')",
+                entry.at,
+                entry.seq + 1,
+                entry.hash
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            problems(&store).await,
+            [format!(
+                "the change log ties revision 30 to entry {} (hash {h}…), but the log's entry for \
+                 revision 30 is entry {} (hash {h}…)",
+                entry.seq + 1,
+                entry.seq,
+                h = &entry.hash[..12]
+            )],
+            "{url}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_store_written_before_the_tie_verifies_after_the_upgrade() {
+    for (url, store) in fresh_stores().await {
+        seeded(&store).await;
+        // The store as the previous version left it: no audit columns, no migration 5, and a
+        // change log that begins at revision 11 (the store predates the change log, too).
+        for statement in [
+            "ALTER TABLE store_revision DROP COLUMN audit_seq",
+            "ALTER TABLE store_revision DROP COLUMN audit_hash",
+            "ALTER TABLE store_revision DROP COLUMN tied_from",
+            "ALTER TABLE changes DROP COLUMN audit_seq",
+            "ALTER TABLE changes DROP COLUMN audit_hash",
+            "DELETE FROM changes WHERE revision <= 10",
+            "DELETE FROM schema_migrations WHERE version = 5",
+        ] {
+            store.execute_raw(statement.into()).await.unwrap();
+        }
+        store.close().await;
+        let store = Store::open(&url).await.unwrap();
+        assert_eq!(problems(&store).await, Vec::<String>::new(), "{url}");
+        store
+            .write(write("group.create", vec![group("new", "New")]))
+            .await
+            .unwrap();
+        store.record(write("check", vec![])).await.unwrap();
+        assert_eq!(problems(&store).await, Vec::<String>::new(), "{url}");
+        assert_eq!(store.changes_since(10).await.unwrap().unwrap().len(), 51);
+
+        // Writes from after the upgrade are tied to the change log like any other.
+        let entry = entry_of(&store, 61).await;
+        store
+            .execute_raw(
+                "UPDATE changes SET audit_seq = NULL, audit_hash = NULL WHERE revision = 61".into(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            problems(&store).await,
+            [format!(
+                "the change log names no audit entry for revision 61 (expected entry {})",
+                entry.seq
+            )],
+            "{url}"
+        );
+        // Those from before are checked on what they have (the time of the write).
+        store
+            .execute_raw("UPDATE changes SET at = at + 1 WHERE revision = 20".into())
+            .await
+            .unwrap();
+        let before = entry_of(&store, 20).await;
+        assert_eq!(
+            problems(&store).await[0],
+            format!(
+                "entry {} and the change log disagree on when revision 20 was written: at {} in \
+                 the entry, at {} in the change log",
+                before.seq,
+                before.at,
+                before.at + 1
+            ),
+            "{url}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_new_store_verifies_before_and_after_its_first_write() {
+    for (url, store) in fresh_stores().await {
+        assert_eq!(problems(&store).await, Vec::<String>::new(), "{url}");
+        store.record(write("check", vec![])).await.unwrap();
+        store
+            .write(write("group.create", vec![group("g", "G")]))
+            .await
+            .unwrap();
+        assert_eq!(problems(&store).await, Vec::<String>::new(), "{url}");
     }
 }
 

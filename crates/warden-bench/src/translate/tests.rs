@@ -242,6 +242,64 @@ fn environments_levels_and_implied_permissions() {
 }
 
 #[test]
+fn a_deny_of_viewer_forbids_every_role_and_a_deny_of_a_role_only_that_role() {
+    let viewer = "environment:roles:viewer";
+    let settings = "environment:roles:manage-settings";
+    let logs = "environment:roles:logviewer";
+
+    let mut world = World::new();
+    world
+        .policy(
+            "p",
+            "ALLOW environment:roles:viewer;\nDENY environment:roles:manage-settings;",
+        )
+        .bind(Binding::new(Level::Account, "p", "g"));
+    let alice = world.user(&["g"]);
+    assert!(world.decide(&alice, viewer, Some("env-prod"), &[]));
+    assert!(!world.decide(&alice, settings, Some("env-prod"), &[]));
+    let translation = translate_account(&world.directory, &world.builtin.catalogue).unwrap();
+    let forbid = translation
+        .translated
+        .iter()
+        .find(|t| t.effect == Effect::Deny)
+        .unwrap();
+    assert_eq!(
+        forbid.actions,
+        [settings],
+        "a DENY of a role reaches no other"
+    );
+
+    let mut world = World::new();
+    world
+        .policy("p", "ALLOW environment:roles:manage-settings, environment:roles:logviewer;\nDENY environment:roles:viewer;")
+        .bind(Binding::new(Level::Account, "p", "g"));
+    let alice = world.user(&["g"]);
+    for permission in [viewer, settings, logs] {
+        assert!(
+            !world.decide(&alice, permission, Some("env-prod"), &[]),
+            "{permission}"
+        );
+    }
+    let translation = translate_account(&world.directory, &world.builtin.catalogue).unwrap();
+    let forbid = translation
+        .translated
+        .iter()
+        .find(|t| t.effect == Effect::Deny)
+        .unwrap();
+    assert_eq!(
+        forbid.actions.len(),
+        10,
+        "viewer and every role implying it"
+    );
+    let permit = translation
+        .translated
+        .iter()
+        .find(|t| t.effect == Effect::Allow)
+        .unwrap();
+    assert_eq!(permit.actions, [logs, settings, viewer]);
+}
+
+#[test]
 fn boundaries_and_parameters_are_translated_as_compiled() {
     let mut world = World::new();
     world

@@ -1,5 +1,7 @@
-//! `warden audit verify`: recomputes the audit log's hash chain straight from the store and names
-//! the first changed or missing entry (exit 1), or confirms the chain (exit 0).
+//! `warden audit verify`: recomputes the audit log's hash chain straight from the store, checks it
+//! against the store's revision, audit head and change log, and names what is wrong — a changed
+//! or missing entry, a removed end, a missing or unreadable head, a revision without its entry —
+//! (exit 1), or confirms the log (exit 0).
 //! `warden audit list`: the log's entries from a server, oldest first, a page at a time.
 
 use std::process::ExitCode;
@@ -64,17 +66,24 @@ pub fn run(command: AuditCommand, output: &mut Output) -> Result<ExitCode, CliEr
         result
     })?;
     if output.is_json() {
-        output.json(&serde_json::json!({ "valid": verification.problem.is_none(), "entries": verification.entries, "problem": verification.problem }));
+        output.json(&serde_json::json!({
+            "valid": verification.problem.is_none(),
+            "entries": verification.entries,
+            "problem": verification.problem,
+            "problems": verification.problems,
+        }));
+    } else if verification.problems.is_empty() {
+        output.line(&format!(
+            "audit log verified: {} entries, the chain is intact and matches the store's revision \
+             and change log",
+            verification.entries
+        ));
     } else {
-        match &verification.problem {
-            None => output.line(&format!(
-                "audit log verified: {} entries, the chain is intact",
-                verification.entries
-            )),
-            Some(problem) => output.line(&format!(
+        for problem in &verification.problems {
+            output.line(&format!(
                 "audit log broken at entry {}: {}",
                 problem.seq, problem.message
-            )),
+            ));
         }
     }
     Ok(if verification.problem.is_none() {

@@ -1,6 +1,7 @@
 //! One module per `warden` subcommand; the client commands share [`client`] (the connection to
 //! a server), [`resolve`] (names to ids) and [`values`] (levels, pairs, JSON fields).
 
+pub mod admin;
 pub mod audit;
 pub mod authorize;
 pub mod bind;

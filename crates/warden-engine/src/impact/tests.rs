@@ -268,6 +268,53 @@ fn removing_a_binding_and_adding_a_deny_are_losses() {
 }
 
 #[test]
+fn a_deny_of_viewer_in_another_group_takes_every_role_and_a_deny_of_a_role_only_that_role() {
+    let world = World::new()
+        .policy("settings", "ALLOW environment:roles:manage-settings;")
+        .policy("no-viewer", "DENY environment:roles:viewer;")
+        .policy("no-settings", "DENY environment:roles:manage-settings;")
+        .group("ops")
+        .group("locked")
+        .bind(Binding::new(
+            Level::Environment("env-prod".into()),
+            "settings",
+            "ops",
+        ))
+        .user("alice", &["ops", "locked"], true);
+    let lost = |policy: &str| {
+        let mut draft = world.directory.clone();
+        let affected = draft
+            .add_binding(Binding::new(
+                Level::Environment("env-prod".into()),
+                policy,
+                "locked",
+            ))
+            .unwrap();
+        rows(&preview(&world, draft, &affected, 1000))
+    };
+    let loses = |permission: &str| {
+        row(
+            "alice@example.com",
+            permission,
+            "environment:env-prod",
+            ChangeKind::Loses,
+        )
+    };
+    // The changed group names only the viewer role; the role implying it is lost too.
+    assert_eq!(
+        lost("no-viewer"),
+        vec![
+            loses("environment:roles:manage-settings"),
+            loses("environment:roles:viewer")
+        ]
+    );
+    assert_eq!(
+        lost("no-settings"),
+        vec![loses("environment:roles:manage-settings")]
+    );
+}
+
+#[test]
 fn a_boundary_change_narrows_the_bindings_that_use_it() {
     let world = World::new()
         .policy("read", "ALLOW settings:objects:read;")

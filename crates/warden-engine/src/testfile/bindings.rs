@@ -139,6 +139,8 @@ impl Builder<'_> {
         if self.policies.find(name).is_some() {
             return self.resolve(Kind::Policy, name);
         }
+        // Legacy policies too: a test file describes existing assignments, which keep them
+        // (SPEC §6); only new bindings through the API are refused.
         if let Some(global) = self.builtin.policy(name) {
             return Some(global.id().into());
         }

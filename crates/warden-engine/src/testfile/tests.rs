@@ -877,3 +877,51 @@ cases:
         ]
     );
 }
+
+#[test]
+fn a_file_may_bind_legacy_policies_because_it_describes_existing_assignments() {
+    let source = r#"
+environments: [env-prod]
+policies:
+  No monitoring settings: |
+    DENY environment:roles:manage-settings;
+groups:
+  legacy:
+    - policy: Environment role - Access environment
+      level: environment:env-prod
+    - policy: settings writer
+    - policy: No monitoring settings
+users:
+  alice@example.com: [legacy]
+cases:
+  - principal: alice@example.com
+    permission: environment:roles:viewer
+    environment: env-prod
+    expect: allow
+  - principal: alice@example.com
+    permission: environment:roles:manage-settings
+    environment: env-prod
+    expect: deny
+  - principal: alice@example.com
+    permission: settings:objects:write
+    environment: env-prod
+    expect: allow
+"#;
+    for name in ["Environment role - Access environment", "Settings Writer"] {
+        let policy = builtin().policy(name).unwrap();
+        assert!(builtin().legacy(&policy.id()).is_some(), "{name} is legacy");
+    }
+    let report = run(source);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    assert_eq!((report.passed(), report.failed()), (3, 0));
+    // Decided by the statements of the bindings, legacy ones included.
+    let flipped = run(&source.replace("expect: deny", "expect: allow"));
+    let failed = flipped.cases.iter().find(|c| !c.passed).unwrap();
+    let explanation = failed.explanation.as_ref().unwrap();
+    assert_eq!(
+        explanation.summary,
+        "denied by `DENY environment:roles:manage-settings;` of policy `No monitoring settings`, \
+         bound to group `legacy` at account level; a DENY wins over every ALLOW"
+    );
+}

@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use warden_store::AuditFilter;
 
 use crate::api::{Path, Query, level};
-use crate::auth::Authed;
-use crate::authz::attributes;
 use crate::error::{ApiError, ApiResult};
+use crate::service::Authed;
+use crate::service::guard::attributes;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +70,6 @@ pub async fn verify(
     check(&state, &authed, &account).await?;
     let verification = state.store.verify_audit().await?;
     Ok(axum::Json(
-        json!({ "valid": verification.problem.is_none(), "entries": verification.entries, "problem": verification.problem }),
+        json!({ "valid": verification.problem.is_none(), "entries": verification.entries, "problem": verification.problem, "problems": verification.problems }),
     ))
 }

@@ -26,10 +26,11 @@ use warden_policy::temporal::parse_date_time;
 
 use crate::api::decision_body::{self, DecisionInput};
 use crate::api::{Body, JsonBody, Query};
-use crate::auth::{Authed, TokenProblem};
-use crate::authz::attributes;
+use crate::auth::TokenProblem;
 use crate::error::{ApiError, ApiResult};
 use crate::limits::MAX_BATCH;
+use crate::service::Authed;
+use crate::service::guard::attributes;
 use crate::state::AppState;
 
 /// How long a decision waits for the snapshot to reach `minRevision`.
@@ -295,7 +296,7 @@ impl<'a> Decider<'a> {
             require_may_ask(self.state, self.authed, &owner.uid, found, false)?;
         }
         let permission: &str = &request.permission;
-        if !owner.scopes.is_empty() && !owner.scopes.iter().any(|s| s == permission) {
+        if !owner.scopes.allow(permission) {
             self.state
                 .usage
                 .record(&owner.uid, permission, false, self.authed.context.now_ms);
@@ -325,29 +326,16 @@ impl<'a> Decider<'a> {
 /// at account level without conditions and is denied it nowhere (so every per-principal check
 /// would pass). Computed once per batch instead of once per request.
 fn may_ask_about_anyone(authed: &Authed, snapshot: &Snapshot) -> bool {
-    const PERMISSION: &str = "iam:effective-permissions:read";
-    let caller = &authed.caller;
-    if !caller.scopes.is_empty() && !caller.scopes.iter().any(|s| s == PERMISSION) {
-        return false;
-    }
-    let wanted = [warden_engine::delegation::Granted {
-        permission: PERMISSION.to_owned(),
-        effect: warden_policy::Effect::Allow,
-        clauses: Default::default(),
-    }];
-    // `first_not_held` looks only at the statements of the permission and of those implying it:
-    // the caller's other statements (for an administrator, the whole catalogue) are not built.
-    let relevant: Vec<&str> = std::iter::once(PERMISSION)
-        .chain(
-            snapshot
-                .catalogue()
-                .implied_by(PERMISSION)
-                .iter()
-                .map(String::as_str),
-        )
-        .collect();
-    let held = snapshot.held_of(&caller.uid, None, &relevant);
-    warden_engine::delegation::first_not_held(&held, &wanted, snapshot.catalogue()).is_none()
+    let author = warden_engine::escalation::Author {
+        principal: &authed.caller.uid,
+        scopes: authed.caller.scopes.limit(),
+    };
+    warden_engine::escalation::holds_unconditionally(
+        snapshot,
+        &author,
+        "iam:effective-permissions:read",
+        None,
+    )
 }
 
 /// A caller may always ask about itself; about another principal with

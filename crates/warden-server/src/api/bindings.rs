@@ -7,35 +7,23 @@
 //! unrestricted (SPEC §4 rule 4) are reported in the `Warden-Warnings` header.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use warden_engine::compile::unrestricted_by_boundaries;
-use warden_engine::{Binding, Level, ParamValue};
+use warden_engine::Level;
 
 use crate::api::{Body, Path, Written, level, level_parts};
-use crate::auth::Authed;
-use crate::authz::{attributes, require_can_bind};
 use crate::error::{ApiError, ApiResult};
-use crate::limits::{MAX_BINDINGS_PER_LEVEL, limit_reached};
-use crate::model::{Model, binding_record};
+use crate::model::Model;
 use crate::records::BindingBody;
-use crate::state::{AppState, Plan};
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct BindingInput {
-    #[serde(default)]
-    pub parameters: BTreeMap<String, ParamValue>,
-    #[serde(default)]
-    pub metadata: BTreeMap<String, String>,
-    #[serde(default)]
-    pub boundaries: Vec<String>,
-}
+use crate::service::Authed;
+pub use crate::service::bindings::BindingInput;
+use crate::service::bindings::{self, BindingFilter, at_level};
+use crate::service::guard::attributes;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -54,9 +42,7 @@ pub struct PolicyUuidsInput {
 /// `parameters[k]=v`, `metadata[k]=v`, `forceMultiple`, `details`, `page`, `size` from a raw query.
 #[derive(Debug, Default)]
 struct Filter {
-    parameters: BTreeMap<String, String>,
-    metadata: BTreeMap<String, String>,
-    force_multiple: bool,
+    binding: BindingFilter,
     details: bool,
 }
 
@@ -72,11 +58,11 @@ fn filter(query: Option<String>) -> ApiResult<Filter> {
                 .map(str::to_owned)
         };
         if let Some(name) = field("parameters[") {
-            filter.parameters.insert(name, value);
+            filter.binding.parameters.insert(name, value);
         } else if let Some(name) = field("metadata[") {
-            filter.metadata.insert(name, value);
+            filter.binding.metadata.insert(name, value);
         } else if key == "forceMultiple" {
-            filter.force_multiple = value == "true";
+            filter.binding.force_multiple = value == "true";
         } else if key == "details" {
             filter.details = value == "true";
         } else if key != "page" && key != "size" {
@@ -86,24 +72,6 @@ fn filter(query: Option<String>) -> ApiResult<Filter> {
         }
     }
     Ok(filter)
-}
-
-impl Filter {
-    fn matches(&self, body: &BindingBody) -> bool {
-        self.parameters.iter().all(|(k, v)| {
-            body.parameters
-                .get(k)
-                .is_some_and(|p| p.values() == std::slice::from_ref(v))
-        }) && self
-            .metadata
-            .iter()
-            .all(|(k, v)| body.metadata.get(k) == Some(v))
-    }
-}
-
-fn at_level(body: &BindingBody, model: &Model, level: &Level) -> bool {
-    let (level_type, level_id) = level_parts(model, level);
-    body.level_type == level_type && body.level_id == level_id
 }
 
 /// The public shape: bindings grouped by (policy, parameters, metadata, boundaries).
@@ -148,21 +116,6 @@ fn read_check(
     pairs.extend(policy.map(|p| ("iam:policyUuid", p)));
     pairs.extend(group.map(|g| ("iam:boundGroup", g)));
     state.require(authed, "iam:bindings:read", level, &attributes(&pairs))
-}
-
-fn write_check(
-    state: &AppState,
-    authed: &Authed,
-    level: &Level,
-    policy: &str,
-    group: Option<&str>,
-) -> ApiResult<()> {
-    let mut pairs = vec![
-        ("iam:levelType", level.type_name()),
-        ("iam:policyUuid", policy),
-    ];
-    pairs.extend(group.map(|g| ("iam:boundGroup", g)));
-    state.require(authed, "iam:bindings:write", level, &attributes(&pairs))
 }
 
 // ---- reads ----------------------------------------------------------------------------------------
@@ -303,126 +256,7 @@ pub async fn descendants(
     ))
 }
 
-// ---- writes -------------------------------------------------------------------------------------
-
-/// Adds (or replaces, for an identical identity) bindings of one policy to groups; every check is
-/// made before anything is written.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the request's parts, passed through from four handlers"
-)]
-fn plan_add(
-    state: &AppState,
-    authed: &Authed,
-    model: &Model,
-    snapshot: &warden_engine::Snapshot,
-    level: &Level,
-    policy: &str,
-    inputs: Vec<(String, BindingInput)>,
-    replace: Option<&Filter>,
-) -> ApiResult<Plan<Vec<String>>> {
-    crate::api::writable(level, "bind policies")?;
-    let (level_type, level_id) = level_parts(model, level);
-    let mut directory = model.directory.clone();
-    let mut affected = Vec::new();
-    let mut ops = Vec::new();
-    let mut added: Vec<BindingBody> = Vec::new();
-    let mut removed: Vec<String> = Vec::new();
-    let mut warnings = Vec::new();
-    for (group, input) in inputs {
-        write_check(state, authed, level, policy, Some(&group))?;
-        crate::limits::check_parameters(&input.parameters)?;
-        if !model.groups.contains_key(&group) {
-            return Err(ApiError::not_found("group", &group));
-        }
-        if let Some(filter) = replace {
-            let matching: Vec<&BindingBody> = model
-                .bindings
-                .values()
-                .filter(|b| {
-                    b.level_type == level_type
-                        && b.level_id == level_id
-                        && b.policy_uuid == policy
-                        && b.group_uuid == group
-                        && filter.matches(b)
-                })
-                .collect();
-            if matching.len() > 1 && !filter.force_multiple {
-                return Err(ApiError::invalid(format!(
-                    "{} bindings match; narrow the filter or pass `forceMultiple=true`",
-                    matching.len()
-                )));
-            }
-            for old in matching {
-                let record = binding_record(old);
-                affected.extend(directory.remove_bindings(&group, |b| *b == record)?);
-                removed.push(old.key());
-                ops.push(warden_store::Op::DeleteBinding { key: old.key() });
-            }
-        }
-        let body = BindingBody {
-            level_type: level_type.to_owned(),
-            level_id: level_id.clone(),
-            policy_uuid: policy.to_owned(),
-            group_uuid: group.clone(),
-            parameters: input.parameters,
-            metadata: input.metadata,
-            boundaries: input.boundaries,
-            created_at: authed.context.now_ms,
-        };
-        let binding: Binding = binding_record(&body);
-        directory.check_binding(&binding)?;
-        if let Some(policy_record) = directory.policy(policy) {
-            warden_engine::params::check_pattern_parameters(
-                &policy_record.ast,
-                &binding.parameters,
-            )
-            .map_err(ApiError::invalid)?;
-        }
-        require_can_bind(snapshot, &authed.caller.uid, &directory, &binding)?;
-        if let Some(policy_record) = directory.policy(policy) {
-            let boundaries: Vec<_> = binding
-                .boundaries
-                .iter()
-                .filter_map(|b| directory.boundary(b).map(Arc::clone))
-                .collect();
-            for (boundary, permission) in
-                unrestricted_by_boundaries(policy_record, &boundaries, snapshot.catalogue())
-            {
-                warnings.push(format!("boundary `{boundary}` does not restrict `{permission}`: under it the permission is granted without its conditions"));
-            }
-        }
-        affected.extend(directory.add_binding(binding)?);
-        ops.push(body.op());
-        added.push(body);
-    }
-    let at_this_level = model
-        .bindings
-        .values()
-        .filter(|b| b.level_type == level_type && b.level_id == level_id)
-        .count();
-    if at_this_level + added.len() > MAX_BINDINGS_PER_LEVEL + removed.len() {
-        return Err(limit_reached("bindings per level", MAX_BINDINGS_PER_LEVEL));
-    }
-    let mut plan = Plan::new(
-        "binding.create",
-        format!("policy/{policy}/bindings"),
-        warnings,
-    );
-    plan.before = (!removed.is_empty()).then(|| json!({ "removed": removed }));
-    plan.after = Some(json!(added));
-    plan.ops = ops;
-    plan.directory = Some((directory, affected));
-    plan.apply = Box::new(move |model: &mut Model| {
-        for key in removed {
-            model.bindings.remove(&key);
-        }
-        for body in added {
-            model.bindings.insert(body.key(), body);
-        }
-    });
-    Ok(plan)
-}
+// ---- writes ----------------------------------------------------------------------------------
 
 /// 204 with any boundary warnings in `Warden-Warnings` (a JSON array).
 fn no_content(revision: i64, warnings: &[String]) -> Response {
@@ -449,28 +283,21 @@ pub async fn add_groups(
     if input.groups.is_empty() {
         return Err(ApiError::invalid("`groups` must name at least one group"));
     }
-    let (warnings, revision) = state
-        .write(&authed.context, |model, snapshot| {
-            let level = level(model, &lt, &lid)?;
-            let inputs = input
-                .groups
-                .iter()
-                .map(|g| {
-                    (
-                        g.clone(),
-                        BindingInput {
-                            boundaries: input.boundaries.clone(),
-                            ..BindingInput::default()
-                        },
-                    )
-                })
-                .collect();
-            plan_add(
-                &state, &authed, model, snapshot, &level, &policy, inputs, None,
+    let inputs = input
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.clone(),
+                BindingInput {
+                    boundaries: input.boundaries.clone(),
+                    ..BindingInput::default()
+                },
             )
         })
-        .await?;
-    Ok(no_content(revision, &warnings))
+        .collect();
+    let bound = bindings::add(&state, &authed, &lt, &lid, &policy, inputs, None).await?;
+    Ok(no_content(bound.revision, &bound.warnings))
 }
 
 pub async fn add_one(
@@ -479,22 +306,17 @@ pub async fn add_one(
     Path((lt, lid, policy, group)): Path<(String, String, String, String)>,
     Body(input): Body<BindingInput>,
 ) -> ApiResult<Response> {
-    let (warnings, revision) = state
-        .write(&authed.context, |model, snapshot| {
-            let level = level(model, &lt, &lid)?;
-            plan_add(
-                &state,
-                &authed,
-                model,
-                snapshot,
-                &level,
-                &policy,
-                vec![(group.clone(), input)],
-                None,
-            )
-        })
-        .await?;
-    Ok(no_content(revision, &warnings))
+    let bound = bindings::add(
+        &state,
+        &authed,
+        &lt,
+        &lid,
+        &policy,
+        vec![(group, input)],
+        None,
+    )
+    .await?;
+    Ok(no_content(bound.revision, &bound.warnings))
 }
 
 pub async fn put_one(
@@ -505,99 +327,25 @@ pub async fn put_one(
     Body(input): Body<BindingInput>,
 ) -> ApiResult<Response> {
     let filter = filter(query)?;
-    let (warnings, revision) = state
-        .write(&authed.context, |model, snapshot| {
-            let level = level(model, &lt, &lid)?;
-            plan_add(
-                &state,
-                &authed,
-                model,
-                snapshot,
-                &level,
-                &policy,
-                vec![(group.clone(), input)],
-                Some(&filter),
-            )
-        })
-        .await?;
-    Ok(no_content(revision, &warnings))
+    let bound = bindings::add(
+        &state,
+        &authed,
+        &lt,
+        &lid,
+        &policy,
+        vec![(group, input)],
+        Some(&filter.binding),
+    )
+    .await?;
+    Ok(no_content(bound.revision, &bound.warnings))
 }
 
-/// Deletes the bindings `select` picks at the level; `policy` and `group` feed the permission check.
-async fn delete_where(
-    state: AppState,
-    authed: Authed,
-    lt: String,
-    lid: String,
-    policy: Option<String>,
-    group: Option<String>,
-    filter: Filter,
-) -> ApiResult<Written<()>> {
-    let ((), revision) = state
-        .write(&authed.context, |model, _snapshot| {
-            let level = level(model, &lt, &lid)?;
-            crate::api::writable(&level, "delete bindings")?;
-            let selected: Vec<BindingBody> = model
-                .bindings
-                .values()
-                .filter(|b| at_level(b, model, &level))
-                .filter(|b| {
-                    policy.as_ref().is_none_or(|p| &b.policy_uuid == p)
-                        && group.as_ref().is_none_or(|g| &b.group_uuid == g)
-                })
-                .filter(|b| filter.matches(b))
-                .cloned()
-                .collect();
-            let mut pairs = vec![("iam:levelType", level.type_name())];
-            pairs.extend(policy.as_deref().map(|p| ("iam:policyUuid", p)));
-            if selected.is_empty() {
-                pairs.extend(group.as_deref().map(|g| ("iam:boundGroup", g)));
-                state.require(&authed, "iam:bindings:write", &level, &attributes(&pairs))?;
-                return Err(ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "not_found",
-                    "no binding matches",
-                ));
-            }
-            for body in &selected {
-                let mut check = pairs.clone();
-                check.push(("iam:policyUuid", &body.policy_uuid));
-                check.push(("iam:boundGroup", &body.group_uuid));
-                state.require(&authed, "iam:bindings:write", &level, &attributes(&check))?;
-            }
-            if policy.is_some() && selected.len() > 1 && !filter.force_multiple {
-                return Err(ApiError::invalid(format!(
-                    "{} bindings match; narrow the filter or pass `forceMultiple=true`",
-                    selected.len()
-                )));
-            }
-            let mut directory = model.directory.clone();
-            let mut affected = Vec::new();
-            for body in &selected {
-                let record = binding_record(body);
-                affected.extend(directory.remove_bindings(&body.group_uuid, |b| *b == record)?);
-            }
-            let keys: Vec<String> = selected.iter().map(BindingBody::key).collect();
-            let mut plan = Plan::new("binding.delete", format!("{}/bindings", level), ());
-            plan.before = Some(json!(selected));
-            plan.ops = keys
-                .iter()
-                .map(|key| warden_store::Op::DeleteBinding { key: key.clone() })
-                .collect();
-            plan.directory = Some((directory, affected));
-            plan.apply = Box::new(move |model: &mut Model| {
-                for key in keys {
-                    model.bindings.remove(&key);
-                }
-            });
-            Ok(plan)
-        })
-        .await?;
-    Ok(Written {
+fn deleted(revision: i64) -> Written<()> {
+    Written {
         status: StatusCode::NO_CONTENT,
         revision,
         body: None,
-    })
+    }
 }
 
 pub async fn delete_all(
@@ -605,11 +353,12 @@ pub async fn delete_all(
     authed: Authed,
     Path((lt, lid)): Path<(String, String)>,
 ) -> ApiResult<Written<()>> {
-    let filter = Filter {
+    let filter = BindingFilter {
         force_multiple: true,
-        ..Filter::default()
+        ..BindingFilter::default()
     };
-    delete_where(state, authed, lt, lid, None, None, filter).await
+    let revision = bindings::delete_where(&state, &authed, &lt, &lid, None, None, &filter).await?;
+    Ok(deleted(revision))
 }
 
 pub async fn delete_of_policy(
@@ -619,7 +368,17 @@ pub async fn delete_of_policy(
     RawQuery(query): RawQuery,
 ) -> ApiResult<Written<()>> {
     let filter = filter(query)?;
-    delete_where(state, authed, lt, lid, Some(policy), None, filter).await
+    let revision = bindings::delete_where(
+        &state,
+        &authed,
+        &lt,
+        &lid,
+        Some(&policy),
+        None,
+        &filter.binding,
+    )
+    .await?;
+    Ok(deleted(revision))
 }
 
 pub async fn delete_one(
@@ -629,7 +388,17 @@ pub async fn delete_one(
     RawQuery(query): RawQuery,
 ) -> ApiResult<Written<()>> {
     let filter = filter(query)?;
-    delete_where(state, authed, lt, lid, Some(policy), Some(group), filter).await
+    let revision = bindings::delete_where(
+        &state,
+        &authed,
+        &lt,
+        &lid,
+        Some(&policy),
+        Some(&group),
+        &filter.binding,
+    )
+    .await?;
+    Ok(deleted(revision))
 }
 
 /// `PUT …/bindings/groups/{group}`: the group's bindings at this level become exactly these
@@ -640,78 +409,8 @@ pub async fn set_group_policies(
     Path((lt, lid, group)): Path<(String, String, String)>,
     Body(input): Body<PolicyUuidsInput>,
 ) -> ApiResult<Response> {
-    let (warnings, revision) = state
-        .write(&authed.context, |model, snapshot| {
-            let level = level(model, &lt, &lid)?;
-            crate::api::writable(&level, "bind policies")?;
-            if !model.groups.contains_key(&group) {
-                return Err(ApiError::not_found("group", &group));
-            }
-            let current: Vec<BindingBody> = model
-                .bindings
-                .values()
-                .filter(|b| at_level(b, model, &level) && b.group_uuid == group)
-                .cloned()
-                .collect();
-            let mut directory = model.directory.clone();
-            let mut affected = Vec::new();
-            let mut ops = Vec::new();
-            let mut removed = Vec::new();
-            for body in current
-                .iter()
-                .filter(|b| !input.policy_uuids.contains(&b.policy_uuid))
-            {
-                write_check(&state, &authed, &level, &body.policy_uuid, Some(&group))?;
-                let record = binding_record(body);
-                affected.extend(directory.remove_bindings(&group, |b| *b == record)?);
-                ops.push(warden_store::Op::DeleteBinding { key: body.key() });
-                removed.push(body.key());
-            }
-            let mut added = Vec::new();
-            for policy in &input.policy_uuids {
-                if current.iter().any(|b| &b.policy_uuid == policy)
-                    || added.iter().any(|b: &BindingBody| &b.policy_uuid == policy)
-                {
-                    continue;
-                }
-                write_check(&state, &authed, &level, policy, Some(&group))?;
-                let (level_type, level_id) = level_parts(model, &level);
-                let body = BindingBody {
-                    level_type: level_type.to_owned(),
-                    level_id,
-                    policy_uuid: policy.clone(),
-                    group_uuid: group.clone(),
-                    parameters: BTreeMap::new(),
-                    metadata: BTreeMap::new(),
-                    boundaries: Vec::new(),
-                    created_at: authed.context.now_ms,
-                };
-                let binding = binding_record(&body);
-                directory.check_binding(&binding)?;
-                require_can_bind(snapshot, &authed.caller.uid, &directory, &binding)?;
-                affected.extend(directory.add_binding(binding)?);
-                ops.push(body.op());
-                added.push(body);
-            }
-            let mut plan = Plan::new(
-                "binding.set-group",
-                format!("group/{group}/bindings"),
-                Vec::<String>::new(),
-            );
-            plan.before = Some(json!(current));
-            plan.after = Some(json!(added));
-            plan.ops = ops;
-            plan.directory = Some((directory, affected));
-            plan.apply = Box::new(move |model: &mut Model| {
-                for key in removed {
-                    model.bindings.remove(&key);
-                }
-                for body in added {
-                    model.bindings.insert(body.key(), body);
-                }
-            });
-            Ok(plan)
-        })
-        .await?;
-    Ok(no_content(revision, &warnings))
+    let bound =
+        bindings::set_group_policies(&state, &authed, &lt, &lid, &group, &input.policy_uuids)
+            .await?;
+    Ok(no_content(bound.revision, &bound.warnings))
 }

@@ -5,66 +5,18 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
-use warden_engine::Level;
-use warden_policy::{Severity, check_boundary};
 
-use crate::api::{Body, Path, Query, Written, level, new_uuid};
-use crate::auth::Authed;
-use crate::authz::{attributes, require_can_rebind};
+use crate::api::{Body, Path, Query, Written};
 use crate::error::{ApiError, ApiResult};
-use crate::limits::{MAX_BOUNDARIES, check_id, check_name, limit_reached};
-use crate::model::{Model, boundary_record};
+use crate::limits::check_id;
 use crate::records::{BoundaryBody, fold};
-use crate::state::{AppState, Plan};
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct BoundaryInput {
-    pub name: String,
-    pub boundary_query: String,
-    #[serde(default)]
-    pub metadata: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BoundaryDto {
-    pub uuid: String,
-    pub level_type: &'static str,
-    pub level_id: String,
-    pub name: String,
-    pub boundary_query: String,
-    pub boundary_conditions: Vec<Value>,
-    pub metadata: BTreeMap<String, String>,
-}
-
-fn dto(model: &Model, body: &BoundaryBody) -> BoundaryDto {
-    let conditions = warden_policy::parse_boundary(&body.boundary_query)
-        .ast
-        .conditions
-        .iter()
-        .map(|c| {
-            let values: Vec<String> = c.value.strings().iter().map(|s| s.display_text()).collect();
-            json!({ "name": c.name.node, "operator": c.operator.node.api_name(), "values": values })
-        })
-        .collect();
-    BoundaryDto {
-        uuid: body.uuid.clone(),
-        level_type: "account",
-        level_id: model.account.clone(),
-        name: body.name.clone(),
-        boundary_query: body.boundary_query.clone(),
-        boundary_conditions: conditions,
-        metadata: body.metadata.clone(),
-    }
-}
-
-fn account_level(model: &Model, account: &str) -> ApiResult<Level> {
-    level(model, "account", account)
-}
+use crate::service::Authed;
+use crate::service::boundaries::{self, account_level, dto};
+pub use crate::service::boundaries::{BoundaryDto, BoundaryInput};
+use crate::service::guard::attributes;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -142,94 +94,17 @@ async fn save(
     uuid: Option<String>,
     input: BoundaryInput,
 ) -> ApiResult<Written<BoundaryDto>> {
-    let now = authed.context.now_ms;
     let given = uuid.is_some();
-    let ((dto, created), revision) = state
-        .write(&authed.context, |model, snapshot| {
-            let level = account_level(model, &account)?;
-            state.require(&authed, "iam:boundaries:write", &level, &attributes(&[]))?;
-            check_name(&input.name)?;
-            let checked = check_boundary(&input.boundary_query, snapshot.catalogue());
-            if checked.diagnostics.iter().any(|d| d.is_error()) {
-                let located =
-                    warden_policy::diagnostic::locate(&checked.diagnostics, &input.boundary_query);
-                let first = located.iter().find(|d| d.severity == Severity::Error);
-                let summary = first.map_or_else(String::new, |d| {
-                    format!(": {}:{}: {}", d.start.line, d.start.column, d.message)
-                });
-                return Err(
-                    ApiError::invalid(format!("the boundary is invalid{summary}"))
-                        .with_details(json!({ "diagnostics": located })),
-                );
-            }
-            let id = uuid.clone().unwrap_or_else(new_uuid);
-            let previous = model.boundaries.get(&id).cloned();
-            if let Some(other) = model
-                .boundaries
-                .values()
-                .find(|b| b.uuid != id && fold(&b.name) == fold(&input.name))
-            {
-                return Err(ApiError::conflict(format!(
-                    "a boundary named `{}` already exists ({})",
-                    other.name, other.uuid
-                )));
-            }
-            if previous.is_none() && model.boundaries.len() >= MAX_BOUNDARIES {
-                return Err(limit_reached("boundaries per account", MAX_BOUNDARIES));
-            }
-            let body = BoundaryBody {
-                uuid: id.clone(),
-                name: input.name.trim().to_owned(),
-                boundary_query: input.boundary_query.clone(),
-                metadata: input.metadata.clone(),
-                created_at: previous.as_ref().map_or(now, |b| b.created_at),
-                updated_at: now,
-            };
-            let mut directory = model.directory.clone();
-            let affected =
-                directory.upsert_boundary(boundary_record(&body).map_err(ApiError::invalid)?)?;
-            let users: Vec<_> = directory
-                .bindings()
-                .filter(|b| b.boundaries.iter().any(|x| x.as_ref() == id))
-                .cloned()
-                .collect();
-            require_can_rebind(
-                snapshot,
-                &authed.caller.uid,
-                &directory,
-                users.iter().map(|b| b.as_ref()),
-                "this boundary change",
-            )?;
-            let created = previous.is_none();
-            let out = dto(model, &body);
-            let mut plan = Plan::new(
-                if created {
-                    "boundary.create"
-                } else {
-                    "boundary.update"
-                },
-                format!("boundary/{id}"),
-                (out, created),
-            );
-            plan.before = previous.map(|p| json!(p));
-            plan.after = Some(json!(body));
-            plan.ops = vec![body.op()];
-            plan.directory = Some((directory, affected));
-            plan.apply = Box::new(move |model: &mut Model| {
-                model.boundaries.insert(body.uuid.clone(), body);
-            });
-            Ok(plan)
-        })
-        .await?;
-    let status = if !created {
-        StatusCode::NO_CONTENT
-    } else {
+    let saved = boundaries::save(&state, &authed, &account, uuid, input).await?;
+    let status = if saved.created {
         StatusCode::CREATED
+    } else {
+        StatusCode::NO_CONTENT
     };
-    let body = (created || !given).then_some(dto);
+    let body = (saved.created || !given).then_some(saved.boundary);
     Ok(Written {
         status,
-        revision,
+        revision: saved.revision,
         body,
     })
 }
@@ -239,34 +114,7 @@ pub async fn delete(
     authed: Authed,
     Path((account, uuid)): Path<(String, String)>,
 ) -> ApiResult<Written<()>> {
-    let ((), revision) = state
-        .write(&authed.context, |model, _| {
-            let level = account_level(model, &account)?;
-            state.require(&authed, "iam:boundaries:write", &level, &attributes(&[]))?;
-            let body = model.boundaries.get(&uuid).cloned().ok_or_else(|| ApiError::not_found("boundary", &uuid))?;
-            let users: Vec<Value> = model
-                .bindings
-                .values()
-                .filter(|b| b.boundaries.contains(&uuid))
-                .map(|b| json!({ "policyUuid": b.policy_uuid, "groupUuid": b.group_uuid, "levelType": b.level_type, "levelId": b.level_id }))
-                .collect();
-            if !users.is_empty() {
-                return Err(ApiError::conflict(format!("boundary `{}` is used by {} binding(s); change those bindings first", body.name, users.len()))
-                    .with_details(json!({ "bindings": users })));
-            }
-            let mut directory = model.directory.clone();
-            let affected = directory.remove_boundary(&uuid)?;
-            let mut plan = Plan::new("boundary.delete", format!("boundary/{uuid}"), ());
-            plan.before = Some(json!(body));
-            plan.ops = vec![warden_store::Op::DeleteBoundary { uuid: uuid.clone() }];
-            plan.directory = Some((directory, affected));
-            let id = uuid.clone();
-            plan.apply = Box::new(move |model: &mut Model| {
-                model.boundaries.remove(&id);
-            });
-            Ok(plan)
-        })
-        .await?;
+    let revision = boundaries::delete(&state, &authed, &account, &uuid).await?;
     Ok(Written {
         status: StatusCode::NO_CONTENT,
         revision,

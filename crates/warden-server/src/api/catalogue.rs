@@ -2,8 +2,6 @@
 //! services. A registration is validated as a whole, stored, and rebuilds the snapshot; the
 //! administrator policy grows with the catalogue.
 
-use std::sync::Arc;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -11,12 +9,10 @@ use warden_engine::Level;
 use warden_policy::ServiceFile;
 
 use crate::api::{Body, Path, Written};
-use crate::auth::Authed;
-use crate::authz::attributes;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{Model, catalogue_with, install_global_policies};
-use crate::records::json as to_json;
-use crate::state::{AppState, Plan};
+use crate::service::guard::attributes;
+use crate::service::{self, Authed};
+use crate::state::AppState;
 
 pub async fn list(State(state): State<AppState>, authed: Authed) -> ApiResult<axum::Json<Value>> {
     state.require(
@@ -74,53 +70,7 @@ pub async fn register(
     authed: Authed,
     Body(file): Body<ServiceFile>,
 ) -> ApiResult<Written<Value>> {
-    let name = file.service.name.clone();
-    let (out, revision) = state
-        .write(&authed.context, |model, _| {
-            state.require(
-                &authed,
-                "iam:catalogue:write",
-                &Level::Account,
-                &attributes(&[]),
-            )?;
-            if model.custom_services.contains_key(&name) {
-                return Err(ApiError::conflict(format!(
-                    "service `{name}` is already registered"
-                )));
-            }
-            let body = to_json(&file);
-            let mut custom = model.custom_services.clone();
-            custom.insert(name.clone(), body.clone());
-            let catalogue = catalogue_with(&state.builtin, &custom).map_err(|e| {
-                ApiError::invalid(format!("the service definition is invalid: {}", e.0))
-                    .with_details(json!({ "service": name }))
-            })?;
-            let mut directory = model.directory.clone();
-            install_global_policies(&mut directory, &state.builtin, &catalogue)
-                .map_err(|e| ApiError::internal(e.0))?;
-            let permissions = catalogue
-                .service(&name)
-                .map(|s| s.permissions.clone())
-                .unwrap_or_default();
-            let mut plan = Plan::new(
-                "catalogue.register",
-                format!("service/{name}"),
-                json!({ "service": name, "permissions": permissions }),
-            );
-            plan.after = Some(json!(file));
-            plan.ops = vec![warden_store::Op::PutCustomService {
-                name: name.clone(),
-                body: body.clone(),
-            }];
-            plan.directory = Some((directory, Vec::new()));
-            plan.catalogue = Some(Arc::new(catalogue));
-            let service = name.clone();
-            plan.apply = Box::new(move |model: &mut Model| {
-                model.custom_services.insert(service, body);
-            });
-            Ok(plan)
-        })
-        .await?;
+    let (out, revision) = service::catalogue::register(&state, &authed, file).await?;
     Ok(Written {
         status: StatusCode::CREATED,
         revision,

@@ -3,29 +3,18 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::api::groups::account;
 use crate::api::{Body, Path, Written, level, level_parts};
-use crate::auth::Authed;
-use crate::authz::attributes;
-use crate::error::{ApiError, ApiResult};
-use crate::limits::{
-    MAX_BINDINGS_PER_LEVEL, MAX_BOUNDARIES, MAX_GROUPS, MAX_POLICIES, MAX_USERS, check_id,
-    check_text,
-};
-use crate::model::Model;
+use crate::error::ApiResult;
+use crate::limits::{MAX_BINDINGS_PER_LEVEL, MAX_BOUNDARIES, MAX_GROUPS, MAX_POLICIES, MAX_USERS};
 use crate::records::EnvironmentBody;
-use crate::state::{AppState, Plan};
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EnvironmentInput {
-    id: String,
-    #[serde(default)]
-    name: Option<String>,
-}
+use crate::service::Authed;
+use crate::service::environments;
+pub use crate::service::environments::EnvironmentInput;
+use crate::service::guard::attributes;
+use crate::state::AppState;
 
 pub async fn list(
     State(state): State<AppState>,
@@ -45,40 +34,7 @@ pub async fn create(
     Path(acc): Path<String>,
     Body(input): Body<EnvironmentInput>,
 ) -> ApiResult<Written<EnvironmentBody>> {
-    let (out, revision) = state
-        .write(&authed.context, |model, _| {
-            let level = account(model, &acc)?;
-            state.require(&authed, "iam:environments:write", &level, &attributes(&[]))?;
-            check_id("id", &input.id)?;
-            let name = input.name.clone().unwrap_or_else(|| input.id.clone());
-            check_text("name", &name, 1, 200)?;
-            if model.environments.contains_key(&input.id) {
-                return Err(ApiError::conflict(format!(
-                    "environment `{}` already exists",
-                    input.id
-                )));
-            }
-            let body = EnvironmentBody {
-                id: input.id.clone(),
-                name,
-                created_at: authed.context.now_ms,
-            };
-            let mut directory = model.directory.clone();
-            directory.add_environment(body.id.as_str());
-            let mut plan = Plan::new(
-                "environment.create",
-                format!("environment/{}", body.id),
-                body.clone(),
-            );
-            plan.after = Some(json!(body));
-            plan.ops = vec![body.op()];
-            plan.directory = Some((directory, Vec::new()));
-            plan.apply = Box::new(move |model: &mut Model| {
-                model.environments.insert(body.id.clone(), body);
-            });
-            Ok(plan)
-        })
-        .await?;
+    let (out, revision) = environments::create(&state, &authed, &acc, input).await?;
     Ok(Written {
         status: StatusCode::CREATED,
         revision,

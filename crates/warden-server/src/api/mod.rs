@@ -10,7 +10,6 @@ mod decision_body;
 pub mod environments;
 pub mod groups;
 pub mod health;
-pub mod issuing;
 pub mod oauth;
 pub mod oauth_clients;
 pub mod passwords;
@@ -30,10 +29,8 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Router, middleware};
 use serde::de::DeserializeOwned;
-use warden_engine::Level;
 
-use crate::error::{ApiError, ApiResult};
-use crate::model::Model;
+use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::state::AppState;
 
 /// The largest request body accepted (413 beyond).
@@ -57,8 +54,7 @@ pub fn router(state: AppState) -> Router {
 
 async fn not_found() -> ApiError {
     ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
+        ErrorKind::NotFound,
         "no such endpoint; `/openapi.json` lists them",
     )
 }
@@ -83,15 +79,13 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     let text = rejection.body_text();
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::new(
-            status,
-            "too_large",
+            ErrorKind::TooLarge,
             format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
         );
     }
     if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
         return ApiError::new(
-            status,
-            "invalid",
+            ErrorKind::UnsupportedMediaType,
             "send the body as JSON with `Content-Type: application/json`",
         );
     }
@@ -212,41 +206,7 @@ impl<T: serde::Serialize> IntoResponse for Written<T> {
     }
 }
 
-/// The level of a `/repo/{lt}/{lid}` path, checked against the account.
-pub fn level(model: &Model, level_type: &str, level_id: &str) -> ApiResult<Level> {
-    match level_type {
-        "global" if level_id == "global" => Ok(Level::Global),
-        "global" => Err(ApiError::invalid("the global level's id is `global`")),
-        "account" if level_id == model.account => Ok(Level::Account),
-        "account" => Err(ApiError::not_found("account", level_id)),
-        "environment" if model.environments.contains_key(level_id) => {
-            Ok(Level::Environment(level_id.into()))
-        }
-        "environment" => Err(ApiError::not_found("environment", level_id)),
-        other => Err(ApiError::invalid(format!(
-            "unknown level type `{other}`; use `global`, `account` or `environment`"
-        ))),
-    }
-}
-
-/// `(levelType, levelId)` for responses.
-pub fn level_parts(model: &Model, level: &Level) -> (&'static str, String) {
-    match level {
-        Level::Global => ("global", "global".to_owned()),
-        Level::Account => ("account", model.account.clone()),
-        Level::Environment(env) => ("environment", env.to_string()),
-    }
-}
-
-/// Rejects writes at the global level, which is read-only.
-pub fn writable(level: &Level, what: &str) -> ApiResult<()> {
-    if *level == Level::Global {
-        return Err(ApiError::invalid(format!(
-            "the global level is read-only: you can't {what} there"
-        )));
-    }
-    Ok(())
-}
+pub use crate::service::levels::{level, level_parts, writable};
 
 /// Sets a field of a JSON object (no-op on anything else).
 pub fn set(value: &mut serde_json::Value, key: &str, field: serde_json::Value) {
@@ -255,7 +215,4 @@ pub fn set(value: &mut serde_json::Value, key: &str, field: serde_json::Value) {
     }
 }
 
-/// A new random uuid.
-pub fn new_uuid() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
+pub use crate::service::levels::new_uuid;

@@ -26,13 +26,15 @@ use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 use warden_engine::Level;
 
-use crate::auth::{Authed, Caller, new_token, parse_token, request_id, secret_hash};
-use crate::authz::attributes;
+use crate::auth::{new_token, parse_token, request_id, secret_hash};
 use crate::limits::MAX_LIVE_ACCESS_TOKENS_PER_CLIENT;
 use crate::model::Model;
 use crate::records::{OAuthClientBody, TokenBody};
 use crate::secrets::{decoy_hash, is_client_id, parse_client_secret};
-use crate::state::{AppState, Plan, RequestContext};
+use crate::service::guard::attributes;
+use crate::service::{Authed, Caller, Scopes};
+use crate::service::{Plan, RequestContext};
+use crate::state::AppState;
 use crate::throttle::Source;
 
 /// An OAuth error response (RFC 6749 §5.2).
@@ -367,6 +369,20 @@ fn context(state: &AppState, headers: &HeaderMap, actor: &str) -> RequestContext
     }
 }
 
+/// A client authenticated by its secret, acting for its owner within its scopes; recorded in
+/// the audit log as the client.
+fn client_actor(state: &AppState, headers: &HeaderMap, client: &OAuthClientBody) -> Authed {
+    Authed {
+        caller: Caller {
+            uid: client.owner_uid.clone(),
+            token_id: client.client_id.clone(),
+            scopes: Scopes::Only(client.scopes.clone()),
+        },
+        context: context(state, headers, &client.client_id),
+        system: false,
+    }
+}
+
 /// `POST /sso/oauth2/token`.
 pub async fn token(
     State(state): State<AppState>,
@@ -407,13 +423,13 @@ async fn issue(
         }
     }
     let scopes = granted_scopes(&client, form.get("scope"))?;
-    let context = context(state, headers, &client.client_id);
-    let now = context.now_ms;
+    let actor = client_actor(state, headers, &client);
+    let now = actor.context.now_ms;
     let ttl = state.access_token_ttl_ms;
     let (id, token, hash) =
         new_token("at", &state.token_key).map_err(|_| OAuthError::server_error())?;
     let issued = state
-        .write(&context, |model, _| {
+        .write(&actor, |model, _| {
             let resource = check_resource(&model.account, form.get("resource"))
                 .map_err(OAuthErrorInPlan)?;
             if !model.oauth_clients.contains_key(&client.client_id) {
@@ -450,6 +466,7 @@ async fn issue(
                 name: client.name.clone(),
                 secret_hash: hash.clone(),
                 scopes: scopes.clone(),
+                unrestricted: None,
                 status: "ACTIVE".into(),
                 expires_at: Some(now + ttl),
                 created_at: now,
@@ -499,7 +516,9 @@ struct OAuthErrorInPlan(OAuthError);
 
 impl From<OAuthErrorInPlan> for crate::error::ApiError {
     fn from(OAuthErrorInPlan(error): OAuthErrorInPlan) -> Self {
-        let mut api = crate::error::ApiError::new(error.status, error.error, error.description);
+        let mut api =
+            crate::error::ApiError::new(crate::error::kind_of(error.status), error.description)
+                .with_code(error.error);
         api.retry_after = error.retry_after;
         api
     }
@@ -512,11 +531,11 @@ fn plan_error(error: crate::error::ApiError) -> OAuthError {
             retry_after: error.retry_after,
             challenge: (error.code == "invalid_client")
                 .then_some("Basic realm=\"warden\", charset=\"UTF-8\""),
-            ..OAuthError::new(error.status, error.code, error.message)
+            ..OAuthError::new(error.status(), error.code, error.message)
         },
-        _ if error.status == StatusCode::SERVICE_UNAVAILABLE => OAuthError {
+        _ if error.status() == StatusCode::SERVICE_UNAVAILABLE => OAuthError {
             retry_after: error.retry_after,
-            ..OAuthError::new(error.status, "temporarily_unavailable", error.message)
+            ..OAuthError::new(error.status(), "temporarily_unavailable", error.message)
         },
         _ => OAuthError::server_error(),
     }
@@ -565,10 +584,10 @@ async fn revoke_token(
             format!("the token was not issued to client `{}`", client.client_id),
         ));
     }
-    let context = context(state, headers, &client.client_id);
+    let actor = client_actor(state, headers, &client);
     let id = record.id.clone();
     state
-        .write(&context, |model, _| {
+        .write(&actor, |model, _| {
             let mut plan = Plan::new(
                 "oauth.token.revoke",
                 format!("oauth-client/{}", client.client_id),
@@ -637,7 +656,7 @@ async fn introspection(
             let caller = Caller {
                 uid: client.owner_uid.clone(),
                 token_id: client.client_id.clone(),
-                scopes: client.scopes.clone(),
+                scopes: Scopes::Only(client.scopes.clone()),
             };
             (caller, Some(client.client_id))
         }
@@ -645,6 +664,7 @@ async fn introspection(
     let authed = Authed {
         context: context(state, headers, &caller.uid),
         caller,
+        system: false,
     };
     let broad = state
         .require(

@@ -1,69 +1,16 @@
 //! `PUT /iam/v1/accounts/{accountId}/users/{email}/password`: an administrator sets a user's
-//! console password.
-//!
-//! - Needs `iam:users:write`, from a caller without token scopes: a password signs in with every
-//!   permission of its user, so a scoped token could otherwise mint itself a wider credential.
-//! - Setting another person's password is as strong as acting as them, so the no-escalation rule
-//!   applies as for adding them to their groups: the caller must hold what every binding of each
-//!   of the user's groups grants, at that binding's level.
-//! - ASVS 5.0 6.2: 12 to 128 characters (Unicode scalar values), any characters, verified exactly
-//!   as given (no truncation, no case folding, no trimming). Stored only as an argon2id PHC
-//!   string (default parameters: m = 19456 KiB, t = 2, p = 1; ASVS appendix C), computed in the
-//!   bounded pool of [`crate::hashing`] (503 with `Retry-After` when its queue is full).
-//! - Service users never sign in with a password: 400.
-//!
-//! The audit entry records that a password was set, never the password or its hash. Console
-//! sessions signed in with the previous password end at their next request.
+//! console password ([`crate::service::passwords`] has the rules).
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::json;
-use warden_engine::PrincipalKind;
 
-use crate::api::groups::account;
-use crate::api::users::find;
 use crate::api::{Body, Path, Written};
-use crate::auth::Authed;
-use crate::authz::{attributes, require_can_join};
-use crate::error::{ApiError, ApiResult};
-use crate::model::Model;
-use crate::state::{AppState, Plan};
-
-/// Fewest characters of a password.
-pub const MIN_PASSWORD_CHARS: usize = 12;
-/// Most characters of a password.
-pub const MAX_PASSWORD_CHARS: usize = 128;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PasswordInput {
-    password: String,
-}
-
-impl PasswordInput {
-    pub fn new(password: String) -> Self {
-        PasswordInput { password }
-    }
-}
-
-/// The length rule, with a message that says what is allowed.
-pub fn check_password(password: &str) -> ApiResult<()> {
-    let length = password.chars().count();
-    if length < MIN_PASSWORD_CHARS {
-        return Err(ApiError::invalid(format!(
-            "the password has {length} characters; at least {MIN_PASSWORD_CHARS} are needed (a passphrase of a few words is easiest)"
-        ))
-        .with_details(json!({ "field": "password", "min": MIN_PASSWORD_CHARS })));
-    }
-    if length > MAX_PASSWORD_CHARS {
-        return Err(ApiError::invalid(format!(
-            "the password has {length} characters; at most {MAX_PASSWORD_CHARS} are allowed"
-        ))
-        .with_details(json!({ "field": "password", "max": MAX_PASSWORD_CHARS })));
-    }
-    Ok(())
-}
+use crate::error::ApiResult;
+pub use crate::service::passwords::{
+    MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordInput, check_password,
+};
+use crate::service::{self, Authed};
+use crate::state::AppState;
 
 pub async fn set_password(
     State(state): State<AppState>,
@@ -71,57 +18,7 @@ pub async fn set_password(
     Path((acc, key)): Path<(String, String)>,
     Body(input): Body<PasswordInput>,
 ) -> ApiResult<Written<()>> {
-    check_password(&input.password)?;
-    // Permissions first, so that a caller without them cannot make the server hash.
-    {
-        let model = state.model.lock().await;
-        let level = account(&model, &acc)?;
-        state.require(&authed, "iam:users:write", &level, &attributes(&[]))?;
-    }
-    let hash = state.hashing.hash(input.password).await?;
-    let ((), revision) = state
-        .write(&authed.context, |model, snapshot| {
-            let level = account(model, &acc)?;
-            state.require(&authed, "iam:users:write", &level, &attributes(&[]))?;
-            if !authed.caller.scopes.is_empty() {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "forbidden",
-                    "a password gives every permission of its user: set it with an unscoped token or from a console session, not with a scoped token",
-                )
-                .with_details(json!({ "permission": "iam:users:write", "rule": "unscoped-caller-only" })));
-            }
-            let body = find(model, &key)?.clone();
-            if body.kind == PrincipalKind::ServiceUser {
-                return Err(ApiError::invalid(
-                    "service users never sign in with a password; give them an OAuth client or a platform token",
-                ));
-            }
-            if body.uid != authed.caller.uid {
-                let groups = model
-                    .directory
-                    .principal(&body.uid)
-                    .map(|p| p.groups.to_vec())
-                    .unwrap_or_default();
-                for group in &groups {
-                    require_can_join(snapshot, &authed.caller.uid, &model.directory, group)?;
-                }
-            }
-            let had = body.password_hash.is_some();
-            let changed = crate::records::PrincipalBody {
-                password_hash: Some(hash),
-                ..body
-            };
-            let mut plan = Plan::new("user.password", format!("user/{}", changed.uid), ());
-            plan.before = Some(json!({ "passwordSet": had }));
-            plan.after = Some(json!({ "passwordSet": true }));
-            plan.ops = vec![changed.op()];
-            plan.apply = Box::new(move |model: &mut Model| {
-                model.principals.insert(changed.uid.clone(), changed);
-            });
-            Ok(plan)
-        })
-        .await?;
+    let revision = service::passwords::set_password(&state, &authed, &acc, &key, input).await?;
     Ok(Written {
         status: StatusCode::NO_CONTENT,
         revision,

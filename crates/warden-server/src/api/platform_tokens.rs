@@ -1,11 +1,5 @@
 //! `/iam/v1/accounts/{accountId}/platform-tokens…` (reference §3.8): long-lived, named tokens
-//! with scopes, an expiry date and a status (`ACTIVE`/`INACTIVE`), at most 10 per user. The token
-//! (`wdn_pt_<id>_<secret>`) is shown once; only a keyed hash is stored. An expired token is
-//! refused with 403, a disabled one with 401, at the next request.
-//!
-//! Reading needs `iam:tokens:read`, changing `iam:tokens:write`. Creating a token, moving its
-//! expiry later or re-enabling it also follows the owner and no-escalation rules of
-//! [`crate::api::issuing`]; deleting, disabling or shortening does not.
+//! ([`crate::service::platform_tokens`] has the rules).
 
 use std::sync::Arc;
 
@@ -13,70 +7,16 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use warden_policy::temporal::parse_date_time;
 
-use crate::api::groups::{account, iso};
-use crate::api::issuing::{check_scopes, owner_dto, require_within, resolve_owner};
+use crate::api::groups::account;
 use crate::api::{Body, Path, Query, Written};
-use crate::auth::{Authed, new_token};
-use crate::authz::attributes;
 use crate::error::{ApiError, ApiResult};
-use crate::limits::{MAX_PLATFORM_TOKENS_PER_USER, check_text, limit_reached};
-use crate::model::Model;
 use crate::records::TokenBody;
-use crate::state::{AppState, Plan};
-
-const KIND: &str = "platform";
-
-pub fn token_dto(model: &Model, token: &TokenBody, now: i64) -> Value {
-    let owner = owner_dto(model, &token.owner_uid);
-    json!({
-        "tokenId": token.id,
-        "name": token.name,
-        "userUuid": token.owner_uid,
-        "userEmail": owner.get("email"),
-        "userHandle": owner.get("handle"),
-        "scope": token.scopes,
-        "status": token.status,
-        "expirationDate": token.expires_at.map(iso),
-        "expired": token.expires_at.is_some_and(|at| at <= now),
-        "createdAt": iso(token.created_at),
-        "createdBy": token.created_by,
-        "lastUsedAt": token.last_used_at.map(iso),
-    })
-}
-
-/// An RFC 3339 date-time in the future, in milliseconds. A fraction of a second is cut off
-/// (never rounded up: an expiry may only move earlier).
-fn expiry(text: &str, now: i64) -> ApiResult<i64> {
-    let whole = match text.split_once('.') {
-        Some((head, rest)) => {
-            let zone = rest.trim_start_matches(|c: char| c.is_ascii_digit());
-            format!("{head}{zone}")
-        }
-        None => text.to_owned(),
-    };
-    let seconds = parse_date_time(&whole).map_err(|_| {
-        ApiError::invalid(format!(
-            "`expirationDate` `{text}` is not an RFC 3339 date-time such as `2027-01-31T00:00:00Z`"
-        ))
-    })?;
-    let at = seconds.saturating_mul(1000);
-    if at <= now {
-        return Err(ApiError::invalid(format!(
-            "`expirationDate` `{text}` is not in the future"
-        )));
-    }
-    Ok(at)
-}
-
-fn find<'a>(model: &'a Model, id: &str) -> ApiResult<&'a Arc<TokenBody>> {
-    model
-        .tokens
-        .get(id)
-        .filter(|t| t.kind == KIND)
-        .ok_or_else(|| ApiError::not_found("platform token", id))
-}
+use crate::service::Authed;
+use crate::service::guard::attributes;
+use crate::service::platform_tokens::{self, KIND};
+pub use crate::service::platform_tokens::{ExpirationInput, StatusInput, TokenInput, token_dto};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -143,81 +83,13 @@ pub async fn list(
     ))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct TokenInput {
-    name: String,
-    scope: Vec<String>,
-    expiration_date: String,
-    /// uid, email or handle; the caller when absent.
-    #[serde(default)]
-    user_uuid: Option<String>,
-    /// Only this account (`urn:dtaccount:<account>`) is supported.
-    #[serde(default)]
-    resource: Vec<String>,
-}
-
 pub async fn create(
     State(state): State<AppState>,
     authed: Authed,
     Path(acc): Path<String>,
     Body(input): Body<TokenInput>,
 ) -> ApiResult<Written<Value>> {
-    let now = authed.context.now_ms;
-    let (out, revision) = state
-        .write(&authed.context, |model, snapshot| {
-            let level = account(model, &acc)?;
-            state.require(&authed, "iam:tokens:write", &level, &attributes(&[]))?;
-            check_text("name", &input.name, 1, 255)?;
-            let expected = format!("urn:dtaccount:{}", model.account);
-            if let Some(other) = input.resource.iter().find(|r| **r != expected) {
-                return Err(ApiError::invalid(format!(
-                    "resource `{other}` is not supported: platform tokens are valid for the whole account; leave `resource` out or give `{expected}`"
-                )));
-            }
-            let expires_at = expiry(&input.expiration_date, now)?;
-            let owner = resolve_owner(&state, &authed, model, input.user_uuid.as_deref())?;
-            let scopes = check_scopes(snapshot.catalogue(), "scope", &input.scope)?;
-            require_within(snapshot, &authed, &owner.uid, &scopes)?;
-            let held = model
-                .tokens
-                .values()
-                .filter(|t| t.kind == KIND && t.owner_uid == owner.uid)
-                .count();
-            if held >= MAX_PLATFORM_TOKENS_PER_USER {
-                return Err(limit_reached("platform tokens per user", MAX_PLATFORM_TOKENS_PER_USER)
-                    .with_details(json!({
-                        "limit": "platform tokens per user",
-                        "max": MAX_PLATFORM_TOKENS_PER_USER,
-                        "user": owner.email,
-                        "help": "delete tokens that are expired or no longer used"
-                    })));
-            }
-            let (id, token, hash) = new_token("pt", &state.token_key)?;
-            let body = TokenBody {
-                id: id.clone(),
-                kind: KIND.into(),
-                owner_uid: owner.uid.clone(),
-                name: input.name.trim().to_owned(),
-                secret_hash: hash,
-                scopes,
-                status: "ACTIVE".into(),
-                expires_at: Some(expires_at),
-                created_at: now,
-                created_by: authed.caller.uid.clone(),
-                last_used_at: None,
-                client_id: None,
-            };
-            let out = json!({ "name": body.name, "tokenId": id, "token": token });
-            let mut plan = Plan::new("platform-token.create", format!("platform-token/{id}"), out);
-            plan.after = Some(token_dto(model, &body, now));
-            plan.ops = vec![body.op()];
-            plan.apply = Box::new(move |model: &mut Model| {
-                model.tokens.insert(body.id.clone(), Arc::new(body));
-            });
-            Ok(plan)
-        })
-        .await?;
+    let (out, revision) = platform_tokens::create(&state, &authed, &acc, input).await?;
     Ok(Written {
         status: StatusCode::OK,
         revision,
@@ -225,74 +97,22 @@ pub async fn create(
     })
 }
 
+fn no_content(revision: i64) -> Written<()> {
+    Written {
+        status: StatusCode::NO_CONTENT,
+        revision,
+        body: None,
+    }
+}
+
 pub async fn delete(
     State(state): State<AppState>,
     authed: Authed,
     Path((acc, id)): Path<(String, String)>,
 ) -> ApiResult<Written<()>> {
-    let now = authed.context.now_ms;
-    let ((), revision) = state
-        .write(&authed.context, |model, _| {
-            let level = account(model, &acc)?;
-            state.require(&authed, "iam:tokens:write", &level, &attributes(&[]))?;
-            let token = find(model, &id)?.clone();
-            let mut plan = Plan::new("platform-token.delete", format!("platform-token/{id}"), ());
-            plan.before = Some(token_dto(model, &token, now));
-            plan.ops = vec![warden_store::Op::DeleteToken { id: id.clone() }];
-            plan.apply = Box::new(move |model: &mut Model| {
-                model.tokens.remove(&token.id);
-            });
-            Ok(plan)
-        })
-        .await?;
-    Ok(Written {
-        status: StatusCode::NO_CONTENT,
-        revision,
-        body: None,
-    })
-}
-
-/// A change of one token; `widens` says whether it needs the issuing rules.
-async fn change(
-    state: AppState,
-    authed: Authed,
-    acc: String,
-    id: String,
-    action: &'static str,
-    change: impl FnOnce(&mut TokenBody, i64) -> ApiResult<bool> + Send,
-) -> ApiResult<Written<()>> {
-    let now = authed.context.now_ms;
-    let ((), revision) = state
-        .write(&authed.context, |model, snapshot| {
-            let level = account(model, &acc)?;
-            state.require(&authed, "iam:tokens:write", &level, &attributes(&[]))?;
-            let previous = find(model, &id)?.clone();
-            let mut token = TokenBody::clone(&previous);
-            if change(&mut token, now)? {
-                let owner = resolve_owner(&state, &authed, model, Some(&token.owner_uid))?;
-                require_within(snapshot, &authed, &owner.uid, &token.scopes)?;
-            }
-            let mut plan = Plan::new(action, format!("platform-token/{id}"), ());
-            plan.before = Some(token_dto(model, &previous, now));
-            plan.after = Some(token_dto(model, &token, now));
-            plan.ops = vec![token.op()];
-            plan.apply = Box::new(move |model: &mut Model| {
-                model.tokens.insert(token.id.clone(), Arc::new(token));
-            });
-            Ok(plan)
-        })
-        .await?;
-    Ok(Written {
-        status: StatusCode::NO_CONTENT,
-        revision,
-        body: None,
-    })
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ExpirationInput {
-    expiration_date: String,
+    Ok(no_content(
+        platform_tokens::delete(&state, &authed, &acc, &id).await?,
+    ))
 }
 
 /// `PUT …/{id}/expiration-date`: a later expiry widens the token.
@@ -302,27 +122,9 @@ pub async fn set_expiration(
     Path((acc, id)): Path<(String, String)>,
     Body(input): Body<ExpirationInput>,
 ) -> ApiResult<Written<()>> {
-    change(
-        state,
-        authed,
-        acc,
-        id,
-        "platform-token.expiration",
-        move |token, now| {
-            let at = expiry(&input.expiration_date, now)?;
-            // A token without an expiry only gets shorter.
-            let widens = token.expires_at.is_some_and(|previous| at > previous);
-            token.expires_at = Some(at);
-            Ok(widens)
-        },
-    )
-    .await
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StatusInput {
-    status: String,
+    Ok(no_content(
+        platform_tokens::set_expiration(&state, &authed, &acc, &id, input).await?,
+    ))
 }
 
 /// `PUT …/{id}/status`: `INACTIVE` disables the token at once; `ACTIVE` enables it again.
@@ -332,23 +134,7 @@ pub async fn set_status(
     Path((acc, id)): Path<(String, String)>,
     Body(input): Body<StatusInput>,
 ) -> ApiResult<Written<()>> {
-    change(
-        state,
-        authed,
-        acc,
-        id,
-        "platform-token.status",
-        move |token, _| {
-            if input.status != "ACTIVE" && input.status != "INACTIVE" {
-                return Err(ApiError::invalid(format!(
-                    "`status` `{}` is not `ACTIVE` or `INACTIVE`",
-                    input.status
-                )));
-            }
-            let widens = input.status == "ACTIVE" && token.status != "ACTIVE";
-            token.status = input.status;
-            Ok(widens)
-        },
-    )
-    .await
+    Ok(no_content(
+        platform_tokens::set_status(&state, &authed, &acc, &id, input).await?,
+    ))
 }

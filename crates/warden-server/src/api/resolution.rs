@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use warden_engine::{Entity, Level};
 
 use crate::api::{Path, Query, level};
-use crate::auth::Authed;
-use crate::authz::attributes;
 use crate::error::{ApiError, ApiResult};
+use crate::service::Authed;
+use crate::service::guard::attributes;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]

@@ -14,9 +14,9 @@ use warden_policy::Effect;
 use crate::api::groups::{account, iso};
 use crate::api::service_users::owner_dto;
 use crate::api::{Path, Query};
-use crate::auth::Authed;
-use crate::authz::attributes;
 use crate::error::{ApiError, ApiResult};
+use crate::service::Authed;
+use crate::service::guard::attributes;
 use crate::state::AppState;
 
 const DAY_MS: i64 = 86_400_000;

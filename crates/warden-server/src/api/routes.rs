@@ -919,7 +919,7 @@ pub fn document() -> Value {
 
 async fn me(
     axum::extract::State(state): axum::extract::State<AppState>,
-    authed: crate::auth::Authed,
+    authed: crate::service::Authed,
 ) -> axum::Json<Value> {
     let model = state.model.lock().await;
     let principal = model.principals.get(&authed.caller.uid);
@@ -929,7 +929,8 @@ async fn me(
         "name": principal.map(|p| p.name.clone()),
         "account": model.account,
         "tokenId": authed.caller.token_id,
-        "scopes": authed.caller.scopes,
+        "scopes": authed.caller.scopes.listed(),
+        "unrestricted": authed.caller.scopes == crate::service::Scopes::All,
     }))
 }
 

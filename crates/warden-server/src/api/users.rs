@@ -3,74 +3,22 @@
 //! group must stay within what the caller holds (no escalation). Service users themselves are in
 //! [`crate::api::service_users`].
 
-use std::collections::BTreeSet;
-
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use warden_engine::directory::normalise_email;
-use warden_engine::{Id, PrincipalKind};
+use warden_engine::PrincipalKind;
 
 use crate::api::groups::{account, iso};
-use crate::api::{Body, Path, Query, Written, new_uuid};
-use crate::auth::Authed;
-use crate::authz::{attributes, require_can_join};
+use crate::api::{Body, Path, Query, Written};
 use crate::error::{ApiError, ApiResult};
-use crate::limits::{MAX_GROUPS_PER_USER, MAX_USERS, check_text, limit_reached};
-use crate::model::{Model, principal_record};
+use crate::model::Model;
 use crate::records::{GroupBody, PrincipalBody};
-use crate::state::{AppState, Plan};
-
-pub fn user_summary(body: &PrincipalBody) -> Value {
-    json!({
-        "uid": body.uid,
-        "email": body.email,
-        "name": body.name,
-        "surname": body.surname,
-        "userStatus": if body.active() { "ACTIVE" } else { "INACTIVE" },
-        "emergencyContact": false,
-        "serviceUser": body.kind == PrincipalKind::ServiceUser,
-    })
-}
-
-/// An email a person can have: one `@`, both sides non-empty, no spaces, control or invisible
-/// characters, at most 254 characters, and not in the service-user domain. Returned normalised
-/// ([`normalise_email`]: only ASCII letters fold, so no look-alike character can name someone
-/// else's address).
-fn check_email(email: &str, service_domain: &str) -> ApiResult<String> {
-    let normalised = normalise_email(email);
-    crate::limits::check_visible("email", &normalised)?;
-    let valid = normalised.len() <= 254
-        && normalised.split('@').count() == 2
-        && normalised.split('@').all(|part| !part.is_empty())
-        && !normalised
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control());
-    if !valid {
-        return Err(ApiError::invalid(format!(
-            "`{email}` is not an email address"
-        )));
-    }
-    if normalised.ends_with(&format!("@service.{service_domain}")) {
-        return Err(ApiError::invalid(format!(
-            "emails in `service.{service_domain}` belong to service users"
-        )));
-    }
-    Ok(normalised)
-}
-
-/// A principal by uid, email or handle.
-pub fn find<'a>(model: &'a Model, key: &str) -> ApiResult<&'a PrincipalBody> {
-    let principal = model
-        .directory
-        .find_principal(key)
-        .ok_or_else(|| ApiError::not_found("user", key))?;
-    model
-        .principals
-        .get(principal.uid.as_ref())
-        .ok_or_else(|| ApiError::not_found("user", key))
-}
+use crate::service::Authed;
+use crate::service::guard::attributes;
+use crate::service::users::{self, Change};
+pub use crate::service::users::{UserInput, check_email, find, user_summary};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -103,73 +51,13 @@ pub async fn list(
     Ok(axum::Json(json!({ "count": items.len(), "items": items })))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserInput {
-    email: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    surname: String,
-}
-
 pub async fn create(
     State(state): State<AppState>,
     authed: Authed,
     Path(acc): Path<String>,
     Body(input): Body<UserInput>,
 ) -> ApiResult<Written<Value>> {
-    let now = authed.context.now_ms;
-    let (out, revision) = state
-        .write(&authed.context, |model, _| {
-            let level = account(model, &acc)?;
-            state.require(&authed, "iam:users:write", &level, &attributes(&[]))?;
-            let email = check_email(&input.email, &state.domain)?;
-            check_text("name", &input.name, 0, 200)?;
-            check_text("surname", &input.surname, 0, 200)?;
-            if model.directory.find_principal(&email).is_some() {
-                return Err(ApiError::conflict(format!(
-                    "a user with email `{email}` already exists"
-                )));
-            }
-            if model.principals.len() >= MAX_USERS {
-                return Err(limit_reached("users per account", MAX_USERS));
-            }
-            let body = PrincipalBody {
-                uid: new_uuid(),
-                kind: PrincipalKind::User,
-                email: email.clone(),
-                handle: None,
-                name: if input.name.is_empty() {
-                    email.clone()
-                } else {
-                    input.name.clone()
-                },
-                surname: input.surname.clone(),
-                description: String::new(),
-                owner: None,
-                purpose: String::new(),
-                group_uuid: None,
-                deactivation: None,
-                created_at: now,
-                created_by: authed.caller.uid.clone(),
-                last_reviewed_at: None,
-                last_used_at: None,
-                password_hash: None,
-            };
-            let mut directory = model.directory.clone();
-            directory.upsert_principal(principal_record(&body, Vec::new()))?;
-            let out = user_summary(&body);
-            let mut plan = Plan::new("user.create", format!("user/{}", body.uid), out);
-            plan.after = Some(json!(user_summary(&body)));
-            plan.ops = vec![body.op()];
-            plan.directory = Some((directory, Vec::new()));
-            plan.apply = Box::new(move |model: &mut Model| {
-                model.principals.insert(body.uid.clone(), body);
-            });
-            Ok(plan)
-        })
-        .await?;
+    let (out, revision) = users::create(&state, &authed, &acc, input).await?;
     Ok(Written {
         status: StatusCode::CREATED,
         revision,
@@ -220,55 +108,12 @@ pub async fn delete(
     authed: Authed,
     Path((acc, key)): Path<(String, String)>,
 ) -> ApiResult<Written<()>> {
-    let ((), revision) = state
-        .write(&authed.context, |model, _| {
-            let level = account(model, &acc)?;
-            state.require(&authed, "iam:users:write", &level, &attributes(&[]))?;
-            let body = find(model, &key)?.clone();
-            if body.kind == PrincipalKind::ServiceUser {
-                return Err(ApiError::invalid(
-                    "this is a service user; delete it through `…/service-users/{uid}`",
-                ));
-            }
-            if body.uid == authed.caller.uid {
-                return Err(ApiError::conflict("you cannot delete yourself"));
-            }
-            let mut directory = model.directory.clone();
-            directory.remove_principal(&body.uid)?;
-            let tokens: Vec<String> = model
-                .tokens
-                .iter()
-                .filter(|(_, t)| t.owner_uid == body.uid)
-                .map(|(k, _)| k.clone())
-                .collect();
-            let mut plan = Plan::new("user.delete", format!("user/{}", body.uid), ());
-            plan.before = Some(user_summary(&body));
-            plan.ops = vec![warden_store::Op::DeletePrincipal {
-                uid: body.uid.clone(),
-            }];
-            plan.directory = Some((directory, Vec::new()));
-            plan.apply = Box::new(move |model: &mut Model| {
-                model.principals.remove(&body.uid);
-                model.oauth_clients.retain(|_, c| c.owner_uid != body.uid);
-                for id in tokens {
-                    model.tokens.remove(&id);
-                }
-            });
-            Ok(plan)
-        })
-        .await?;
+    let revision = users::delete(&state, &authed, &acc, &key).await?;
     Ok(Written {
         status: StatusCode::OK,
         revision,
         body: None,
     })
-}
-
-/// How memberships change.
-enum Change {
-    Add(Vec<String>),
-    Replace(Vec<String>),
-    Remove(Vec<String>),
 }
 
 async fn change_memberships(
@@ -282,73 +127,7 @@ async fn change_memberships(
         Change::Add(_) => StatusCode::CREATED,
         _ => StatusCode::OK,
     };
-    let ((), revision) = state
-        .write(&authed.context, |model, snapshot| {
-            let level = account(model, &acc)?;
-            state.require(&authed, "iam:users:write", &level, &attributes(&[]))?;
-            let body = find(model, &key)?.clone();
-            let current: Vec<Id> = model
-                .directory
-                .principal(&body.uid)
-                .map(|p| p.groups.to_vec())
-                .unwrap_or_default();
-            let listed = match &change {
-                Change::Add(g) | Change::Replace(g) | Change::Remove(g) => g,
-            };
-            if listed.len() > 200 {
-                return Err(limit_reached("groups per request", 200));
-            }
-            for group in listed {
-                if !model.groups.contains_key(group) {
-                    return Err(ApiError::not_found("group", group));
-                }
-            }
-            let next: Vec<Id> = match &change {
-                Change::Add(groups) => {
-                    let mut next = current.clone();
-                    next.extend(
-                        groups
-                            .iter()
-                            .map(|g| Id::from(g.as_str()))
-                            .filter(|g| !current.contains(g)),
-                    );
-                    next
-                }
-                Change::Replace(groups) => groups.iter().map(|g| Id::from(g.as_str())).collect(),
-                Change::Remove(groups) => current
-                    .iter()
-                    .filter(|g| !groups.iter().any(|x| x == g.as_ref()))
-                    .cloned()
-                    .collect(),
-            };
-            let mut unique = BTreeSet::new();
-            let next: Vec<Id> = next
-                .into_iter()
-                .filter(|g| unique.insert(g.clone()))
-                .collect();
-            if next.len() > MAX_GROUPS_PER_USER {
-                return Err(limit_reached("groups per user", MAX_GROUPS_PER_USER));
-            }
-            for joined in next.iter().filter(|g| !current.contains(g)) {
-                require_can_join(snapshot, &authed.caller.uid, &model.directory, joined)?;
-            }
-            let mut directory = model.directory.clone();
-            directory.set_memberships(&body.uid, next.clone())?;
-            let mut plan = Plan::new("user.memberships", format!("user/{}", body.uid), ());
-            plan.before = Some(json!(
-                current.iter().map(|g| g.to_string()).collect::<Vec<_>>()
-            ));
-            plan.after = Some(json!(
-                next.iter().map(|g| g.to_string()).collect::<Vec<_>>()
-            ));
-            plan.ops = vec![warden_store::Op::SetMemberships {
-                uid: body.uid.clone(),
-                groups: next.iter().map(|g| g.to_string()).collect(),
-            }];
-            plan.directory = Some((directory, Vec::new()));
-            Ok(plan)
-        })
-        .await?;
+    let revision = users::change_memberships(&state, &authed, &acc, &key, change).await?;
     Ok(Written {
         status,
         revision,

@@ -567,7 +567,7 @@ pub async fn remove(post: Post) -> Response {
             redirect(&back(&level_key, &group_filter))
         }
         Err(error) => {
-            let status = error.status;
+            let status = error.status();
             let mut response = page(
                 &cx,
                 View {

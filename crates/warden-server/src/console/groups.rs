@@ -64,7 +64,7 @@ async fn list_page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
         &rows,
         "No groups yet.",
     ));
-    let status = failed.map_or(StatusCode::OK, |(e, _)| e.status);
+    let status = failed.map_or(StatusCode::OK, |(e, _)| e.status());
     let mut response = cx.page("Groups", "groups", &body);
     *response.status_mut() = status;
     response
@@ -141,7 +141,7 @@ pub async fn binding_rows(cx: &Cx, group: &str) -> (Vec<Vec<String>>, Vec<String
                 .as_array()
                 .cloned()
                 .unwrap_or_default(),
-            Err(error) if error.status == StatusCode::FORBIDDEN => {
+            Err(error) if error.status() == StatusCode::FORBIDDEN => {
                 refused.push(if level_type == "account" {
                     "account".to_owned()
                 } else {

@@ -14,8 +14,8 @@ use warden_engine::{Binding, BoundaryRecord, Id, Level, PolicyRecord};
 
 use super::Cx;
 use super::html::{code, esc, table};
-use crate::authz::attributes;
 use crate::error::{ApiError, ApiResult};
+use crate::service::guard::attributes;
 
 /// Principals listed at most; the rest are counted.
 pub const SHOWN: usize = 1_000;
@@ -91,7 +91,7 @@ pub async fn compute(cx: &Cx, draft: Draft) -> ApiResult<Impact> {
 pub async fn html(cx: &Cx, draft: Draft) -> String {
     let impact = match compute(cx, draft).await {
         Ok(impact) => impact,
-        Err(error) if error.status == axum::http::StatusCode::FORBIDDEN => {
+        Err(error) if error.status() == axum::http::StatusCode::FORBIDDEN => {
             return super::html::not_permitted(
                 "preview who gains or loses access",
                 "iam:effective-permissions:read",

@@ -37,9 +37,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use warden_engine::{Level, Request};
 
-use crate::auth::Authed;
-use crate::authz::attributes;
 use crate::error::{ApiError, ApiResult};
+use crate::service::Authed;
+use crate::service::guard::attributes;
 use crate::state::AppState;
 use html::esc;
 pub use session::{Cx, Post};
@@ -375,7 +375,7 @@ impl Cx {
     /// to decide what to offer; the handlers check again.
     pub fn may(&self, permission: &str, level: &Level, pairs: &[(&str, &str)]) -> bool {
         let caller = &self.authed.caller;
-        if !caller.scopes.is_empty() && !caller.scopes.iter().any(|s| s == permission) {
+        if !caller.scopes.allow(permission) {
             return false;
         }
         let environment = match level {

@@ -18,8 +18,8 @@ use super::session::{Flash, details_html, with_status};
 use super::{Cx, Post, redirect};
 use crate::api::policies::{self as api, PolicyInput};
 use crate::api::{Body, Path};
-use crate::authz::attributes;
 use crate::error::ApiError;
+use crate::service::guard::attributes;
 
 /// `account`, `global` or `environment:ID` ↔ the API's `(levelType, levelId)`.
 pub fn level_path(cx: &Cx, key: &str) -> (String, String) {
@@ -113,7 +113,7 @@ pub async fn list(cx: Cx) -> Response {
                     "No policies at this level.",
                 ));
             }
-            Err(error) if error.status == StatusCode::FORBIDDEN => {
+            Err(error) if error.status() == StatusCode::FORBIDDEN => {
                 body.push_str(&super::html::not_permitted(
                     "read the policies of this level",
                     "iam:policies:read",

@@ -29,9 +29,11 @@ use subtle::ConstantTimeEq;
 
 use super::html::{esc, hidden};
 use super::{ConsoleState, Form, nav_items, redirect};
-use crate::auth::{Authed, Caller, random_url_safe, request_id};
+use crate::auth::{random_url_safe, request_id};
 use crate::error::ApiError;
-use crate::state::{AppState, RequestContext};
+use crate::service::RequestContext;
+use crate::service::{Authed, Caller, Scopes};
+use crate::state::AppState;
 
 pub const COOKIE: &str = "warden_session";
 /// Sessions end after this long without a request.
@@ -86,7 +88,7 @@ impl Flash {
 pub struct Session {
     pub uid: String,
     pub credential: Credential,
-    pub scopes: Vec<String>,
+    pub scopes: Scopes,
     pub csrf: String,
     pub created_ms: i64,
     pub seen_ms: i64,
@@ -383,6 +385,7 @@ impl FromRequestParts<ConsoleState> for Cx {
                 request_id: request_id(&parts.headers),
                 now_ms: now,
             },
+            system: false,
         };
         Ok(Cx {
             app: state.app.clone(),
@@ -527,7 +530,7 @@ impl Cx {
         );
         body.push_str(&details_html(error));
         body.push_str(&format!("<p><a href=\"{}\">Back</a></p>", esc(back)));
-        let title = match error.status {
+        let title = match error.status() {
             StatusCode::FORBIDDEN => "Not permitted",
             StatusCode::NOT_FOUND => "Not found",
             StatusCode::CONFLICT => "Conflict",
@@ -535,7 +538,7 @@ impl Cx {
             s if s.is_server_error() => "Server error",
             _ => "Not done",
         };
-        self.status_page(error.status, title, &body)
+        self.status_page(error.status(), title, &body)
     }
 }
 
@@ -552,7 +555,7 @@ pub fn error_html(error: &ApiError) -> String {
 /// see what the API said.
 pub fn with_status(mut response: Response, failed: Option<&ApiError>) -> Response {
     if let Some(error) = failed {
-        *response.status_mut() = error.status;
+        *response.status_mut() = error.status();
     }
     response
 }
@@ -632,7 +635,7 @@ mod tests {
         let session = |uid: &str, now| Session {
             uid: uid.into(),
             credential: Credential::Token { id: "t".into() },
-            scopes: Vec::new(),
+            scopes: crate::service::Scopes::All,
             csrf: "c".into(),
             created_ms: now,
             seen_ms: now,
@@ -657,7 +660,7 @@ mod tests {
         let session = |now| Session {
             uid: "u".into(),
             credential: Credential::Token { id: "t".into() },
-            scopes: Vec::new(),
+            scopes: Scopes::All,
             csrf: "c".into(),
             created_ms: now,
             seen_ms: now,

@@ -35,7 +35,7 @@ use super::session::{
 use super::{ConsoleState, Form, redirect};
 use crate::auth::random_url_safe;
 use crate::secrets::decoy_hash;
-use crate::state::RequestContext;
+use crate::service::{Authed, Caller, RequestContext, Scopes};
 use crate::throttle::{Source, SourceLimiter};
 
 /// The cookie that carries the sign-in form's anti-CSRF value.
@@ -243,14 +243,22 @@ pub async fn submit(
         Ok(id) => id,
         Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.message),
     };
-    let context = RequestContext {
-        actor: uid.clone(),
-        request_id: crate::auth::request_id(&headers),
-        now_ms: now,
+    let actor = Authed {
+        caller: Caller {
+            uid: uid.clone(),
+            token_id: String::new(),
+            scopes: Scopes::Only(Vec::new()),
+        },
+        context: RequestContext {
+            actor: uid.clone(),
+            request_id: crate::auth::request_id(&headers),
+            now_ms: now,
+        },
+        system: false,
     };
     if let Err(error) = state
         .app
-        .record(&context, "console.sign-in", &format!("user/{uid}"), how)
+        .record(&actor, "console.sign-in", &format!("user/{uid}"), how)
         .await
     {
         tracing::warn!(message = %error.message, "console sign-in not recorded in the audit log");
@@ -284,7 +292,7 @@ fn refused(status: StatusCode, message: &'static str) -> Refused {
     }
 }
 
-type SignedIn = Result<(String, Credential, Vec<String>), Refused>;
+type SignedIn = Result<(String, Credential, Scopes), Refused>;
 
 fn token_sign_in(state: &ConsoleState, token: &str) -> SignedIn {
     match state.app.check_token(token) {
@@ -367,7 +375,7 @@ async fn password_sign_in(state: &ConsoleState, form: &Form, source: Source, now
             Credential::Password {
                 fingerprint: key_of(&hash),
             },
-            Vec::new(),
+            Scopes::All,
         )),
         _ => {
             tracing::info!(email = ?email, %source, "console sign-in with a password refused");
@@ -382,7 +390,7 @@ pub async fn sign_out(State(state): State<ConsoleState>, post: Post) -> Response
     if let Err(error) = cx
         .app
         .record(
-            &cx.authed.context,
+            &cx.authed,
             "console.sign-out",
             &format!("user/{}", cx.authed.caller.uid),
             json!({}),

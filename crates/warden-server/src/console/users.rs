@@ -138,7 +138,7 @@ pub async fn effective_html(cx: &Cx, entity_type: &str, entity_id: &str, level: 
     .await;
     let value = match resolved {
         Ok(axum::Json(value)) => value,
-        Err(error) if error.status == StatusCode::FORBIDDEN => {
+        Err(error) if error.status() == StatusCode::FORBIDDEN => {
             return not_permitted(
                 "see these effective permissions",
                 "iam:effective-permissions:read",

@@ -137,7 +137,7 @@ async fn page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
     }
     let mut response = cx.page("Workflows", "workflows", &body);
     if let Some((error, _)) = failed {
-        *response.status_mut() = error.status;
+        *response.status_mut() = error.status();
     }
     response
 }

@@ -9,7 +9,7 @@ use crate::common::TestServer;
 /// itself has its own tests).
 pub async fn token_for(server: &TestServer, uid: &str) -> String {
     use warden_server::records::TokenBody;
-    use warden_server::state::{Plan, RequestContext};
+    use warden_server::service::{Authed, Plan};
     let (id, token, hash) = warden_server::auth::new_token("pt", &server.state.token_key).unwrap();
     let body = TokenBody {
         id: id.clone(),
@@ -18,6 +18,7 @@ pub async fn token_for(server: &TestServer, uid: &str) -> String {
         name: "test".into(),
         secret_hash: hash,
         scopes: Vec::new(),
+        unrestricted: Some(true),
         status: "ACTIVE".into(),
         expires_at: None,
         created_at: 0,
@@ -25,14 +26,10 @@ pub async fn token_for(server: &TestServer, uid: &str) -> String {
         last_used_at: None,
         client_id: None,
     };
-    let context = RequestContext {
-        actor: "test".into(),
-        request_id: "test".into(),
-        now_ms: 0,
-    };
+    let system = Authed::system("test", "test".into(), 0);
     server
         .state
-        .write(&context, |_, _| {
+        .write(&system, |_, _| {
             let mut plan = Plan::new("token.create", "token", ());
             plan.ops = vec![body.op()];
             plan.apply = Box::new(move |model: &mut warden_server::model::Model| {
@@ -440,7 +437,7 @@ async fn delegated_administration_and_escalation() {
     assert_eq!(escalation.body["error"]["details"]["rule"], "no-escalation");
     assert_eq!(
         escalation.body["error"]["message"],
-        "this binding would grant `settings:objects:write` at account level, which you do not hold there yourself"
+        "this binding would give members of group `team` `settings:objects:write` at account level, which you do not hold there yourself; only someone who holds it there may grant it (or take away a DENY of it)"
     );
     let bindings = server.get(&format!("{repo}/bindings/groups/{team}")).await;
     assert_eq!(

@@ -4,27 +4,25 @@
 //! - A credential belongs to the caller, or to a service user the caller may use
 //!   (`iam:service-users:use` with `iam:service-user-email` = its email). Never to another person.
 //! - Its scopes are catalogue permissions.
-//! - No escalation: when the owner is not the caller, the caller must hold every scope itself,
-//!   unconditionally, at account level. And a caller authenticated with a scoped token cannot
-//!   make a credential wider than that token.
-//!
-//! The same rules apply to every change that widens a credential (a new client secret, a later
-//! expiry, re-enabling a token); changes that narrow one (revoking, disabling, deleting) need only
-//! `iam:tokens:write`.
+//! - No escalation: the caller must hold everything the credential would carry — its scopes ∩
+//!   its owner's permissions — itself, within the token it uses ([`require_within`]).
+//! - The same rules apply to every change that widens a credential (a new client secret, a later
+//!   expiry, re-enabling a token). Changes that narrow someone else's credential (revoking,
+//!   disabling, deleting) are acting for its owner too ([`require_may_manage`]): nobody locks
+//!   out a person or a pipeline whose rights they do not hold.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
-use warden_engine::delegation::Granted;
+use warden_engine::escalation::{Author, holds_unconditionally};
 use warden_engine::{Level, PrincipalKind, Snapshot};
-use warden_policy::{Catalogue, Effect};
+use warden_policy::Catalogue;
 
-use crate::auth::Authed;
-use crate::authz::{attributes, require_holds};
-use crate::error::{ApiError, ApiResult};
 use crate::limits::MAX_SCOPES;
 use crate::model::Model;
 use crate::records::PrincipalBody;
+use crate::service::guard::{attributes, require_acting_as};
+use crate::service::{ApiError, ApiResult, Authed, ErrorKind, Scopes};
 use crate::state::AppState;
 
 /// The owner of a new or widened credential: `key` (uid, email or handle) or the caller, after
@@ -44,8 +42,7 @@ pub fn resolve_owner(
     if owner.uid != authed.caller.uid {
         if owner.kind != PrincipalKind::ServiceUser {
             return Err(ApiError::new(
-                axum::http::StatusCode::FORBIDDEN,
-                "forbidden",
+                ErrorKind::Forbidden,
                 format!(
                     "`{}` is another person: credentials can be issued only for yourself or for a service user you may use",
                     owner.email
@@ -94,7 +91,9 @@ pub fn check_scopes(
             let mut details = json!({ "field": field, "scope": scope });
             let message = match catalogue.suggest_permission(scope) {
                 Some(near) => {
-                    crate::api::set(&mut details, "suggestion", json!(near));
+                    if let Some(object) = details.as_object_mut() {
+                        object.insert("suggestion".to_owned(), json!(near));
+                    }
                     format!("unknown permission `{scope}` in `{field}`; did you mean `{near}`?")
                 }
                 None => format!(
@@ -110,17 +109,18 @@ pub fn check_scopes(
     Ok(out)
 }
 
-/// No escalation for a credential of `owner` with `scopes` (see the module header).
+/// No escalation for a credential of `owner` with `scopes`: its rights are its scopes ∩ the
+/// owner's permissions, so the caller — within the token it uses — must hold everything the owner
+/// holds of those scopes, at every level and under every condition (SPEC §6). The same for the
+/// caller's own credentials: a scoped token cannot make a wider one.
 pub fn require_within(
     snapshot: &Snapshot,
+    model: &Model,
     authed: &Authed,
     owner: &str,
     scopes: &[String],
 ) -> ApiResult<()> {
-    let caller = &authed.caller;
-    if !caller.scopes.is_empty()
-        && let Some(wider) = scopes.iter().find(|s| !caller.scopes.contains(s))
-    {
+    if let Some(wider) = scopes.iter().find(|s| !authed.caller.scopes.allow(s)) {
         return Err(ApiError::forbidden(
             wider,
             format!(
@@ -129,23 +129,66 @@ pub fn require_within(
         )
         .with_details(json!({ "permission": wider, "rule": "no-escalation" })));
     }
-    if owner == caller.uid {
+    // A credential for someone else carries its scopes into whatever its owner is given later:
+    // its issuer must hold each of them outright, not only what the owner holds today.
+    if !authed.system && owner != authed.caller.uid {
+        let author = Author {
+            principal: &authed.caller.uid,
+            scopes: authed.caller.scopes.limit(),
+        };
+        if let Some(scope) = scopes
+            .iter()
+            .find(|scope| !holds_unconditionally(snapshot, &author, scope, None))
+        {
+            return Err(ApiError::forbidden(
+                scope,
+                format!("this credential would grant `{scope}` at account level, which you do not hold there yourself"),
+            )
+            .with_details(json!({ "permission": scope, "rule": "no-escalation", "level": "account" })));
+        }
+    }
+    require_acting_as(
+        snapshot,
+        model,
+        authed,
+        owner,
+        Some(scopes),
+        "this credential",
+    )
+}
+
+/// Changing someone else's credential — disabling, revoking, deleting it as much as widening it —
+/// is acting for its owner: a service user the caller may use, or a person whose every
+/// permission the credential carries (its scopes, or everything for an unrestricted one) the
+/// caller holds. One's own credentials are always one's own to retire.
+pub fn require_may_manage(
+    state: &AppState,
+    snapshot: &Snapshot,
+    model: &Model,
+    authed: &Authed,
+    owner: &str,
+    scopes: &Scopes,
+) -> ApiResult<()> {
+    if authed.system || owner == authed.caller.uid {
         return Ok(());
     }
-    let wanted: Vec<Granted> = scopes
-        .iter()
-        .map(|permission| Granted {
-            permission: permission.clone(),
-            effect: Effect::Allow,
-            clauses: BTreeSet::new(),
-        })
-        .collect();
-    require_holds(
+    if let Some(principal) = model.principals.get(owner)
+        && principal.kind == PrincipalKind::ServiceUser
+    {
+        state.require(
+            authed,
+            "iam:service-users:use",
+            &Level::Account,
+            &attributes(&[("iam:service-user-email", &principal.email)]),
+        )?;
+    }
+    require_acting_as(
         snapshot,
-        &caller.uid,
-        &Level::Account,
-        &wanted,
-        "this credential",
+        model,
+        authed,
+        owner,
+        scopes.limit(),
+        "changing this credential",
     )
 }
 

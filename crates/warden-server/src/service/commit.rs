@@ -1,0 +1,259 @@
+//! The one way a change is made: plan, check the effect, commit, publish.
+//!
+//! A use case plans its change against the current model (its own authorisation and validation,
+//! the operations to store, the draft directory). Then, for every plan, whatever its kind:
+//!
+//! 1. the snapshot the change would produce is built;
+//! 2. **no escalation** (SPEC §6): nobody may gain access — a new ALLOW, a DENY or a restriction
+//!    taken away, a membership, a reactivation — that the author does not hold where it is
+//!    gained ([`warden_engine::escalation`]); a refusal is 403 naming the permission, the level
+//!    and who would have gained it;
+//! 3. **an administrator is always kept**: a change that leaves the account without an active
+//!    principal holding every `iam:*` permission is refused (409);
+//! 4. the operations and the audit entry are stored in one transaction;
+//! 5. the model and the snapshot are published.
+//!
+//! A change refused anywhere before step 4 changes nothing. Start-up and the operator's
+//! commands act as the system ([`Authed::system`]) and skip step 2, not step 3.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use warden_engine::directory::Affected;
+use warden_engine::escalation::{Author, Escalation, Refusal, WriteCheck};
+use warden_engine::{Directory, Snapshot};
+use warden_policy::Catalogue;
+use warden_store::{Op, Write};
+
+use crate::model::Model;
+use crate::service::actor::Authed;
+use crate::service::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// What a use case plans to change; committed by [`AppState::write`].
+pub struct Plan<T> {
+    pub action: String,
+    pub target: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub ops: Vec<Op>,
+    /// The changed directory and the groups to recompile.
+    pub directory: Option<(Directory, Affected)>,
+    /// A changed catalogue (custom services): the snapshot is rebuilt in full.
+    pub catalogue: Option<Arc<Catalogue>>,
+    /// Applies the change to the model's bodies after the commit; must not fail.
+    pub apply: Box<dyn FnOnce(&mut Model) + Send>,
+    pub output: T,
+}
+
+impl<T> std::fmt::Debug for Plan<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plan")
+            .field("action", &self.action)
+            .field("target", &self.target)
+            .field("ops", &self.ops.len())
+            .finish()
+    }
+}
+
+impl<T> Plan<T> {
+    pub fn new(action: impl Into<String>, target: impl Into<String>, output: T) -> Self {
+        Plan {
+            action: action.into(),
+            target: target.into(),
+            before: None,
+            after: None,
+            ops: Vec::new(),
+            directory: None,
+            catalogue: None,
+            apply: Box::new(|_| {}),
+            output,
+        }
+    }
+}
+
+impl AppState {
+    /// Plans, checks, commits and publishes one write; returns the plan's output and the new
+    /// revision.
+    pub async fn write<T>(
+        &self,
+        actor: &Authed,
+        plan: impl FnOnce(&Model, &Snapshot) -> ApiResult<Plan<T>>,
+    ) -> ApiResult<(T, i64)> {
+        // Another replica may have written since: plan against the store's latest state.
+        self.catch_up().await.map_err(|error| {
+            tracing::warn!(%error, "cannot catch up before a write");
+            ApiError::unavailable(
+                "the store is unavailable; nothing was changed, retry later",
+                5,
+            )
+        })?;
+        let mut model = self.model.lock().await;
+        let snapshot = self.snapshot();
+        let plan = plan(&model, &snapshot)?;
+        // The revision is provisional until the store has given it.
+        let provisional = snapshot.revision + 1;
+        let next = match (&plan.directory, &plan.catalogue) {
+            (Some((directory, _)), Some(catalogue)) => Some(Snapshot::build(
+                directory.clone(),
+                Arc::clone(catalogue),
+                provisional,
+            )),
+            (Some((directory, affected)), None) => {
+                Some(snapshot.apply(directory.clone(), affected, provisional))
+            }
+            (None, Some(catalogue)) => Some(Snapshot::build(
+                model.directory.clone(),
+                Arc::clone(catalogue),
+                provisional,
+            )),
+            (None, None) => None,
+        };
+        if let Some(next) = &next {
+            let recompiled: Affected = match (&plan.directory, &plan.catalogue) {
+                (_, Some(_)) => next
+                    .directory()
+                    .groups()
+                    .map(|g| Arc::clone(&g.id))
+                    .collect(),
+                (Some((_, affected)), None) => affected.clone(),
+                (None, None) => Vec::new(),
+            };
+            guard(actor, &snapshot, next, &recompiled, &model, &plan.action)?;
+        }
+        let write = Write {
+            actor: actor.context.actor.clone(),
+            action: plan.action,
+            target: plan.target,
+            before: plan.before.map(|v| v.to_string()),
+            after: plan.after.map(|v| v.to_string()),
+            request_id: actor.context.request_id.clone(),
+            at: actor.context.now_ms,
+            ops: plan.ops,
+            expected_revision: Some(i64::try_from(snapshot.revision).unwrap_or(i64::MAX)),
+        };
+        let committed = match self.store.write(write).await {
+            Ok(committed) => committed,
+            Err(warden_store::StoreError::Stale { current }) => {
+                drop(model);
+                let _ = self.catch_up().await;
+                return Err(ApiError::conflict(format!(
+                    "another replica wrote revision {current} while this request was planned; nothing was changed, retry it"
+                )));
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let revision = u64::try_from(committed.revision)
+            .map_err(|_| ApiError::internal("negative revision"))?;
+        (plan.apply)(&mut model);
+        let mut next = match next {
+            Some(next) => next,
+            None => snapshot.apply(model.directory.clone(), &[], revision),
+        };
+        next.revision = revision;
+        model.directory = next.directory().clone();
+        self.cell.store(next);
+        self.tokens.store(Arc::new(model.tokens.clone()));
+        Ok((plan.output, committed.revision))
+    }
+
+    /// Appends an audit entry that changes nothing (a recorded check).
+    pub async fn record(
+        &self,
+        actor: &Authed,
+        action: &str,
+        target: &str,
+        after: Value,
+    ) -> ApiResult<i64> {
+        let write = Write {
+            actor: actor.context.actor.clone(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            before: None,
+            after: Some(after.to_string()),
+            request_id: actor.context.request_id.clone(),
+            at: actor.context.now_ms,
+            ops: Vec::new(),
+            expected_revision: None,
+        };
+        Ok(self.store.record(write).await?.seq)
+    }
+}
+
+/// Steps 2 and 3 of the module header, for the change from `before` to `after`.
+fn guard(
+    actor: &Authed,
+    before: &Snapshot,
+    after: &Snapshot,
+    recompiled: &[warden_engine::Id],
+    model: &Model,
+    action: &str,
+) -> ApiResult<()> {
+    let check = WriteCheck::new(before, after, recompiled);
+    if !actor.system {
+        crate::service::guard::require_workflow_ownership(before, after, model, actor)?;
+        let author = Author {
+            principal: &actor.caller.uid,
+            scopes: actor.caller.scopes.limit(),
+        };
+        check
+            .escalation(&author)
+            .map_err(|e| escalation_error(&e, describe(action)))?;
+    }
+    if check.removes_last_administrator() {
+        return Err(ApiError::conflict(
+            "this change would leave the account without an administrator (an active user or service user holding every `iam:*` permission); make someone else an administrator first",
+        )
+        .with_details(json!({ "rule": "last-administrator" })));
+    }
+    Ok(())
+}
+
+/// How a refusal names the change, from its audit action.
+fn describe(action: &str) -> &'static str {
+    match action.split('.').next().unwrap_or_default() {
+        "binding" => "this binding",
+        "policy" => "this policy change",
+        "boundary" => "this boundary change",
+        "group" => "this group change",
+        "user" if action.ends_with("memberships") => "this membership change",
+        "service-user" => "this service-user change",
+        _ => "this change",
+    }
+}
+
+/// The 403 for a refused grant: which permission, where, to whom.
+pub fn escalation_error(escalation: &Escalation, what: &str) -> ApiError {
+    let Escalation {
+        permission,
+        level,
+        email,
+        member_of,
+        refusal,
+        ..
+    } = escalation;
+    let whom = match member_of {
+        Some(_) => format!("members of group `{email}`"),
+        None => format!("`{email}`"),
+    };
+    let message = match refusal {
+        Refusal::NotHeld => format!(
+            "{what} would give {whom} `{permission}` at {level} level, which you do not hold there yourself; only someone who holds it there may grant it (or take away a DENY of it)"
+        ),
+        Refusal::TooComplex => format!(
+            "{what} changes `{permission}` for {whom} at {level} level in a way too complex to check against what you hold; ask someone who holds `{permission}` there without conditions"
+        ),
+    };
+    let mut details = json!({
+        "permission": permission,
+        "rule": "no-escalation",
+        "level": level.to_string(),
+    });
+    if let Some(object) = details.as_object_mut() {
+        match member_of {
+            Some(group) => object.insert("group".to_owned(), json!(group.to_string())),
+            None => object.insert("principal".to_owned(), json!(email.to_string())),
+        };
+    }
+    ApiError::forbidden(permission, message).with_details(details)
+}
