@@ -231,3 +231,46 @@ fn unreadable_files_are_usage_errors() {
     let value: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
     assert_eq!(value["error"]["code"], "io");
 }
+
+#[test]
+fn check_shows_at_most_a_hundred_diagnostics_and_counts_the_rest() {
+    let dir = temp_dir("many");
+    let file = dir.join("many.policy");
+    let repeated = vec!["storage:logs:read"; 151].join(", ");
+    std::fs::write(&file, format!("ALLOW {repeated};\nALLOW x:y:z;\n")).unwrap();
+    let output = warden(&["policy", "check", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert_eq!(text.matches("warning[repeated-permission]").count(), 99);
+    assert_eq!(
+        text.matches("error[unknown-permission]").count(),
+        1,
+        "errors first"
+    );
+    assert!(
+        text.contains(
+            "note: 51 more diagnostic(s) not shown (0 error(s), 51 warning(s)); at most 100 are shown, errors first\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("1 file checked: 0 valid, 1 invalid (1 error, 150 warnings)\n"),
+        "{text}"
+    );
+
+    let output = warden(&[
+        "--format",
+        "json",
+        "policy",
+        "check",
+        file.to_str().unwrap(),
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let checked = &report["files"][0];
+    assert_eq!(checked["diagnostics"].as_array().unwrap().len(), 100);
+    assert_eq!(checked["truncated"], 51);
+    assert_eq!(
+        (checked["errors"].as_u64(), checked["warnings"].as_u64()),
+        (Some(1), Some(150))
+    );
+}

@@ -674,30 +674,32 @@ impl Glob {
     }
 
     /// Greedy matching with one backtrack point: linear for patterns without `*`, and at most
-    /// pattern × value steps otherwise.
+    /// pattern × value steps otherwise. Reads the value in place (byte offsets on character
+    /// boundaries): a comparison that fails early costs little, however long the value.
     pub fn matches(&self, value: &str) -> bool {
-        let text: Vec<char> = value.chars().collect();
+        let char_at = |at: usize| value.get(at..).and_then(|rest| rest.chars().next());
         let (mut t, mut p) = (0usize, 0usize);
         let mut backtrack: Option<(usize, usize)> = None;
-        while t < text.len() {
-            match (self.tokens.get(p), text.get(t)) {
-                (Some(GlobToken::Any), _) => {
+        while let Some(c) = char_at(t) {
+            match self.tokens.get(p) {
+                Some(GlobToken::Any) => {
                     backtrack = Some((p, t));
                     p += 1;
                 }
-                (Some(GlobToken::One), _) => {
+                Some(GlobToken::One) => {
                     p += 1;
-                    t += 1;
+                    t += c.len_utf8();
                 }
-                (Some(GlobToken::Char(c)), Some(v)) if c == v => {
+                Some(GlobToken::Char(expected)) if *expected == c => {
                     p += 1;
-                    t += 1;
+                    t += c.len_utf8();
                 }
                 _ => match backtrack {
                     Some((star, at)) => {
+                        let resume = at + char_at(at).map_or(1, char::len_utf8);
                         p = star + 1;
-                        t = at + 1;
-                        backtrack = Some((star, at + 1));
+                        t = resume;
+                        backtrack = Some((star, resume));
                     }
                     None => return false,
                 },

@@ -1,6 +1,12 @@
 //! Explanations (SPEC §3): the statements that decided, with their policy, binding, group, level
 //! and boundary; for a default deny, the statements that came closest and the first condition that
 //! failed on each (the value seen against the value required, or "attribute missing").
+//!
+//! An explanation is bounded whatever the request: at most [`NEAREST`] near misses and
+//! [`DECIDING`] deciding statements; of the values seen and required, the first [`SHOWN_VALUES`]
+//! (with `seenMore`/`requiredMore` and "and N more" for the rest), each cut to [`SHOWN_CHARS`]
+//! characters; statements cut to [`STATEMENT_CHARS`]. A request of a thousand long values is
+//! not repeated back several times over.
 
 use serde::Serialize;
 
@@ -13,6 +19,12 @@ use crate::snapshot::{Decision, Findings, Outcome, Reason, Request, Resolved, Sn
 const NEAREST: usize = 3;
 /// How many deciding statements an explanation lists.
 const DECIDING: usize = 10;
+/// Values seen or required shown per failed condition.
+pub const SHOWN_VALUES: usize = 10;
+/// Characters shown of one value (or of a name the request gave); longer ones end in `…`.
+pub const SHOWN_CHARS: usize = 200;
+/// Characters shown of a statement; longer ones end in `…`.
+pub const STATEMENT_CHARS: usize = 2_000;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -64,11 +76,51 @@ pub struct FailedCondition {
     pub condition: String,
     pub attribute: String,
     pub operator: String,
+    /// The first [`SHOWN_VALUES`] required values.
     pub required: Vec<String>,
-    /// `None` when the request does not carry the attribute.
+    /// Required values not shown.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub required_more: usize,
+    /// The first [`SHOWN_VALUES`] values the request gave; `None` when it does not carry the
+    /// attribute.
     pub seen: Option<Vec<String>>,
+    /// Values seen and not shown.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub seen_more: usize,
     /// "attribute missing", or what was seen against what was required.
     pub why: String,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// `text` cut to `max` characters, ending in `…` when cut.
+pub fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((at, _)) => std::borrow::Cow::Owned(format!("{}…", text.get(..at).unwrap_or(text))),
+    }
+}
+
+/// The first [`SHOWN_VALUES`] values, each shortened, and how many are left out.
+fn shown<S: AsRef<str>>(values: &[S]) -> (Vec<String>, usize) {
+    let kept = values
+        .iter()
+        .take(SHOWN_VALUES)
+        .map(|v| shorten(v.as_ref(), SHOWN_CHARS).into_owned())
+        .collect();
+    (kept, values.len().saturating_sub(SHOWN_VALUES))
+}
+
+/// `a`, `b` and 3 more.
+fn describe(values: &[String], more: usize) -> String {
+    let listed = crate::condition::describe_values(values);
+    if more == 0 {
+        listed
+    } else {
+        format!("{listed} and {more} more")
+    }
 }
 
 impl Snapshot {
@@ -141,7 +193,7 @@ impl Snapshot {
             .group(&grant.binding.group)
             .map_or_else(|| grant.binding.group.to_string(), |g| g.name.clone());
         StatementReport {
-            statement: text,
+            statement: shorten(&text, STATEMENT_CHARS).into_owned(),
             policy: NamedRef {
                 id: origin.policy.id.to_string(),
                 name: origin.policy.name.clone(),
@@ -190,24 +242,31 @@ impl Snapshot {
 fn describe_failure(clause: &Clause, ctx: &Context<'_>) -> FailedCondition {
     let conditions = clause.conditions();
     let first = conditions.first();
-    let seen = first.and_then(|c| c.seen(ctx));
-    let required: Vec<String> = conditions.iter().flat_map(|c| c.required()).collect();
+    let seen = first.and_then(|c| c.seen(ctx)).map(|values| shown(&values));
+    let all_required: Vec<String> = conditions.iter().flat_map(|c| c.required()).collect();
+    let (required, required_more) = shown(&all_required);
     let operator = first.map_or_else(String::new, |c| c.operator.to_string());
     let why = match &seen {
         None => "attribute missing".to_owned(),
-        Some(values) => format!(
+        Some((values, more)) => format!(
             "seen {} but required {} {}",
-            crate::condition::describe_values(values),
+            describe(values, *more),
             operator,
-            crate::condition::describe_values(&required)
+            describe(&required, required_more)
         ),
     };
+    let (seen, seen_more) = match seen {
+        Some((values, more)) => (Some(values), more),
+        None => (None, 0),
+    };
     FailedCondition {
-        condition: clause.render(),
-        attribute: first.map_or_else(String::new, |c| c.name.to_string()),
+        condition: shorten(&clause.render(), STATEMENT_CHARS).into_owned(),
+        attribute: first.map_or_else(String::new, |c| shorten(&c.name, SHOWN_CHARS).into_owned()),
         operator,
         required,
+        required_more,
         seen,
+        seen_more,
         why,
     }
 }
@@ -219,7 +278,9 @@ fn summarise(
     nearest: &[NearMiss],
     no_statements: bool,
 ) -> String {
-    let permission = request.permission;
+    // What the request named is quoted, never repeated whole.
+    let permission = shorten(request.permission, SHOWN_CHARS);
+    let principal = shorten(request.principal, SHOWN_CHARS);
     let first = deciding.first();
     let cite = |s: &StatementReport| {
         format!(
@@ -242,7 +303,7 @@ fn summarise(
         Reason::NoMatchingAllow if no_statements => {
             let level = request.environment.map_or_else(
                 || "at account level".to_owned(),
-                |e| format!("in environment `{e}`"),
+                |e| format!("in environment `{}`", shorten(e, SHOWN_CHARS)),
             );
             format!(
                 "denied: no policy bound to the principal's groups grants `{permission}` {level}"
@@ -258,9 +319,9 @@ fn summarise(
             ),
             None => format!("denied: no statement granting `{permission}` applies"),
         },
-        Reason::UnknownPrincipal => format!("denied: principal `{}` is unknown", request.principal),
+        Reason::UnknownPrincipal => format!("denied: principal `{principal}` is unknown"),
         Reason::InactivePrincipal => {
-            format!("denied: principal `{}` is deactivated", request.principal)
+            format!("denied: principal `{principal}` is deactivated")
         }
         Reason::UnknownPermission => {
             format!("denied: permission `{permission}` is not in the catalogue")
@@ -273,7 +334,7 @@ fn summarise(
         Reason::UnknownEnvironment => {
             format!(
                 "denied: environment `{}` does not exist",
-                request.environment.unwrap_or_default()
+                shorten(request.environment.unwrap_or_default(), SHOWN_CHARS)
             )
         }
     }

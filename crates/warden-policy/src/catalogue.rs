@@ -74,6 +74,8 @@ pub struct Catalogue {
     global_conditions: BTreeMap<String, ConditionSpec>,
     /// For each permission, the permissions that imply it (not including itself).
     implied_by: BTreeMap<String, Vec<String>>,
+    /// Every condition name some permission supports (one look-up per condition validated).
+    permission_conditions: BTreeSet<String>,
 }
 
 // ---- the definition format (TOML files, JSON from the API) --------------------------------------
@@ -385,6 +387,11 @@ impl Catalogue {
             .into_iter()
             .map(|(k, v)| (k, v.into_iter().collect()))
             .collect();
+        self.permission_conditions = self
+            .permissions
+            .values()
+            .flat_map(|p| p.conditions.iter().map(|c| c.name.clone()))
+            .collect();
     }
 
     // ---- queries ----------------------------------------------------------------------------------
@@ -420,11 +427,7 @@ impl Catalogue {
 
     /// Whether any permission of the catalogue supports a condition of this name.
     pub fn condition_exists(&self, name: &str) -> bool {
-        self.global_conditions.contains_key(name)
-            || self
-                .permissions
-                .values()
-                .any(|permission| permission.condition(name).is_some())
+        self.global_conditions.contains_key(name) || self.permission_conditions.contains(name)
     }
 
     /// The closest known permission name, for "did you mean" help.

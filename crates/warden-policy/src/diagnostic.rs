@@ -1,6 +1,13 @@
 //! Diagnostics: every error and warning the language reports, with its stable code, its location,
 //! what was wrong and, where known, the fix. Rendering to text lives here too so the CLI, the HTTP
 //! API and the golden tests all show the same words.
+//!
+//! One text may hold a great many findings (a megabyte of one permission repeated has tens of
+//! thousands), so they are bounded where they are made: a [`Collector`] keeps at most
+//! [`MAX_DIAGNOSTICS`] errors and as many warnings and only counts the rest, without building
+//! them; [`limit`] then keeps [`MAX_DIAGNOSTICS`] in all, errors first, and adds the others to
+//! the count ([`Omitted`]) that the API, the console and `warden policy check` report as
+//! `truncated`. Locating them uses one [`LineIndex`] per text ([`locate`]).
 
 use std::fmt::Write as _;
 
@@ -159,8 +166,14 @@ impl Diagnostic {
     }
 
     /// The serialisable form with line:column and the offending text resolved against `source`.
+    /// Builds a line index of the text: to locate several diagnostics of one text, use
+    /// [`Diagnostic::located_in`] or [`locate`].
     pub fn located(&self, source: &str) -> LocatedDiagnostic {
-        let index = LineIndex::new(source);
+        self.located_in(&LineIndex::new(source), source)
+    }
+
+    /// [`Diagnostic::located`] with the text's line index.
+    pub fn located_in(&self, index: &LineIndex<'_>, source: &str) -> LocatedDiagnostic {
         LocatedDiagnostic {
             severity: self.severity,
             code: self.code,
@@ -218,6 +231,126 @@ pub struct LocatedDiagnostic {
     pub help: Option<String>,
 }
 
+/// Diagnostics kept of one text at most, errors first; the others are only counted.
+pub const MAX_DIAGNOSTICS: usize = 100;
+
+/// How many diagnostics were found but not kept ([`MAX_DIAGNOSTICS`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Omitted {
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+impl Omitted {
+    pub fn total(self) -> usize {
+        self.errors + self.warnings
+    }
+
+    fn count(&mut self, severity: Severity, n: usize) {
+        match severity {
+            Severity::Error => self.errors += n,
+            Severity::Warning => self.warnings += n,
+        }
+    }
+}
+
+impl std::ops::AddAssign for Omitted {
+    fn add_assign(&mut self, other: Omitted) {
+        self.errors += other.errors;
+        self.warnings += other.warnings;
+    }
+}
+
+/// Where validation puts what it finds: keeps the first [`MAX_DIAGNOSTICS`] errors and as many
+/// warnings, counts the rest. Before building a costly diagnostic (a suggestion to compute, a
+/// message to format), ask [`Collector::wants`] and [`Collector::omit`] it when not.
+#[derive(Debug, Default)]
+pub struct Collector {
+    kept: Vec<Diagnostic>,
+    errors: usize,
+    warnings: usize,
+    omitted: Omitted,
+}
+
+impl Collector {
+    pub fn new() -> Self {
+        Collector::default()
+    }
+
+    /// Whether a diagnostic of this severity would be kept.
+    pub fn wants(&self, severity: Severity) -> bool {
+        match severity {
+            Severity::Error => self.errors < MAX_DIAGNOSTICS,
+            Severity::Warning => self.warnings < MAX_DIAGNOSTICS,
+        }
+    }
+
+    /// Diagnostics of this severity found so far, kept or not.
+    pub fn found(&self, severity: Severity) -> usize {
+        match severity {
+            Severity::Error => self.errors + self.omitted.errors,
+            Severity::Warning => self.warnings + self.omitted.warnings,
+        }
+    }
+
+    /// Counts `n` diagnostics of this severity without keeping them.
+    pub fn omit(&mut self, severity: Severity, n: usize) {
+        self.omitted.count(severity, n);
+    }
+
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        if !self.wants(diagnostic.severity) {
+            self.omit(diagnostic.severity, 1);
+            return;
+        }
+        match diagnostic.severity {
+            Severity::Error => self.errors += 1,
+            Severity::Warning => self.warnings += 1,
+        }
+        self.kept.push(diagnostic);
+    }
+
+    /// What was kept, and the count of the rest.
+    pub fn finish(self) -> (Vec<Diagnostic>, Omitted) {
+        (self.kept, self.omitted)
+    }
+}
+
+/// Keeps at most [`MAX_DIAGNOSTICS`] of `diagnostics`: the first errors by position, then the
+/// first warnings; the others are added to `omitted`. The kept ones stay in [`sort`] order.
+pub fn limit(diagnostics: &mut Vec<Diagnostic>, omitted: &mut Omitted) {
+    sort(diagnostics);
+    if diagnostics.len() <= MAX_DIAGNOSTICS {
+        return;
+    }
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let mut errors_left = errors.min(MAX_DIAGNOSTICS);
+    let mut warnings_left = MAX_DIAGNOSTICS - errors_left;
+    diagnostics.retain(|d| {
+        let left = if d.is_error() {
+            &mut errors_left
+        } else {
+            &mut warnings_left
+        };
+        if *left > 0 {
+            *left -= 1;
+            true
+        } else {
+            omitted.count(d.severity, 1);
+            false
+        }
+    });
+}
+
+/// Every diagnostic located against `source`, with one line index for all of them.
+pub fn locate(diagnostics: &[Diagnostic], source: &str) -> Vec<LocatedDiagnostic> {
+    let index = LineIndex::new(source);
+    diagnostics
+        .iter()
+        .map(|d| d.located_in(&index, source))
+        .collect()
+}
+
 /// Renders diagnostics the way compilers do: a header line, the location, the source line with the
 /// offending text underlined, and the help. Plain text, no colour, stable for golden files.
 pub fn render(diagnostics: &[Diagnostic], source: &str, file_name: &str) -> String {
@@ -227,6 +360,19 @@ pub fn render(diagnostics: &[Diagnostic], source: &str, file_name: &str) -> Stri
         render_one(&mut out, diagnostic, &index, source, file_name);
     }
     out
+}
+
+/// The note that follows rendered diagnostics when some were not kept.
+pub fn render_omitted(omitted: Omitted) -> String {
+    if omitted.total() == 0 {
+        return String::new();
+    }
+    format!(
+        "note: {} more diagnostic(s) not shown ({} error(s), {} warning(s)); at most {MAX_DIAGNOSTICS} are shown, errors first\n\n",
+        omitted.total(),
+        omitted.errors,
+        omitted.warnings
+    )
 }
 
 fn render_one(
@@ -282,6 +428,53 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collectors_and_limits_keep_errors_first_and_count_the_rest() {
+        let warning =
+            |at: usize| Diagnostic::warning(Code::RepeatedPermission, Span::new(at, at + 1), "w");
+        let error =
+            |at: usize| Diagnostic::error(Code::UnknownPermission, Span::new(at, at + 1), "e");
+        let mut collector = Collector::new();
+        for at in 0..150 {
+            collector.push(warning(at));
+        }
+        assert!(!collector.wants(Severity::Warning) && collector.wants(Severity::Error));
+        collector.push(error(1_000));
+        collector.omit(Severity::Error, 3);
+        let (mut kept, mut omitted) = collector.finish();
+        assert_eq!(kept.len(), 101);
+        assert_eq!(
+            omitted,
+            Omitted {
+                errors: 3,
+                warnings: 50
+            }
+        );
+        limit(&mut kept, &mut omitted);
+        assert_eq!(kept.len(), MAX_DIAGNOSTICS);
+        assert_eq!(
+            kept.last().map(|d| d.code),
+            Some(Code::UnknownPermission),
+            "the error stays"
+        );
+        assert_eq!(
+            kept.first().map(|d| d.span.start),
+            Some(0),
+            "in position order"
+        );
+        assert_eq!(
+            omitted,
+            Omitted {
+                errors: 3,
+                warnings: 51
+            }
+        );
+        assert_eq!(
+            render_omitted(omitted),
+            "note: 54 more diagnostic(s) not shown (3 error(s), 51 warning(s)); at most 100 are shown, errors first\n\n"
+        );
+    }
 
     #[test]
     fn renders_location_underline_and_help() {

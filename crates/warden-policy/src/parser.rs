@@ -22,7 +22,10 @@ pub const MAX_ERRORS: usize = 50;
 #[derive(Debug, Clone)]
 pub struct Parsed<T> {
     pub ast: T,
+    /// At most [`crate::diagnostic::MAX_DIAGNOSTICS`] after validation, errors first.
     pub diagnostics: Vec<Diagnostic>,
+    /// What validation found beyond those and did not keep.
+    pub omitted: crate::diagnostic::Omitted,
 }
 
 impl<T> Parsed<T> {
@@ -51,6 +54,7 @@ pub fn parse_policy(source: &str) -> Parsed<Policy> {
             comments,
         },
         diagnostics: parser.finish(),
+        omitted: crate::diagnostic::Omitted::default(),
     }
 }
 
@@ -72,6 +76,7 @@ pub fn parse_boundary(source: &str) -> Parsed<Boundary> {
             comments,
         },
         diagnostics: parser.finish(),
+        omitted: crate::diagnostic::Omitted::default(),
     }
 }
 

@@ -72,35 +72,80 @@ pub struct Position {
     pub column: usize,
 }
 
-/// Maps byte offsets of one text to line:column positions.
+/// Maps byte offsets of one text to line:column positions. Built once per text in one pass;
+/// a position then costs a binary search, plus (for a text that is not all ASCII) counting the
+/// characters of at most [`CHECKPOINT_BYTES`] bytes: locating many diagnostics stays linear in
+/// the text, however long its lines.
 #[derive(Debug, Clone)]
 pub struct LineIndex<'a> {
     source: &'a str,
     line_starts: Vec<usize>,
+    /// For a text with non-ASCII characters: the number of characters before each checkpoint
+    /// (the char boundary at or before every [`CHECKPOINT_BYTES`]th byte). Empty for ASCII, where
+    /// a column is a byte difference.
+    checkpoints: Vec<(usize, usize)>,
 }
+
+/// Bytes between two checkpoints of a [`LineIndex`].
+pub const CHECKPOINT_BYTES: usize = 1024;
 
 impl<'a> LineIndex<'a> {
     pub fn new(source: &'a str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(source.match_indices('\n').map(|(at, _)| at + 1));
+        let mut checkpoints = Vec::new();
+        if !source.is_ascii() {
+            let mut next = 0;
+            for (chars, (at, _)) in source.char_indices().enumerate() {
+                if at >= next {
+                    checkpoints.push((at, chars));
+                    next = (at / CHECKPOINT_BYTES + 1) * CHECKPOINT_BYTES;
+                }
+            }
+        }
         LineIndex {
             source,
             line_starts,
+            checkpoints,
         }
+    }
+
+    /// The 1-based line of a byte offset.
+    pub fn line(&self, offset: usize) -> usize {
+        let offset = offset.min(self.source.len());
+        self.line_starts
+            .partition_point(|&start| start <= offset)
+            .max(1)
+    }
+
+    /// Characters before `offset` (a char boundary), from the nearest checkpoint.
+    fn chars_before(&self, offset: usize) -> usize {
+        let at = self
+            .checkpoints
+            .partition_point(|&(start, _)| start <= offset);
+        let (start, chars) = at
+            .checked_sub(1)
+            .and_then(|i| self.checkpoints.get(i))
+            .copied()
+            .unwrap_or((0, 0));
+        chars
+            + self
+                .source
+                .get(start..offset)
+                .map_or(offset - start, |between| between.chars().count())
     }
 
     pub fn position(&self, offset: usize) -> Position {
         let offset = offset.min(self.source.len());
-        let line = self
-            .line_starts
-            .partition_point(|&start| start <= offset)
-            .max(1);
+        let line = self.line(offset);
         let line_start = self.line_starts.get(line - 1).copied().unwrap_or(0);
-        let column = self
-            .source
-            .get(line_start..offset)
-            .map_or(offset - line_start, |prefix| prefix.chars().count())
-            + 1;
+        let column = if self.checkpoints.is_empty() || !self.source.is_char_boundary(offset) {
+            // ASCII (or an offset inside a character, which spans never hold): bytes are
+            // characters.
+            offset - line_start
+        } else {
+            self.chars_before(offset) - self.chars_before(line_start)
+        } + 1;
         Position { line, column }
     }
 
@@ -137,6 +182,25 @@ mod tests {
         assert_eq!(index.position(999), Position { line: 4, column: 2 });
         assert_eq!(index.line_text(2), "çd");
         assert_eq!(index.line_text(3), "");
+        assert_eq!(index.line(5), 2);
+    }
+
+    #[test]
+    fn long_lines_with_other_scripts_count_characters_between_checkpoints() {
+        let text = format!(
+            "{}\n{}x",
+            "é".repeat(3 * CHECKPOINT_BYTES),
+            "aé".repeat(CHECKPOINT_BYTES)
+        );
+        let index = LineIndex::new(&text);
+        for offset in (0..text.len()).filter(|o| text.is_char_boundary(*o)) {
+            let line_start = text[..offset].rfind('\n').map_or(0, |at| at + 1);
+            let expected = Position {
+                line: 1 + text[..offset].matches('\n').count(),
+                column: text[line_start..offset].chars().count() + 1,
+            };
+            assert_eq!(index.position(offset), expected, "at {offset}");
+        }
     }
 
     #[test]

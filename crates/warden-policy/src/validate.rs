@@ -5,56 +5,75 @@
 //! is expected or the reverse; a misplaced list placeholder; a malformed time literal.
 //! Warnings: an unconditional DENY; a permission repeated in one statement; a statement (or a
 //! permission of it) that another statement of the same policy already covers.
+//!
+//! Everything here is linear in the text, or nearly (repetitions are found with hash sets, and
+//! coverage between statements with bit sets of at most 100 statements), and what is found goes
+//! to a [`Collector`], which stops building diagnostics past its limit and only counts them.
 
 use crate::ast::{
     Arity, Condition, Effect, GlobalAttribute, OperatorSet, Placeholder, Policy, Statement, Value,
 };
 use crate::catalogue::{Catalogue, ConditionSpec};
-use crate::diagnostic::{self, Code, Diagnostic};
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostic::{self, Code, Collector, Diagnostic, Severity};
 use crate::parser::{Boundary, Parsed, parse_boundary, parse_policy};
 use crate::span::LineIndex;
 use crate::temporal::{TimeKind, TimeValue};
 
 /// Parses and validates a policy text: everything `warden policy check` reports.
+/// At most [`diagnostic::MAX_DIAGNOSTICS`] diagnostics are kept, errors first; the others are
+/// counted in [`Parsed::omitted`].
 pub fn check_policy(source: &str, catalogue: &Catalogue) -> Parsed<Policy> {
-    let mut parsed = parse_policy(source);
-    let mut found = validate_policy(&parsed.ast, catalogue);
+    let parsed = parse_policy(source);
+    let mut found = Collector::new();
+    validate_policy_into(&parsed.ast, catalogue, &mut found);
     // Redundancy is judged on the whole policy, which a text with syntax errors is not.
     if !parsed.has_errors() {
-        found.extend(redundancy_warnings(&parsed.ast, source));
+        redundancy_into(&parsed.ast, source, &mut found);
     }
-    parsed.diagnostics.extend(found);
-    diagnostic::sort(&mut parsed.diagnostics);
-    parsed
+    finish(parsed, found)
 }
 
-/// Parses and validates a boundary text.
+/// Parses and validates a boundary text (diagnostics bounded as for [`check_policy`]).
 pub fn check_boundary(source: &str, catalogue: &Catalogue) -> Parsed<Boundary> {
-    let mut parsed = parse_boundary(source);
-    let found = validate_boundary(&parsed.ast, catalogue);
-    parsed.diagnostics.extend(found);
-    diagnostic::sort(&mut parsed.diagnostics);
+    let parsed = parse_boundary(source);
+    let mut found = Collector::new();
+    validate_boundary_into(&parsed.ast, catalogue, &mut found);
+    finish(parsed, found)
+}
+
+fn finish<T>(mut parsed: Parsed<T>, found: Collector) -> Parsed<T> {
+    let (kept, omitted) = found.finish();
+    parsed.diagnostics.extend(kept);
+    parsed.omitted += omitted;
+    diagnostic::limit(&mut parsed.diagnostics, &mut parsed.omitted);
     parsed
 }
 
-/// The catalogue checks of every statement (without the redundancy warnings, which need the text).
+/// The catalogue checks of every statement (without the redundancy warnings, which need the
+/// text); at most [`diagnostic::MAX_DIAGNOSTICS`] errors and as many warnings.
 pub fn validate_policy(policy: &Policy, catalogue: &Catalogue) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for statement in &policy.statements {
-        validate_statement(statement, catalogue, &mut out);
-    }
-    out
+    let mut out = Collector::new();
+    validate_policy_into(policy, catalogue, &mut out);
+    out.finish().0
 }
 
-fn validate_statement(statement: &Statement, catalogue: &Catalogue, out: &mut Vec<Diagnostic>) {
+fn validate_policy_into(policy: &Policy, catalogue: &Catalogue, out: &mut Collector) {
+    for statement in &policy.statements {
+        validate_statement(statement, catalogue, out);
+    }
+}
+
+fn validate_statement(statement: &Statement, catalogue: &Catalogue, out: &mut Collector) {
     let mut known = Vec::new();
-    for (index, permission) in statement.permissions.iter().enumerate() {
-        if statement
-            .permissions
-            .iter()
-            .take(index)
-            .any(|earlier| earlier.node == permission.node)
-        {
+    let mut seen: HashSet<&str> = HashSet::with_capacity(statement.permissions.len());
+    for permission in &statement.permissions {
+        if !seen.insert(permission.node.as_str()) {
+            if !out.wants(Severity::Warning) {
+                out.omit(Severity::Warning, 1);
+                continue;
+            }
             out.push(
                 Diagnostic::warning(
                     Code::RepeatedPermission,
@@ -71,6 +90,8 @@ fn validate_statement(statement: &Statement, catalogue: &Catalogue, out: &mut Ve
         }
         match catalogue.permission(&permission.node) {
             Some(found) => known.push(found),
+            // The suggestion is the costly part: not computed for a diagnostic not kept.
+            None if !out.wants(Severity::Error) => out.omit(Severity::Error, 1),
             None => {
                 let help = match catalogue.suggest_permission(&permission.node) {
                     Some(suggestion) => format!("did you mean `{suggestion}`?"),
@@ -99,11 +120,23 @@ fn validate_statement(statement: &Statement, catalogue: &Catalogue, out: &mut Ve
         );
     }
 
+    // What each condition name needs of the statement's permissions, worked out once per name:
+    // a statement may repeat one condition thousands of times.
+    let mut operators: HashMap<&str, (Option<OperatorSet>, usize)> = HashMap::new();
     for condition in &statement.conditions {
         let allowed = if condition.name.node.starts_with("global:") {
             global_operators(condition, catalogue, out)
+        } else if let Some(&(allowed, unsupported)) = operators.get(condition.name.node.as_str())
+            && !out.wants(Severity::Error)
+        {
+            out.omit(Severity::Error, unsupported);
+            allowed
         } else {
-            statement_operators(condition, &known, catalogue, out)
+            let before = out.found(Severity::Error);
+            let allowed = statement_operators(condition, &known, catalogue, out);
+            let reported = out.found(Severity::Error) - before;
+            operators.insert(condition.name.node.as_str(), (allowed, reported));
+            allowed
         };
         if let Some(allowed) = allowed {
             check_condition_value(condition, allowed, true, out);
@@ -114,10 +147,14 @@ fn validate_statement(statement: &Statement, catalogue: &Catalogue, out: &mut Ve
 fn global_operators(
     condition: &Condition,
     catalogue: &Catalogue,
-    out: &mut Vec<Diagnostic>,
+    out: &mut Collector,
 ) -> Option<OperatorSet> {
     if let Some(spec) = catalogue.global_condition(&condition.name.node) {
         return Some(spec.operators);
+    }
+    if !out.wants(Severity::Error) {
+        out.omit(Severity::Error, 1);
+        return None;
     }
     let names = catalogue.global_conditions().map(|spec| spec.name.as_str());
     let help = match Catalogue::suggest_among(&condition.name.node, names) {
@@ -149,9 +186,13 @@ fn statement_operators(
     condition: &Condition,
     permissions: &[&crate::catalogue::Permission],
     catalogue: &Catalogue,
-    out: &mut Vec<Diagnostic>,
+    out: &mut Collector,
 ) -> Option<OperatorSet> {
     let name = &condition.name.node;
+    if !catalogue.condition_exists(name) && !out.wants(Severity::Error) {
+        out.omit(Severity::Error, 1);
+        return None;
+    }
     if !catalogue.condition_exists(name) {
         let candidates = permissions
             .iter()
@@ -176,6 +217,10 @@ fn statement_operators(
     for permission in permissions {
         match permission.condition(name) {
             Some(spec) => allowed = allowed.intersection(spec.operators),
+            None if !out.wants(Severity::Error) => {
+                supported = false;
+                out.omit(Severity::Error, 1);
+            }
             None => {
                 supported = false;
                 let supports: Vec<String> = permission
@@ -235,7 +280,7 @@ fn check_condition_value(
     condition: &Condition,
     allowed: OperatorSet,
     allow_parameters: bool,
-    out: &mut Vec<Diagnostic>,
+    out: &mut Collector,
 ) {
     let name = &condition.name.node;
     let operator = condition.operator.node;
@@ -329,7 +374,12 @@ fn check_condition_value(
 /// Validates a boundary: each condition must exist somewhere in the catalogue, with an operator
 /// that at least one permission supporting it allows.
 pub fn validate_boundary(boundary: &Boundary, catalogue: &Catalogue) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
+    let mut out = Collector::new();
+    validate_boundary_into(boundary, catalogue, &mut out);
+    out.finish().0
+}
+
+fn validate_boundary_into(boundary: &Boundary, catalogue: &Catalogue, out: &mut Collector) {
     for condition in &boundary.conditions {
         let name = &condition.name.node;
         let allowed = if let Some(spec) = catalogue.global_condition(name) {
@@ -371,30 +421,113 @@ pub fn validate_boundary(boundary: &Boundary, catalogue: &Catalogue) -> Vec<Diag
             }
         };
         if let Some(allowed) = allowed {
-            check_condition_value(condition, allowed, false, &mut out);
+            check_condition_value(condition, allowed, false, out);
         }
     }
-    out
 }
 
 /// Warnings for permissions that an earlier statement (or one with fewer conditions) of the same
-/// effect already covers: the later statement adds nothing for them.
+/// effect already covers: the later statement adds nothing for them (at most
+/// [`diagnostic::MAX_DIAGNOSTICS`]).
 pub fn redundancy_warnings(policy: &Policy, source: &str) -> Vec<Diagnostic> {
-    let index = LineIndex::new(source);
-    let mut out = Vec::new();
-    for (i, statement) in policy.statements.iter().enumerate() {
-        let mut covered = Vec::new();
+    let mut out = Collector::new();
+    redundancy_into(policy, source, &mut out);
+    out.finish().0
+}
+
+/// Statements of a policy as bits of a `u128`: a valid policy has at most 100.
+type Statements = u128;
+
+/// A condition as a hashable key that ignores spans, like the AST's equality.
+type ConditionKey<'a> = (
+    &'a str,
+    crate::ast::Operator,
+    Vec<&'a [crate::ast::StringPart]>,
+);
+
+fn condition_key(condition: &Condition) -> ConditionKey<'_> {
+    (
+        condition.name.node.as_str(),
+        condition.operator.node,
+        condition
+            .value
+            .strings()
+            .iter()
+            .map(|s| s.parts.as_slice())
+            .collect(),
+    )
+}
+
+fn redundancy_into(policy: &Policy, source: &str, out: &mut Collector) {
+    let statements = &policy.statements;
+    if statements.is_empty() || statements.len() > Statements::BITS as usize {
+        return;
+    }
+    let bit = |i: usize| -> Statements { 1 << i };
+    // Which statements name each permission, and each statement's conditions as a set.
+    let mut naming: HashMap<&str, Statements> = HashMap::new();
+    for (i, statement) in statements.iter().enumerate() {
         for permission in &statement.permissions {
-            let cover = policy.statements.iter().enumerate().find(|(j, other)| {
-                *j != i
-                    && other.effect.node == statement.effect.node
-                    && other.permissions.iter().any(|p| p.node == permission.node)
-                    && covers(other, statement, *j < i)
-            });
-            if let Some((_, other)) = cover {
-                covered.push((permission, other));
-            }
+            *naming.entry(permission.node.as_str()).or_default() |= bit(i);
         }
+    }
+    // Each distinct condition gets a number; a statement's conditions are a sorted set of them.
+    let mut numbers: HashMap<ConditionKey<'_>, u32> = HashMap::new();
+    let conditions: Vec<Vec<u32>> = statements
+        .iter()
+        .map(|s| {
+            let mut set: Vec<u32> = s
+                .conditions
+                .iter()
+                .map(|c| {
+                    let next = u32::try_from(numbers.len()).unwrap_or(u32::MAX);
+                    *numbers.entry(condition_key(c)).or_insert(next)
+                })
+                .collect();
+            set.sort_unstable();
+            set.dedup();
+            set
+        })
+        .collect();
+    // `covering[i]`: the statements that cover statement `i` (see [`covers`]).
+    let covering: Vec<Statements> = statements
+        .iter()
+        .enumerate()
+        .map(|(i, statement)| {
+            statements
+                .iter()
+                .enumerate()
+                .filter(|(j, other)| {
+                    *j != i
+                        && other.effect.node == statement.effect.node
+                        && conditions
+                            .get(*j)
+                            .zip(conditions.get(i))
+                            .is_some_and(|(broader, narrower)| covers(broader, narrower, *j < i))
+                })
+                .fold(0, |set, (j, _)| set | bit(j))
+        })
+        .collect();
+    let index = LineIndex::new(source);
+    let lines: Vec<usize> = statements
+        .iter()
+        .map(|s| index.line(s.span.start))
+        .collect();
+    for (i, statement) in statements.iter().enumerate() {
+        let covered_by = covering.get(i).copied().unwrap_or(0);
+        if covered_by == 0 {
+            continue;
+        }
+        // The first statement that covers this one and names the permission.
+        let cover = |permission: &str| {
+            let candidates = naming.get(permission).copied().unwrap_or(0) & covered_by;
+            (candidates != 0).then(|| candidates.trailing_zeros() as usize)
+        };
+        let covered: Vec<(&crate::span::Spanned<String>, usize)> = statement
+            .permissions
+            .iter()
+            .filter_map(|p| cover(&p.node).map(|j| (p, j)))
+            .collect();
         if covered.is_empty() {
             continue;
         }
@@ -403,7 +536,7 @@ pub fn redundancy_warnings(policy: &Policy, source: &str) -> Vec<Diagnostic> {
         } else {
             "denied"
         };
-        let line = |other: &Statement| index.position(other.span.start).line;
+        let line = |j: usize| lines.get(j).copied().unwrap_or(1);
         if covered.len() == statement.permissions.len() {
             if let Some((_, other)) = covered.first() {
                 out.push(
@@ -414,7 +547,7 @@ pub fn redundancy_warnings(policy: &Policy, source: &str) -> Vec<Diagnostic> {
                     )
                     .with_label(format!(
                         "everything here is already {verb} by the statement on line {}",
-                        line(other)
+                        line(*other)
                     ))
                     .with_help("remove this statement"),
                 );
@@ -422,6 +555,10 @@ pub fn redundancy_warnings(policy: &Policy, source: &str) -> Vec<Diagnostic> {
             continue;
         }
         for (permission, other) in covered {
+            if !out.wants(Severity::Warning) {
+                out.omit(Severity::Warning, 1);
+                continue;
+            }
             out.push(
                 Diagnostic::warning(
                     Code::RedundantStatement,
@@ -437,21 +574,15 @@ pub fn redundancy_warnings(policy: &Policy, source: &str) -> Vec<Diagnostic> {
             );
         }
     }
-    out
 }
 
-/// Whether `broader` covers `narrower`: every condition of `broader` also appears in `narrower`.
-/// With equal condition sets only the earlier statement counts as the cover.
-fn covers(broader: &Statement, narrower: &Statement, broader_is_earlier: bool) -> bool {
-    let subset = broader
-        .conditions
-        .iter()
-        .all(|c| narrower.conditions.contains(c));
-    let equal = subset
-        && narrower
-            .conditions
-            .iter()
-            .all(|c| broader.conditions.contains(c));
+/// Whether `broader` covers `narrower` (sorted sets of condition numbers): every condition of
+/// `broader` also appears in `narrower`. With equal condition sets only the earlier statement
+/// counts as the cover.
+fn covers(broader: &[u32], narrower: &[u32], broader_is_earlier: bool) -> bool {
+    let equal = broader == narrower;
+    let mut rest = narrower.iter();
+    let subset = broader.iter().all(|c| rest.any(|n| n == c));
     subset && (!equal || broader_is_earlier)
 }
 

@@ -43,6 +43,8 @@ pub struct Config {
     /// How long a client may take to send a request's headers, and then its body (default 15 s).
     /// Slow headers close the connection (idle keep-alive connections too); a slow body gets 408.
     pub read_timeout: std::time::Duration,
+    /// The argon2id pool's workers and queue ([`crate::hashing`]).
+    pub hashing: crate::hashing::HashingConfig,
 }
 
 impl Default for Config {
@@ -58,6 +60,7 @@ impl Default for Config {
             access_token_ttl: std::time::Duration::from_secs(300),
             replication: crate::replication::ReplicationConfig::default(),
             read_timeout: DEFAULT_READ_TIMEOUT,
+            hashing: crate::hashing::HashingConfig::default(),
         }
     }
 }
@@ -159,7 +162,8 @@ pub(crate) async fn build_state(
         domain: config.domain.clone(),
         metrics: crate::api::health::Metrics::default(),
         usage: crate::usage::Usage::default(),
-        client_failures: crate::secrets::FailureLimiter::default(),
+        client_failures: crate::secrets::client_failures(),
+        hashing: crate::hashing::Hashing::start(config.hashing),
         access_token_ttl_ms: i64::try_from(config.access_token_ttl.as_millis())
             .unwrap_or(i64::MAX)
             .max(1_000),

@@ -7,6 +7,8 @@
 //!   effect: no escalation, an administrator kept → commit → publish) and self-authorisation;
 //!   no HTTP types;
 //! - [`auth`]: bearer tokens;
+//! - [`hashing`]: the bounded pool every argon2id computation runs in; [`throttle`]: failure
+//!   limits per source;
 //! - [`intake`]: what every request's body goes through first (size limit, read deadline);
 //! - [`api`]: the routes and their handlers; [`console`]: the administrators' web console;
 //! - [`model`], [`records`]: what is stored and the in-memory model derived from it.
@@ -18,6 +20,7 @@ pub mod console;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzz_checks;
+pub mod hashing;
 pub mod intake;
 pub mod limits;
 pub mod model;
@@ -28,6 +31,7 @@ pub mod replication;
 pub mod secrets;
 pub mod service;
 pub mod state;
+pub mod throttle;
 pub mod usage;
 
 use std::net::SocketAddr;

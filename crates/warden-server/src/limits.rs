@@ -1,7 +1,16 @@
 //! Limits of the public API reference (§3.10) and of Warden's own inputs, with the checks that
 //! turn an oversize or malformed input into a 400 naming the limit.
+//!
+//! Bind parameters ([`check_parameters`]) and the attributes of a decision request
+//! ([`check_decision_attributes`]) are bounded so that one decision stays cheap: a `MATCH`
+//! condition compares each of its patterns (at most 1,000: a policy list, or a list parameter)
+//! with each value the request gives its attribute, so its cost is patterns × values × the
+//! length compared (docs/security.md has the arithmetic).
+
+use std::collections::BTreeMap;
 
 use serde_json::json;
+use warden_engine::ParamValue;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -22,6 +31,106 @@ pub const MAX_LIVE_ACCESS_TOKENS_PER_CLIENT: usize = 1_000;
 /// Permissions in the scopes of one token or client.
 pub const MAX_SCOPES: usize = 500;
 pub const MAX_BATCH: usize = 1_000;
+
+/// Parameters of one binding. A policy rarely references more than a handful; a hundred leaves
+/// room and keeps a binding's record small.
+pub const MAX_PARAMETERS: usize = 100;
+/// Values of one list parameter: the same as a list written in a policy
+/// ([`warden_policy::parser::MAX_LIST_VALUES`]), which such a parameter fills.
+pub const MAX_PARAMETER_VALUES: usize = warden_policy::parser::MAX_LIST_VALUES;
+/// Characters of one parameter value: identifiers, names and prefixes are far shorter, and a
+/// value may become a `MATCH` pattern compared with every value of a request.
+pub const MAX_PARAMETER_VALUE_CHARS: usize = 1_000;
+
+/// Values a decision request may give one attribute: with at most 1,000 patterns in a `MATCH`
+/// list, 20 values are 20,000 comparisons, about a millisecond.
+pub const MAX_ATTRIBUTE_VALUES: usize = 20;
+/// Values a decision request may give all its attributes together.
+pub const MAX_DECISION_VALUES: usize = 100;
+/// Attributes of one decision request (each is looked up by every condition on it).
+pub const MAX_DECISION_ATTRIBUTES: usize = 50;
+/// Bytes of one attribute value: each comparison with a pattern reads up to the whole value.
+pub const MAX_ATTRIBUTE_VALUE_BYTES: usize = 256;
+
+/// A binding's parameters within [`MAX_PARAMETERS`], [`MAX_PARAMETER_VALUES`] values per list and
+/// [`MAX_PARAMETER_VALUE_CHARS`] characters per value: 400 naming the parameter and the limit.
+pub fn check_parameters(parameters: &BTreeMap<String, ParamValue>) -> ApiResult<()> {
+    if parameters.len() > MAX_PARAMETERS {
+        return Err(ApiError::invalid(format!(
+            "the binding has {} parameters; at most {MAX_PARAMETERS} are allowed",
+            parameters.len()
+        ))
+        .with_details(json!({ "limit": "parameters per binding", "max": MAX_PARAMETERS })));
+    }
+    for (name, value) in parameters {
+        let shown: String = name.chars().take(100).collect();
+        let values = value.values();
+        if values.len() > MAX_PARAMETER_VALUES {
+            return Err(ApiError::invalid(format!(
+                "parameter `{shown}` has {} values; at most {MAX_PARAMETER_VALUES} are allowed, as in a policy list",
+                values.len()
+            ))
+            .with_details(json!({ "parameter": shown, "limit": "values per parameter", "max": MAX_PARAMETER_VALUES })));
+        }
+        if let Some(long) = values
+            .iter()
+            .map(|v| v.chars().count())
+            .find(|n| *n > MAX_PARAMETER_VALUE_CHARS)
+        {
+            return Err(ApiError::invalid(format!(
+                "a value of parameter `{shown}` is {long} characters long; at most {MAX_PARAMETER_VALUE_CHARS} are allowed"
+            ))
+            .with_details(json!({ "parameter": shown, "limit": "characters per parameter value", "max": MAX_PARAMETER_VALUE_CHARS })));
+        }
+    }
+    Ok(())
+}
+
+/// A decision request's attributes, each given as `(name, values)`, within
+/// [`MAX_DECISION_ATTRIBUTES`], [`MAX_ATTRIBUTE_VALUES`] per attribute, [`MAX_DECISION_VALUES`] in
+/// all and [`MAX_ATTRIBUTE_VALUE_BYTES`] per value: 400 naming the attribute and the limit.
+pub fn check_decision_attributes<'a, V: AsRef<str> + 'a>(
+    attributes: impl ExactSizeIterator<Item = (&'a str, &'a [V])>,
+) -> ApiResult<()> {
+    let count = attributes.len();
+    if count > MAX_DECISION_ATTRIBUTES {
+        return Err(ApiError::invalid(format!(
+            "the request gives {count} attributes; at most {MAX_DECISION_ATTRIBUTES} are allowed"
+        ))
+        .with_details(
+            json!({ "limit": "attributes per decision", "max": MAX_DECISION_ATTRIBUTES }),
+        ));
+    }
+    let mut total = 0;
+    for (name, values) in attributes {
+        let shown: String = name.chars().take(100).collect();
+        if values.len() > MAX_ATTRIBUTE_VALUES {
+            return Err(ApiError::invalid(format!(
+                "attribute `{shown}` has {} values; a decision request may give an attribute at most {MAX_ATTRIBUTE_VALUES}",
+                values.len()
+            ))
+            .with_details(json!({ "attribute": shown, "limit": "values per attribute", "max": MAX_ATTRIBUTE_VALUES })));
+        }
+        if let Some(long) = values
+            .iter()
+            .map(|v| v.as_ref().len())
+            .find(|n| *n > MAX_ATTRIBUTE_VALUE_BYTES)
+        {
+            return Err(ApiError::invalid(format!(
+                "a value of attribute `{shown}` is {long} bytes long; at most {MAX_ATTRIBUTE_VALUE_BYTES} are allowed"
+            ))
+            .with_details(json!({ "attribute": shown, "limit": "bytes per attribute value", "max": MAX_ATTRIBUTE_VALUE_BYTES })));
+        }
+        total += values.len();
+        if total > MAX_DECISION_VALUES {
+            return Err(ApiError::invalid(format!(
+                "the request gives more than {MAX_DECISION_VALUES} attribute values in all (reached at attribute `{shown}`)"
+            ))
+            .with_details(json!({ "attribute": shown, "limit": "attribute values per decision", "max": MAX_DECISION_VALUES })));
+        }
+    }
+    Ok(())
+}
 
 /// A text field's length in characters, within `min..=max`, without control characters.
 pub fn check_text(field: &str, value: &str, min: usize, max: usize) -> ApiResult<()> {

@@ -1,31 +1,36 @@
-//! OAuth client credentials: client ids, client secrets hashed with argon2id, and the limiter
-//! that slows down guessing (SPEC §8, RFC 6749 §2.3.1 and §10.10).
+//! OAuth client credentials: client ids, client secrets hashed with argon2id, and the redaction
+//! of anything shaped like a credential (SPEC §8, RFC 6749 §2.3.1 and §10.10).
 //!
 //! - A client id is `wdn_client_<32 hex>`: an identifier, not a secret.
 //! - A client secret is `wdn_cs_<secret id>_<43 characters>`: 256 random bits. The secret id says
 //!   which of the client's secrets is presented, so one check costs one argon2id verification.
 //!   Only the argon2id PHC string (default parameters: m = 19456 KiB, t = 2, p = 1, which meet
-//!   ASVS 5.0 appendix C) is stored; the secret is shown once.
-//! - [`FailureLimiter`]: after [`MAX_FAILURES`] bad secrets for one client id within
-//!   [`FAILURE_WINDOW_MS`], every attempt for that id is refused until the window ends — the
-//!   right secret too, so that guessing cannot go on. Attempts in flight count against the
-//!   budget, so concurrent guesses cannot overrun it.
+//!   ASVS 5.0 appendix C) is stored; the secret is shown once. Hashing and checking run in the
+//!   bounded pool of [`crate::hashing`].
+//! - Bad secrets are limited per source, not per client id ([`client_failures`]): after
+//!   [`MAX_FAILURES`] within [`FAILURE_WINDOW_MS`], every attempt from that source is refused
+//!   until the window ends — the right secret too, so that guessing cannot go on.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
-
-use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 
 use crate::auth::{random_hex, random_url_safe};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::hashing::Hashing;
+use crate::throttle::SourceLimiter;
 
-/// Bad secrets tolerated per client id and window.
-pub const MAX_FAILURES: u32 = 5;
+/// Bad client secrets tolerated per source and window. Secrets have 256 random bits, so the
+/// limit is about cost (each check is an argon2id computation), not guessing; 20 a minute is the
+/// reliability checklist's figure and leaves room for a few clients behind one address.
+pub const MAX_FAILURES: u32 = 20;
 /// The window in which bad secrets are counted, from the first one.
 pub const FAILURE_WINDOW_MS: i64 = 60_000;
-/// Client ids tracked before expired entries are dropped.
-const TRACKED: usize = 10_000;
+/// Sources tracked at most; beyond, the oldest are forgotten.
+pub const TRACKED_SOURCES: usize = 10_000;
+
+/// The limiter of bad client secrets.
+pub fn client_failures() -> SourceLimiter {
+    SourceLimiter::new(MAX_FAILURES, FAILURE_WINDOW_MS, TRACKED_SOURCES)
+}
 
 const CLIENT_PREFIX: &str = "wdn_client_";
 
@@ -40,19 +45,13 @@ pub fn is_client_id(id: &str) -> bool {
         .is_some_and(|hex| hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// A new client secret: `(secret id, the secret to show once, its argon2id hash)`.
-pub fn new_client_secret() -> ApiResult<(String, String, String)> {
+/// A new client secret: `(secret id, the secret to show once, its argon2id hash)`; 503 when the
+/// hashing pool is full.
+pub async fn new_client_secret(hashing: &Hashing) -> ApiResult<(String, String, String)> {
     let id = random_hex(9)?;
     let secret = random_url_safe(32)?;
-    let hash = hash_secret(&secret)?;
+    let hash = hashing.hash(secret.clone()).await?;
     Ok((id.clone(), format!("wdn_cs_{id}_{secret}"), hash))
-}
-
-fn hash_secret(secret: &str) -> ApiResult<String> {
-    Argon2::default()
-        .hash_password(secret.as_bytes())
-        .map(|hash| hash.to_string())
-        .map_err(|e| ApiError::internal(format!("cannot hash a secret: {e}")))
 }
 
 /// Splits `wdn_cs_<secret id>_<secret>` into `(secret id, secret)`.
@@ -62,25 +61,12 @@ pub fn parse_client_secret(presented: &str) -> Option<(&str, &str)> {
         .then_some((id, secret))
 }
 
-/// Checks a secret against a stored argon2id hash (constant time inside argon2). CPU-bound:
-/// call it from a blocking task.
-pub fn verify_secret(secret: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(secret.as_bytes(), &parsed)
-            .is_ok()
-    })
-}
-
-/// A hash that no secret matches, verified against when the client or secret id is unknown, so
-/// that an unknown id takes as long as a wrong secret.
+/// A hash with the parameters of real ones, verified against when the client, secret id or
+/// email is unknown, so that an unknown id takes as long as a wrong secret (the check runs in the
+/// pool like any other). Its salt and output are random bytes of no secret: nothing is known to
+/// match it, and a match would be refused anyway, having no client or user.
 pub fn decoy_hash() -> &'static str {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| {
-        random_url_safe(32)
-            .and_then(|s| hash_secret(&s))
-            .unwrap_or_default()
-    })
+    "$argon2id$v=19$m=19456,t=2,p=1$Ka5r7iZFOQzbWJvz1imKtw$FmXsBN/15n2gyhI17ioUTSZgdraBsx8a9mfGSy2w2cI"
 }
 
 /// Replaces the random part of anything shaped like a Warden secret or token
@@ -139,77 +125,14 @@ fn secret_shape(text: &str) -> Option<(&str, usize)> {
     })
 }
 
-#[derive(Debug, Default, Clone, Copy)]
-struct Attempts {
-    window_start: i64,
-    failures: u32,
-    in_flight: u32,
-}
-
-/// Counts bad client secrets per client id (in memory, per server).
-#[derive(Debug, Default)]
-pub struct FailureLimiter {
-    entries: Mutex<HashMap<String, Attempts>>,
-}
-
-/// A refused attempt: retry after this many seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Throttled {
-    pub retry_after: u64,
-}
-
-impl FailureLimiter {
-    /// Starts an attempt for `client_id`, or refuses it while the client's budget is spent.
-    pub fn begin(&self, client_id: &str, now: i64) -> Result<(), Throttled> {
-        let Ok(mut entries) = self.entries.lock() else {
-            return Err(Throttled { retry_after: 1 });
-        };
-        let entry = entries.entry(client_id.to_owned()).or_default();
-        if entry.failures > 0 && now >= entry.window_start + FAILURE_WINDOW_MS {
-            entry.failures = 0;
-        }
-        if entry.failures >= MAX_FAILURES {
-            let left = entry.window_start + FAILURE_WINDOW_MS - now;
-            let retry_after = u64::try_from(left.max(1)).unwrap_or(1).div_ceil(1000);
-            return Err(Throttled { retry_after });
-        }
-        if entry.failures + entry.in_flight >= MAX_FAILURES {
-            return Err(Throttled { retry_after: 1 });
-        }
-        entry.in_flight += 1;
-        Ok(())
-    }
-
-    /// Ends an attempt begun with [`FailureLimiter::begin`]; a failure counts in the window.
-    pub fn finish(&self, client_id: &str, succeeded: bool, now: i64) {
-        let Ok(mut entries) = self.entries.lock() else {
-            return;
-        };
-        if let Some(entry) = entries.get_mut(client_id) {
-            entry.in_flight = entry.in_flight.saturating_sub(1);
-            if !succeeded {
-                if entry.failures == 0 {
-                    entry.window_start = now;
-                }
-                entry.failures += 1;
-            }
-            if entry.failures == 0 && entry.in_flight == 0 {
-                entries.remove(client_id);
-            }
-        }
-        if entries.len() > TRACKED {
-            entries.retain(|_, e| e.in_flight > 0 || now < e.window_start + FAILURE_WINDOW_MS);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn secrets_parse_back_and_verify() {
-        let (id, secret, hash) = new_client_secret().unwrap();
+    #[tokio::test]
+    async fn secrets_parse_back_and_verify() {
+        let hashing = Hashing::start(crate::hashing::HashingConfig::default());
+        let (id, secret, hash) = new_client_secret(&hashing).await.unwrap();
         assert!(
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{hash}"
@@ -217,10 +140,12 @@ mod tests {
         let (parsed_id, raw) = parse_client_secret(&secret).unwrap();
         assert_eq!(parsed_id, id);
         assert_eq!(raw.len(), 43);
-        assert!(verify_secret(raw, &hash));
-        assert!(!verify_secret("wrong", &hash));
-        assert!(!verify_secret(raw, decoy_hash()));
-        assert!(!verify_secret(raw, "not a hash"));
+        let verify = |secret: &str, hash: &str| hashing.verify(secret.into(), hash.into());
+        assert_eq!(verify(raw, &hash).await, Ok(true));
+        assert_eq!(verify("wrong", &hash).await, Ok(false));
+        assert_eq!(verify(raw, decoy_hash()).await, Ok(false));
+        assert_eq!(verify(raw, "not a hash").await, Ok(false));
+        assert!(argon2::password_hash::phc::PasswordHash::new(decoy_hash()).is_ok());
         assert_eq!(parse_client_secret("wdn_cs_"), None);
         assert!(is_client_id(&new_client_id().unwrap()));
         assert!(!is_client_id("wdn_client_xyz"));
@@ -228,8 +153,8 @@ mod tests {
 
     #[test]
     fn redaction_keeps_kind_and_id_and_drops_the_random_part() {
-        let (_, secret, _) = new_client_secret().unwrap();
-        let (id, _) = parse_client_secret(&secret).unwrap();
+        let id = "0123456789abcdef01";
+        let secret = format!("wdn_cs_{id}_{}", random_url_safe(32).unwrap());
         let text = format!("scope `{secret}` is unknown; `wdn_client_00ff` and `wdn_` stay");
         assert_eq!(
             redact(&text),
@@ -239,31 +164,5 @@ mod tests {
         assert_eq!(redact("wdn_pt_ab_short"), "wdn_pt_ab_short");
         assert!(holds_secret(&secret));
         assert!(!holds_secret("wdn_team@example.com") && !holds_secret("wdn_client_00ff"));
-    }
-
-    #[test]
-    fn five_failures_close_the_window_until_it_ends() {
-        let limiter = FailureLimiter::default();
-        for i in 0..5 {
-            limiter.begin("c", 1_000 + i).unwrap();
-            limiter.finish("c", false, 1_000 + i);
-        }
-        assert_eq!(
-            limiter.begin("c", 2_000),
-            Err(Throttled { retry_after: 59 })
-        );
-        assert_eq!(limiter.begin("other", 2_000), Ok(()));
-        assert!(limiter.begin("c", 61_000).is_ok(), "the window ended");
-    }
-
-    #[test]
-    fn attempts_in_flight_count_against_the_budget() {
-        let limiter = FailureLimiter::default();
-        for _ in 0..5 {
-            limiter.begin("c", 0).unwrap();
-        }
-        assert_eq!(limiter.begin("c", 0), Err(Throttled { retry_after: 1 }));
-        limiter.finish("c", true, 0);
-        assert!(limiter.begin("c", 0).is_ok());
     }
 }

@@ -68,8 +68,10 @@ pub struct Inner {
     pub domain: String,
     pub metrics: crate::api::health::Metrics,
     pub usage: crate::usage::Usage,
-    /// Bad OAuth client secrets per client id (rate limiting).
-    pub client_failures: crate::secrets::FailureLimiter,
+    /// Bad OAuth client secrets per source (rate limiting).
+    pub client_failures: crate::throttle::SourceLimiter,
+    /// Every argon2id computation (client secrets, passwords), bounded.
+    pub hashing: crate::hashing::Hashing,
     /// How long an OAuth access token lives.
     pub access_token_ttl_ms: i64,
     /// When this server last saw the store (milliseconds since the epoch).

@@ -7,6 +7,12 @@
 //! last entry and each change-log row names its write's entry, so the log cannot be shortened or
 //! rewritten without disagreeing with them ([`audit`]). The store knows rows, not rules: records arrive as JSON
 //! bodies with their key columns, and the server decides what is valid before writing.
+//!
+//! An SQLite store holds the token key and every hash: its file is readable by its owner only.
+//! [`Store::open`] creates a missing file with mode 0600 before SQLite writes a byte, and narrows
+//! an existing file (and its `-wal` and `-shm` files) that others could read to 0600; SQLite
+//! gives the `-wal` and `-shm` files it creates the database file's mode. A file whose mode cannot
+//! be narrowed is not opened.
 
 pub mod audit;
 mod ops;
@@ -147,11 +153,71 @@ fn normalise_url(url: &str) -> (String, Backend) {
     (url, Backend::Sqlite)
 }
 
+/// The file of an SQLite URL (`sqlite://PATH?…`), unless the database lives in memory.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://")?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let in_memory =
+        path.is_empty() || path == ":memory:" || query.split('&').any(|pair| pair == "mode=memory");
+    (!in_memory).then(|| std::path::PathBuf::from(path))
+}
+
+/// Creates the store's file readable by its owner only (0600), or narrows an existing one (and
+/// its `-wal` and `-shm` files) to that mode.
+#[cfg(unix)]
+fn owner_only(path: &std::path::Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let failed = |path: &std::path::Path, error: std::io::Error| {
+        StoreError::Open(format!(
+            "cannot make `{}` readable by its owner only: {error}; it holds the token key and password hashes (run `chmod 600 {}` as its owner, or use a file you own)",
+            path.display(),
+            path.display()
+        ))
+    };
+    if !path.exists() {
+        // Created empty here, with the mode, before SQLite writes anything to it.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| failed(path, e))?;
+    }
+    let mut companions = vec![path.to_path_buf()];
+    for suffix in ["-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        companions.push(std::path::PathBuf::from(name));
+    }
+    for file in companions {
+        let Ok(metadata) = std::fs::metadata(&file) else {
+            continue;
+        };
+        if metadata.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| failed(&file, e))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_: &std::path::Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
 impl Store {
-    /// Opens (and creates, for SQLite) the store and applies pending migrations.
+    /// Opens (and creates, for SQLite) the store and applies pending migrations. An SQLite file
+    /// is created, or narrowed to, mode 0600 first (see the module's documentation).
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let (url, backend) = normalise_url(url);
+        if backend == Backend::Sqlite
+            && let Some(path) = sqlite_file(&url)
+        {
+            owner_only(&path)?;
+        }
         let options =
             AnyConnectOptions::from_str(&url).map_err(|e| StoreError::Open(e.to_string()))?;
         let pool = AnyPoolOptions::new()

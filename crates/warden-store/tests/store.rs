@@ -872,3 +872,54 @@ async fn every_write_is_in_the_change_log_and_stale_writers_are_refused() {
         );
     }
 }
+
+/// The database holds the token key and every hash: its files are the owner's alone, from the
+/// first byte, and a file others could read is narrowed when the store opens it.
+#[cfg(unix)]
+#[tokio::test]
+async fn sqlite_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("warden-store-mode-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("warden.db");
+    let store = Store::open(&db.display().to_string()).await.unwrap();
+    store
+        .write(write("group.create", vec![group("g-1", "Ops")]))
+        .await
+        .unwrap();
+    let wal = dir.join("warden.db-wal");
+    let shm = dir.join("warden.db-shm");
+    for file in [&db, &wal, &shm] {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+    store.close().await;
+
+    // A file made world-readable by hand (or by an older version) is narrowed at the next open.
+    for file in [&db, &wal, &shm] {
+        if file.exists() {
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+    let store = Store::open(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.revision().await.unwrap(),
+        1,
+        "the data is still there"
+    );
+    for file in [&db, &wal, &shm] {
+        if file.exists() {
+            assert_eq!(mode(file), 0o600, "{}", file.display());
+        }
+    }
+    store.close().await;
+
+    // A missing file in a missing directory is refused with the store's own error, as before.
+    let refused = Store::open(&dir.join("no/such/dir/warden.db").display().to_string()).await;
+    assert!(matches!(refused, Err(StoreError::Open(_))), "{refused:?}");
+}

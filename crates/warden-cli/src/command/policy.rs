@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde::Serialize;
-use warden_policy::diagnostic::render;
+use warden_policy::diagnostic::{Omitted, locate, render, render_omitted};
 use warden_policy::{
     Diagnostic, LocatedDiagnostic, check_policy, format::format_policy_ast, parse_policy,
 };
@@ -71,6 +71,13 @@ struct FileReport {
     errors: usize,
     warnings: usize,
     diagnostics: Vec<LocatedDiagnostic>,
+    /// Diagnostics found beyond those listed (at most 100 are, errors first).
+    #[serde(skip_serializing_if = "is_zero")]
+    truncated: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn check(
@@ -84,11 +91,12 @@ fn check(
     for path in files {
         let source = read_input(path)?;
         let name = path.display().to_string();
-        let diagnostics = check_policy(&source, &catalogue).diagnostics;
+        let checked = check_policy(&source, &catalogue);
         if !output.is_json() {
-            output.text(&render(&diagnostics, &source, &name));
+            output.text(&render(&checked.diagnostics, &source, &name));
+            output.text(&render_omitted(checked.omitted));
         }
-        reports.push(report(name, &diagnostics, &source));
+        reports.push(report(name, &checked.diagnostics, checked.omitted, &source));
     }
     let errors: usize = reports.iter().map(|r| r.errors).sum();
     let warnings: usize = reports.iter().map(|r| r.warnings).sum();
@@ -112,14 +120,15 @@ fn check(
     })
 }
 
-fn report(file: String, diagnostics: &[Diagnostic], source: &str) -> FileReport {
+fn report(file: String, diagnostics: &[Diagnostic], omitted: Omitted, source: &str) -> FileReport {
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     FileReport {
         file,
         valid: errors == 0,
-        errors,
-        warnings: diagnostics.len() - errors,
-        diagnostics: diagnostics.iter().map(|d| d.located(source)).collect(),
+        errors: errors + omitted.errors,
+        warnings: diagnostics.len() - errors + omitted.warnings,
+        diagnostics: locate(diagnostics, source),
+        truncated: omitted.total(),
     }
 }
 
@@ -142,11 +151,7 @@ fn fmt(files: &[PathBuf], check_only: bool, output: &mut Output) -> Result<ExitC
             if !output.is_json() {
                 output.text(&render(&parsed.diagnostics, &source, &name));
             }
-            let diagnostics = parsed
-                .diagnostics
-                .iter()
-                .map(|d| d.located(&source))
-                .collect();
+            let diagnostics = locate(&parsed.diagnostics, &source);
             reports.push(FmtReport {
                 file: name,
                 changed: false,

@@ -147,6 +147,55 @@ fn globs() {
     }
 }
 
+/// The matcher as it was before it read values in place (it copied each value's characters
+/// first): the two agree on every pattern and value.
+fn copying_match(pattern: &str, value: &str) -> bool {
+    let glob = Glob::new(pattern);
+    let tokens = &glob.tokens;
+    let text: Vec<char> = value.chars().collect();
+    let (mut t, mut p) = (0usize, 0usize);
+    let mut backtrack: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match (tokens.get(p), text.get(t)) {
+            (Some(GlobToken::Any), _) => {
+                backtrack = Some((p, t));
+                p += 1;
+            }
+            (Some(GlobToken::One), _) => {
+                p += 1;
+                t += 1;
+            }
+            (Some(GlobToken::Char(c)), Some(v)) if c == v => {
+                p += 1;
+                t += 1;
+            }
+            _ => match backtrack {
+                Some((star, at)) => {
+                    p = star + 1;
+                    t = at + 1;
+                    backtrack = Some((star, at + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    tokens[p..].iter().all(|token| *token == GlobToken::Any)
+}
+
+proptest::proptest! {
+    #[test]
+    fn in_place_matching_agrees_with_copying(
+        pattern in "[ab*?é\\\\]{0,8}",
+        value in "[abé*?]{0,10}",
+    ) {
+        proptest::prop_assert_eq!(
+            Glob::new(&pattern).matches(&value),
+            copying_match(&pattern, &value),
+            "{} ~ {}", pattern, value
+        );
+    }
+}
+
 #[test]
 fn global_placeholders_resolve_from_the_request() {
     let value = attrs(&[

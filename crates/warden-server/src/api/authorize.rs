@@ -200,6 +200,7 @@ impl<'a> Decider<'a> {
     }
 
     fn decide(&mut self, request: &'a DecisionInput<'_>) -> ApiResult<DecisionResponse> {
+        request.attributes.check_limits()?;
         let owner: String;
         let (principal, found) = match (&request.principal, &request.token) {
             (Some(principal), None) if crate::secrets::holds_secret(principal) => {

@@ -147,6 +147,27 @@ impl Default for AttributesInput<'_> {
     }
 }
 
+impl AttributesInput<'_> {
+    /// The limits of [`crate::limits::check_decision_attributes`], on the attributes as given.
+    pub(super) fn check_limits(&self) -> ApiResult<()> {
+        match self {
+            AttributesInput::Map(map) => crate::limits::check_decision_attributes(
+                map.iter()
+                    .map(|(name, value)| (name.as_str(), value.values())),
+            ),
+            AttributesInput::Scanned(scanned) => {
+                crate::limits::check_decision_attributes(scanned.iter().map(|(name, value)| {
+                    let values: &[&str] = match value {
+                        ScannedValue::One(one) => std::slice::from_ref(one),
+                        ScannedValue::Many(many) => many,
+                    };
+                    (*name, values)
+                }))
+            }
+        }
+    }
+}
+
 impl AttributeSource for AttributesInput<'_> {
     fn attribute(&self, name: &str) -> Option<AttributeValues<'_>> {
         match self {

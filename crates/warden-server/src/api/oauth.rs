@@ -4,9 +4,12 @@
 //! Requests are form-encoded; errors are `{error, error_description}` (RFC 6749 §5.2), never the
 //! API's own error shape, and every answer carries `Cache-Control: no-store`. Clients
 //! authenticate with HTTP Basic or the `client_id`/`client_secret` parameters (one of them). Bad
-//! secrets are counted per client id ([`crate::secrets::FailureLimiter`]): the sixth within a
-//! minute gets 429 with `Retry-After`. A client whose owner is deactivated fails to
-//! authenticate (`invalid_client`), like a wrong secret.
+//! secrets are counted per source address, not per client id ([`crate::throttle`]): past
+//! [`crate::secrets::MAX_FAILURES`] within a minute, that source gets 429 (`slow_down`) with
+//! `Retry-After`, and nobody else does. Secrets are checked in the bounded argon2id pool
+//! ([`crate::hashing`]); when its queue is full the answer is 503 (`temporarily_unavailable`)
+//! with `Retry-After`, still in the OAuth error shape. A client whose owner is deactivated fails
+//! to authenticate (`invalid_client`), like a wrong secret.
 //!
 //! Access tokens are reference tokens (`wdn_at_<id>_<secret>`): a stored record with a keyed hash
 //! of the secret, the client, the owner, the granted scopes and an expiry. Their rights are their
@@ -27,11 +30,12 @@ use crate::auth::{new_token, parse_token, request_id, secret_hash};
 use crate::limits::MAX_LIVE_ACCESS_TOKENS_PER_CLIENT;
 use crate::model::Model;
 use crate::records::{OAuthClientBody, TokenBody};
-use crate::secrets::{decoy_hash, is_client_id, parse_client_secret, verify_secret};
+use crate::secrets::{decoy_hash, is_client_id, parse_client_secret};
 use crate::service::guard::attributes;
 use crate::service::{Authed, Caller, Scopes};
 use crate::service::{Plan, RequestContext};
 use crate::state::AppState;
+use crate::throttle::Source;
 
 /// An OAuth error response (RFC 6749 §5.2).
 #[derive(Debug)]
@@ -69,6 +73,17 @@ impl OAuthError {
         OAuthError {
             retry_after: Some(retry_after),
             ..OAuthError::new(StatusCode::TOO_MANY_REQUESTS, "slow_down", description)
+        }
+    }
+
+    fn temporarily_unavailable(busy: crate::hashing::Busy) -> Self {
+        OAuthError {
+            retry_after: Some(busy.retry_after),
+            ..OAuthError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "too many client authentications are waiting; retry shortly",
+            )
         }
     }
 
@@ -203,6 +218,7 @@ fn client_credentials(
 /// an active owner.
 async fn authenticate_client(
     state: &AppState,
+    source: Source,
     client_id: &str,
     presented: &str,
 ) -> OAuthResult<OAuthClientBody> {
@@ -215,11 +231,11 @@ async fn authenticate_client(
         return Err(failed());
     }
     let now = state.now_ms();
-    if let Err(throttled) = state.client_failures.begin(client_id, now) {
-        tracing::warn!(%client_id, retry_after = throttled.retry_after, "oauth client throttled after repeated bad secrets");
+    if let Err(throttled) = state.client_failures.begin(source, now) {
+        tracing::warn!(%source, %client_id, retry_after = throttled.retry_after, "oauth client authentication throttled after repeated bad secrets from one source");
         return Err(OAuthError::slow_down(
             format!(
-                "too many failed attempts for client `{client_id}`; retry after {} seconds",
+                "too many failed client authentications from your address; retry after {} seconds",
                 throttled.retry_after
             ),
             throttled.retry_after,
@@ -243,13 +259,19 @@ async fn authenticate_client(
         })
         .map_or_else(|| decoy_hash().to_owned(), |s| s.hash.clone());
     let secret = parsed.map_or_else(String::new, |(_, s)| s.to_owned());
-    let verified = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
-        .await
-        .unwrap_or(false);
+    let verified = match state.hashing.verify(secret, hash).await {
+        Ok(verified) => verified,
+        Err(busy) => {
+            // Not checked, so neither a failure nor a success.
+            state.client_failures.finish(source, true, state.now_ms());
+            tracing::warn!(%source, %client_id, "oauth client authentication refused: the hashing queue is full");
+            return Err(OAuthError::temporarily_unavailable(busy));
+        }
+    };
     let client = client.filter(|_| verified && parsed.is_some());
     state
         .client_failures
-        .finish(client_id, client.is_some(), state.now_ms());
+        .finish(source, client.is_some(), state.now_ms());
     let Some(client) = client else {
         tracing::warn!(%client_id, outcome = "bad secret", "oauth client authentication failed");
         return Err(failed());
@@ -271,6 +293,7 @@ async fn authenticate_client(
 /// The client of a request that must authenticate one.
 async fn required_client(
     state: &AppState,
+    source: Source,
     headers: &HeaderMap,
     form: &BTreeMap<String, String>,
 ) -> OAuthResult<OAuthClientBody> {
@@ -279,7 +302,7 @@ async fn required_client(
             "client authentication is required: HTTP Basic or `client_id` and `client_secret`",
         )
     })?;
-    authenticate_client(state, &id, &secret).await
+    authenticate_client(state, source, &id, &secret).await
 }
 
 /// The scopes to grant: the requested ones (each one of the client's) or all of the client's.
@@ -361,16 +384,26 @@ fn client_actor(state: &AppState, headers: &HeaderMap, client: &OAuthClientBody)
 }
 
 /// `POST /sso/oauth2/token`.
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match issue(&state, &headers, &body).await {
+pub async fn token(
+    State(state): State<AppState>,
+    source: Source,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match issue(&state, source, &headers, &body).await {
         Ok(value) => no_store(axum::Json(value).into_response()),
         Err(error) => error.into_response(),
     }
 }
 
-async fn issue(state: &AppState, headers: &HeaderMap, body: &[u8]) -> OAuthResult<Value> {
+async fn issue(
+    state: &AppState,
+    source: Source,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> OAuthResult<Value> {
     let form = form(headers, body)?;
-    let client = required_client(state, headers, &form).await?;
+    let client = required_client(state, source, headers, &form).await?;
     match form.get("grant_type").map(String::as_str) {
         Some("client_credentials") => {}
         None => {
@@ -518,16 +551,26 @@ fn presented_record(state: &AppState, token: &str) -> Option<std::sync::Arc<Toke
 
 /// `POST /sso/oauth2/revoke` (RFC 7009): 200 for unknown tokens; a token issued to another
 /// client is refused with `unauthorized_client` and keeps working.
-pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match revoke_token(&state, &headers, &body).await {
+pub async fn revoke(
+    State(state): State<AppState>,
+    source: Source,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match revoke_token(&state, source, &headers, &body).await {
         Ok(()) => no_store(StatusCode::OK.into_response()),
         Err(error) => error.into_response(),
     }
 }
 
-async fn revoke_token(state: &AppState, headers: &HeaderMap, body: &[u8]) -> OAuthResult<()> {
+async fn revoke_token(
+    state: &AppState,
+    source: Source,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> OAuthResult<()> {
     let form = form(headers, body)?;
-    let client = required_client(state, headers, &form).await?;
+    let client = required_client(state, source, headers, &form).await?;
     let token = form
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("`token` is missing"))?;
@@ -572,16 +615,22 @@ async fn revoke_token(state: &AppState, headers: &HeaderMap, body: &[u8]) -> OAu
 /// and its owner holds it) or with a bearer token holding `iam:tokens:read`.
 pub async fn introspect(
     State(state): State<AppState>,
+    source: Source,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match introspection(&state, &headers, &body).await {
+    match introspection(&state, source, &headers, &body).await {
         Ok(value) => no_store(axum::Json(value).into_response()),
         Err(error) => error.into_response(),
     }
 }
 
-async fn introspection(state: &AppState, headers: &HeaderMap, body: &[u8]) -> OAuthResult<Value> {
+async fn introspection(
+    state: &AppState,
+    source: Source,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> OAuthResult<Value> {
     let form = form(headers, body)?;
     let bearer = headers
         .get(header::AUTHORIZATION)
@@ -603,7 +652,7 @@ async fn introspection(state: &AppState, headers: &HeaderMap, body: &[u8]) -> OA
             (caller, None)
         }
         None => {
-            let client = required_client(state, headers, &form).await?;
+            let client = required_client(state, source, headers, &form).await?;
             let caller = Caller {
                 uid: client.owner_uid.clone(),
                 token_id: client.client_id.clone(),

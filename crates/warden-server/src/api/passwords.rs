@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use crate::api::{Body, Path, Written};
 use crate::error::ApiResult;
 pub use crate::service::passwords::{
-    MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordInput, check_password, hash_password,
+    MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordInput, check_password,
 };
 use crate::service::{self, Authed};
 use crate::state::AppState;

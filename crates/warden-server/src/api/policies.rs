@@ -13,8 +13,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::limits::check_id;
 use crate::records::fold;
 use crate::service::guard::attributes;
+use crate::service::policies::{Located, dto, validated};
 pub use crate::service::policies::{PolicyDto, PolicyInput};
-use crate::service::policies::{dto, validated};
 use crate::service::{self, Authed};
 use crate::state::AppState;
 
@@ -120,7 +120,7 @@ pub async fn get(
         &model,
         record,
         model.policies.get(&uuid),
-        Vec::new(),
+        Located::default(),
     )))
 }
 
@@ -210,12 +210,13 @@ pub async fn validate(
         &attributes(&[("iam:levelType", level.type_name())]),
     )?;
     drop(model);
-    let (_, diagnostics) = validated(&state.snapshot(), &input)?;
-    let warnings: Vec<String> = diagnostics
+    let (_, located) = validated(&state.snapshot(), &input)?;
+    let warnings: Vec<String> = located
+        .diagnostics
         .iter()
         .map(|d| format!("{}:{}: {}", d.start.line, d.start.column, d.message))
         .collect();
-    Ok(axum::Json(
-        json!({ "warnings": warnings, "diagnostics": diagnostics }),
-    ))
+    let mut out = located.details();
+    crate::api::set(&mut out, "warnings", json!(warnings));
+    Ok(axum::Json(out))
 }

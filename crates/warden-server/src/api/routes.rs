@@ -105,7 +105,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "/iam/v1/repo/{levelType}/{levelId}/policies",
         "policies_create",
         "policies",
-        "Create a policy (validated; 400 with every located diagnostic)",
+        "Create a policy (validated; 400 with the located diagnostics: at most 100, errors first, `truncated` counting the rest)",
         Some("iam:policies:write"),
     ),
     e(

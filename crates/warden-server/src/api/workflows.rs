@@ -112,6 +112,12 @@ pub async fn authorize_task(
     Query(query): Query<AdminQuery>,
     Body(input): Body<TaskInput>,
 ) -> ApiResult<axum::Json<Value>> {
+    crate::limits::check_decision_attributes(
+        input
+            .attributes
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.values())),
+    )?;
     let snapshot = state.snapshot();
     let (workflow, consent, actor) = {
         let model = state.model.lock().await;

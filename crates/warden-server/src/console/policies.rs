@@ -129,8 +129,9 @@ pub async fn list(cx: Cx) -> Response {
 }
 
 /// The text with each diagnostic under its line. `diagnostics` are the API's located
-/// diagnostics (`severity`, `message`, `start.line`, `start.column`, `text`, `help`).
-pub fn annotated(text: &str, diagnostics: &[Value]) -> String {
+/// diagnostics (`severity`, `message`, `start.line`, `start.column`, `text`, `help`);
+/// `truncated` counts those the API left out.
+pub fn annotated(text: &str, diagnostics: &[Value], truncated: usize) -> String {
     let mut lines: Vec<&str> = text.split('\n').collect();
     if lines.len() > 1 && lines.last() == Some(&"") {
         lines.pop();
@@ -141,11 +142,19 @@ pub fn annotated(text: &str, diagnostics: &[Value]) -> String {
         .filter(|d| s(d, "severity") == "error")
         .count();
     let warnings = diagnostics.len() - errors;
+    let more = if truncated > 0 {
+        format!(
+            " {truncated} more not shown (at most {} are shown, errors first).",
+            warden_policy::diagnostic::MAX_DIAGNOSTICS
+        )
+    } else {
+        String::new()
+    };
     let summary = if diagnostics.is_empty() {
         "<p class=\"summary-ok\" data-errors=\"0\">No errors, no warnings.</p>".to_owned()
     } else {
         format!(
-            "<p class=\"{}\" data-errors=\"{errors}\">{errors} error(s), {warnings} warning(s).</p>",
+            "<p class=\"{}\" data-errors=\"{errors}\">{errors} error(s), {warnings} warning(s).{more}</p>",
             if errors > 0 {
                 "summary-bad"
             } else {
@@ -153,16 +162,16 @@ pub fn annotated(text: &str, diagnostics: &[Value]) -> String {
             }
         )
     };
+    // Each diagnostic under its line (past the end: under the last), found in one pass.
+    let mut by_line: std::collections::BTreeMap<usize, Vec<&Value>> = Default::default();
+    for d in diagnostics {
+        let line = at(at(d, "start"), "line").as_u64().unwrap_or(1) as usize;
+        by_line.entry(line.min(last)).or_default().push(d);
+    }
     let mut out = format!("{summary}<div class=\"source\">");
     for (i, line) in lines.iter().enumerate() {
         let number = i + 1;
-        let here: Vec<&Value> = diagnostics
-            .iter()
-            .filter(|d| {
-                let at = at(at(d, "start"), "line").as_u64().unwrap_or(1) as usize;
-                at == number || (number == last && at > last)
-            })
-            .collect();
+        let here: Vec<&Value> = by_line.remove(&number).unwrap_or_default();
         let class = if here.iter().any(|d| s(d, "severity") == "error") {
             " has-error"
         } else if here.is_empty() {
@@ -195,8 +204,8 @@ pub fn annotated(text: &str, diagnostics: &[Value]) -> String {
 }
 
 /// The diagnostics of a policy text through the API's validation endpoint (which needs
-/// `iam:policies:read`), or the refusal.
-async fn policy_diagnostics(cx: &Cx, text: &str) -> Result<Vec<Value>, ApiError> {
+/// `iam:policies:read`) and how many it left out, or the refusal.
+async fn policy_diagnostics(cx: &Cx, text: &str) -> Result<(Vec<Value>, usize), ApiError> {
     let checked = api::validate(
         State(cx.app.clone()),
         cx.authed(),
@@ -210,20 +219,26 @@ async fn policy_diagnostics(cx: &Cx, text: &str) -> Result<Vec<Value>, ApiError>
         }),
     )
     .await;
+    let found = |value: &Value| {
+        (
+            at(value, "diagnostics")
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+            at(value, "truncated").as_u64().unwrap_or(0) as usize,
+        )
+    };
     match checked {
-        Ok(axum::Json(value)) => Ok(at(&value, "diagnostics")
-            .as_array()
-            .cloned()
-            .unwrap_or_default()),
-        Err(error) => match error.details.as_deref().and_then(|d| d.get("diagnostics")) {
-            Some(diagnostics) => Ok(diagnostics.as_array().cloned().unwrap_or_default()),
-            None => Err(error),
+        Ok(axum::Json(value)) => Ok(found(&value)),
+        Err(error) => match error.details.as_deref() {
+            Some(details) if details.get("diagnostics").is_some() => Ok(found(details)),
+            _ => Err(error),
         },
     }
 }
 
-/// The diagnostics of a boundary text (needs `iam:boundaries:read`).
-fn boundary_diagnostics(cx: &Cx, text: &str) -> Result<Vec<Value>, ApiError> {
+/// The diagnostics of a boundary text (needs `iam:boundaries:read`) and how many were left out.
+fn boundary_diagnostics(cx: &Cx, text: &str) -> Result<(Vec<Value>, usize), ApiError> {
     cx.app.require(
         &cx.authed,
         "iam:boundaries:read",
@@ -231,11 +246,11 @@ fn boundary_diagnostics(cx: &Cx, text: &str) -> Result<Vec<Value>, ApiError> {
         &attributes(&[]),
     )?;
     let checked = check_boundary(text, cx.app.snapshot().catalogue());
-    Ok(checked
-        .diagnostics
-        .iter()
-        .map(|d| json!(d.located(text)))
-        .collect())
+    let located = warden_policy::diagnostic::locate(&checked.diagnostics, text);
+    Ok((
+        located.iter().map(|d| json!(d)).collect(),
+        checked.omitted.total(),
+    ))
 }
 
 /// The annotated text for a draft, or a note that it cannot be checked.
@@ -246,7 +261,7 @@ pub async fn check_html(cx: &Cx, kind: &str, text: &str) -> String {
         policy_diagnostics(cx, text).await
     };
     match diagnostics {
-        Ok(diagnostics) => annotated(text, &diagnostics),
+        Ok((diagnostics, truncated)) => annotated(text, &diagnostics, truncated),
         Err(error) => format!("<p class=\"note\">{}</p>", esc(&error.message)),
     }
 }

@@ -13,6 +13,9 @@
 //!   constant time) in the form field `csrf`, and is refused when its `Origin` (or, without one,
 //!   its `Referer`) names another host.
 //! - A session acts as its principal, with the scopes of the token it signed in with.
+//! - A principal has at most [`MAX_SESSIONS_PER_USER`] sessions: signing in once more ends its
+//!   oldest one. There is no global cap, so that nobody's sign-ins can end anybody else's
+//!   sessions; memory is bounded by the principals (at most 10,000 users) times the cap.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -37,8 +40,9 @@ pub const COOKIE: &str = "warden_session";
 pub const IDLE_MS: i64 = 30 * 60 * 1000;
 /// Sessions end this long after sign-in in any case.
 pub const ABSOLUTE_MS: i64 = 12 * 60 * 60 * 1000;
-/// Sessions kept at most; beyond, the least recently used is ended.
-const MAX_SESSIONS: usize = 10_000;
+/// Sessions of one principal kept at most; beyond, its oldest is ended. People sign in from a
+/// few browsers and devices; ten is plenty, and small enough that all of them fit in memory.
+pub const MAX_SESSIONS_PER_USER: usize = 10;
 
 /// What a session signed in with, checked again at every request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,13 +143,17 @@ impl Sessions {
         let id = random_url_safe(32)?;
         let mut map = self.lock();
         map.retain(|_, s| live(s, now).is_ok());
-        if map.len() >= MAX_SESSIONS
-            && let Some(oldest) = map
-                .iter()
-                .min_by_key(|(_, s)| s.seen_ms)
-                .map(|(k, _)| k.clone())
-        {
-            map.remove(&oldest);
+        let mut theirs: Vec<(i64, String)> = map
+            .iter()
+            .filter(|(_, s)| s.uid == session.uid)
+            .map(|(k, s)| (s.created_ms, k.clone()))
+            .collect();
+        if theirs.len() >= MAX_SESSIONS_PER_USER {
+            theirs.sort();
+            let excess = theirs.len() + 1 - MAX_SESSIONS_PER_USER;
+            for (_, key) in theirs.into_iter().take(excess) {
+                map.remove(&key);
+            }
         }
         map.insert(key_of(&id), session);
         Ok(id)
@@ -619,6 +627,31 @@ mod tests {
             ("host", "warden.example"),
             ("referer", "https://warden.example.evil/console")
         ])));
+    }
+
+    #[test]
+    fn a_principal_keeps_its_newest_sessions_and_nobody_else_loses_any() {
+        let sessions = Sessions::default();
+        let session = |uid: &str, now| Session {
+            uid: uid.into(),
+            credential: Credential::Token { id: "t".into() },
+            scopes: crate::service::Scopes::All,
+            csrf: "c".into(),
+            created_ms: now,
+            seen_ms: now,
+            flash: None,
+        };
+        let victim = key_of(&sessions.create(session("victim", 0), 0).unwrap());
+        let first = key_of(&sessions.create(session("mallory", 1), 1).unwrap());
+        for now in 2..10_050 {
+            sessions.create(session("mallory", now), now).unwrap();
+        }
+        assert_eq!(sessions.count(), MAX_SESSIONS_PER_USER + 1);
+        assert!(
+            sessions.touch(&victim, 10_050).is_ok(),
+            "another's session stays"
+        );
+        assert_eq!(sessions.touch(&first, 10_050).unwrap_err(), Ended::None);
     }
 
     #[test]

@@ -9,23 +9,21 @@
 //! - every failure gets the same answer, whether the email is unknown, belongs to a service user,
 //!   has no password or the password is wrong; unknown emails are checked against a decoy hash so
 //!   that they take as long as a wrong password;
-//! - at most [`MAX_FAILURES`] failed attempts per email (known or not) per [`WINDOW_MS`]; then 429
-//!   until the window ends. An attempt counts from the moment it starts, so concurrent guesses
-//!   cannot overrun the budget; a success clears the count;
-//! - at most [`CONCURRENT_CHECKS`] argon2id verifications run at once (each takes 19 MiB).
+//! - at most [`MAX_FAILURES`] failed attempts per source address (not per email: anyone could
+//!   then lock out a user they do not own) per [`WINDOW_MS`]; then 429 with `Retry-After` for
+//!   that source until the window ends ([`crate::throttle`]). An attempt counts from the moment
+//!   it starts, so concurrent guesses cannot overrun the budget; a success does not clear it;
+//! - the argon2id verification runs in the bounded pool of [`crate::hashing`]: 503 with
+//!   `Retry-After` when its queue is full, and a check whose client has gone is never started.
 //!
 //! Successful sign-ins and sign-outs are written to the audit log (`console.sign-in`,
 //! `console.sign-out`); failures go to the server log.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use tokio::sync::Semaphore;
 use warden_engine::PrincipalKind;
 use warden_engine::directory::normalise_email;
 
@@ -36,66 +34,32 @@ use super::session::{
 };
 use super::{ConsoleState, Form, redirect};
 use crate::auth::random_url_safe;
-use crate::secrets::{decoy_hash, verify_secret};
+use crate::secrets::decoy_hash;
 use crate::service::{Authed, Caller, RequestContext, Scopes};
+use crate::throttle::{Source, SourceLimiter};
 
 /// The cookie that carries the sign-in form's anti-CSRF value.
 pub const SIGN_IN_COOKIE: &str = "warden_sign_in";
-/// Failed password sign-ins tolerated per email and window.
-pub const MAX_FAILURES: u32 = 5;
+/// Failed password sign-ins tolerated per source address and window: enough for the people of
+/// an office behind one address to mistype now and then, few enough that guessing from one
+/// address gets 40 tries an hour.
+pub const MAX_FAILURES: u32 = 10;
 /// The window in which failures are counted, from the first one.
 pub const WINDOW_MS: i64 = 15 * 60 * 1000;
-/// Password verifications running at the same time.
-pub const CONCURRENT_CHECKS: usize = 4;
-/// Emails tracked; when this many have failures inside their window, new ones are refused too.
-const TRACKED: usize = 100_000;
+/// Sources tracked at most; beyond, the oldest are forgotten (a full map refuses nobody).
+pub const TRACKED_SOURCES: usize = 10_000;
 
-/// The failure counts and the verification budget.
+/// The failure counts of password sign-ins, per source.
 #[derive(Debug)]
 pub struct Guard {
-    failures: Mutex<HashMap<String, (u32, i64)>>,
-    checks: Semaphore,
+    failures: SourceLimiter,
 }
 
 impl Default for Guard {
     fn default() -> Self {
         Guard {
-            failures: Mutex::new(HashMap::new()),
-            checks: Semaphore::new(CONCURRENT_CHECKS),
+            failures: SourceLimiter::new(MAX_FAILURES, WINDOW_MS, TRACKED_SOURCES),
         }
-    }
-}
-
-impl Guard {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u32, i64)>> {
-        self.failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Counts an attempt for `email`, or says how many milliseconds to wait.
-    pub fn reserve(&self, email: &str, now: i64) -> Result<(), i64> {
-        let mut map = self.lock();
-        if map.len() >= TRACKED {
-            map.retain(|_, (_, start)| now - *start < WINDOW_MS);
-        }
-        if !map.contains_key(email) && map.len() >= TRACKED {
-            return Err(WINDOW_MS);
-        }
-        let entry = map.entry(email.to_owned()).or_insert((0, now));
-        if now - entry.1 >= WINDOW_MS {
-            *entry = (0, now);
-        }
-        if entry.0 >= MAX_FAILURES {
-            return Err(WINDOW_MS - (now - entry.1));
-        }
-        entry.0 += 1;
-        Ok(())
-    }
-
-    /// A successful sign-in clears the email's failures.
-    pub fn succeeded(&self, email: &str) {
-        self.lock().remove(email);
     }
 }
 
@@ -205,6 +169,7 @@ pub async fn page(headers: HeaderMap, Query(query): Query<SignInQuery>) -> Respo
 
 pub async fn submit(
     State(state): State<ConsoleState>,
+    source: Source,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -235,20 +200,26 @@ pub async fn submit(
     let now = state.app.now_ms();
     let token = form.get("token").trim();
     let signed_in = if token.is_empty() {
-        password_sign_in(&state, &form, now).await
+        password_sign_in(&state, &form, source, now).await
     } else {
         token_sign_in(&state, token)
     };
     let (uid, credential, scopes) = match signed_in {
         Ok(found) => found,
-        Err((status, message)) => {
-            return render(
+        Err(refused) => {
+            let mut response = render(
                 &headers,
-                status,
+                refused.status,
                 &next,
                 form.get("email"),
-                Some(("bad", message)),
+                Some(("bad", refused.message)),
             );
+            if let Some(seconds) = refused.retry_after
+                && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+            {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return response;
         }
     };
     let csrf = match random_url_safe(32) {
@@ -305,7 +276,23 @@ pub async fn submit(
     response
 }
 
-type SignedIn = Result<(String, Credential, Scopes), (StatusCode, &'static str)>;
+/// Why a sign-in was refused.
+#[derive(Debug)]
+struct Refused {
+    status: StatusCode,
+    message: &'static str,
+    retry_after: Option<u64>,
+}
+
+fn refused(status: StatusCode, message: &'static str) -> Refused {
+    Refused {
+        status,
+        message,
+        retry_after: None,
+    }
+}
+
+type SignedIn = Result<(String, Credential, Scopes), Refused>;
 
 fn token_sign_in(state: &ConsoleState, token: &str) -> SignedIn {
     match state.app.check_token(token) {
@@ -318,7 +305,7 @@ fn token_sign_in(state: &ConsoleState, token: &str) -> SignedIn {
         )),
         Err(problem) => {
             tracing::info!(?problem, "console sign-in with a token refused");
-            Err((
+            Err(refused(
                 StatusCode::UNAUTHORIZED,
                 "The token was not accepted: it is unknown, revoked, disabled or expired, or its owner is deactivated.",
             ))
@@ -328,24 +315,28 @@ fn token_sign_in(state: &ConsoleState, token: &str) -> SignedIn {
 
 const WRONG: &str = "The email or password is not correct.";
 
-async fn password_sign_in(state: &ConsoleState, form: &Form, now: i64) -> SignedIn {
+async fn password_sign_in(state: &ConsoleState, form: &Form, source: Source, now: i64) -> SignedIn {
     let email = normalise_email(form.get("email"));
     let password = form.get("password").to_owned();
     if email.is_empty() || password.is_empty() {
-        return Err((
+        return Err(refused(
             StatusCode::BAD_REQUEST,
             "Enter your email and password, or a token.",
         ));
     }
     if email.len() > 254 || password.len() > 1024 {
-        return Err((StatusCode::UNAUTHORIZED, WRONG));
+        return Err(refused(StatusCode::UNAUTHORIZED, WRONG));
     }
-    if state.sign_in.reserve(&email, now).is_err() {
-        tracing::warn!(email = ?email, "console sign-in refused: too many failures");
-        return Err((
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many failed sign-ins for this email. Wait 15 minutes, or sign in with a token.",
-        ));
+    let failures = &state.sign_in.failures;
+    if let Err(throttled) = failures.begin(source, now) {
+        tracing::warn!(%source, "console sign-in refused: too many failures from this source");
+        return Err(Refused {
+            retry_after: Some(throttled.retry_after),
+            ..refused(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many failed sign-ins from your address. Wait up to 15 minutes, or sign in with a token.",
+            )
+        });
     }
     let stored = {
         let model = state.app.model.lock().await;
@@ -358,29 +349,37 @@ async fn password_sign_in(state: &ConsoleState, form: &Form, now: i64) -> Signed
             .and_then(|p| model.principals.get(p.uid.as_ref()))
             .and_then(|p| Some((p.uid.clone(), p.password_hash.clone()?)))
     };
-    let Ok(_permit) = state.sign_in.checks.acquire().await else {
-        return Err((StatusCode::SERVICE_UNAVAILABLE, "Try again in a moment."));
-    };
     let hash = stored
         .as_ref()
         .map_or_else(|| decoy_hash().to_owned(), |(_, hash)| hash.clone());
-    let verified = tokio::task::spawn_blocking(move || verify_secret(&password, &hash))
-        .await
-        .unwrap_or(false);
-    match stored {
-        Some((uid, hash)) if verified => {
-            state.sign_in.succeeded(&email);
-            Ok((
-                uid,
-                Credential::Password {
-                    fingerprint: key_of(&hash),
-                },
-                Scopes::All,
-            ))
+    let verified = match state.app.hashing.verify(password, hash).await {
+        Ok(verified) => verified,
+        Err(busy) => {
+            // Not checked: neither a failure nor a success.
+            failures.finish(source, true, state.app.now_ms());
+            tracing::warn!(%source, "console sign-in refused: the hashing queue is full");
+            return Err(Refused {
+                retry_after: Some(busy.retry_after),
+                ..refused(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Too many sign-ins are being checked right now. Try again in a moment.",
+                )
+            });
         }
+    };
+    let signed_in = stored.is_some() && verified;
+    failures.finish(source, signed_in, state.app.now_ms());
+    match stored {
+        Some((uid, hash)) if verified => Ok((
+            uid,
+            Credential::Password {
+                fingerprint: key_of(&hash),
+            },
+            Scopes::All,
+        )),
         _ => {
-            tracing::info!(email = ?email, "console sign-in with a password refused");
-            Err((StatusCode::UNAUTHORIZED, WRONG))
+            tracing::info!(email = ?email, %source, "console sign-in with a password refused");
+            Err(refused(StatusCode::UNAUTHORIZED, WRONG))
         }
     }
 }
@@ -415,19 +414,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn failures_are_limited_per_email_and_window() {
+    fn failures_are_limited_per_source_and_a_full_map_refuses_nobody() {
         let guard = Guard::default();
+        let source = |n: u32| Source::of(std::net::Ipv4Addr::from(0x0a00_0000 + n).into());
         for _ in 0..MAX_FAILURES {
-            assert!(guard.reserve("a@example.com", 0).is_ok());
+            guard.failures.begin(source(0), 0).unwrap();
+            guard.failures.finish(source(0), false, 0);
         }
-        assert!(guard.reserve("a@example.com", 1).is_err());
-        assert!(guard.reserve("b@example.com", 1).is_ok(), "per email");
+        assert!(guard.failures.begin(source(0), 1).is_err());
+        assert!(guard.failures.begin(source(1), 1).is_ok(), "per source");
+        guard.failures.finish(source(1), true, 1);
         assert!(
-            guard.reserve("a@example.com", WINDOW_MS).is_ok(),
+            guard.failures.begin(source(0), WINDOW_MS).is_ok(),
             "a new window"
         );
-        guard.succeeded("a@example.com");
-        assert!(guard.reserve("a@example.com", WINDOW_MS + 1).is_ok());
+        // More failing sources than the map holds: the newest are tracked, nobody is refused for
+        // the map being full.
+        for n in 2..(TRACKED_SOURCES as u32 + 500) {
+            guard.failures.begin(source(n), 2).unwrap();
+            guard.failures.finish(source(n), false, 2);
+        }
+        assert_eq!(guard.failures.tracked(), TRACKED_SOURCES);
+        let fresh = source(TRACKED_SOURCES as u32 + 1_000);
+        assert!(guard.failures.begin(fresh, 3).is_ok());
     }
 
     #[test]

@@ -129,6 +129,7 @@ fn plan_add(
     let mut warnings = Vec::new();
     for (group, input) in inputs {
         write_check(state, authed, level, policy, Some(&group))?;
+        crate::limits::check_parameters(&input.parameters)?;
         if !model.groups.contains_key(&group) {
             return Err(ApiError::not_found("group", &group));
         }

@@ -87,11 +87,8 @@ pub async fn save(
             check_name(&input.name)?;
             let checked = check_boundary(&input.boundary_query, snapshot.catalogue());
             if checked.diagnostics.iter().any(|d| d.is_error()) {
-                let located: Vec<_> = checked
-                    .diagnostics
-                    .iter()
-                    .map(|d| d.located(&input.boundary_query))
-                    .collect();
+                let located =
+                    warden_policy::diagnostic::locate(&checked.diagnostics, &input.boundary_query);
                 let first = located.iter().find(|d| d.severity == Severity::Error);
                 let summary = first.map_or_else(String::new, |d| {
                     format!(": {}:{}: {}", d.start.line, d.start.column, d.message)

@@ -59,11 +59,9 @@ pub fn find<'a>(model: &'a Model, client_id: &str) -> ApiResult<&'a OAuthClientB
         .ok_or_else(|| ApiError::not_found("OAuth client", client_id))
 }
 
-/// A new secret, hashed off the async threads (argon2id takes a while by design).
-async fn mint_secret() -> ApiResult<(String, String, String)> {
-    tokio::task::spawn_blocking(new_client_secret)
-        .await
-        .map_err(|e| ApiError::internal(format!("secret hashing failed: {e}")))?
+/// A new secret, hashed in the bounded pool (argon2id takes a while by design); 503 when full.
+async fn mint_secret(state: &AppState) -> ApiResult<(String, String, String)> {
+    new_client_secret(&state.hashing).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,7 +82,7 @@ pub async fn create(
     acc: &str,
     input: ClientInput,
 ) -> ApiResult<(Value, i64)> {
-    let (secret_id, secret, hash) = mint_secret().await?;
+    let (secret_id, secret, hash) = mint_secret(state).await?;
     let now = authed.context.now_ms;
     let (out, revision) = state
         .write(authed, |model, snapshot| {
@@ -200,7 +198,7 @@ pub async fn add_secret(
     acc: &str,
     client_id: &str,
 ) -> ApiResult<(Value, i64)> {
-    let (secret_id, secret, hash) = mint_secret().await?;
+    let (secret_id, secret, hash) = mint_secret(state).await?;
     let now = authed.context.now_ms;
     let (out, revision) = state
         .write(authed, |model, snapshot| {

@@ -13,7 +13,6 @@
 //! The audit entry records that a password was set, never the password or its hash. Console
 //! sessions signed in with the previous password end at their next request.
 
-use argon2::{Argon2, PasswordHasher};
 use serde::Deserialize;
 use serde_json::json;
 use warden_engine::PrincipalKind;
@@ -60,14 +59,6 @@ pub fn check_password(password: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// The argon2id PHC string of a password. CPU-bound: call it from a blocking task.
-pub fn hash_password(password: &str) -> ApiResult<String> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|hash| hash.to_string())
-        .map_err(|e| ApiError::internal(format!("cannot hash the password: {e}")))
-}
-
 /// Sets the console password of the user `key` (uid or email); returns the revision.
 pub async fn set_password(
     state: &AppState,
@@ -83,10 +74,8 @@ pub async fn set_password(
         let level = account(&model, acc)?;
         state.require(authed, "iam:users:write", &level, &attributes(&[]))?;
     }
-    let password = input.password;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| ApiError::internal(format!("password hashing failed: {e}")))??;
+    // In the bounded argon2id pool: 503 with `Retry-After` when its queue is full.
+    let hash = state.hashing.hash(input.password).await?;
     let ((), revision) = state
         .write(authed, |model, snapshot| {
             let level = account(model, acc)?;

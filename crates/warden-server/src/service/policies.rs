@@ -1,11 +1,13 @@
 //! Policies (SPEC §2): saving one (create or replace) and deleting one, at the account level or
-//! an environment's. Every save validates the text against the catalogue and answers every
-//! diagnostic with its location; a policy belongs to one level, and a request through another
-//! level's path neither sees nor changes it.
+//! an environment's. Every save validates the text against the catalogue and answers its
+//! diagnostics with their locations — at most [`warden_policy::diagnostic::MAX_DIAGNOSTICS`],
+//! errors first, and `truncated`: how many more there were, when there were more; a policy
+//! belongs to one level, and a request through another level's path neither sees nor changes it.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use warden_engine::{PolicyRecord, Snapshot};
+use warden_policy::diagnostic::locate;
 use warden_policy::{Diagnostic, LocatedDiagnostic, check_policy};
 
 use crate::limits::{MAX_POLICIES, check_name, check_text, limit_reached};
@@ -42,6 +44,35 @@ pub struct PolicyDto {
     pub level_id: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub diagnostics: Vec<LocatedDiagnostic>,
+    /// Diagnostics found beyond those shown.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub truncated: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// A text's diagnostics as the API shows them: at most
+/// [`warden_policy::diagnostic::MAX_DIAGNOSTICS`] located ones, errors first, and the count of
+/// the others.
+#[derive(Debug, Default)]
+pub struct Located {
+    pub diagnostics: Vec<LocatedDiagnostic>,
+    pub truncated: usize,
+}
+
+impl Located {
+    /// `{"diagnostics": […]}`, with `"truncated": N` when some were left out.
+    pub fn details(&self) -> Value {
+        let mut details = json!({ "diagnostics": self.diagnostics });
+        if self.truncated > 0
+            && let Some(object) = details.as_object_mut()
+        {
+            object.insert("truncated".to_owned(), json!(self.truncated));
+        }
+        details
+    }
 }
 
 /// The parsed form of a policy, as the API returns it.
@@ -70,7 +101,7 @@ pub fn dto(
     model: &Model,
     record: &PolicyRecord,
     body: Option<&PolicyBody>,
-    diagnostics: Vec<LocatedDiagnostic>,
+    located: Located,
 ) -> PolicyDto {
     let (level_type, level_id) = level_parts(model, &record.level);
     PolicyDto {
@@ -82,29 +113,32 @@ pub fn dto(
         statements: statements(record),
         level_type,
         level_id,
-        diagnostics,
+        diagnostics: located.diagnostics,
+        truncated: located.truncated,
     }
 }
 
-/// Validates the text; errors refuse with every diagnostic located, warnings come back.
+/// Validates the text; errors refuse with the diagnostics located, warnings come back.
 pub fn validated(
     snapshot: &Snapshot,
     input: &PolicyInput,
-) -> ApiResult<(warden_policy::Policy, Vec<LocatedDiagnostic>)> {
+) -> ApiResult<(warden_policy::Policy, Located)> {
     check_name(&input.name)?;
     check_text("description", &input.description, 0, 2000)?;
     let checked = check_policy(&input.statement_query, snapshot.catalogue());
-    let located: Vec<LocatedDiagnostic> = checked
-        .diagnostics
-        .iter()
-        .map(|d| d.located(&input.statement_query))
-        .collect();
+    let located = Located {
+        diagnostics: locate(&checked.diagnostics, &input.statement_query),
+        truncated: checked.omitted.total(),
+    };
     if checked.diagnostics.iter().any(Diagnostic::is_error) {
         let errors = located
+            .diagnostics
             .iter()
             .filter(|d| d.severity == warden_policy::Severity::Error)
-            .count();
+            .count()
+            + checked.omitted.errors;
         let first = located
+            .diagnostics
             .iter()
             .find(|d| d.severity == warden_policy::Severity::Error);
         let summary = first.map_or_else(String::new, |d| {
@@ -112,7 +146,7 @@ pub fn validated(
         });
         return Err(
             ApiError::invalid(format!("the policy has {errors} error(s){summary}"))
-                .with_details(json!({ "diagnostics": located })),
+                .with_details(located.details()),
         );
     }
     Ok((checked.ast, located))

@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )] // test code fails loudly
 
+mod bounds;
 mod common;
 mod credentials;
 mod decisions;

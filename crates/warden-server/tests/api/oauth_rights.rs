@@ -327,30 +327,33 @@ async fn issuing_for_a_service_user_needs_use_and_no_escalation() {
 }
 
 #[tokio::test]
-async fn repeated_bad_secrets_are_rate_limited() {
+async fn repeated_bad_secrets_are_rate_limited_per_source() {
     let server = TestServer::start().await;
     let (id, secret) = client(&server, "admin@warden.local", &["iam:groups:read"]).await;
     let (other, other_secret) = client(&server, "admin@warden.local", &["iam:groups:read"]).await;
     let last = if secret.ends_with('x') { 'y' } else { 'x' };
     let wrong = format!("{}{last}", &secret[..secret.len() - 1]);
-    for _ in 0..5 {
+    let max = warden_server::secrets::MAX_FAILURES;
+    assert_eq!(max, 20);
+    for _ in 0..max {
         let reply = oauth(&server, TOKEN, Auth::Basic(&id, &wrong), &[GRANT]).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
-        server.clock.advance(1_000);
+        server.clock.advance(250);
     }
-    // The budget is spent: even the right secret waits for the window (from the first failure).
+    // The source's budget is spent: even the right secret waits for the window (from the first
+    // failure), for every client, on every endpoint that checks a secret.
     let limited = oauth(&server, TOKEN, Auth::Basic(&id, &secret), &[GRANT]).await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(limited.headers["retry-after"], "55");
     assert_eq!(
         limited.body,
-        json!({ "error": "slow_down", "error_description": format!("too many failed attempts for client `{id}`; retry after 55 seconds") })
+        json!({ "error": "slow_down", "error_description": "too many failed client authentications from your address; retry after 55 seconds" })
     );
-    let form = oauth(&server, TOKEN, Auth::Form(&id, &secret), &[GRANT]).await;
+    let form = oauth(&server, TOKEN, Auth::Form(&other, &other_secret), &[GRANT]).await;
     assert_eq!(
         form.status,
         StatusCode::TOO_MANY_REQUESTS,
-        "whatever the method"
+        "whatever the method and the client"
     );
     let revoke = oauth(
         &server,
@@ -359,13 +362,7 @@ async fn repeated_bad_secrets_are_rate_limited() {
         &[("token", "x")],
     )
     .await;
-    assert_eq!(
-        revoke.status,
-        StatusCode::TOO_MANY_REQUESTS,
-        "every endpoint that checks the secret"
-    );
-    // Other clients are not affected.
-    mint(&server, &other, &other_secret).await;
+    assert_eq!(revoke.status, StatusCode::TOO_MANY_REQUESTS);
     server.clock.advance(54_999);
     assert_eq!(
         oauth(&server, TOKEN, Auth::Basic(&id, &secret), &[GRANT])

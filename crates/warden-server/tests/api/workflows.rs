@@ -340,6 +340,15 @@ async fn tasks_need_permission_and_consent_and_are_audited() {
         async move { as_(server, &token, Method::POST, &path, Some(body)).await }
     };
 
+    // A task's attributes have the limits of a decision request's.
+    let many: Vec<String> = (0..21).map(|i| format!("s{i}")).collect();
+    let refused = check(json!({ "permission": "settings:objects:write", "attributes": { "settings:schemaId": many } })).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.body["error"]["message"],
+        "attribute `settings:schemaId` has 21 values; a decision request may give an attribute at most 20"
+    );
+
     // Held but not consented.
     let no_consent = check(task("settings:objects:write", "builtin:x")).await;
     assert_eq!(no_consent.status, StatusCode::OK, "{}", no_consent.body);
