@@ -10,6 +10,7 @@
 mod common;
 mod credentials;
 mod decisions;
+mod guardrails;
 mod hostile;
 mod journey;
 mod leaks;
