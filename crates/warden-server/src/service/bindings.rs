@@ -75,6 +75,21 @@ fn write_check(
     state.require(authed, "iam:bindings:write", level, &attributes(&pairs))
 }
 
+/// A policy that may be bound at `level`: a global or account policy, or one of that very
+/// environment. Any other is "not found" here, as reading it through this level's path would
+/// be: its name and level are not this caller's to learn.
+fn bindable_at(model: &Model, policy: &str, level: &Level) -> ApiResult<()> {
+    let visible = model
+        .directory
+        .policy(policy)
+        .is_some_and(|p| matches!(p.level, Level::Global | Level::Account) || p.level == *level);
+    if visible {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("policy", policy))
+    }
+}
+
 /// What a binding write did: the boundary warnings (SPEC §4 rule 4) and the revision.
 #[derive(Debug)]
 pub struct Bound {
@@ -129,6 +144,7 @@ fn plan_add(
     let mut warnings = Vec::new();
     for (group, input) in inputs {
         write_check(state, authed, level, policy, Some(&group))?;
+        bindable_at(model, policy, level)?;
         crate::limits::check_parameters(&input.parameters)?;
         if !model.groups.contains_key(&group) {
             return Err(ApiError::not_found("group", &group));
@@ -340,6 +356,7 @@ pub async fn set_group_policies(
                     continue;
                 }
                 write_check(state, authed, &level, policy, Some(group))?;
+                bindable_at(model, policy, &level)?;
                 require_not_legacy(state, policy)?;
                 let (level_type, level_id) = level_parts(model, &level);
                 let body = BindingBody {

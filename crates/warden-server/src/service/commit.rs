@@ -110,14 +110,12 @@ impl AppState {
             (None, None) => None,
         };
         if let Some(next) = &next {
-            let recompiled: Affected = match (&plan.directory, &plan.catalogue) {
-                (_, Some(_)) => next
-                    .directory()
-                    .groups()
-                    .map(|g| Arc::clone(&g.id))
-                    .collect(),
-                (Some((_, affected)), None) => affected.clone(),
-                (None, None) => Vec::new(),
+            // A catalogue change only adds services, whose permissions no statement names yet
+            // (the administrator policy names every permission by definition): the groups its
+            // directory change recompiles are all it can affect.
+            let recompiled: Affected = match &plan.directory {
+                Some((_, affected)) => affected.clone(),
+                None => Vec::new(),
             };
             guard(actor, &snapshot, next, &recompiled, &model, &plan.action)?;
         }
@@ -198,7 +196,7 @@ fn guard(
         };
         check
             .escalation(&author)
-            .map_err(|e| escalation_error(&e, describe(action)))?;
+            .map_err(|e| escalation_error(&e, describe(action), Grant::Gives))?;
     }
     if check.removes_last_administrator() {
         return Err(ApiError::conflict(
@@ -222,8 +220,17 @@ fn describe(action: &str) -> &'static str {
     }
 }
 
+/// How a refused action reaches someone's access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    /// The action gives them access (a write's effect).
+    Gives,
+    /// The action lets the caller act with their access (a password, a credential).
+    ActsWith,
+}
+
 /// The 403 for a refused grant: which permission, where, to whom.
-pub fn escalation_error(escalation: &Escalation, what: &str) -> ApiError {
+pub fn escalation_error(escalation: &Escalation, what: &str, grant: Grant) -> ApiError {
     let Escalation {
         permission,
         level,
@@ -236,11 +243,14 @@ pub fn escalation_error(escalation: &Escalation, what: &str) -> ApiError {
         Some(_) => format!("members of group `{email}`"),
         None => format!("`{email}`"),
     };
-    let message = match refusal {
-        Refusal::NotHeld => format!(
+    let message = match (refusal, grant) {
+        (Refusal::NotHeld, Grant::Gives) => format!(
             "{what} would give {whom} `{permission}` at {level} level, which you do not hold there yourself; only someone who holds it there may grant it (or take away a DENY of it)"
         ),
-        Refusal::TooComplex => format!(
+        (Refusal::NotHeld, Grant::ActsWith) => format!(
+            "{what} would let you act as {whom}, who holds `{permission}` at {level} level where you do not; acting as someone needs everything they hold"
+        ),
+        (Refusal::TooComplex, _) => format!(
             "{what} changes `{permission}` for {whom} at {level} level in a way too complex to check against what you hold; ask someone who holds `{permission}` there without conditions"
         ),
     };

@@ -14,7 +14,7 @@ use warden_engine::{AttributeValue, Attributes, Level, Request, Snapshot};
 
 use crate::model::Model;
 use crate::service::actor::Authed;
-use crate::service::commit::escalation_error;
+use crate::service::commit::{Grant, escalation_error};
 use crate::service::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -111,7 +111,7 @@ pub fn require_acting_as(
         scopes: authed.caller.scopes.limit(),
     };
     check_acting_as(snapshot, target, permissions, &author)
-        .map_err(|e| escalation_error(&e, what))?;
+        .map_err(|e| escalation_error(&e, what, Grant::ActsWith))?;
     let Some(principal) = snapshot.directory().find_principal(target) else {
         return Ok(());
     };

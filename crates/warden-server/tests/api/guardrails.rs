@@ -170,6 +170,15 @@ fn escalation(what: &str, whom: Whom<'_>, permission: &str, level: &str) -> Valu
     } })
 }
 
+/// The 403 of acting as someone who holds what the caller does not.
+fn acting_as(what: &str, email: &str, permission: &str, level: &str) -> Value {
+    json!({ "error": {
+        "code": "forbidden",
+        "message": format!("{what} would let you act as `{email}`, who holds `{permission}` at {level} level where you do not; acting as someone needs everything they hold"),
+        "details": { "permission": permission, "rule": "no-escalation", "level": level, "principal": email },
+    } })
+}
+
 /// The 403 of a caller without the permission an endpoint needs.
 fn lacking(permission: &str) -> Value {
     json!({ "error": {
@@ -847,10 +856,9 @@ async fn a_policy_of_another_environment_is_out_of_reach_through_this_environmen
     assert_eq!(mine.status, StatusCode::NO_CONTENT, "{}", mine.body);
 }
 
-/// KNOWN FAILURE (the server answers 400 naming the policy and its level): a policy of another
-/// environment should not exist for this environment's path — as it does not for GET and DELETE —
-/// so binding it here is 404, and the refusal must not reveal the name of a policy that the
-/// caller cannot read where it is defined.
+/// A policy of another environment does not exist for this environment's path — as it does not
+/// for GET and DELETE — so binding it here is 404, and the refusal does not reveal the name of a
+/// policy that the caller cannot read where it is defined.
 #[tokio::test]
 async fn binding_a_policy_of_another_environment_through_this_path_does_not_reveal_it() {
     let server = TestServer::start().await;
@@ -1122,9 +1130,9 @@ async fn setting_the_password_of_someone_who_holds_more_is_refused() {
         refused(&set),
         (
             StatusCode::FORBIDDEN,
-            escalation(
+            acting_as(
                 "setting this password",
-                Whom::Principal("victim@example.com"),
+                "victim@example.com",
                 "settings:objects:read",
                 "account"
             )
@@ -1919,7 +1927,7 @@ async fn a_scoped_token_of_the_administrator_cannot_re_enable_the_administrator_
     assert_eq!(
         on.body["error"]["message"],
         format!(
-            "this credential would give `admin@warden.local` `{named}` at account level, which you do not hold there yourself; only someone who holds it there may grant it (or take away a DENY of it)"
+            "this credential would let you act as `admin@warden.local`, who holds `{named}` at account level where you do not; acting as someone needs everything they hold"
         )
     );
     assert_eq!(revision(&server).await, at);
@@ -2022,7 +2030,7 @@ async fn a_delegated_token_administrator_cannot_disable_the_administrators_token
         assert_eq!(
             reply.body["error"]["message"],
             format!(
-                "changing this credential would give `admin@warden.local` `{named}` at account level, which you do not hold there yourself; only someone who holds it there may grant it (or take away a DENY of it)"
+                "changing this credential would let you act as `admin@warden.local`, who holds `{named}` at account level where you do not; acting as someone needs everything they hold"
             )
         );
         assert_eq!(revision(&server).await, at);

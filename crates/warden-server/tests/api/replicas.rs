@@ -211,14 +211,17 @@ async fn replicas_replaying_every_kind_of_write_hold_what_the_writer_holds() {
     .await;
     let service_toml = "[service]\nname = \"shop\"\n[conditions.\"shop:region\"]\noperators = [\"=\"]\n[[permissions]]\nname = \"shop:orders:read\"\nconditions = [\"shop:region\"]\n";
     let file = warden_policy::ServiceFile::from_toml("shop.toml", service_toml).unwrap();
-    assert_eq!(
-        a.post(
+    let registered = a
+        .post(
             "/iam/v1/catalogue/services",
-            serde_json::to_value(&file).unwrap()
+            serde_json::to_value(&file).unwrap(),
         )
-        .await
-        .status,
-        StatusCode::CREATED
+        .await;
+    assert_eq!(
+        registered.status,
+        StatusCode::CREATED,
+        "{}",
+        registered.body
     );
     a.delete(&format!("{acc}/groups/{group}")).await;
     let revision = a.get("/health").await.body["revision"].as_i64().unwrap();
