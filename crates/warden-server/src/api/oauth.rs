@@ -26,14 +26,12 @@ use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 use warden_engine::Level;
 
-use crate::auth::{new_token, parse_token, request_id, secret_hash};
-use crate::limits::MAX_LIVE_ACCESS_TOKENS_PER_CLIENT;
-use crate::model::Model;
+use crate::auth::{parse_token, request_id, secret_hash};
 use crate::records::{OAuthClientBody, TokenBody};
 use crate::secrets::{decoy_hash, is_client_id, parse_client_secret};
+use crate::service::access_tokens;
 use crate::service::guard::attributes;
-use crate::service::{Authed, Caller, Scopes};
-use crate::service::{Plan, RequestContext};
+use crate::service::{Authed, Caller, RequestContext, Scopes};
 use crate::state::AppState;
 use crate::throttle::Source;
 
@@ -340,27 +338,6 @@ fn granted_scopes(
     Ok(out)
 }
 
-fn check_resource(account: &str, resource: Option<&String>) -> OAuthResult<String> {
-    let expected = format!("urn:dtaccount:{account}");
-    match resource {
-        None => Ok(expected),
-        Some(given) if *given == expected => Ok(expected),
-        Some(given) => {
-            let given: String = given.chars().take(200).collect();
-            let description = if given.starts_with("urn:dtaccount:") {
-                format!("resource `{given}` is not this server's account; use `{expected}`")
-            } else {
-                format!("resource `{given}` is not supported; use `{expected}` or leave it out")
-            };
-            Err(OAuthError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_target",
-                description,
-            ))
-        }
-    }
-}
-
 fn context(state: &AppState, headers: &HeaderMap, actor: &str) -> RequestContext {
     RequestContext {
         actor: actor.to_owned(),
@@ -424,104 +401,23 @@ async fn issue(
     }
     let scopes = granted_scopes(&client, form.get("scope"))?;
     let actor = client_actor(state, headers, &client);
-    let now = actor.context.now_ms;
-    let ttl = state.access_token_ttl_ms;
-    let (id, token, hash) =
-        new_token("at", &state.token_key).map_err(|_| OAuthError::server_error())?;
-    let issued = state
-        .write(&actor, |model, _| {
-            let resource = check_resource(&model.account, form.get("resource"))
-                .map_err(OAuthErrorInPlan)?;
-            if !model.oauth_clients.contains_key(&client.client_id) {
-                return Err(OAuthErrorInPlan(OAuthError::invalid_client("client authentication failed")).into());
-            }
-            let mine: Vec<&TokenBody> = model
-                .tokens
-                .values()
-                .filter(|t| t.client_id.as_deref() == Some(client.client_id.as_str()))
-                .map(AsRef::as_ref)
-                .collect();
-            let expired: Vec<String> = mine
-                .iter()
-                .filter(|t| t.expires_at.is_some_and(|at| at <= now))
-                .map(|t| t.id.clone())
-                .collect();
-            let live: Vec<i64> = mine.iter().filter_map(|t| t.expires_at).filter(|at| *at > now).collect();
-            if live.len() >= MAX_LIVE_ACCESS_TOKENS_PER_CLIENT {
-                let first_free = live.iter().min().copied().unwrap_or(now) - now;
-                let wait = u64::try_from(first_free.max(1)).unwrap_or(1).div_ceil(1000);
-                return Err(OAuthErrorInPlan(OAuthError::slow_down(
-                    format!(
-                        "client `{}` holds {MAX_LIVE_ACCESS_TOKENS_PER_CLIENT} unexpired access tokens; reuse them, revoke some, or retry after {wait} seconds",
-                        client.client_id
-                    ),
-                    wait,
-                ))
-                .into());
-            }
-            let body = TokenBody {
-                id: id.clone(),
-                kind: "oauth".into(),
-                owner_uid: client.owner_uid.clone(),
-                name: client.name.clone(),
-                secret_hash: hash.clone(),
-                scopes: scopes.clone(),
-                unrestricted: None,
-                status: "ACTIVE".into(),
-                expires_at: Some(now + ttl),
-                created_at: now,
-                created_by: client.client_id.clone(),
-                last_used_at: None,
-                client_id: Some(client.client_id.clone()),
-            };
-            let mut plan = Plan::new(
-                "oauth.token.issue",
-                format!("oauth-client/{}", client.client_id),
-                resource,
-            );
-            plan.after = Some(json!({
-                "tokenId": body.id,
-                "owner": body.owner_uid,
-                "scopes": body.scopes,
-                "expiresAt": body.expires_at,
-                "purgedExpired": expired.len(),
-            }));
-            plan.ops = expired
-                .iter()
-                .map(|id| warden_store::Op::DeleteToken { id: id.clone() })
-                .chain(std::iter::once(body.op()))
-                .collect();
-            plan.apply = Box::new(move |model: &mut Model| {
-                for id in expired {
-                    model.tokens.remove(&id);
-                }
-                model.tokens.insert(body.id.clone(), std::sync::Arc::new(body));
-            });
-            Ok(plan)
-        })
-        .await;
-    let (resource, _) = issued.map_err(plan_error)?;
-    tracing::info!(client_id = %client.client_id, token_id = %id, "access token issued");
+    let issued = access_tokens::issue(
+        state,
+        &actor,
+        &client,
+        scopes.clone(),
+        form.get("resource").map(String::as_str),
+    )
+    .await
+    .map_err(plan_error)?;
+    tracing::info!(client_id = %client.client_id, token_id = %issued.id, "access token issued");
     Ok(json!({
-        "access_token": token,
+        "access_token": issued.token,
         "token_type": "Bearer",
-        "expires_in": ttl / 1000,
+        "expires_in": issued.expires_in_s,
         "scope": scopes.join(" "),
-        "resource": resource,
+        "resource": issued.resource,
     }))
-}
-
-/// Carries an OAuth error through the write pipeline, whose errors are API errors.
-struct OAuthErrorInPlan(OAuthError);
-
-impl From<OAuthErrorInPlan> for crate::error::ApiError {
-    fn from(OAuthErrorInPlan(error): OAuthErrorInPlan) -> Self {
-        let mut api =
-            crate::error::ApiError::new(crate::error::kind_of(error.status), error.description)
-                .with_code(error.error);
-        api.retry_after = error.retry_after;
-        api
-    }
 }
 
 /// An API error from the write pipeline, as an OAuth error.
@@ -585,25 +481,7 @@ async fn revoke_token(
         ));
     }
     let actor = client_actor(state, headers, &client);
-    let id = record.id.clone();
-    state
-        .write(&actor, |model, _| {
-            let mut plan = Plan::new(
-                "oauth.token.revoke",
-                format!("oauth-client/{}", client.client_id),
-                (),
-            );
-            if !model.tokens.contains_key(&id) {
-                return Ok(plan);
-            }
-            plan.before = Some(json!({ "tokenId": id }));
-            plan.ops = vec![warden_store::Op::DeleteToken { id: id.clone() }];
-            let id = id.clone();
-            plan.apply = Box::new(move |model: &mut Model| {
-                model.tokens.remove(&id);
-            });
-            Ok(plan)
-        })
+    access_tokens::revoke(state, &actor, &client, &record.id)
         .await
         .map_err(plan_error)?;
     tracing::info!(client_id = %client.client_id, token_id = %record.id, "access token revoked");
