@@ -20,8 +20,11 @@ use warden_policy::{Operator, Placeholder, Value, format::quote};
 use crate::directory::Id;
 use crate::params::ParamValue;
 
+mod glob;
 pub mod solve;
 pub mod symbolic;
+
+pub use glob::Glob;
 
 /// The value of one request attribute: a string or a list of strings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -394,7 +397,10 @@ impl CompiledCondition {
                     Operator::NotEq => Truth::from_bool(!any(&|v| v == expected)),
                     Operator::StartsWith => Truth::from_bool(any(&|v| v.starts_with(expected))),
                     Operator::NotStartsWith => Truth::from_bool(!any(&|v| v.starts_with(expected))),
-                    Operator::Match => Truth::from_bool(any(&|v| Glob::new(expected).matches(v))),
+                    Operator::Match => {
+                        let glob = Glob::new(expected);
+                        Truth::from_bool(any(&|v| glob.matches(v)))
+                    }
                     _ => Truth::Missing,
                 }
             }
@@ -599,116 +605,6 @@ fn expand_item(
         }
     }
     Ok(())
-}
-
-/// An anchored glob: `*` any run of characters (also none), `?` one character, `\*` and `\?`
-/// literal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Glob {
-    source: Box<str>,
-    tokens: Box<[GlobToken]>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum GlobToken {
-    Char(char),
-    One,
-    Any,
-}
-
-impl Glob {
-    pub fn new(pattern: &str) -> Glob {
-        let mut tokens = Vec::new();
-        let mut chars = pattern.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' if matches!(chars.peek(), Some('*' | '?')) => {
-                    tokens.extend(chars.next().map(GlobToken::Char));
-                }
-                '*' if tokens.last() == Some(&GlobToken::Any) => {}
-                '*' => tokens.push(GlobToken::Any),
-                '?' => tokens.push(GlobToken::One),
-                c => tokens.push(GlobToken::Char(c)),
-            }
-        }
-        Glob {
-            source: pattern.into(),
-            tokens: tokens.into(),
-        }
-    }
-
-    /// The string the pattern matches when it has no wildcard.
-    pub(crate) fn literal(&self) -> Option<String> {
-        self.tokens
-            .iter()
-            .map(|token| match token {
-                GlobToken::Char(c) => Some(*c),
-                GlobToken::One | GlobToken::Any => None,
-            })
-            .collect()
-    }
-
-    /// The characters before the first wildcard: every match starts with them.
-    pub(crate) fn literal_head(&self) -> String {
-        self.tokens
-            .iter()
-            .map_while(|token| match token {
-                GlobToken::Char(c) => Some(*c),
-                GlobToken::One | GlobToken::Any => None,
-            })
-            .collect()
-    }
-
-    /// `Some(head)` when the pattern is `head*`: every string starting with `head`.
-    pub(crate) fn prefix_then_anything(&self) -> Option<String> {
-        match self.tokens.split_last() {
-            Some((GlobToken::Any, rest)) => rest
-                .iter()
-                .map(|token| match token {
-                    GlobToken::Char(c) => Some(*c),
-                    GlobToken::One | GlobToken::Any => None,
-                })
-                .collect(),
-            _ => None,
-        }
-    }
-
-    /// Greedy matching with one backtrack point: linear for patterns without `*`, and at most
-    /// pattern × value steps otherwise. Reads the value in place (byte offsets on character
-    /// boundaries): a comparison that fails early costs little, however long the value.
-    pub fn matches(&self, value: &str) -> bool {
-        let char_at = |at: usize| value.get(at..).and_then(|rest| rest.chars().next());
-        let (mut t, mut p) = (0usize, 0usize);
-        let mut backtrack: Option<(usize, usize)> = None;
-        while let Some(c) = char_at(t) {
-            match self.tokens.get(p) {
-                Some(GlobToken::Any) => {
-                    backtrack = Some((p, t));
-                    p += 1;
-                }
-                Some(GlobToken::One) => {
-                    p += 1;
-                    t += c.len_utf8();
-                }
-                Some(GlobToken::Char(expected)) if *expected == c => {
-                    p += 1;
-                    t += c.len_utf8();
-                }
-                _ => match backtrack {
-                    Some((star, at)) => {
-                        let resume = at + char_at(at).map_or(1, char::len_utf8);
-                        p = star + 1;
-                        t = resume;
-                        backtrack = Some((star, resume));
-                    }
-                    None => return false,
-                },
-            }
-        }
-        self.tokens
-            .get(p..)
-            .is_some_and(|rest| rest.iter().all(|token| *token == GlobToken::Any))
-    }
 }
 
 /// For messages: `a`, `b`.

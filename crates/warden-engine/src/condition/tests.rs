@@ -1,3 +1,4 @@
+use super::glob::GlobToken;
 use super::*;
 use warden_policy::parse_policy;
 
