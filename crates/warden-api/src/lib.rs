@@ -1,0 +1,4 @@
+//! Warden's wire format: every request and response body of the HTTP API as a typed struct, with
+//! its OpenAPI schema (`utoipa::ToSchema`) and the error vocabulary. The server's handlers take and
+//! return these types, `/openapi.json` is generated from them, and `warden-client` speaks them, so
+//! the contract is written once. Nothing here does IO or knows the HTTP stack.
