@@ -2,3 +2,7 @@
 //! its OpenAPI schema (`utoipa::ToSchema`) and the error vocabulary. The server's handlers take and
 //! return these types, `/openapi.json` is generated from them, and `warden-client` speaks them, so
 //! the contract is written once. Nothing here does IO or knows the HTTP stack.
+
+pub mod error;
+
+pub use error::{ErrorBody, ErrorCode, ErrorDetail};
