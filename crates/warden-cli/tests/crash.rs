@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use warden_client::Method;
 
 const ROUNDS: usize = 3;
 const WRITERS: usize = 3;
@@ -189,58 +190,53 @@ fn seed() -> u64 {
 /// The HTTP side: a client with the administrator's token.
 #[derive(Clone)]
 struct Api {
-    client: reqwest::Client,
-    url: String,
-    token: String,
+    client: warden_client::Client,
     account: String,
 }
 
 impl Api {
     async fn connect(url: &str, token: &str) -> Api {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
-            .build()
-            .unwrap();
-        let me: Value = client
-            .get(format!("{url}/iam/v1/me"))
-            .bearer_auth(token)
-            .send()
+        let options = warden_client::Options {
+            timeout: Duration::from_secs(20),
+            ..warden_client::Options::default()
+        };
+        let client = warden_client::Client::new(url, &options)
+            .unwrap()
+            .with_token(Some(token));
+        let me = client
+            .send::<Value>(
+                Method::GET,
+                client.url(&["iam", "v1", "me"]),
+                warden_client::Payload::None,
+            )
             .await
             .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .body;
         let account = me["account"].as_str().unwrap().to_owned();
-        Api {
-            client,
-            url: url.to_owned(),
-            token: token.to_owned(),
-            account,
-        }
+        Api { client, account }
     }
 
     /// `Ok((status, body))` for any answer; `Err` when there was none (the server died).
     async fn call(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
         body: Option<Value>,
     ) -> Result<(u16, Value), String> {
-        let mut request = self
+        let url = self.client.url_of(path).map_err(|e| e.to_string())?;
+        let payload = body
+            .as_ref()
+            .map_or(warden_client::Payload::None, warden_client::Payload::Json);
+        let answer = self
             .client
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.map_err(|e| e.to_string())?;
-        let status = response.status().as_u16();
-        let text = response.text().await.map_err(|e| e.to_string())?;
-        Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+            .exchange(method, url, payload)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((answer.status.as_u16(), answer.body))
     }
 
     async fn get(&self, path: &str) -> Value {
-        let (status, body) = self.call(reqwest::Method::GET, path, None).await.unwrap();
+        let (status, body) = self.call(Method::GET, path, None).await.unwrap();
         assert_eq!(status, 200, "GET {path}: {body}");
         body
     }
@@ -262,7 +258,6 @@ async fn writer(
     acks: Arc<Mutex<Vec<Ack>>>,
     stop: Arc<AtomicBool>,
 ) -> Result<(), String> {
-    use reqwest::Method;
     let acknowledged = |ack: Ack| acks.lock().unwrap().push(ack);
     let expect = |what: &str, answer: Result<(u16, Value), String>, status: u16| match answer {
         Ok((got, body)) if got == status => Ok(Some(body)),
@@ -451,7 +446,7 @@ async fn decisions(api: &Api, requests: Vec<Value>) -> Vec<Value> {
     for chunk in requests.chunks(1_000) {
         let (status, body) = api
             .call(
-                reqwest::Method::POST,
+                Method::POST,
                 "/iam/v1/authorize/batch",
                 Some(json!({ "requests": chunk })),
             )
@@ -611,7 +606,7 @@ fn crash_rounds(name: &str, db: &str, dir: &Path) {
                 Ack::Binding { policy, group, .. } if revoked == 0 => {
                     let (status, body) = api
                         .call(
-                            reqwest::Method::DELETE,
+                            Method::DELETE,
                             &format!("{}/bindings/{policy}/{group}", api.repo()),
                             None,
                         )
@@ -623,7 +618,7 @@ fn crash_rounds(name: &str, db: &str, dir: &Path) {
                 Ack::Membership { email, group } if revoked == 1 => {
                     let (status, body) = api
                         .call(
-                            reqwest::Method::DELETE,
+                            Method::DELETE,
                             &format!("{}/users/{email}/groups?group-uuid={group}", api.acc()),
                             None,
                         )

@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use warden_client::{Method, Payload};
 
 /// Concurrent token requests.
 const TOKEN_REQUESTS: usize = 400;
@@ -176,14 +177,16 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
 fn flood(server: &Server, runtime: &tokio::runtime::Runtime, round: usize) -> Duration {
     let (before, _) = server.memory();
     // Made before the flood, so that making them is not part of it.
-    let clients: Vec<(reqwest::Client, String)> = (0..TOKEN_REQUESTS)
+    let clients: Vec<warden_client::Client> = (0..TOKEN_REQUESTS)
         .map(|i| {
             let source = std::net::Ipv4Addr::new(127, 1, (i / 200) as u8, (i % 200 + 1) as u8);
-            let client = reqwest::Client::builder()
-                .local_address(std::net::IpAddr::V4(source))
-                .build()
-                .unwrap();
-            (client, random_client_id())
+            let options = warden_client::Options {
+                local_address: Some(std::net::IpAddr::V4(source)),
+                ..warden_client::Options::default()
+            };
+            warden_client::Client::new(&server.url, &options)
+                .unwrap()
+                .with_client_secret(&random_client_id(), "wdn_cs_0a_secretsecretsecretsecret")
         })
         .collect();
     let url = server.url.clone();
@@ -198,21 +201,19 @@ fn flood(server: &Server, runtime: &tokio::runtime::Runtime, round: usize) -> Du
         });
         let requests: Vec<_> = clients
             .into_iter()
-            .map(|(client, id)| {
-                let url = url.clone();
+            .map(|client| {
                 tokio::spawn(async move {
-                    let reply = client
-                        .post(format!("{url}/sso/oauth2/token"))
-                        .basic_auth(id, Some("wdn_cs_0a_secretsecretsecretsecret"))
-                        .header("content-type", "application/x-www-form-urlencoded")
-                        .body("grant_type=client_credentials")
-                        .send()
-                        .await
-                        .unwrap();
-                    let status = reply.status().as_u16();
-                    let retry = reply.headers().get("retry-after").is_some();
-                    let body: Value = reply.json().await.unwrap();
-                    (status, retry, body)
+                    let form = warden_client::Payload::Raw {
+                        content_type: "application/x-www-form-urlencoded",
+                        bytes: b"grant_type=client_credentials",
+                    };
+                    let url = client.url(&["sso", "oauth2", "token"]);
+                    let reply = client.exchange(Method::POST, url, form).await.unwrap();
+                    (
+                        reply.status.as_u16(),
+                        reply.retry_after.is_some(),
+                        reply.body,
+                    )
                 })
             })
             .collect();
@@ -299,34 +300,39 @@ fn token_floods_keep_memory_and_health_bounded_and_a_megabyte_validates_fast() {
     let text = statement.repeat(16);
     let url = server.url.clone();
     let (times, validated) = runtime.block_on(async move {
-        let client = reqwest::Client::new();
-        let me: Value = client
-            .get(format!("{url}/iam/v1/me"))
-            .bearer_auth(&token)
-            .send()
+        let client = warden_client::Client::new(&url, &warden_client::Options::default())
+            .unwrap()
+            .with_token(Some(&token));
+        let me = client
+            .send::<Value>(Method::GET, client.url(&["iam", "v1", "me"]), Payload::None)
             .await
             .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .body;
         let account = me["account"].as_str().unwrap().to_owned();
         let body = serde_json::to_vec(&json!({ "name": "big", "statementQuery": text })).unwrap();
-        let path = format!("{url}/iam/v1/repo/account/{account}/policies/validation");
+        let path = client.url(&[
+            "iam",
+            "v1",
+            "repo",
+            "account",
+            &account,
+            "policies",
+            "validation",
+        ]);
         let mut times = Vec::new();
         let mut validated = Value::Null;
         for _ in 0..5 {
             let started = Instant::now();
+            let payload = Payload::Raw {
+                content_type: "application/json",
+                bytes: &body,
+            };
             let reply = client
-                .post(&path)
-                .bearer_auth(&token)
-                .header("content-type", "application/json")
-                .body(body.clone())
-                .send()
+                .exchange(Method::POST, path.clone(), payload)
                 .await
                 .unwrap();
-            let bytes = reply.bytes().await.unwrap();
             times.push(started.elapsed());
-            validated = serde_json::from_slice(&bytes).unwrap();
+            validated = reply.body;
         }
         times.sort();
         (times, validated)

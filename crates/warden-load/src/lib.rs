@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
+use warden_client::{Method, Options, Payload};
 use warden_server::{AppState, Config, SystemClock};
 
 pub const USERS: usize = 200;
@@ -19,57 +20,55 @@ pub const BATCH: usize = 100;
 pub struct Target {
     pub base: String,
     pub token: String,
-    pub client: reqwest::Client,
+    pub client: warden_client::Client,
 }
 
 impl Target {
     /// One request of a phase: pre-serialised body, the answer read but not parsed.
     pub async fn hit(&self, path: &str, body: Option<&String>) -> Result<(), String> {
-        let request = match body {
-            Some(body) => self
-                .client
-                .post(format!("{}{path}", self.base))
-                .header("content-type", "application/json")
-                .body(body.clone()),
-            None => self.client.get(format!("{}{path}", self.base)),
+        let (method, payload) = match body {
+            Some(body) => (
+                Method::POST,
+                Payload::Raw {
+                    content_type: "application/json",
+                    bytes: body.as_bytes(),
+                },
+            ),
+            None => (Method::GET, Payload::None),
         };
-        let response = request
-            .bearer_auth(&self.token)
-            .send()
+        let url = self
+            .client
+            .url_of(path)
+            .map_err(|e| format!("{path}: {e}"))?;
+        let answer = self
+            .client
+            .exchange_raw(method, url, payload)
             .await
             .map_err(|e| format!("{path}: {e}"))?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| format!("{path}: {e}"))?;
-        if status.is_success() {
+        if answer.status.is_success() {
             Ok(())
         } else {
-            Err(format!(
-                "{path}: {status}: {}",
-                String::from_utf8_lossy(&bytes)
-            ))
+            Err(format!("{path}: {}: {}", answer.status, answer.body))
         }
     }
 
     pub async fn send(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
         body: Option<&Value>,
     ) -> Result<Value, String> {
-        let mut request = self
+        let url = self
             .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await.map_err(|e| format!("{path}: {e}"))?;
-        let status = response.status();
-        let text = response.text().await.map_err(|e| format!("{path}: {e}"))?;
-        if !status.is_success() {
-            return Err(format!("{path}: {status}: {text}"));
-        }
-        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+            .url_of(path)
+            .map_err(|e| format!("{path}: {e}"))?;
+        let payload = body.map_or(Payload::None, Payload::Json);
+        let answer = self
+            .client
+            .send::<Value>(method, url, payload)
+            .await
+            .map_err(|e| format!("{path}: {e}"))?;
+        Ok(answer.body)
     }
 }
 
@@ -113,10 +112,13 @@ pub async fn start(connections: usize) -> Result<Running, String> {
         .map_err(|e| e.to_string())?
         .trim()
         .to_owned();
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(connections)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let options = Options {
+        idle_connections: Some(connections),
+        ..Options::default()
+    };
+    let client = warden_client::Client::new(&base, &options)
+        .map_err(|e| e.to_string())?
+        .with_token(Some(&token));
     Ok(Running {
         state,
         target: Arc::new(Target {
@@ -141,9 +143,7 @@ impl Running {
 
 /// Groups with conditional policies, users spread over them; returns the users' emails.
 pub async fn populate(target: &Target) -> Result<Vec<String>, String> {
-    let me = target
-        .send(reqwest::Method::GET, "/iam/v1/me", None)
-        .await?;
+    let me = target.send(Method::GET, "/iam/v1/me", None).await?;
     let account = me
         .get("account")
         .and_then(Value::as_str)
@@ -155,11 +155,7 @@ pub async fn populate(target: &Target) -> Result<Vec<String>, String> {
         .map(|i| json!({ "name": format!("team-{i}") }))
         .collect();
     let created = target
-        .send(
-            reqwest::Method::POST,
-            &format!("{acc}/groups"),
-            Some(&json!(groups)),
-        )
+        .send(Method::POST, &format!("{acc}/groups"), Some(&json!(groups)))
         .await?;
     let group_ids: Vec<String> = created
         .as_array()
@@ -176,7 +172,7 @@ pub async fn populate(target: &Target) -> Result<Vec<String>, String> {
         );
         let policy = target
             .send(
-                reqwest::Method::POST,
+                Method::POST,
                 &format!("{repo}/policies"),
                 Some(&json!({ "name": format!("team {i}"), "statementQuery": text })),
             )
@@ -187,7 +183,7 @@ pub async fn populate(target: &Target) -> Result<Vec<String>, String> {
             .unwrap_or_default();
         target
             .send(
-                reqwest::Method::POST,
+                Method::POST,
                 &format!("{repo}/bindings/{uuid}/{group}"),
                 Some(&json!({})),
             )
@@ -198,7 +194,7 @@ pub async fn populate(target: &Target) -> Result<Vec<String>, String> {
         let email = format!("user{i}@example.com");
         target
             .send(
-                reqwest::Method::POST,
+                Method::POST,
                 &format!("{acc}/users"),
                 Some(&json!({ "email": email })),
             )
@@ -212,7 +208,7 @@ pub async fn populate(target: &Target) -> Result<Vec<String>, String> {
             .collect();
         target
             .send(
-                reqwest::Method::POST,
+                Method::POST,
                 &format!("{acc}/users/{email}"),
                 Some(&json!(mine)),
             )

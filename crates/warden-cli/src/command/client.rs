@@ -10,8 +10,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode, Url};
 use serde_json::{Value, json};
+use warden_client::{ClientError, Method, Options, Payload, StatusCode, Url};
 
 use crate::command::values::{Level, field, items, set, text};
 use crate::output::CliError;
@@ -61,18 +61,16 @@ pub struct Reply {
 /// A connection to one server with one token; requests are made on a runtime of its own.
 pub struct Client {
     runtime: tokio::runtime::Runtime,
-    http: reqwest::Client,
-    base: Url,
+    api: warden_client::Client,
     /// The address as given, for messages.
     shown: String,
-    token: String,
     account: OnceCell<String>,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base", &self.base.as_str())
+            .field("base", &self.api.base().as_str())
             .finish_non_exhaustive()
     }
 }
@@ -87,22 +85,22 @@ impl Client {
             .map_err(|e| {
                 CliError::new("runtime", format!("cannot start the async runtime: {e}"))
             })?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(60))
-            .user_agent(concat!("warden/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| CliError::new("http", format!("cannot set up HTTP: {e}")))?;
+        let options = Options {
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(60),
+            ..Options::default()
+        };
+        let api = warden_client::Client::new(base.as_str(), &options)
+            .map_err(|e| CliError::new("http", e.to_string()))?
+            .with_token(Some(&token));
         let account = OnceCell::new();
         if let Some(given) = &connection.account {
             let _ = account.set(given.clone());
         }
         Ok(Client {
             runtime,
-            http,
-            base,
+            api,
             shown: connection.server.trim_end_matches('/').to_owned(),
-            token,
             account,
         })
     }
@@ -139,22 +137,16 @@ impl Client {
 
     /// `/iam/v1/<segments>`; each segment is percent-encoded as needed.
     pub fn api(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(["iam", "v1"]).extend(segments);
-        }
-        url
+        let mut all = vec!["iam", "v1"];
+        all.extend_from_slice(segments);
+        self.api.url(&all)
     }
 
     /// `/automation/v1/<segments>`: workflows and consent.
     pub fn automation(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty()
-                .extend(["automation", "v1"])
-                .extend(segments);
-        }
-        url
+        let mut all = vec!["automation", "v1"];
+        all.extend_from_slice(segments);
+        self.api.url(&all)
     }
 
     /// `/iam/v1/accounts/<account>/<segments>`.
@@ -200,45 +192,18 @@ impl Client {
 
     /// One request; any answer but 2xx is an error.
     pub fn send(&self, method: Method, url: Url, body: Option<&Value>) -> Result<Reply, CliError> {
-        let mut request = self.http.request(method, url).bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(body);
+        let payload = body.map_or(Payload::None, Payload::Json);
+        let answer = self
+            .runtime
+            .block_on(self.api.exchange(method, url, payload))
+            .map_err(|e| unreachable(&self.shown, &e))?;
+        if !answer.status.is_success() {
+            return Err(refused(answer.status, &answer.body, answer.retry_after));
         }
-        self.runtime.block_on(async {
-            let response = request
-                .send()
-                .await
-                .map_err(|e| unreachable(&self.shown, &e))?;
-            let status = response.status();
-            let header = |name: &str| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
-            };
-            let revision = header("warden-revision").and_then(|v| v.parse().ok());
-            let warnings = header("warden-warnings")
-                .and_then(|v| serde_json::from_str::<Vec<String>>(&v).ok())
-                .unwrap_or_default();
-            let retry_after = header("retry-after");
-            let text = response
-                .text()
-                .await
-                .map_err(|e| unreachable(&self.shown, &e))?;
-            let body = if text.trim().is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_str(&text).unwrap_or(Value::String(text))
-            };
-            if !status.is_success() {
-                return Err(refused(status, &body, retry_after.as_deref()));
-            }
-            Ok(Reply {
-                body,
-                revision,
-                warnings,
-            })
+        Ok(Reply {
+            body: answer.body,
+            revision: answer.revision,
+            warnings: answer.warnings,
         })
     }
 }
@@ -313,28 +278,21 @@ fn token(connection: &Connection) -> Result<String, CliError> {
 }
 
 /// The server cannot be reached (or stopped answering): exit 2.
-fn unreachable(server: &str, error: &reqwest::Error) -> CliError {
-    let mut cause: &dyn std::error::Error = error;
-    while let Some(source) = cause.source() {
-        cause = source;
-    }
-    let what = if error.is_timeout() {
-        "timed out".to_owned()
-    } else {
-        cause.to_string()
+fn unreachable(server: &str, error: &ClientError) -> CliError {
+    let message = match error {
+        ClientError::Unreachable { message, .. } => {
+            format!("cannot reach the Warden server at `{server}`: {message}")
+        }
+        other => other.to_string(),
     };
-    CliError::new(
-        "unreachable",
-        format!("cannot reach the Warden server at `{server}`: {what}"),
-    )
-    .with_help(
+    CliError::new("unreachable", message).with_help(
         "start it with `warden serve`, or give its address with `--server` (or `WARDEN_URL`)",
     )
 }
 
 /// The server answered with an error: its message and details; exit 1 when it refused the
 /// request (4xx), 2 when it failed (5xx).
-fn refused(status: StatusCode, body: &Value, retry_after: Option<&str>) -> CliError {
+fn refused(status: StatusCode, body: &Value, retry_after: Option<u64>) -> CliError {
     let error = field(body, "error");
     let code = field(error, "code").as_str().unwrap_or("http");
     let message = field(error, "message")
@@ -465,7 +423,7 @@ mod tests {
             located.notes.first().map(String::as_str),
             Some("  team.policy:1:7: error[unknown-permission]: unknown permission `x:y:z`")
         );
-        let failed = refused(StatusCode::SERVICE_UNAVAILABLE, &json!("oops"), Some("5"));
+        let failed = refused(StatusCode::SERVICE_UNAVAILABLE, &json!("oops"), Some(5));
         assert_eq!(failed.exit, 2);
         assert_eq!(failed.help.as_deref(), Some("retry in 5 s"));
     }

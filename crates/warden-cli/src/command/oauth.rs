@@ -8,8 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use reqwest::Url;
-use serde_json::Value;
+use warden_client::{ClientError, Method, Options, Payload, Url};
 
 use crate::command::read_input;
 use crate::command::values::text;
@@ -67,33 +66,22 @@ pub fn run(command: OAuthCommand, output: &mut Output) -> Result<ExitCode, CliEr
         .enable_all()
         .build()
         .map_err(|e| CliError::new("runtime", format!("cannot start the async runtime: {e}")))?;
-    let (status, retry_after, text_body) = runtime.block_on(async {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| CliError::new("http", format!("cannot set up HTTP: {e}")))?;
-        let response = http
-            .post(url)
-            .basic_auth(&client_id, Some(&secret))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| unreachable(&server, &e))?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let text = response
-            .text()
-            .await
-            .map_err(|e| unreachable(&server, &e))?;
-        Ok::<_, CliError>((status, retry_after, text))
-    })?;
-    let answer: Value = serde_json::from_str(&text_body).unwrap_or(Value::Null);
+    let options = Options {
+        connect_timeout: Duration::from_secs(5),
+        timeout: Duration::from_secs(60),
+        ..Options::default()
+    };
+    let api = warden_client::Client::new(&server, &options)
+        .map_err(|e| CliError::new("http", e.to_string()))?
+        .with_client_secret(&client_id, &secret);
+    let payload = Payload::Raw {
+        content_type: "application/x-www-form-urlencoded",
+        bytes: body.as_bytes(),
+    };
+    let reply = runtime
+        .block_on(api.exchange(Method::POST, url, payload))
+        .map_err(|e| unreachable(&server, &e))?;
+    let (status, retry_after, answer) = (reply.status, reply.retry_after, reply.body);
     if !status.is_success() {
         let code = text(&answer, "error");
         let description = text(&answer, "error_description");
@@ -139,12 +127,14 @@ fn token_url(server: &str) -> Result<Url, CliError> {
         .map_err(|e| CliError::new("usage", format!("`{server}`: {e}")).with_help(help))
 }
 
-fn unreachable(server: &str, error: &reqwest::Error) -> CliError {
-    CliError::new(
-        "unreachable",
-        format!("cannot reach the Warden server at `{server}`: {error}"),
-    )
-    .with_help(
+fn unreachable(server: &str, error: &ClientError) -> CliError {
+    let message = match error {
+        ClientError::Unreachable { message, .. } => {
+            format!("cannot reach the Warden server at `{server}`: {message}")
+        }
+        other => other.to_string(),
+    };
+    CliError::new("unreachable", message).with_help(
         "start it with `warden serve`, or give its address with `--server` (or `WARDEN_URL`)",
     )
 }

@@ -8,8 +8,8 @@
 
 use std::process::ExitCode;
 
-use reqwest::Url;
 use serde_json::{Value, json};
+use warden_client::Url;
 
 use crate::command::authorize::{DENY_EXIT, print_statements, sentence};
 use crate::command::client::{Client, Connection, with_query, written};

@@ -24,6 +24,9 @@ pub struct TestServer {
     pub config: Config,
     pub state: AppState,
     pub clock: Arc<ManualClock>,
+    /// The API's client, without a token (`with_token` gives one with).
+    pub api: warden_client::Client,
+    /// Plain HTTP, for requests the API client does not make (cookies, redirects, …).
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
@@ -69,12 +72,13 @@ impl TestServer {
             .unwrap();
         });
         TestServer {
-            base,
+            base: base.clone(),
             token,
             dir,
             config,
             state,
             clock,
+            api: warden_client::Client::new(&base, &warden_client::Options::default()).unwrap(),
             client: reqwest::Client::new(),
             shutdown: Some(tx),
             handle: Some(handle),
@@ -147,30 +151,18 @@ impl TestServer {
         path: &str,
         body: Option<Value>,
     ) -> Reply {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let revision = response
-            .headers()
-            .get("warden-revision")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok());
-        let text = response.text().await.unwrap();
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
+        let client = self.api.with_token(token);
+        let payload = body
+            .as_ref()
+            .map_or(warden_client::Payload::None, warden_client::Payload::Json);
+        let answer = client
+            .exchange(method, client.url_of(path).unwrap(), payload)
+            .await
+            .unwrap();
         Reply {
-            status,
-            revision,
-            body,
+            status: answer.status,
+            revision: answer.revision,
+            body: answer.body,
         }
     }
 
