@@ -6,7 +6,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::html::{at, code, esc, input, link, s, table, url};
+use super::html_legacy::{at, code, esc, input, link, s, table, url};
 use super::{Cx, input as api_input};
 use crate::api::groups::iso;
 use crate::api::{Path, Query, audit};

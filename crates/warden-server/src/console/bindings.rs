@@ -14,7 +14,9 @@ use warden_engine::compile::unrestricted_by_boundaries;
 use warden_engine::{Binding, Level, ParamValue};
 
 use super::groups::{boundaries_html, parameters_html};
-use super::html::{at, checkboxes, esc, form, hidden, link, s, select, table, textarea, url};
+use super::html_legacy::{
+    at, checkboxes, esc, form, hidden, link, s, select, table, textarea, url,
+};
 use super::impact::{Draft, html as impact_html};
 use super::session::{Flash, error_html, with_status};
 use super::users::level_options;
@@ -177,8 +179,13 @@ async fn page(cx: &Cx, view: View<'_>) -> Response {
                     "inline",
                     &format!(
                         "{fields}{}{}",
-                        super::html::submit("Preview removal", "action", "preview", "secondary"),
-                        super::html::submit("Remove", "action", "remove", "danger"),
+                        super::html_legacy::submit(
+                            "Preview removal",
+                            "action",
+                            "preview",
+                            "secondary"
+                        ),
+                        super::html_legacy::submit("Remove", "action", "remove", "danger"),
                     ),
                 ));
             } else {
@@ -272,7 +279,7 @@ async fn add_form(
             .unwrap_or_default()
     });
     let Ok(policies) = policies else {
-        return super::html::not_permitted("list the policies to bind", "iam:policies:read");
+        return super::html_legacy::not_permitted("list the policies to bind", "iam:policies:read");
     };
     let policy_options: Vec<(String, String)> = policies
         .iter()
@@ -353,8 +360,9 @@ async fn add_form(
                 &boundary_options,
                 "No boundaries defined."
             ),
-            preview = super::html::submit("Preview impact", "action", "preview", "secondary"),
-            save = super::html::submit("Bind", "action", "save", ""),
+            preview =
+                super::html_legacy::submit("Preview impact", "action", "preview", "secondary"),
+            save = super::html_legacy::submit("Bind", "action", "save", ""),
         ),
     )
 }

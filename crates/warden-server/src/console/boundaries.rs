@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde_json::json;
 use warden_engine::Level;
 
-use super::html::{at, button_form, esc, form, input, link, s, table, textarea, url};
+use super::html_legacy::{at, button_form, esc, form, input, link, s, table, textarea, url};
 use super::impact::{Draft, html as impact_html};
 use super::policies::check_html;
 use super::session::{Flash, details_html, with_status};
@@ -124,7 +124,7 @@ async fn editor(cx: &Cx, editor: Editor<'_>) -> Response {
             "class=\"code\" spellcheck=\"false\" data-check=\"boundary\" data-target=\"diagnostics\" aria-describedby=\"diagnostics\"",
             "One condition per line, at most 10, no AND: for example environment:management-zone IN (\"zone-a\")."
         ),
-        super::html::submit(
+        super::html_legacy::submit(
             if editor.uuid.is_some() {
                 "Save"
             } else {
@@ -134,9 +134,9 @@ async fn editor(cx: &Cx, editor: Editor<'_>) -> Response {
             "save",
             ""
         ),
-        super::html::submit("Check", "action", "check", "secondary"),
+        super::html_legacy::submit("Check", "action", "check", "secondary"),
         if editor.uuid.is_some() {
-            super::html::submit("Preview changes", "action", "preview", "secondary")
+            super::html_legacy::submit("Preview changes", "action", "preview", "secondary")
         } else {
             String::new()
         },

@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use warden_engine::Level;
 
-use super::html::{
+use super::html_legacy::{
     at, badge, button_form, code, esc, form, hidden, input, s, table, textarea, url,
 };
 use super::session::{Flash, error_html, with_status};

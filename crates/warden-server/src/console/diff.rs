@@ -1,7 +1,7 @@
 //! A line diff of a saved text and a draft (longest common subsequence), rendered as HTML.
 //! Bounded: texts of more than [`MAX_LINES`] lines each are not diffed.
 
-use super::html::esc;
+use super::html_legacy::esc;
 
 /// Lines per side beyond which no diff is computed (the table is lines × lines).
 pub const MAX_LINES: usize = 2_000;

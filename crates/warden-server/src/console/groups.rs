@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use warden_engine::Level;
 
-use super::html::{
+use super::html_legacy::{
     at, button_form, code, esc, form, input, link, not_permitted, s, table, textarea, url,
 };
 use super::session::{Flash, error_html, with_status};
@@ -273,7 +273,7 @@ async fn show_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
                     "inline",
                     &format!(
                         "{}<button type=\"submit\" class=\"secondary\" aria-label=\"Remove {} from the group\">Remove</button>",
-                        super::html::hidden("principal", s(m, "uid")),
+                        super::html_legacy::hidden("principal", s(m, "uid")),
                         esc(s(m, "email"))
                     ),
                 ));

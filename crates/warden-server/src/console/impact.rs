@@ -13,7 +13,7 @@ use warden_engine::impact::{ChangeKind, Impact, impact};
 use warden_engine::{Binding, BoundaryRecord, Id, Level, PolicyRecord};
 
 use super::Cx;
-use super::html::{code, esc, table};
+use super::html_legacy::{code, esc, table};
 use crate::error::{ApiError, ApiResult};
 use crate::service::guard::attributes;
 
@@ -92,7 +92,7 @@ pub async fn html(cx: &Cx, draft: Draft) -> String {
     let impact = match compute(cx, draft).await {
         Ok(impact) => impact,
         Err(error) if error.status() == axum::http::StatusCode::FORBIDDEN => {
-            return super::html::not_permitted(
+            return super::html_legacy::not_permitted(
                 "preview who gains or loses access",
                 "iam:effective-permissions:read",
             );
@@ -156,7 +156,7 @@ pub fn render(impact: &Impact, handle: impl Fn(&str) -> Option<String>) -> Strin
                 esc(&who),
                 code(&c.permission),
                 esc(&level),
-                super::html::badge(c.kind.describe(), tone),
+                super::html_legacy::badge(c.kind.describe(), tone),
             ]
         })
         .collect();

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use warden_engine::Level;
 use warden_policy::{check_boundary, format_policy};
 
-use super::html::{
+use super::html_legacy::{
     at, button_form, esc, form, hidden, input, link, s, select, table, textarea, url,
 };
 use super::impact::{Draft, html as impact_html};
@@ -114,7 +114,7 @@ pub async fn list(cx: Cx) -> Response {
                 ));
             }
             Err(error) if error.status() == StatusCode::FORBIDDEN => {
-                body.push_str(&super::html::not_permitted(
+                body.push_str(&super::html_legacy::not_permitted(
                     "read the policies of this level",
                     "iam:policies:read",
                 ));
@@ -383,7 +383,7 @@ async fn editor(cx: &Cx, editor: Editor<'_>) -> Response {
             "class=\"code\" spellcheck=\"false\" autocapitalize=\"off\" data-check=\"policy\" data-target=\"diagnostics\" aria-describedby=\"diagnostics\"",
             "One statement per line: ALLOW or DENY, permissions, an optional WHERE with conditions, and a semicolon. Checked as you type; each problem is shown under its line."
         ),
-        save = super::html::submit(
+        save = super::html_legacy::submit(
             if uuid.is_some() {
                 "Save"
             } else {
@@ -393,9 +393,9 @@ async fn editor(cx: &Cx, editor: Editor<'_>) -> Response {
             "save",
             ""
         ),
-        check_button = super::html::submit("Check", "action", "check", "secondary"),
-        format = super::html::submit("Format", "action", "format", "secondary"),
-        preview = super::html::submit(
+        check_button = super::html_legacy::submit("Check", "action", "check", "secondary"),
+        format = super::html_legacy::submit("Format", "action", "format", "secondary"),
+        preview = super::html_legacy::submit(
             if uuid.is_some() {
                 "Preview changes"
             } else {

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use warden_engine::Level;
 use warden_engine::naming::service_user_handle;
 
-use super::html::{
+use super::html_legacy::{
     at, badge, button_form, code, esc, form, input, link, s, select, table, textarea, url,
 };
 use super::session::{Flash, error_html, with_status};
@@ -207,7 +207,7 @@ async fn group_checks(cx: &Cx, checked: &[String]) -> String {
                     (uuid, s(g, "name").to_owned(), on)
                 })
                 .collect();
-            super::html::checkboxes("su-groups", "Through existing groups", "group", &options, "No groups.")
+            super::html_legacy::checkboxes("su-groups", "Through existing groups", "group", &options, "No groups.")
         }
         Err(_) => "<p class=\"note\">You may not list groups (it needs <code>iam:groups:read</code>); add groups later.</p>".to_owned(),
     }
@@ -404,7 +404,7 @@ async fn edit_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
         Err(_) => Vec::new(),
     };
     if member.is_err() {
-        body.push_str(&super::html::not_permitted(
+        body.push_str(&super::html_legacy::not_permitted(
             "see its groups",
             "iam:users:read",
         ));
@@ -426,7 +426,7 @@ async fn edit_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
         let lifecycle = if active {
             format!(
                 "<h2>Deactivate</h2><p>Every decision for it becomes DENY and its tokens stop working at once. It stays listed for the audit log and can be reactivated.</p>{}{}<button type=\"submit\" class=\"danger\">Deactivate</button>",
-                super::html::hidden("action", "deactivate"),
+                super::html_legacy::hidden("action", "deactivate"),
                 textarea(
                     "reason",
                     "Reason",
@@ -440,7 +440,7 @@ async fn edit_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
         } else {
             format!(
                 "<h2>Reactivate</h2><p>It regains the permissions of its groups.</p>{}<button type=\"submit\">Reactivate</button>",
-                super::html::hidden("action", "reactivate")
+                super::html_legacy::hidden("action", "reactivate")
             )
         };
         body.push_str(&form(
@@ -455,7 +455,7 @@ async fn edit_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
             "panel",
             &format!(
                 "<h2>Review</h2><p>Record that you checked its owner, purpose and permissions.</p>{}{}<button type=\"submit\" class=\"secondary\">Mark reviewed</button>",
-                super::html::hidden("action", "review"),
+                super::html_legacy::hidden("action", "review"),
                 textarea("note", "Note", "note", "", 2, "maxlength=\"2000\"", ""),
             ),
         ));

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use warden_engine::{AttributeValue, Attributes, Level};
 
-use super::html::{at, badge, code, esc, input, s, select, table, textarea};
+use super::html_legacy::{at, badge, code, esc, input, s, select, table, textarea};
 use super::{Cx, Form};
 use crate::api::authorize::{self, DecisionRequest, ExplainQuery};
 use crate::api::{Body, Query};

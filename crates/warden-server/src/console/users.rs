@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use warden_engine::Level;
 
-use super::html::{
+use super::html_legacy::{
     at, button_form, checkboxes, code, esc, form, input, link, not_permitted, s, select, table, url,
 };
 use super::session::{Flash, error_html, with_status};
@@ -42,9 +42,9 @@ async fn list_page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
                 ),
                 esc(&format!("{} {}", s(u, "name"), s(u, "surname"))),
                 if active {
-                    super::html::badge("active", "ok")
+                    super::html_legacy::badge("active", "ok")
                 } else {
-                    super::html::badge("inactive", "bad")
+                    super::html_legacy::badge("inactive", "bad")
                 },
             ]
         })
@@ -184,7 +184,7 @@ pub async fn effective_html(cx: &Cx, entity_type: &str, entity_id: &str, level: 
             let effect_name = s(effect, "effect");
             rows.push(vec![
                 code(s(permission, "permission")),
-                super::html::badge(
+                super::html_legacy::badge(
                     effect_name,
                     if effect_name == "ALLOW" { "ok" } else { "bad" },
                 ),
@@ -327,7 +327,7 @@ pub async fn groups_form(
         })
         .collect();
     let locked_html = locked
-        .map(|g| super::html::hidden("group", g))
+        .map(|g| super::html_legacy::hidden("group", g))
         .unwrap_or_default();
     form(
         action,

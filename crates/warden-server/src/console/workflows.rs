@@ -6,7 +6,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use warden_engine::Level;
 
-use super::html::{at, badge, button_form, esc, form, input, s, select, table, url};
+use super::html_legacy::{at, badge, button_form, esc, form, input, s, select, table, url};
 use super::session::{Flash, details_html};
 use super::{Cx, Form, Post, input as api_input, redirect};
 use crate::api::{Body, Path, Query, workflows};
