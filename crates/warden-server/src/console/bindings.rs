@@ -161,8 +161,8 @@ async fn page(cx: &Cx, view: View<'_>) -> Response {
                     &format!("/console/groups/{}", url(&group)),
                     &group_name(&group),
                 ),
-                parameters_html(at(binding, "parameters")),
-                boundaries_html(cx, at(binding, "boundaries")),
+                parameters_html(at(binding, "parameters")).into_string(),
+                boundaries_html(cx, at(binding, "boundaries")).into_string(),
             ];
             if may_remove {
                 let fields = format!(
