@@ -417,7 +417,9 @@ async fn edit_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
         if cx.may("iam:users:write", &Level::Account, &[]) {
             let own = s(&user, "groupUuid").to_owned();
             body.push_str(
-                &groups_form(cx, &format!("{here}/groups"), &current, Some(own.as_str())).await,
+                &groups_form(cx, &format!("{here}/groups"), &current, Some(own.as_str()))
+                    .await
+                    .into_string(),
             );
         }
     }
