@@ -86,6 +86,7 @@ pub struct Attrs {
     list: Option<&'static str>,
     placeholder: Option<&'static str>,
     code: bool,
+    verbatim: bool,
     check: Option<&'static str>,
     handle_preview: Option<&'static str>,
 }
@@ -167,6 +168,14 @@ impl Attrs {
         Self { code: true, ..self }
     }
 
+    /// A field typed exactly (a name, a time): no spell checking.
+    pub fn verbatim(self) -> Self {
+        Self {
+            verbatim: true,
+            ..self
+        }
+    }
+
     /// A policy-language field checked as one types (`policy` or `boundary`), its diagnostics
     /// shown in the element `#diagnostics` (console.js).
     pub fn checked_as(self, language: &'static str) -> Self {
@@ -185,7 +194,7 @@ impl Attrs {
     }
 
     fn spellcheck(&self) -> Option<&'static str> {
-        (self.code || self.kind == Some("password")).then_some("false")
+        (self.code || self.verbatim || self.kind == Some("password")).then_some("false")
     }
 
     fn autocapitalize(&self) -> Option<&'static str> {
