@@ -18,7 +18,6 @@ pub mod credentials;
 pub mod diff;
 pub mod groups;
 pub mod html;
-pub mod html_legacy;
 pub mod impact;
 pub mod policies;
 pub mod service_users;

@@ -27,7 +27,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 
 use super::html::hidden;
 use super::{ConsoleState, Form, nav_items, redirect};
@@ -458,30 +458,6 @@ pub fn html_response(status: StatusCode, body: Markup) -> Response {
         .into_response()
 }
 
-/// Markup a page can hold: maud markup, or, from a module not yet on templates, markup it built
-/// as a string itself.
-pub trait Fragment {
-    fn into_markup(self) -> Markup;
-}
-
-impl Fragment for Markup {
-    fn into_markup(self) -> Markup {
-        self
-    }
-}
-
-impl Fragment for &String {
-    fn into_markup(self) -> Markup {
-        PreEscaped(self.clone())
-    }
-}
-
-impl Fragment for &str {
-    fn into_markup(self) -> Markup {
-        PreEscaped(self.to_owned())
-    }
-}
-
 impl FromRequest<ConsoleState> for Post {
     type Rejection = Response;
 
@@ -526,13 +502,13 @@ impl Cx {
     }
 
     /// A full page: header, navigation, the pending flash message, then `body`.
-    pub fn page(&self, title: &str, section: &str, body: impl Fragment) -> Response {
-        self.status_page_in(StatusCode::OK, title, section, body.into_markup())
+    pub fn page(&self, title: &str, section: &str, body: Markup) -> Response {
+        self.status_page_in(StatusCode::OK, title, section, body)
     }
 
     /// A full page with a status code.
-    pub fn status_page(&self, status: StatusCode, title: &str, body: impl Fragment) -> Response {
-        self.status_page_in(status, title, "", body.into_markup())
+    pub fn status_page(&self, status: StatusCode, title: &str, body: Markup) -> Response {
+        self.status_page_in(status, title, "", body)
     }
 
     fn status_page_in(
@@ -602,16 +578,6 @@ pub fn error_alert(error: &ApiError) -> Markup {
         p.flash.bad role="alert" { (error.message) }
         (details(error))
     }
-}
-
-/// [`error_alert`] as a string, for the modules not yet on templates.
-pub fn error_html(error: &ApiError) -> String {
-    error_alert(error).into_string()
-}
-
-/// [`details`] as a string, for the modules not yet on templates.
-pub fn details_html(error: &ApiError) -> String {
-    details(error).into_string()
 }
 
 /// A page that shows a refused form answers with the refusal's status, so that scripts and tests
