@@ -77,7 +77,6 @@ pub fn hidden(name: &str, value: &str) -> Markup {
 pub struct Attrs {
     kind: Option<&'static str>,
     required: bool,
-    disabled: bool,
     min_length: Option<usize>,
     max_length: Option<usize>,
     min: Option<i64>,
@@ -107,13 +106,6 @@ impl Attrs {
     pub fn required(self) -> Self {
         Self {
             required: true,
-            ..self
-        }
-    }
-
-    pub fn disabled(self) -> Self {
-        Self {
-            disabled: true,
             ..self
         }
     }
@@ -237,7 +229,7 @@ pub fn input(
         div.field {
             label for=(id) { (label) }
             input id=(id) name=(name) value=(value) type=[a.kind] required[a.required]
-                disabled[a.disabled] minlength=[a.min_length] maxlength=[a.max_length]
+                minlength=[a.min_length] maxlength=[a.max_length]
                 min=[a.min] max=[a.max] autocomplete=[a.autocomplete] list=[a.list]
                 placeholder=[a.placeholder] class=[a.class()] spellcheck=[a.spellcheck()]
                 autocapitalize=[a.autocapitalize()] data-handle-preview=[a.handle_preview]
@@ -283,7 +275,7 @@ pub fn select(
     html! {
         div.field {
             label for=(id) { (label) }
-            select id=(id) name=(name) required[attrs.required] disabled[attrs.disabled] {
+            select id=(id) name=(name) required[attrs.required] {
                 @for (value, text) in options {
                     option value=(value) selected[value == selected] { (text) }
                 }

@@ -645,3 +645,23 @@ pub async fn delete(Path((level, id)): Path<(String, String)>, post: Post) -> Re
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_annotated_text_escapes_the_text_and_the_diagnostics() {
+        let diagnostic = json!({
+            "severity": "error",
+            "message": "unknown permission `<b>`",
+            "help": "use \"a\" & 'b'",
+            "start": { "line": 1, "column": 7 },
+        });
+        let html = annotated("ALLOW <script>x</script>;\n", &[diagnostic], 0).into_string();
+        assert_eq!(
+            html,
+            "<p class=\"summary-bad\" data-errors=\"1\">1 error(s), 0 warning(s).</p><div class=\"source\"><div class=\"line has-error\" data-line=\"1\"><span class=\"no\">1</span><span class=\"text\">ALLOW &lt;script&gt;x&lt;/script&gt;;</span><div class=\"diag error\" data-line=\"1\">error at line 1, column 7: unknown permission `&lt;b&gt;` — use &quot;a&quot; &amp; 'b'</div></div></div>"
+        );
+    }
+}

@@ -622,6 +622,31 @@ mod tests {
     }
 
     #[test]
+    fn the_document_flash_and_error_alerts_escape_what_they_show() {
+        let hostile = "<script>alert('x')</script> & \"y\"";
+        let escaped = "&lt;script&gt;alert('x')&lt;/script&gt; &amp; &quot;y&quot;";
+        let error = ApiError::invalid(hostile)
+            .with_details(serde_json::json!({ "permission": hostile, "referrers": [hostile] }));
+        let page = document(
+            hostile,
+            Some(hostile),
+            html! { body { (flash("bad", hostile)) (error_alert(&error)) } },
+        )
+        .into_string();
+        assert!(!page.contains("<script>alert"), "{page}");
+        for part in [
+            format!("<meta name=\"csrf-token\" content=\"{escaped}\">"),
+            format!("<title>{escaped} · Warden</title>"),
+            format!("<p class=\"flash bad\" role=\"alert\">{escaped}</p>"),
+            format!("<p>Missing permission: <code>{escaped}</code>.</p>"),
+            // A referrer is shown as its JSON text, escaped.
+            "<li><code>&quot;&lt;script&gt;alert('x')&lt;/script&gt; &amp; \\&quot;y\\&quot;&quot;</code></li>".to_owned(),
+        ] {
+            assert!(page.contains(&part), "{part} in {page}");
+        }
+    }
+
+    #[test]
     fn origins_must_name_the_host_the_request_was_sent_to() {
         assert!(same_origin(&headers(&[("host", "127.0.0.1:8080")])));
         assert!(same_origin(&headers(&[
