@@ -3,10 +3,9 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-
-use maud::{Markup, html};
 
 use super::html::{Attrs, at, code, input, link, s, table, url};
 use super::session::flash;

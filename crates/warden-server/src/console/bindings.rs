@@ -8,14 +8,13 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use warden_engine::compile::unrestricted_by_boundaries;
 use warden_engine::{Binding, Level, ParamValue};
 
 use super::groups::{boundaries_html, parameters_html};
-use maud::{Markup, html};
-
 use super::html::{
     Attrs, at, checkboxes, form, hidden, link, not_permitted, s, select, submit, table, textarea,
     url,

@@ -5,10 +5,9 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::response::Response;
+use maud::{Markup, html};
 use serde_json::json;
 use warden_engine::Level;
-
-use maud::{Markup, html};
 
 use super::html::{Attrs, at, button_form, form, input, link, s, submit, table, textarea, url};
 use super::impact::{Draft, html as impact_html};

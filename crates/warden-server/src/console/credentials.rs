@@ -4,10 +4,9 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use maud::{Markup, html};
 use serde_json::{Value, json};
 use warden_engine::Level;
-
-use maud::{Markup, html};
 
 use super::html::{
     Attrs, at, badge, button_form, code, form, hidden, input, joined, s, table, textarea, url,

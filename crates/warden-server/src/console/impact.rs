@@ -9,12 +9,11 @@
 
 use std::collections::BTreeMap;
 
+use maud::{Markup, html};
 use warden_engine::impact::{ChangeKind, Impact, impact};
 use warden_engine::{Binding, BoundaryRecord, Id, Level, PolicyRecord};
 
 use super::Cx;
-use maud::{Markup, html};
-
 use super::html::{badge, code, not_permitted, table};
 use crate::error::{ApiError, ApiResult};
 use crate::service::guard::attributes;

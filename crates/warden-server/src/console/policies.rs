@@ -5,12 +5,11 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use warden_engine::Level;
 use warden_policy::{check_boundary, format_policy};
-
-use maud::{Markup, html};
 
 use super::html::{
     Attrs, at, button_form, form, hidden, input, link, not_permitted, s, select, submit, table,

@@ -7,12 +7,11 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use warden_engine::Level;
 use warden_engine::naming::service_user_handle;
-
-use maud::{Markup, html};
 
 use super::html::{
     Attrs, at, badge, button_form, checkboxes, code, form, hidden, input, joined, link, none,

@@ -24,10 +24,9 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-
-use maud::{DOCTYPE, Markup, html};
 
 use super::html::hidden;
 use super::{ConsoleState, Form, nav_items, redirect};
@@ -575,7 +574,7 @@ impl Cx {
 /// An API error as a page's alert: its message, then the details worth showing.
 pub fn error_alert(error: &ApiError) -> Markup {
     html! {
-        p.flash.bad role="alert" { (error.message) }
+        (flash("bad", &error.message))
         (details(error))
     }
 }

@@ -22,12 +22,11 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
+use maud::html;
 use serde::Deserialize;
 use serde_json::json;
 use warden_engine::PrincipalKind;
 use warden_engine::directory::normalise_email;
-
-use maud::html;
 
 use super::html::{Attrs, hidden, input, url};
 use super::session::{

@@ -5,11 +5,10 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::Value;
 use warden_engine::{AttributeValue, Attributes, Level};
-
-use maud::{Markup, html};
 
 use super::html::{Attrs, at, badge, code, input, s, select, table, textarea};
 use super::session::{error_alert, flash};

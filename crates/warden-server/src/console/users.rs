@@ -4,10 +4,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use maud::{Markup, html};
 use serde_json::{Value, json};
 use warden_engine::Level;
-
-use maud::{Markup, html};
 
 use super::html::{
     Attrs, at, badge, button_form, checkboxes, code, count, form, hidden, input, joined, link,

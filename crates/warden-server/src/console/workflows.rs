@@ -3,10 +3,9 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use maud::{Markup, html};
 use serde_json::{Value, json};
 use warden_engine::Level;
-
-use maud::{Markup, html};
 
 use super::html::{Attrs, at, badge, button_form, form, input, s, select, table, url};
 use super::session::{Flash, error_alert};
