@@ -3,10 +3,12 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::html::{at, code, esc, input, link, s, table, url};
+use super::html::{Attrs, at, code, input, link, s, table, url};
+use super::session::flash;
 use super::{Cx, input as api_input};
 use crate::api::groups::iso;
 use crate::api::{Path, Query, audit};
@@ -69,33 +71,32 @@ pub async fn list(
         Ok(axum::Json(value)) => value,
         Err(error) => return cx.error_page(&error, "/console"),
     };
-    let mut body = String::new();
-    if query.verify == "1" {
+    let verified = if query.verify == "1" {
         let verified =
             audit::verify(State(cx.app.clone()), cx.authed(), Path(cx.account.clone())).await;
-        body.push_str(&match verified {
-            Ok(axum::Json(v)) if at(&v, "valid").as_bool() == Some(true) => format!(
-                "<p class=\"flash ok\" role=\"status\">The hash chain is intact: {} entries verified.</p>",
-                at(&v, "entries").as_i64().unwrap_or(0)
+        Some(match verified {
+            Ok(axum::Json(v)) if at(&v, "valid").as_bool() == Some(true) => flash(
+                "ok",
+                &format!(
+                    "The hash chain is intact: {} entries verified.",
+                    at(&v, "entries").as_i64().unwrap_or(0)
+                ),
             ),
-            Ok(axum::Json(v)) => format!(
-                "<p class=\"flash bad\" role=\"alert\">The hash chain is broken at entry {}: {}</p>",
-                at(at(&v, "problem"), "seq").as_i64().unwrap_or(0),
-                esc(s(at(&v, "problem"), "message"))
+            Ok(axum::Json(v)) => flash(
+                "bad",
+                &format!(
+                    "The hash chain is broken at entry {}: {}",
+                    at(at(&v, "problem"), "seq").as_i64().unwrap_or(0),
+                    s(at(&v, "problem"), "message")
+                ),
             ),
-            Err(error) => format!("<p class=\"flash bad\" role=\"alert\">{}</p>", esc(&error.message)),
-        });
-    }
-    body.push_str(&format!(
-        "<form method=\"get\" action=\"/console/audit\" class=\"panel\"><h2>Filter</h2>{}{}{}{}{}<div class=\"toolbar\"><button type=\"submit\">Filter</button><button type=\"submit\" name=\"verify\" value=\"1\" class=\"secondary\">Verify the chain</button></div></form>",
-        input("audit-actor", "Actor (uid)", "actor", &query.actor, "", ""),
-        input("audit-action", "Action starts with", "action", &query.action, "", "For example service-user. or policy.update"),
-        input("audit-target", "Target", "target", &query.target, "", "For example policy/<uuid>"),
-        input("audit-after", "After entry number", "afterSeq", &query.after_seq, "type=\"number\" min=\"0\"", ""),
-        input("audit-limit", "Entries per page", "limit", &limit.to_string(), "type=\"number\" min=\"1\" max=\"1000\"", ""),
-    ));
+            Err(error) => flash("bad", &error.message),
+        })
+    } else {
+        None
+    };
     let snapshot = cx.app.snapshot();
-    let rows: Vec<Vec<String>> = at(&value, "entries")
+    let rows: Vec<Vec<Markup>> = at(&value, "entries")
         .as_array()
         .into_iter()
         .flatten()
@@ -105,39 +106,47 @@ pub async fn list(
                 .directory()
                 .principal(actor)
                 .map_or_else(|| actor.to_owned(), |p| p.email.to_string());
-            let mut details = String::new();
-            for key in ["before", "after"] {
-                if let Some(text) = e.get(key).and_then(Value::as_str) {
-                    details.push_str(&format!(
-                        "<details><summary>{key}</summary><pre>{}</pre></details>",
-                        esc(&pretty(text))
-                    ));
+            let change = html! {
+                @for key in ["before", "after"] {
+                    @if let Some(text) = e.get(key).and_then(Value::as_str) {
+                        details { summary { (key) } pre { (pretty(text)) } }
+                    }
                 }
-            }
+            };
             vec![
-                esc(&at(e, "seq").to_string()),
-                esc(&iso(at(e, "at").as_i64().unwrap_or(0))),
-                esc(&who),
+                html! { (at(e, "seq").to_string()) },
+                html! { (iso(at(e, "at").as_i64().unwrap_or(0))) },
+                html! { (who) },
                 code(s(e, "action")),
-                esc(s(e, "target")),
-                details,
+                html! { (s(e, "target")) },
+                change,
             ]
         })
         .collect();
-    body.push_str(&table(
-        "",
-        &["#", "Time (UTC)", "Actor", "Action", "Target", "Change"],
-        &rows,
-        "No entries match.",
-    ));
-    if let Some(next) = at(&value, "nextAfterSeq").as_i64() {
-        let href = format!(
+    let next = at(&value, "nextAfterSeq").as_i64().map(|next| {
+        format!(
             "/console/audit?actor={}&action={}&target={}&limit={limit}&afterSeq={next}",
             url(&query.actor),
             url(&query.action),
             url(&query.target)
-        );
-        body.push_str(&format!("<p>{}</p>", link(&href, "Next entries")));
-    }
-    cx.page("Audit log", "audit", &body)
+        )
+    });
+    let body = html! {
+        @if let Some(verified) = verified { (verified) }
+        form method="get" action="/console/audit" class="panel" {
+            h2 { "Filter" }
+            (input("audit-actor", "Actor (uid)", "actor", &query.actor, Attrs::new(), ""))
+            (input("audit-action", "Action starts with", "action", &query.action, Attrs::new(), "For example service-user. or policy.update"))
+            (input("audit-target", "Target", "target", &query.target, Attrs::new(), "For example policy/<uuid>"))
+            (input("audit-after", "After entry number", "afterSeq", &query.after_seq, Attrs::new().kind("number").range(0, None), ""))
+            (input("audit-limit", "Entries per page", "limit", &limit.to_string(), Attrs::new().kind("number").range(1, Some(1000)), ""))
+            div.toolbar {
+                button type="submit" { "Filter" }
+                button type="submit" name="verify" value="1" class="secondary" { "Verify the chain" }
+            }
+        }
+        (table("", &["#", "Time (UTC)", "Actor", "Action", "Target", "Change"], &rows, "No entries match."))
+        @if let Some(href) = next { p { (link(&href, "Next entries")) } }
+    };
+    cx.page("Audit log", "audit", body)
 }

@@ -8,15 +8,19 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use warden_engine::compile::unrestricted_by_boundaries;
 use warden_engine::{Binding, Level, ParamValue};
 
 use super::groups::{boundaries_html, parameters_html};
-use super::html::{at, checkboxes, esc, form, hidden, link, s, select, table, textarea, url};
+use super::html::{
+    Attrs, at, checkboxes, form, hidden, link, not_permitted, s, select, submit, table, textarea,
+    url,
+};
 use super::impact::{Draft, html as impact_html};
-use super::session::{Flash, error_html, with_status};
+use super::session::{Flash, error_alert, flash, with_status};
 use super::users::level_options;
 use super::{Cx, Form, Post, input as api_input, redirect, strings};
 use crate::api::bindings::{self as api, BindingInput};
@@ -101,7 +105,8 @@ struct View<'a> {
     group: Option<&'a str>,
     form: Option<&'a Form>,
     error: Option<&'a ApiError>,
-    preview_html: String,
+    /// The preview of a binding to add or remove, shown above the table.
+    preview: Option<Markup>,
 }
 
 async fn page(cx: &Cx, view: View<'_>) -> Response {
@@ -154,7 +159,7 @@ async fn page(cx: &Cx, view: View<'_>) -> Response {
                 ],
             );
             let mut row = vec![
-                esc(&policy_name(policy)),
+                html! { (policy_name(policy)) },
                 link(
                     &format!("/console/groups/{}", url(&group)),
                     &group_name(&group),
@@ -163,72 +168,58 @@ async fn page(cx: &Cx, view: View<'_>) -> Response {
                 boundaries_html(cx, at(binding, "boundaries")),
             ];
             if may_remove {
-                let fields = format!(
-                    "{}{}{}{}{}",
-                    hidden("level", &level_key),
-                    hidden("policy", policy),
-                    hidden("group", &group),
-                    hidden("binding", &binding.to_string()),
-                    hidden("return", view.group.unwrap_or_default()),
-                );
                 row.push(form(
                     "/console/bindings/remove",
                     &cx.csrf,
                     "inline",
-                    &format!(
-                        "{fields}{}{}",
-                        super::html::submit("Preview removal", "action", "preview", "secondary"),
-                        super::html::submit("Remove", "action", "remove", "danger"),
-                    ),
+                    html! {
+                        (hidden("level", &level_key))
+                        (hidden("policy", policy))
+                        (hidden("group", &group))
+                        (hidden("binding", &binding.to_string()))
+                        (hidden("return", view.group.unwrap_or_default()))
+                        (submit("Preview removal", "action", "preview", "secondary"))
+                        (submit("Remove", "action", "remove", "danger"))
+                    },
                 ));
             } else {
-                row.push(String::new());
+                row.push(html! {});
             }
             rows.push(row);
         }
     }
-    let mut body = String::new();
-    if let Some(error) = view.error {
-        body.push_str(&error_html(error));
-    }
-    body.push_str(&format!(
-        "<form method=\"get\" action=\"/console/bindings\" class=\"toolbar\">{}{}<button type=\"submit\" class=\"secondary\">Show</button></form>",
-        select("binding-level", "Level", "level", &level_options(cx), &level_key, ""),
-        view.group.map(|g| hidden("group", g)).unwrap_or_default(),
-    ));
-    if let Some(group) = view.group {
-        body.push_str(&format!(
-            "<p>Only the bindings of group <strong>{}</strong>. {}</p>",
-            esc(&group_name(group)),
-            link(
-                &format!("/console/bindings?level={}", url(&level_key)),
-                "Show all"
-            )
-        ));
-    }
-    body.push_str(
-        &add_form(
-            cx,
-            &level_type,
-            &level_id,
-            &level,
-            &level_key,
-            view.group,
-            view.form,
-        )
-        .await,
-    );
-    body.push_str(&view.preview_html);
-    body.push_str("<h2>Bindings at this level</h2>");
-    body.push_str(&table(
-        "",
-        &["Policy", "Group", "Parameters", "Boundaries", "Actions"],
-        &rows,
-        "No bindings at this level.",
-    ));
-    with_status(cx.page("Bindings", "bindings", &body), view.error)
+    let add_form = add_form(
+        cx,
+        &level_type,
+        &level_id,
+        &level,
+        &level_key,
+        view.group,
+        view.form,
+    )
+    .await;
+    let body = html! {
+        @if let Some(error) = view.error { (error_alert(error)) }
+        form method="get" action="/console/bindings" class="toolbar" {
+            (select("binding-level", "Level", "level", &level_options(cx), &level_key, Attrs::new()))
+            @if let Some(group) = view.group { (hidden("group", group)) }
+            button type="submit" class="secondary" { "Show" }
+        }
+        @if let Some(group) = view.group {
+            p {
+                "Only the bindings of group " strong { (group_name(group)) } ". "
+                (link(&format!("/console/bindings?level={}", url(&level_key)), "Show all"))
+            }
+        }
+        @if let Some(add_form) = add_form { (add_form) }
+        @if let Some(preview) = view.preview { (preview) }
+        h2 { "Bindings at this level" }
+        (table("", &["Policy", "Group", "Parameters", "Boundaries", "Actions"], &rows, "No bindings at this level."))
+    };
+    with_status(cx.page("Bindings", "bindings", body), view.error)
 }
 
+/// The form to bind a policy, or nothing when the caller may bind to no group.
 async fn add_form(
     cx: &Cx,
     level_type: &str,
@@ -237,7 +228,7 @@ async fn add_form(
     level_key: &str,
     group: Option<&str>,
     values: Option<&Form>,
-) -> String {
+) -> Option<Markup> {
     let all_groups = groups::list(State(cx.app.clone()), cx.authed(), Path(cx.account.clone()))
         .await
         .map(|axum::Json(v)| at(&v, "items").as_array().cloned().unwrap_or_default())
@@ -257,7 +248,7 @@ async fn add_form(
         .map(|g| (s(g, "uuid").to_owned(), s(g, "name").to_owned()))
         .collect();
     if group_options.is_empty() {
-        return String::new();
+        return None;
     }
     let policies = policies::aggregate(
         State(cx.app.clone()),
@@ -272,7 +263,10 @@ async fn add_form(
             .unwrap_or_default()
     });
     let Ok(policies) = policies else {
-        return super::html::not_permitted("list the policies to bind", "iam:policies:read");
+        return Some(not_permitted(
+            "list the policies to bind",
+            "iam:policies:read",
+        ));
     };
     let policy_options: Vec<(String, String)> = policies
         .iter()
@@ -313,50 +307,25 @@ async fn add_form(
         || group.unwrap_or_default().to_owned(),
         |f| f.get("group").to_owned(),
     );
-    form(
+    Some(form(
         "/console/bindings",
         &cx.csrf,
         "panel",
-        &format!(
-            "<h2>Bind a policy</h2>{level}{ret}{policy}{group}{params}{bounds}<p class=\"hint\">You can only bind what you hold yourself at this level. Preview first to see who gains or loses access.</p><div class=\"toolbar\">{preview}{save}</div>",
-            level = hidden("level", level_key),
-            ret = hidden("return", group.unwrap_or_default()),
-            policy = select(
-                "bind-policy",
-                "Policy",
-                "policy",
-                &policy_options,
-                &get("policy"),
-                "required"
-            ),
-            group = select(
-                "bind-group",
-                "Group",
-                "group",
-                &group_options,
-                &chosen_group,
-                "required"
-            ),
-            params = textarea(
-                "bind-parameters",
-                "Parameters",
-                "parameters",
-                &get("parameters"),
-                3,
-                "class=\"code\" spellcheck=\"false\"",
-                "One name=value per line, for each ${bindParam:NAME} of the policy; the same name twice makes a list."
-            ),
-            bounds = checkboxes(
-                "bind-boundaries",
-                "Boundaries",
-                "boundary",
-                &boundary_options,
-                "No boundaries defined."
-            ),
-            preview = super::html::submit("Preview impact", "action", "preview", "secondary"),
-            save = super::html::submit("Bind", "action", "save", ""),
-        ),
-    )
+        html! {
+            h2 { "Bind a policy" }
+            (hidden("level", level_key))
+            (hidden("return", group.unwrap_or_default()))
+            (select("bind-policy", "Policy", "policy", &policy_options, &get("policy"), Attrs::new().required()))
+            (select("bind-group", "Group", "group", &group_options, &chosen_group, Attrs::new().required()))
+            (textarea("bind-parameters", "Parameters", "parameters", &get("parameters"), 3, Attrs::new().code(), "One name=value per line, for each ${bindParam:NAME} of the policy; the same name twice makes a list."))
+            (checkboxes("bind-boundaries", "Boundaries", "boundary", &boundary_options, "No boundaries defined."))
+            p.hint { "You can only bind what you hold yourself at this level. Preview first to see who gains or loses access." }
+            div.toolbar {
+                (submit("Preview impact", "action", "preview", "secondary"))
+                (submit("Bind", "action", "save", ""))
+            }
+        },
+    ))
 }
 
 pub async fn list(
@@ -371,7 +340,7 @@ pub async fn list(
             group: query.group.as_deref().filter(|g| !g.is_empty()),
             form: None,
             error: None,
-            preview_html: String::new(),
+            preview: None,
         },
     )
     .await
@@ -400,7 +369,7 @@ pub async fn add(post: Post) -> Response {
                     group: Some(group_filter.as_str()).filter(|g| !g.is_empty()),
                     form: Some(&form),
                     error: Some(&error),
-                    preview_html: String::new(),
+                    preview: None,
                 },
             )
             .await;
@@ -408,17 +377,14 @@ pub async fn add(post: Post) -> Response {
     };
     if form.get("action") == "preview" {
         let warnings = boundary_warnings(&cx, &binding);
-        let mut preview = String::from(
-            "<section class=\"panel\" aria-labelledby=\"preview\"><h2 id=\"preview\">Preview of this binding</h2>",
-        );
-        for warning in &warnings {
-            preview.push_str(&format!(
-                "<p class=\"flash warn\" role=\"status\">Warning: {}</p>",
-                esc(warning)
-            ));
-        }
-        preview.push_str(&impact_html(&cx, Draft::AddBinding(binding)).await);
-        preview.push_str("</section>");
+        let impact = impact_html(&cx, Draft::AddBinding(binding)).await;
+        let preview = html! {
+            section.panel aria-labelledby="preview" {
+                h2 #preview { "Preview of this binding" }
+                @for warning in &warnings { (flash("warn", &format!("Warning: {warning}"))) }
+                (impact)
+            }
+        };
         return page(
             &cx,
             View {
@@ -426,7 +392,7 @@ pub async fn add(post: Post) -> Response {
                 group: Some(group_filter.as_str()).filter(|g| !g.is_empty()),
                 form: Some(&form),
                 error: None,
-                preview_html: preview,
+                preview: Some(preview),
             },
         )
         .await;
@@ -489,7 +455,7 @@ pub async fn add(post: Post) -> Response {
                     group: Some(group_filter.as_str()).filter(|g| !g.is_empty()),
                     form: Some(&form),
                     error: Some(&error),
-                    preview_html: String::new(),
+                    preview: None,
                 },
             )
             .await
@@ -519,11 +485,13 @@ pub async fn remove(post: Post) -> Response {
                 .collect(),
             metadata,
         };
-        let mut preview = String::from(
-            "<section class=\"panel\" aria-labelledby=\"preview\"><h2 id=\"preview\">Preview of removing this binding</h2>",
-        );
-        preview.push_str(&impact_html(&cx, Draft::RemoveBinding(binding)).await);
-        preview.push_str("</section>");
+        let impact = impact_html(&cx, Draft::RemoveBinding(binding)).await;
+        let preview = html! {
+            section.panel aria-labelledby="preview" {
+                h2 #preview { "Preview of removing this binding" }
+                (impact)
+            }
+        };
         return page(
             &cx,
             View {
@@ -531,7 +499,7 @@ pub async fn remove(post: Post) -> Response {
                 group: Some(group_filter.as_str()).filter(|g| !g.is_empty()),
                 form: None,
                 error: None,
-                preview_html: preview,
+                preview: Some(preview),
             },
         )
         .await;
@@ -575,7 +543,7 @@ pub async fn remove(post: Post) -> Response {
                     group: Some(group_filter.as_str()).filter(|g| !g.is_empty()),
                     form: None,
                     error: Some(&error),
-                    preview_html: String::new(),
+                    preview: None,
                 },
             )
             .await;

@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::response::Response;
+use maud::{Markup, html};
 use serde_json::json;
 use warden_engine::Level;
 
-use super::html::{at, button_form, esc, form, input, link, s, table, textarea, url};
+use super::html::{Attrs, at, button_form, form, input, link, s, submit, table, textarea, url};
 use super::impact::{Draft, html as impact_html};
-use super::policies::check_html;
-use super::session::{Flash, details_html, with_status};
+use super::policies::{check_html, draft_alert};
+use super::session::{Flash, with_status};
 use super::{Cx, Post, input as api_input, redirect};
 use crate::api::boundaries::{self as api, BoundaryInput};
 use crate::api::{Body, Path, Query};
@@ -38,7 +39,7 @@ pub async fn list(cx: Cx) -> Response {
         Err(error) => return cx.error_page(&error, "/console"),
     };
     let snapshot = cx.app.snapshot();
-    let rows: Vec<Vec<String>> = at(&value, "content")
+    let rows: Vec<Vec<Markup>> = at(&value, "content")
         .as_array()
         .into_iter()
         .flatten()
@@ -47,24 +48,19 @@ pub async fn list(cx: Cx) -> Response {
             let used = snapshot.directory().groups_using_boundary(id).count();
             vec![
                 link(&format!("/console/boundaries/{}", url(id)), s(b, "name")),
-                format!("<pre>{}</pre>", esc(s(b, "boundaryQuery"))),
-                esc(&format!("{used} group(s)")),
+                html! { pre { (s(b, "boundaryQuery")) } },
+                html! { (used) " group(s)" },
             ]
         })
         .collect();
-    let mut body = String::from(
-        "<p>A boundary is one condition per line. On a binding, it narrows the policy's ALLOW statements to what the boundary allows; DENY statements are never changed.</p>",
-    );
-    if may_write(&cx) {
-        body.push_str("<div class=\"toolbar\"><a class=\"button\" href=\"/console/boundaries/new\">New boundary</a></div>");
-    }
-    body.push_str(&table(
-        "",
-        &["Name", "Conditions", "Used by"],
-        &rows,
-        "No boundaries yet.",
-    ));
-    cx.page("Boundaries", "boundaries", &body)
+    let body = html! {
+        p { "A boundary is one condition per line. On a binding, it narrows the policy's ALLOW statements to what the boundary allows; DENY statements are never changed." }
+        @if may_write(&cx) {
+            div.toolbar { a.button href="/console/boundaries/new" { "New boundary" } }
+        }
+        (table("", &["Name", "Conditions", "Used by"], &rows, "No boundaries yet."))
+    };
+    cx.page("Boundaries", "boundaries", body)
 }
 
 struct Editor<'a> {
@@ -72,88 +68,52 @@ struct Editor<'a> {
     name: &'a str,
     text: &'a str,
     error: Option<&'a ApiError>,
-    extra_html: String,
+    /// The impact preview after the form.
+    extra: Option<Markup>,
 }
 
 async fn editor(cx: &Cx, editor: Editor<'_>) -> Response {
-    let mut body = String::new();
-    if let Some(error) = editor.error {
-        body.push_str(&format!(
-            "<p class=\"flash bad\" role=\"alert\">{}</p>{}",
-            esc(&error.message),
-            if error
-                .details
-                .as_deref()
-                .and_then(|d| d.get("diagnostics"))
-                .is_some()
-            {
-                String::new()
-            } else {
-                details_html(error)
-            }
-        ));
-    }
+    let alert = editor.error.map(draft_alert);
     if !may_write(cx) {
-        body.push_str(&format!(
-            "<p class=\"note\">You may read this boundary but not change it (it needs <code>iam:boundaries:write</code>).</p><pre>{}</pre>",
-            esc(editor.text)
-        ));
-        return cx.page(&format!("Boundary {}", editor.name), "boundaries", &body);
+        let body = html! {
+            @if let Some(alert) = alert { (alert) }
+            p.note { "You may read this boundary but not change it (it needs " code { "iam:boundaries:write" } ")." }
+            pre { (editor.text) }
+        };
+        return cx.page(&format!("Boundary {}", editor.name), "boundaries", body);
     }
     let action = editor.uuid.map_or_else(
         || "/console/boundaries".to_owned(),
         |id| format!("/console/boundaries/{}", url(id)),
     );
     let check = check_html(cx, "boundary", editor.text).await;
-    let inner = format!(
-        "{}{}<div id=\"diagnostics\" aria-live=\"polite\">{check}</div><div class=\"toolbar\">{}{}{}</div>",
-        input(
-            "boundary-name",
-            "Name",
-            "name",
-            editor.name,
-            "required maxlength=\"200\"",
-            ""
-        ),
-        textarea(
-            "boundary-text",
-            "Conditions",
-            "text",
-            editor.text,
-            6,
-            "class=\"code\" spellcheck=\"false\" data-check=\"boundary\" data-target=\"diagnostics\" aria-describedby=\"diagnostics\"",
-            "One condition per line, at most 10, no AND: for example environment:management-zone IN (\"zone-a\")."
-        ),
-        super::html::submit(
-            if editor.uuid.is_some() {
-                "Save"
-            } else {
-                "Create boundary"
-            },
-            "action",
-            "save",
-            ""
-        ),
-        super::html::submit("Check", "action", "check", "secondary"),
-        if editor.uuid.is_some() {
-            super::html::submit("Preview changes", "action", "preview", "secondary")
-        } else {
-            String::new()
-        },
-    );
-    body.push_str(&form(&action, &cx.csrf, "", &inner));
-    body.push_str(&editor.extra_html);
-    if let Some(id) = editor.uuid {
-        body.push_str(&format!(
-            "<details class=\"danger\"><summary>Delete this boundary</summary><p>Refused while bindings use it.</p>{}</details>",
-            button_form(&format!("/console/boundaries/{}/delete", url(id)), &cx.csrf, "Delete boundary", "danger")
-        ));
-    }
+    let inner = html! {
+        (input("boundary-name", "Name", "name", editor.name, Attrs::new().required().max_length(200), ""))
+        (textarea("boundary-text", "Conditions", "text", editor.text, 6, Attrs::new().checked_as("boundary"), "One condition per line, at most 10, no AND: for example environment:management-zone IN (\"zone-a\")."))
+        div #diagnostics aria-live="polite" { (check) }
+        div.toolbar {
+            (submit(if editor.uuid.is_some() { "Save" } else { "Create boundary" }, "action", "save", ""))
+            (submit("Check", "action", "check", "secondary"))
+            @if editor.uuid.is_some() { (submit("Preview changes", "action", "preview", "secondary")) }
+        }
+    };
+    let body = html! {
+        @if let Some(alert) = alert { (alert) }
+        (form(&action, &cx.csrf, "", inner))
+        @if let Some(extra) = editor.extra { (extra) }
+        @if let Some(id) = editor.uuid {
+            details.danger {
+                summary { "Delete this boundary" }
+                p { "Refused while bindings use it." }
+                (button_form(&format!("/console/boundaries/{}/delete", url(id)), &cx.csrf, "Delete boundary", "danger"))
+            }
+        }
+    };
     let title = match editor.uuid {
         Some(_) => format!("Boundary {}", editor.name),
         None => "New boundary".to_owned(),
     };
-    with_status(cx.page(&title, "boundaries", &body), editor.error)
+    with_status(cx.page(&title, "boundaries", body), editor.error)
 }
 
 pub async fn new_page(cx: Cx) -> Response {
@@ -164,7 +124,7 @@ pub async fn new_page(cx: Cx) -> Response {
             name: "",
             text: "",
             error: None,
-            extra_html: String::new(),
+            extra: None,
         },
     )
     .await
@@ -188,7 +148,7 @@ pub async fn edit(cx: Cx, Path(id): Path<String>) -> Response {
             name: s(&boundary, "name"),
             text: s(&boundary, "boundaryQuery"),
             error: None,
-            extra_html: String::new(),
+            extra: None,
         },
     )
     .await
@@ -198,21 +158,19 @@ async fn act(cx: &Cx, form: &super::Form, uuid: Option<&str>) -> Response {
     let name = form.get("name");
     let text = form.get("text");
     let mut error = None;
-    let mut extra_html = String::new();
+    let mut extra = None;
     match (form.get("action"), uuid) {
         ("preview", Some(id)) => {
-            extra_html.push_str("<h2>Impact</h2>");
-            extra_html.push_str(
-                &impact_html(
-                    cx,
-                    Draft::Boundary {
-                        id: id.to_owned(),
-                        name: name.to_owned(),
-                        text: text.to_owned(),
-                    },
-                )
-                .await,
-            );
+            let impact = impact_html(
+                cx,
+                Draft::Boundary {
+                    id: id.to_owned(),
+                    name: name.to_owned(),
+                    text: text.to_owned(),
+                },
+            )
+            .await;
+            extra = Some(html! { h2 { "Impact" } (impact) });
         }
         ("save", _) => {
             let input = BoundaryInput {
@@ -262,7 +220,7 @@ async fn act(cx: &Cx, form: &super::Form, uuid: Option<&str>) -> Response {
             name,
             text,
             error: error.as_ref(),
-            extra_html,
+            extra,
         },
     )
     .await

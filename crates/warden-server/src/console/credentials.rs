@@ -4,13 +4,14 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use maud::{Markup, html};
 use serde_json::{Value, json};
 use warden_engine::Level;
 
 use super::html::{
-    at, badge, button_form, code, esc, form, hidden, input, s, table, textarea, url,
+    Attrs, at, badge, button_form, code, form, hidden, input, joined, s, table, textarea, url,
 };
-use super::session::{Flash, error_html, with_status};
+use super::session::{Flash, error_alert, flash, with_status};
 use super::{Cx, Form, Post, input as api_input, redirect, strings};
 use crate::api::{Body, Path, Query, oauth_clients, platform_tokens};
 use crate::error::ApiError;
@@ -28,29 +29,53 @@ fn scopes(form: &Form) -> Vec<String> {
 }
 
 /// The panel that shows a new secret once.
-fn shown_once(what: &str, id_label: &str, id: &str, secret: &str) -> String {
-    format!(
-        "<section class=\"panel\" aria-labelledby=\"shown-once\"><h2 id=\"shown-once\">{what}</h2><p class=\"flash warn\" role=\"status\">Copy it now: it is shown only once and Warden keeps only a hash.</p><p>{id_label}: {id}</p><label for=\"new-secret\">Secret</label><input id=\"new-secret\" class=\"secret\" readonly value=\"{secret}\" spellcheck=\"false\" autocomplete=\"off\"></section>",
-        what = esc(what),
-        id_label = esc(id_label),
-        id = code(id),
-        secret = esc(secret),
-    )
+fn shown_once(what: &str, id_label: &str, id: &str, secret: &str) -> Markup {
+    html! {
+        section.panel aria-labelledby="shown-once" {
+            h2 #shown-once { (what) }
+            (flash("warn", "Copy it now: it is shown only once and Warden keeps only a hash."))
+            p { (id_label) ": " (code(id)) }
+            label for="new-secret" { "Secret" }
+            input #new-secret.secret readonly value=(secret) spellcheck="false" autocomplete="off";
+        }
+    }
 }
 
-fn scopes_field(id: &str, value: &str) -> String {
+fn scopes_field(id: &str, value: &str) -> Markup {
     textarea(
         id,
         "Scopes",
         "scopes",
         value,
         3,
-        "class=\"code\" spellcheck=\"false\" required",
+        Attrs::new().code().required(),
         "Permission names, one per line (or separated by spaces). Its rights are these scopes and its owner's permissions, both.",
     )
 }
 
-async fn clients_page(cx: &Cx, top_html: &str, failed: Option<(&ApiError, &Form)>) -> Response {
+/// Permission names as code, side by side.
+fn permissions(names: &[String]) -> Markup {
+    let codes: Vec<Markup> = names.iter().map(|p| code(p)).collect();
+    joined(&codes, html! { " " })
+}
+
+/// The fields of a new credential's owner.
+fn owner_field(id: &str, value: &str) -> Markup {
+    input(
+        id,
+        "Owner",
+        "owner",
+        value,
+        Attrs::new().max_length(254),
+        "Yourself when empty, or a service user you may use (its handle or email).",
+    )
+}
+
+async fn clients_page(
+    cx: &Cx,
+    top: Option<Markup>,
+    failed: Option<(&ApiError, &Form)>,
+) -> Response {
     let listed =
         oauth_clients::list(State(cx.app.clone()), cx.authed(), Path(cx.account.clone())).await;
     let items = match listed {
@@ -58,106 +83,66 @@ async fn clients_page(cx: &Cx, top_html: &str, failed: Option<(&ApiError, &Form)
         Err(error) => return cx.error_page(&error, "/console"),
     };
     let writer = may_write(cx);
-    let rows: Vec<Vec<String>> = items
+    let rows: Vec<Vec<Markup>> = items
         .iter()
         .map(|c| {
             let id = s(c, "clientId");
             let base = format!("/console/oauth-clients/{}", url(id));
-            let secrets: Vec<String> = at(c, "secrets")
+            let secrets: Vec<Markup> = at(c, "secrets")
                 .as_array()
                 .into_iter()
                 .flatten()
                 .filter(|sec| at(sec, "active").as_bool() == Some(true))
                 .map(|sec| {
                     let sid = s(sec, "id");
-                    let revoke = if writer {
-                        button_form(
-                            &format!("{base}/secrets/{}/revoke", url(sid)),
-                            &cx.csrf,
-                            "Revoke",
-                            "secondary",
-                        )
-                    } else {
-                        String::new()
-                    };
-                    format!(
-                        "{} {} {revoke}",
-                        code(sid),
-                        esc(&format!("created {}", s(sec, "createdAt")))
-                    )
+                    html! {
+                        (code(sid)) " created " (s(sec, "createdAt")) " "
+                        @if writer {
+                            (button_form(&format!("{base}/secrets/{}/revoke", url(sid)), &cx.csrf, "Revoke", "secondary"))
+                        }
+                    }
                 })
                 .collect();
-            let actions = if writer {
-                format!(
-                    "{}{}",
-                    button_form(
-                        &format!("{base}/secrets"),
-                        &cx.csrf,
-                        "New secret",
-                        "secondary"
-                    ),
-                    button_form(&format!("{base}/delete"), &cx.csrf, "Delete", "danger")
-                )
-            } else {
-                String::new()
+            let actions = html! {
+                @if writer {
+                    (button_form(&format!("{base}/secrets"), &cx.csrf, "New secret", "secondary"))
+                    (button_form(&format!("{base}/delete"), &cx.csrf, "Delete", "danger"))
+                }
             };
             vec![
-                esc(s(c, "name")),
+                html! { (s(c, "name")) },
                 code(id),
-                esc(at(c, "owner")
-                    .get("email")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()),
-                strings(c, "scopes")
-                    .iter()
-                    .map(|p| code(p))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                secrets.join("<br>"),
+                html! { (at(c, "owner").get("email").and_then(Value::as_str).unwrap_or_default()) },
+                permissions(&strings(c, "scopes")),
+                joined(&secrets, html! { br; }),
                 actions,
             ]
         })
         .collect();
-    let mut body = String::from(top_html);
-    body.push_str("<p>OAuth clients get short-lived access tokens with the client-credentials grant at <code>/sso/oauth2/token</code>. Rotate a secret by adding a new one, deploying it, then revoking the old one.</p>");
-    body.push_str(&table(
-        "",
-        &[
-            "Name",
-            "Client id",
-            "Owner",
-            "Scopes",
-            "Active secrets",
-            "Actions",
-        ],
-        &rows,
-        "No OAuth clients.",
-    ));
-    if writer {
-        let (values, error) = match failed {
-            Some((error, form)) => (form.clone(), error_html(error)),
-            None => (Form::default(), String::new()),
-        };
-        body.push_str(&form(
-            "/console/oauth-clients",
-            &cx.csrf,
-            "panel",
-            &format!(
-                "<h2>New OAuth client</h2>{error}{}{}{}<button type=\"submit\">Create client</button>",
-                input("client-name", "Name", "name", values.get("name"), "required maxlength=\"200\"", ""),
-                input("client-owner", "Owner", "owner", values.get("owner"), "maxlength=\"254\"", "Yourself when empty, or a service user you may use (its handle or email)."),
-                scopes_field("client-scopes", values.get("scopes")),
-            ),
-        ));
-    }
+    let values = failed.map(|(_, form)| form.clone()).unwrap_or_default();
+    let body = html! {
+        @if let Some(top) = top { (top) }
+        p { "OAuth clients get short-lived access tokens with the client-credentials grant at " code { "/sso/oauth2/token" } ". Rotate a secret by adding a new one, deploying it, then revoking the old one." }
+        (table("", &["Name", "Client id", "Owner", "Scopes", "Active secrets", "Actions"], &rows, "No OAuth clients."))
+        @if writer {
+            (form("/console/oauth-clients", &cx.csrf, "panel", html! {
+                h2 { "New OAuth client" }
+                @if let Some((error, _)) = failed { (error_alert(error)) }
+                (input("client-name", "Name", "name", values.get("name"), Attrs::new().required().max_length(200), ""))
+                (owner_field("client-owner", values.get("owner")))
+                (scopes_field("client-scopes", values.get("scopes")))
+                button type="submit" { "Create client" }
+            }))
+        }
+    };
     with_status(
-        cx.page("OAuth clients", "oauth-clients", &body),
+        cx.page("OAuth clients", "oauth-clients", body),
         failed.map(|(error, _)| error),
     )
 }
 
 pub async fn clients(cx: Cx) -> Response {
-    clients_page(&cx, "", None).await
+    clients_page(&cx, None, None).await
 }
 
 pub async fn create_client(post: Post) -> Response {
@@ -187,9 +172,9 @@ pub async fn create_client(post: Post) -> Response {
                 s(&out, "clientId"),
                 s(&out, "clientSecret"),
             );
-            clients_page(&cx, &top, None).await
+            clients_page(&cx, Some(top), None).await
         }
-        Err(error) => clients_page(&cx, "", Some((&error, &form))).await,
+        Err(error) => clients_page(&cx, None, Some((&error, &form))).await,
     }
 }
 
@@ -210,7 +195,7 @@ pub async fn add_secret(Path(id): Path<String>, post: Post) -> Response {
                 &id,
                 s(&out, "clientSecret"),
             );
-            clients_page(&cx, &top, None).await
+            clients_page(&cx, Some(top), None).await
         }
         Err(error) => cx.error_page(&error, "/console/oauth-clients"),
     }
@@ -250,7 +235,7 @@ pub async fn delete_client(Path(id): Path<String>, post: Post) -> Response {
     }
 }
 
-async fn tokens_page(cx: &Cx, top_html: &str, failed: Option<(&ApiError, &Form)>) -> Response {
+async fn tokens_page(cx: &Cx, top: Option<Markup>, failed: Option<(&ApiError, &Form)>) -> Response {
     let query = match api_input(json!({ "size": 500 })) {
         Ok(query) => query,
         Err(error) => return cx.error_page(&error, "/console"),
@@ -267,7 +252,7 @@ async fn tokens_page(cx: &Cx, top_html: &str, failed: Option<(&ApiError, &Form)>
         Err(error) => return cx.error_page(&error, "/console"),
     };
     let writer = may_write(cx);
-    let rows: Vec<Vec<String>> = items
+    let rows: Vec<Vec<Markup>> = items
         .iter()
         .map(|t| {
             let id = s(t, "tokenId");
@@ -280,75 +265,51 @@ async fn tokens_page(cx: &Cx, top_html: &str, failed: Option<(&ApiError, &Form)>
             } else {
                 badge("disabled", "bad")
             };
-            let actions = if writer {
-                let toggle = form(
-                    &format!("{base}/status"),
-                    &cx.csrf,
-                    "inline",
-                    &format!(
-                        "{}<button type=\"submit\" class=\"secondary\">{}</button>",
-                        hidden("status", if active { "INACTIVE" } else { "ACTIVE" }),
-                        if active { "Disable" } else { "Enable" }
-                    ),
-                );
-                format!(
-                    "{toggle}{}",
-                    button_form(&format!("{base}/delete"), &cx.csrf, "Delete", "danger")
-                )
-            } else {
-                String::new()
+            let actions = html! {
+                @if writer {
+                    (form(&format!("{base}/status"), &cx.csrf, "inline", html! {
+                        (hidden("status", if active { "INACTIVE" } else { "ACTIVE" }))
+                        button type="submit" class="secondary" { (if active { "Disable" } else { "Enable" }) }
+                    }))
+                    (button_form(&format!("{base}/delete"), &cx.csrf, "Delete", "danger"))
+                }
             };
             vec![
-                esc(s(t, "name")),
+                html! { (s(t, "name")) },
                 code(id),
-                esc(at(t, "userEmail").as_str().unwrap_or_default()),
-                strings(t, "scope")
-                    .iter()
-                    .map(|p| code(p))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                esc(s(t, "expirationDate")),
+                html! { (at(t, "userEmail").as_str().unwrap_or_default()) },
+                permissions(&strings(t, "scope")),
+                html! { (s(t, "expirationDate")) },
                 status,
                 actions,
             ]
         })
         .collect();
-    let mut body = String::from(top_html);
-    body.push_str("<p>Platform tokens are long-lived, for tools that cannot do OAuth: named, scoped, with an expiry date; at most 10 per user.</p>");
-    body.push_str(&table(
-        "",
-        &[
-            "Name", "Token id", "Owner", "Scopes", "Expires", "Status", "Actions",
-        ],
-        &rows,
-        "No platform tokens.",
-    ));
-    if writer {
-        let (values, error) = match failed {
-            Some((error, form)) => (form.clone(), error_html(error)),
-            None => (Form::default(), String::new()),
-        };
-        body.push_str(&form(
-            "/console/tokens",
-            &cx.csrf,
-            "panel",
-            &format!(
-                "<h2>New platform token</h2>{error}{}{}{}{}<button type=\"submit\">Create token</button>",
-                input("token-name", "Name", "name", values.get("name"), "required maxlength=\"255\"", ""),
-                input("token-owner", "Owner", "owner", values.get("owner"), "maxlength=\"254\"", "Yourself when empty, or a service user you may use (its handle or email)."),
-                scopes_field("token-scopes", values.get("scopes")),
-                input("token-expires", "Expires on", "expires", values.get("expires"), "type=\"date\" required", "At 00:00 UTC of that day."),
-            ),
-        ));
-    }
+    let values = failed.map(|(_, form)| form.clone()).unwrap_or_default();
+    let body = html! {
+        @if let Some(top) = top { (top) }
+        p { "Platform tokens are long-lived, for tools that cannot do OAuth: named, scoped, with an expiry date; at most 10 per user." }
+        (table("", &["Name", "Token id", "Owner", "Scopes", "Expires", "Status", "Actions"], &rows, "No platform tokens."))
+        @if writer {
+            (form("/console/tokens", &cx.csrf, "panel", html! {
+                h2 { "New platform token" }
+                @if let Some((error, _)) = failed { (error_alert(error)) }
+                (input("token-name", "Name", "name", values.get("name"), Attrs::new().required().max_length(255), ""))
+                (owner_field("token-owner", values.get("owner")))
+                (scopes_field("token-scopes", values.get("scopes")))
+                (input("token-expires", "Expires on", "expires", values.get("expires"), Attrs::new().kind("date").required(), "At 00:00 UTC of that day."))
+                button type="submit" { "Create token" }
+            }))
+        }
+    };
     with_status(
-        cx.page("Platform tokens", "tokens", &body),
+        cx.page("Platform tokens", "tokens", body),
         failed.map(|(error, _)| error),
     )
 }
 
 pub async fn tokens(cx: Cx) -> Response {
-    tokens_page(&cx, "", None).await
+    tokens_page(&cx, None, None).await
 }
 
 pub async fn create_token(post: Post) -> Response {
@@ -385,9 +346,9 @@ pub async fn create_token(post: Post) -> Response {
                 s(&out, "tokenId"),
                 s(&out, "token"),
             );
-            tokens_page(&cx, &top, None).await
+            tokens_page(&cx, Some(top), None).await
         }
-        Err(error) => tokens_page(&cx, "", Some((&error, &form))).await,
+        Err(error) => tokens_page(&cx, None, Some((&error, &form))).await,
     }
 }
 

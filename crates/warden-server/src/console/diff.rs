@@ -1,7 +1,7 @@
 //! A line diff of a saved text and a draft (longest common subsequence), rendered as HTML.
 //! Bounded: texts of more than [`MAX_LINES`] lines each are not diffed.
 
-use super::html::esc;
+use maud::{Markup, html};
 
 /// Lines per side beyond which no diff is computed (the table is lines × lines).
 pub const MAX_LINES: usize = 2_000;
@@ -72,11 +72,11 @@ pub fn lines<'a>(old: &'a str, new: &'a str) -> Option<Vec<Line<'a>>> {
 }
 
 /// The diff as HTML: one row per line, `+`/`-` marked, with a text summary for screen readers.
-pub fn html(old: &str, new: &str) -> String {
+pub fn html(old: &str, new: &str) -> Markup {
     let Some(diff) = lines(old, new) else {
-        return format!(
-            "<p class=\"note\">The texts are longer than {MAX_LINES} lines; no diff is shown.</p>"
-        );
+        return html! {
+            p.note { "The texts are longer than " (MAX_LINES) " lines; no diff is shown." }
+        };
     };
     let added = diff.iter().filter(|l| matches!(l, Line::Added(_))).count();
     let removed = diff
@@ -84,24 +84,21 @@ pub fn html(old: &str, new: &str) -> String {
         .filter(|l| matches!(l, Line::Removed(_)))
         .count();
     if added == 0 && removed == 0 {
-        return "<p>No change against the saved version.</p>".to_owned();
+        return html! { p { "No change against the saved version." } };
     }
-    let mut out = format!(
-        "<p>{added} line(s) added, {removed} line(s) removed against the saved version.</p><div class=\"diff\" role=\"group\" aria-label=\"Changes against the saved version\">"
-    );
-    for line in diff {
-        let (class, mark, text) = match line {
-            Line::Same(t) => ("same", " ", t),
-            Line::Added(t) => ("add", "+", t),
-            Line::Removed(t) => ("del", "-", t),
-        };
-        out.push_str(&format!(
-            "<div class=\"{class}\">{mark} {}</div>",
-            esc(text)
-        ));
+    html! {
+        p { (added) " line(s) added, " (removed) " line(s) removed against the saved version." }
+        div.diff role="group" aria-label="Changes against the saved version" {
+            @for line in diff {
+                @let (class, mark, text) = match line {
+                    Line::Same(t) => ("same", " ", t),
+                    Line::Added(t) => ("add", "+", t),
+                    Line::Removed(t) => ("del", "-", t),
+                };
+                div class=(class) { (mark) " " (text) }
+            }
+        }
     }
-    out.push_str("</div>");
-    out
 }
 
 #[cfg(test)]
@@ -121,7 +118,7 @@ mod tests {
                 Line::Added("d"),
             ]
         );
-        assert!(html("a", "a").contains("No change"));
-        assert!(html("<b>", "<i>").contains("&lt;i&gt;"));
+        assert!(html("a", "a").into_string().contains("No change"));
+        assert!(html("<b>", "<i>").into_string().contains("&lt;i&gt;"));
     }
 }

@@ -4,13 +4,15 @@
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use maud::{Markup, html};
 use serde_json::{Value, json};
 use warden_engine::Level;
 
 use super::html::{
-    at, button_form, code, esc, form, input, link, not_permitted, s, table, textarea, url,
+    Attrs, at, button_form, code, count, form, hidden, input, joined, link, none, not_permitted, s,
+    table, textarea, url,
 };
-use super::session::{Flash, error_html, with_status};
+use super::session::{Flash, error_alert, with_status};
 use super::{Cx, Form, Post, input as api_input, redirect};
 use crate::api::{Body, Path, groups, users};
 use crate::error::ApiError;
@@ -21,7 +23,7 @@ async fn list_page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
         Ok(axum::Json(value)) => at(&value, "items").as_array().cloned().unwrap_or_default(),
         Err(error) => return cx.error_page(&error, "/console"),
     };
-    let rows: Vec<Vec<String>> = items
+    let rows: Vec<Vec<Markup>> = items
         .iter()
         .map(|g| {
             vec![
@@ -29,43 +31,30 @@ async fn list_page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
                     &format!("/console/groups/{}", url(s(g, "uuid"))),
                     s(g, "name"),
                 ),
-                esc(s(g, "description")),
-                esc(&owner_text(s(g, "owner"))),
+                html! { (s(g, "description")) },
+                html! { (owner_text(s(g, "owner"))) },
             ]
         })
         .collect();
-    let mut body = String::new();
-    if cx.may("iam:groups:write", &Level::Account, &[]) {
-        let (values, error_html) = match failed {
-            Some((error, form)) => (form.clone(), error_html(error)),
-            None => (Form::default(), String::new()),
-        };
-        body.push_str(&format!(
-            "<section class=\"panel\" aria-labelledby=\"new-group\"><h2 id=\"new-group\">Create a group</h2>{error_html}{}</section>",
-            form(
-                "/console/groups",
-                &cx.csrf,
-                "",
-                &format!(
-                    "{}{}<button type=\"submit\">Create group</button>",
-                    input("group-name", "Name", "name", values.get("name"), "required maxlength=\"200\"", "Unique in the account, in any case."),
-                    textarea("group-description", "Description", "description", values.get("description"), 2, "maxlength=\"255\"", ""),
-                )
-            )
-        ));
-    }
-    body.push_str(&format!(
-        "<h2>All groups <span class=\"badge neutral\">{}</span></h2>",
-        items.len()
-    ));
-    body.push_str(&table(
-        "",
-        &["Name", "Description", "Kind"],
-        &rows,
-        "No groups yet.",
-    ));
+    let may_write = cx.may("iam:groups:write", &Level::Account, &[]);
+    let values = failed.map(|(_, form)| form.clone()).unwrap_or_default();
+    let body = html! {
+        @if may_write {
+            section.panel aria-labelledby="new-group" {
+                h2 #new-group { "Create a group" }
+                @if let Some((error, _)) = failed { (error_alert(error)) }
+                (form("/console/groups", &cx.csrf, "", html! {
+                    (input("group-name", "Name", "name", values.get("name"), Attrs::new().required().max_length(200), "Unique in the account, in any case."))
+                    (textarea("group-description", "Description", "description", values.get("description"), 2, Attrs::new().max_length(255), ""))
+                    button type="submit" { "Create group" }
+                }))
+            }
+        }
+        h2 { "All groups " (count(items.len())) }
+        (table("", &["Name", "Description", "Kind"], &rows, "No groups yet."))
+    };
     let status = failed.map_or(StatusCode::OK, |(e, _)| e.status());
-    let mut response = cx.page("Groups", "groups", &body);
+    let mut response = cx.page("Groups", "groups", body);
     *response.status_mut() = status;
     response
 }
@@ -118,7 +107,7 @@ pub async fn create(post: Post) -> Response {
 }
 
 /// A group's bindings at every level the caller may read, as table rows.
-pub async fn binding_rows(cx: &Cx, group: &str) -> (Vec<Vec<String>>, Vec<String>) {
+pub async fn binding_rows(cx: &Cx, group: &str) -> (Vec<Vec<Markup>>, Vec<String>) {
     let mut levels = vec![("account".to_owned(), cx.account.clone())];
     levels.extend(
         cx.environments()
@@ -163,8 +152,8 @@ pub async fn binding_rows(cx: &Cx, group: &str) -> (Vec<Vec<String>>, Vec<String
                 format!("environment {level_id}")
             };
             rows.push(vec![
-                esc(&name),
-                esc(&level),
+                html! { (name) },
+                html! { (level) },
                 parameters_html(at(&binding, "parameters")),
                 boundaries_html(cx, at(&binding, "boundaries")),
             ]);
@@ -174,11 +163,12 @@ pub async fn binding_rows(cx: &Cx, group: &str) -> (Vec<Vec<String>>, Vec<String
 }
 
 /// `name = value` lines of a binding's parameters.
-pub fn parameters_html(parameters: &Value) -> String {
+pub fn parameters_html(parameters: &Value) -> Markup {
     let Some(map) = parameters.as_object().filter(|m| !m.is_empty()) else {
-        return "<span class=\"empty\">none</span>".to_owned();
+        return none();
     };
-    map.iter()
+    let lines: Vec<Markup> = map
+        .iter()
         .map(|(k, v)| {
             let value = match v {
                 Value::String(s) => format!("\"{s}\""),
@@ -186,12 +176,12 @@ pub fn parameters_html(parameters: &Value) -> String {
             };
             code(&format!("{k} = {value}"))
         })
-        .collect::<Vec<_>>()
-        .join("<br>")
+        .collect();
+    joined(&lines, html! { br; })
 }
 
 /// Boundary names of a binding.
-pub fn boundaries_html(cx: &Cx, boundaries: &Value) -> String {
+pub fn boundaries_html(cx: &Cx, boundaries: &Value) -> Markup {
     let snapshot = cx.app.snapshot();
     let names: Vec<String> = boundaries
         .as_array()
@@ -208,9 +198,9 @@ pub fn boundaries_html(cx: &Cx, boundaries: &Value) -> String {
         })
         .unwrap_or_default();
     if names.is_empty() {
-        "<span class=\"empty\">none</span>".to_owned()
+        none()
     } else {
-        names.iter().map(|n| esc(n)).collect::<Vec<_>>().join(", ")
+        html! { (names.join(", ")) }
     }
 }
 
@@ -236,19 +226,7 @@ async fn show_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
     let may_write = cx.may("iam:groups:write", &Level::Account, &[]);
     let may_members = cx.may("iam:users:write", &Level::Account, &[]);
     let here = format!("/console/groups/{}", url(id));
-    let mut body = String::new();
-    if let Some(error) = failed {
-        body.push_str(&error_html(error));
-    }
-    body.push_str(&format!(
-        "<dl class=\"facts\"><dt>Name</dt><dd>{}</dd><dt>Description</dt><dd>{}</dd><dt>Id</dt><dd>{}</dd><dt>Kind</dt><dd>{}</dd></dl>",
-        esc(s(&group, "name")),
-        esc(s(&group, "description")),
-        code(id),
-        esc(&owner_text(s(&group, "owner"))),
-    ));
-
-    let rows: Vec<Vec<String>> = members
+    let rows: Vec<Vec<Markup>> = members
         .iter()
         .map(|m| {
             let kind = if at(m, "serviceUser").as_bool() == Some(true) {
@@ -263,114 +241,75 @@ async fn show_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
             };
             let mut row = vec![
                 link(&profile, s(m, "email")),
-                esc(s(m, "name")),
-                esc(kind),
+                html! { (s(m, "name")) },
+                html! { (kind) },
             ];
             if may_members {
                 row.push(form(
                     &format!("{here}/members/remove"),
                     &cx.csrf,
                     "inline",
-                    &format!(
-                        "{}<button type=\"submit\" class=\"secondary\" aria-label=\"Remove {} from the group\">Remove</button>",
-                        super::html::hidden("principal", s(m, "uid")),
-                        esc(s(m, "email"))
-                    ),
+                    html! {
+                        (hidden("principal", s(m, "uid")))
+                        button type="submit" class="secondary" aria-label={ "Remove " (s(m, "email")) " from the group" } { "Remove" }
+                    },
                 ));
             }
             row
         })
         .collect();
-    body.push_str(&format!(
-        "<h2>Members <span class=\"badge neutral\">{}</span></h2>",
-        members.len()
-    ));
     let headers: &[&str] = if may_members {
         &["Email", "Name", "Kind", "Actions"]
     } else {
         &["Email", "Name", "Kind"]
     };
-    body.push_str(&table("", headers, &rows, "No members."));
-    if may_members {
-        body.push_str(&form(
-            &format!("{here}/members"),
-            &cx.csrf,
-            "panel",
-            &format!(
-                "<h3>Add a member</h3>{}<button type=\"submit\">Add to group</button>",
-                input(
-                    "member",
-                    "User or service user",
-                    "principal",
-                    "",
-                    "required",
-                    "An email, a service-user handle or a uid. You can only add someone to a group whose permissions you hold yourself."
-                )
-            ),
-        ));
-    }
-
-    body.push_str("<h2>Bindings</h2>");
     let (binding_rows, refused) = binding_rows(cx, id).await;
-    body.push_str(&table(
-        "",
-        &["Policy", "Level", "Parameters", "Boundaries"],
-        &binding_rows,
-        "No policy is bound to this group.",
-    ));
-    for level in refused {
-        body.push_str(&not_permitted(
-            &format!("read bindings at {level}"),
-            "iam:bindings:read",
-        ));
-    }
-    if cx.may(
+    let may_read_bindings = cx.may(
         "iam:bindings:read",
         &Level::Account,
         &[("iam:levelType", "account")],
-    ) {
-        body.push_str(&format!(
-            "<p>{}</p>",
-            link(
-                &format!("/console/bindings?group={}", url(id)),
-                "Manage this group's bindings"
-            )
-        ));
-    }
-
-    if may_write {
-        body.push_str(&form(
-            &here,
-            &cx.csrf,
-            "panel",
-            &format!(
-                "<h2>Edit</h2>{}{}<button type=\"submit\">Save</button>",
-                input(
-                    "edit-name",
-                    "Name",
-                    "name",
-                    s(&group, "name"),
-                    "required maxlength=\"200\"",
-                    ""
-                ),
-                textarea(
-                    "edit-description",
-                    "Description",
-                    "description",
-                    s(&group, "description"),
-                    2,
-                    "maxlength=\"255\"",
-                    ""
-                ),
-            ),
-        ));
-        body.push_str(&format!(
-            "<details class=\"danger\"><summary>Delete this group</summary><p>Deleting a group removes its bindings; its members lose what they had through it.</p>{}</details>",
-            button_form(&format!("{here}/delete"), &cx.csrf, "Delete group", "danger")
-        ));
-    }
+    );
+    let body = html! {
+        @if let Some(error) = failed { (error_alert(error)) }
+        dl.facts {
+            dt { "Name" } dd { (s(&group, "name")) }
+            dt { "Description" } dd { (s(&group, "description")) }
+            dt { "Id" } dd { (code(id)) }
+            dt { "Kind" } dd { (owner_text(s(&group, "owner"))) }
+        }
+        h2 { "Members " (count(members.len())) }
+        (table("", headers, &rows, "No members."))
+        @if may_members {
+            (form(&format!("{here}/members"), &cx.csrf, "panel", html! {
+                h3 { "Add a member" }
+                (input("member", "User or service user", "principal", "", Attrs::new().required(), "An email, a service-user handle or a uid. You can only add someone to a group whose permissions you hold yourself."))
+                button type="submit" { "Add to group" }
+            }))
+        }
+        h2 { "Bindings" }
+        (table("", &["Policy", "Level", "Parameters", "Boundaries"], &binding_rows, "No policy is bound to this group."))
+        @for level in refused {
+            (not_permitted(&format!("read bindings at {level}"), "iam:bindings:read"))
+        }
+        @if may_read_bindings {
+            p { (link(&format!("/console/bindings?group={}", url(id)), "Manage this group's bindings")) }
+        }
+        @if may_write {
+            (form(&here, &cx.csrf, "panel", html! {
+                h2 { "Edit" }
+                (input("edit-name", "Name", "name", s(&group, "name"), Attrs::new().required().max_length(200), ""))
+                (textarea("edit-description", "Description", "description", s(&group, "description"), 2, Attrs::new().max_length(255), ""))
+                button type="submit" { "Save" }
+            }))
+            details.danger {
+                summary { "Delete this group" }
+                p { "Deleting a group removes its bindings; its members lose what they had through it." }
+                (button_form(&format!("{here}/delete"), &cx.csrf, "Delete group", "danger"))
+            }
+        }
+    };
     with_status(
-        cx.page(&format!("Group {}", s(&group, "name")), "groups", &body),
+        cx.page(&format!("Group {}", s(&group, "name")), "groups", body),
         failed,
     )
 }

@@ -1,26 +1,13 @@
-//! HTML building blocks of the console. Every value that is not markup made here goes through
-//! [`esc`]; helpers that take text escape it themselves, helpers that take markup say so by
-//! naming the parameter `*_html`.
+//! The console's markup components, written with maud: every interpolated value is escaped by
+//! the template engine, so no page builds HTML from strings. Components return [`Markup`];
+//! parameters typed `Markup` take markup made by other components, every `&str` is text.
+//!
+//! What this module does not own: the page layout and flash messages ([`super::session`]).
 
 use std::fmt::Write as _;
 
+use maud::{Markup, html};
 use serde_json::Value;
-
-/// Escapes text for HTML element content and double- or single-quoted attribute values.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Percent-encodes a value for a URL path segment or query value.
 pub fn url(text: &str) -> String {
@@ -47,52 +34,209 @@ pub fn s<'a>(value: &'a Value, key: &str) -> &'a str {
 }
 
 /// A table with a header row; each cell carries its column's name for the narrow layout, where
-/// rows become blocks. Cells are markup.
-pub fn table(caption: &str, headers: &[&str], rows: &[Vec<String>], empty: &str) -> String {
-    if rows.is_empty() {
-        return format!("<p class=\"empty\">{}</p>", esc(empty));
-    }
-    let mut out = String::from("<table>");
-    if !caption.is_empty() {
-        let _ = write!(out, "<caption>{}</caption>", esc(caption));
-    }
-    out.push_str("<thead><tr>");
-    for header in headers {
-        let _ = write!(out, "<th scope=\"col\">{}</th>", esc(header));
-    }
-    out.push_str("</tr></thead><tbody>");
-    for row in rows {
-        out.push_str("<tr>");
-        for (i, cell_html) in row.iter().enumerate() {
-            let label = headers.get(i).copied().unwrap_or_default();
-            let _ = write!(out, "<td data-label=\"{}\">{cell_html}</td>", esc(label));
+/// rows become blocks.
+pub fn table(caption: &str, headers: &[&str], rows: &[Vec<Markup>], empty: &str) -> Markup {
+    html! {
+        @if rows.is_empty() {
+            p.empty { (empty) }
+        } @else {
+            table {
+                @if !caption.is_empty() { caption { (caption) } }
+                thead { tr { @for header in headers { th scope="col" { (header) } } } }
+                tbody {
+                    @for row in rows {
+                        tr {
+                            @for (i, cell) in row.iter().enumerate() {
+                                td data-label=(headers.get(i).copied().unwrap_or_default()) { (cell) }
+                            }
+                        }
+                    }
+                }
+            }
         }
-        out.push_str("</tr>");
     }
-    out.push_str("</tbody></table>");
-    out
+}
+
+/// Markup items one after the other, with `separator` between them.
+pub fn joined(items: &[Markup], separator: Markup) -> Markup {
+    html! {
+        @for (i, item) in items.iter().enumerate() {
+            @if i > 0 { (separator) }
+            (item)
+        }
+    }
 }
 
 /// `<input type="hidden">`.
-pub fn hidden(name: &str, value: &str) -> String {
-    format!(
-        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-        esc(name),
-        esc(value)
-    )
+pub fn hidden(name: &str, value: &str) -> Markup {
+    html! { input type="hidden" name=(name) value=(value); }
 }
 
-/// A labelled one-line input. `extra` is trusted attribute markup (`required maxlength="200"`).
-pub fn input(id: &str, label: &str, name: &str, value: &str, extra: &str, hint: &str) -> String {
-    let described = hint_attr(id, hint);
-    format!(
-        "<div class=\"field\"><label for=\"{id}\">{label}</label><input id=\"{id}\" name=\"{name}\" value=\"{value}\" {extra}{described}>{hint_html}</div>",
-        id = esc(id),
-        label = esc(label),
-        name = esc(name),
-        value = esc(value),
-        hint_html = hint_html(id, hint),
-    )
+/// The optional attributes of a form control, built by chaining: `Attrs::new().required()`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Attrs {
+    kind: Option<&'static str>,
+    required: bool,
+    min_length: Option<usize>,
+    max_length: Option<usize>,
+    min: Option<i64>,
+    max: Option<i64>,
+    autocomplete: Option<&'static str>,
+    list: Option<&'static str>,
+    placeholder: Option<&'static str>,
+    code: bool,
+    verbatim: bool,
+    check: Option<&'static str>,
+    handle_preview: Option<&'static str>,
+}
+
+impl Attrs {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The input's `type` (text when not set).
+    pub fn kind(self, kind: &'static str) -> Self {
+        Self {
+            kind: Some(kind),
+            ..self
+        }
+    }
+
+    pub fn required(self) -> Self {
+        Self {
+            required: true,
+            ..self
+        }
+    }
+
+    pub fn min_length(self, chars: usize) -> Self {
+        Self {
+            min_length: Some(chars),
+            ..self
+        }
+    }
+
+    pub fn max_length(self, chars: usize) -> Self {
+        Self {
+            max_length: Some(chars),
+            ..self
+        }
+    }
+
+    /// The bounds of a number input.
+    pub fn range(self, min: i64, max: Option<i64>) -> Self {
+        Self {
+            min: Some(min),
+            max,
+            ..self
+        }
+    }
+
+    pub fn autocomplete(self, value: &'static str) -> Self {
+        Self {
+            autocomplete: Some(value),
+            ..self
+        }
+    }
+
+    /// Suggestions from the `<datalist>` of this id.
+    pub fn list(self, id: &'static str) -> Self {
+        Self {
+            list: Some(id),
+            ..self
+        }
+    }
+
+    pub fn placeholder(self, text: &'static str) -> Self {
+        Self {
+            placeholder: Some(text),
+            ..self
+        }
+    }
+
+    /// A field holding code: monospace, no spell checking, no capitalisation.
+    pub fn code(self) -> Self {
+        Self { code: true, ..self }
+    }
+
+    /// A field typed exactly (a name, a time): no spell checking.
+    pub fn verbatim(self) -> Self {
+        Self {
+            verbatim: true,
+            ..self
+        }
+    }
+
+    /// A policy-language field checked as one types (`policy` or `boundary`), its diagnostics
+    /// shown in the element `#diagnostics` (console.js).
+    pub fn checked_as(self, language: &'static str) -> Self {
+        Self {
+            check: Some(language),
+            ..self.code()
+        }
+    }
+
+    /// A field whose handle preview console.js shows in the element of this id.
+    pub fn handle_preview(self, target: &'static str) -> Self {
+        Self {
+            handle_preview: Some(target),
+            ..self
+        }
+    }
+
+    fn spellcheck(&self) -> Option<&'static str> {
+        (self.code || self.verbatim || self.kind == Some("password")).then_some("false")
+    }
+
+    fn autocapitalize(&self) -> Option<&'static str> {
+        self.code.then_some("off")
+    }
+
+    fn class(&self) -> Option<&'static str> {
+        self.code.then_some("code")
+    }
+}
+
+/// The `aria-describedby` of a control: its hint, or the diagnostics it is checked into.
+fn described_by(id: &str, hint: &str, attrs: &Attrs) -> Option<String> {
+    if attrs.check.is_some() {
+        Some("diagnostics".to_owned())
+    } else if hint.is_empty() {
+        None
+    } else {
+        Some(format!("{id}-hint"))
+    }
+}
+
+fn hint(id: &str, hint: &str) -> Markup {
+    html! {
+        @if !hint.is_empty() { p.hint id={ (id) "-hint" } { (hint) } }
+    }
+}
+
+/// A labelled one-line input.
+pub fn input(
+    id: &str,
+    label: &str,
+    name: &str,
+    value: &str,
+    attrs: Attrs,
+    hint_text: &str,
+) -> Markup {
+    let a = attrs;
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            input id=(id) name=(name) value=(value) type=[a.kind] required[a.required]
+                minlength=[a.min_length] maxlength=[a.max_length]
+                min=[a.min] max=[a.max] autocomplete=[a.autocomplete] list=[a.list]
+                placeholder=[a.placeholder] class=[a.class()] spellcheck=[a.spellcheck()]
+                autocapitalize=[a.autocapitalize()] data-handle-preview=[a.handle_preview]
+                aria-describedby=[described_by(id, hint_text, &a)];
+            (hint(id, hint_text))
+        }
+    }
 }
 
 /// A labelled text area.
@@ -102,18 +246,21 @@ pub fn textarea(
     name: &str,
     value: &str,
     rows: u32,
-    extra: &str,
-    hint: &str,
-) -> String {
-    let described = hint_attr(id, hint);
-    format!(
-        "<div class=\"field\"><label for=\"{id}\">{label}</label><textarea id=\"{id}\" name=\"{name}\" rows=\"{rows}\" {extra}{described}>{value}</textarea>{hint_html}</div>",
-        id = esc(id),
-        label = esc(label),
-        name = esc(name),
-        value = esc(value),
-        hint_html = hint_html(id, hint),
-    )
+    attrs: Attrs,
+    hint_text: &str,
+) -> Markup {
+    let a = attrs;
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            textarea id=(id) name=(name) rows=(rows) required[a.required]
+                maxlength=[a.max_length] placeholder=[a.placeholder] class=[a.class()]
+                spellcheck=[a.spellcheck()] autocapitalize=[a.autocapitalize()]
+                data-check=[a.check] data-target=[a.check.map(|_| "diagnostics")]
+                aria-describedby=[described_by(id, hint_text, &a)] { (value) }
+            (hint(id, hint_text))
+        }
+    }
 }
 
 /// A labelled select; `options` are `(value, text)`.
@@ -123,25 +270,18 @@ pub fn select(
     name: &str,
     options: &[(String, String)],
     selected: &str,
-    extra: &str,
-) -> String {
-    let mut out = format!(
-        "<div class=\"field\"><label for=\"{id}\">{label}</label><select id=\"{id}\" name=\"{name}\" {extra}>",
-        id = esc(id),
-        label = esc(label),
-        name = esc(name),
-    );
-    for (value, text) in options {
-        let chosen = if value == selected { " selected" } else { "" };
-        let _ = write!(
-            out,
-            "<option value=\"{}\"{chosen}>{}</option>",
-            esc(value),
-            esc(text)
-        );
+    attrs: Attrs,
+) -> Markup {
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            select id=(id) name=(name) required[attrs.required] {
+                @for (value, text) in options {
+                    option value=(value) selected[value == selected] { (text) }
+                }
+            }
+        }
     }
-    out.push_str("</select></div>");
-    out
 }
 
 /// A group of checkboxes in a fieldset; `options` are `(value, text, checked)`.
@@ -151,120 +291,142 @@ pub fn checkboxes(
     name: &str,
     options: &[(String, String, bool)],
     empty: &str,
-) -> String {
-    let mut out = format!(
-        "<fieldset class=\"checks\"><legend>{}</legend>",
-        esc(legend)
-    );
-    if options.is_empty() {
-        let _ = write!(out, "<p class=\"empty\">{}</p>", esc(empty));
-    }
-    for (i, (value, text, checked)) in options.iter().enumerate() {
-        let checked = if *checked { " checked" } else { "" };
-        let _ = write!(
-            out,
-            "<div class=\"check\"><input type=\"checkbox\" id=\"{id}-{i}\" name=\"{name}\" value=\"{value}\"{checked}><label for=\"{id}-{i}\">{text}</label></div>",
-            id = esc(id),
-            name = esc(name),
-            value = esc(value),
-            text = esc(text),
-        );
-    }
-    out.push_str("</fieldset>");
-    out
-}
-
-fn hint_attr(id: &str, hint: &str) -> String {
-    if hint.is_empty() {
-        String::new()
-    } else {
-        format!(" aria-describedby=\"{}-hint\"", esc(id))
+) -> Markup {
+    html! {
+        fieldset.checks {
+            legend { (legend) }
+            @if options.is_empty() { p.empty { (empty) } }
+            @for (i, (value, text, checked)) in options.iter().enumerate() {
+                div.check {
+                    input type="checkbox" id={ (id) "-" (i) } name=(name) value=(value) checked[*checked];
+                    label for={ (id) "-" (i) } { (text) }
+                }
+            }
+        }
     }
 }
 
-fn hint_html(id: &str, hint: &str) -> String {
-    if hint.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "<p class=\"hint\" id=\"{}-hint\">{}</p>",
-            esc(id),
-            esc(hint)
-        )
+/// A form that posts to `action` with the session's CSRF token.
+pub fn form(action: &str, csrf: &str, class: &str, inner: Markup) -> Markup {
+    html! {
+        form method="post" action=(action) class=(class) {
+            (hidden("csrf", csrf))
+            (inner)
+        }
     }
-}
-
-/// A form that posts to `action` with the session's CSRF token; `inner_html` is its content.
-pub fn form(action: &str, csrf: &str, class: &str, inner_html: &str) -> String {
-    format!(
-        "<form method=\"post\" action=\"{}\" class=\"{}\">{}{inner_html}</form>",
-        esc(action),
-        esc(class),
-        hidden("csrf", csrf)
-    )
 }
 
 /// A one-button form (delete, deactivate, …).
-pub fn button_form(action: &str, csrf: &str, label: &str, class: &str) -> String {
+pub fn button_form(action: &str, csrf: &str, label: &str, class: &str) -> Markup {
     form(
         action,
         csrf,
         "inline",
-        &format!(
-            "<button type=\"submit\" class=\"{}\">{}</button>",
-            esc(class),
-            esc(label)
-        ),
+        html! { button type="submit" class=(class) { (label) } },
     )
 }
 
 /// A submit button with a name and value, so that one form can do several things.
-pub fn submit(label: &str, name: &str, value: &str, class: &str) -> String {
-    format!(
-        "<button type=\"submit\" name=\"{}\" value=\"{}\" class=\"{}\">{}</button>",
-        esc(name),
-        esc(value),
-        esc(class),
-        esc(label)
-    )
+pub fn submit(label: &str, name: &str, value: &str, class: &str) -> Markup {
+    html! { button type="submit" name=(name) value=(value) class=(class) { (label) } }
 }
 
 /// A link.
-pub fn link(href: &str, text: &str) -> String {
-    format!("<a href=\"{}\">{}</a>", esc(href), esc(text))
+pub fn link(href: &str, text: &str) -> Markup {
+    html! { a href=(href) { (text) } }
 }
 
 /// Inline code.
-pub fn code(text: &str) -> String {
-    format!("<code>{}</code>", esc(text))
+pub fn code(text: &str) -> Markup {
+    html! { code { (text) } }
 }
 
-/// A status badge: `ok`, `bad` or `neutral`.
-pub fn badge(text: &str, tone: &str) -> String {
-    format!("<span class=\"badge {}\">{}</span>", esc(tone), esc(text))
+/// A status badge: `ok`, `bad`, `warn` or `neutral`.
+pub fn badge(text: &str, tone: &str) -> Markup {
+    html! { span class={ "badge " (tone) } { (text) } }
+}
+
+/// A count in a heading's badge.
+pub fn count(n: usize) -> Markup {
+    badge(&n.to_string(), "neutral")
+}
+
+/// Text that stands for nothing in a table cell ("none").
+pub fn none() -> Markup {
+    html! { span.empty { "none" } }
 }
 
 /// A note that the signed-in principal may not see or do something, naming the permission.
-pub fn not_permitted(what: &str, permission: &str) -> String {
-    format!(
-        "<p class=\"note\">You may not {} (it needs <code>{}</code>).</p>",
-        esc(what),
-        esc(permission)
-    )
+pub fn not_permitted(what: &str, permission: &str) -> Markup {
+    html! {
+        p.note { "You may not " (what) " (it needs " code { (permission) } ")." }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const HOSTILE: &str = "<script>alert('x')</script> & \"y\"";
+    const ESCAPED: &str = "&lt;script&gt;alert('x')&lt;/script&gt; &amp; &quot;y&quot;";
+
     #[test]
-    fn escaping_covers_markup_and_both_quotes() {
-        assert_eq!(
-            esc("<script>alert('x')</script> & \"y\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
-        );
+    fn components_escape_text_and_attribute_values() {
         assert_eq!(url("a b/c@d"), "a%20b%2Fc%40d");
-        let table = table("", &["Name"], &[vec![esc("<b>")]], "none");
-        assert!(table.contains("<td data-label=\"Name\">&lt;b&gt;</td>"));
+        let table = table(
+            HOSTILE,
+            &[HOSTILE],
+            &[vec![code(HOSTILE), link(HOSTILE, HOSTILE)]],
+            "none",
+        )
+        .into_string();
+        assert_eq!(
+            table,
+            format!(
+                "<table><caption>{ESCAPED}</caption><thead><tr><th scope=\"col\">{ESCAPED}</th></tr></thead><tbody><tr><td data-label=\"{ESCAPED}\"><code>{ESCAPED}</code></td><td data-label=\"\"><a href=\"{ESCAPED}\">{ESCAPED}</a></td></tr></tbody></table>"
+            )
+        );
+        let field = input(
+            "n",
+            HOSTILE,
+            "name",
+            HOSTILE,
+            Attrs::new().required(),
+            HOSTILE,
+        )
+        .into_string();
+        assert_eq!(
+            field,
+            format!(
+                "<div class=\"field\"><label for=\"n\">{ESCAPED}</label><input id=\"n\" name=\"name\" value=\"{ESCAPED}\" required aria-describedby=\"n-hint\"><p class=\"hint\" id=\"n-hint\">{ESCAPED}</p></div>"
+            )
+        );
+        let area = textarea("t", "T", "text", "</textarea><b>", 2, Attrs::new(), "").into_string();
+        assert!(
+            area.contains(">&lt;/textarea&gt;&lt;b&gt;</textarea>"),
+            "{area}"
+        );
+        let chosen = select(
+            "c",
+            "C",
+            "c",
+            &[(HOSTILE.into(), HOSTILE.into())],
+            HOSTILE,
+            Attrs::new(),
+        )
+        .into_string();
+        assert!(
+            chosen.contains(&format!(
+                "<option value=\"{ESCAPED}\" selected>{ESCAPED}</option>"
+            )),
+            "{chosen}"
+        );
+        let posted = button_form("/x?a=1&b=2", "\"csrf", HOSTILE, "danger").into_string();
+        assert_eq!(
+            posted,
+            format!(
+                "<form method=\"post\" action=\"/x?a=1&amp;b=2\" class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"&quot;csrf\"><button type=\"submit\" class=\"danger\">{ESCAPED}</button></form>"
+            )
+        );
     }
 }

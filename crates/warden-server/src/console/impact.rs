@@ -9,11 +9,12 @@
 
 use std::collections::BTreeMap;
 
+use maud::{Markup, html};
 use warden_engine::impact::{ChangeKind, Impact, impact};
 use warden_engine::{Binding, BoundaryRecord, Id, Level, PolicyRecord};
 
 use super::Cx;
-use super::html::{code, esc, table};
+use super::html::{badge, code, not_permitted, table};
 use crate::error::{ApiError, ApiResult};
 use crate::service::guard::attributes;
 
@@ -87,18 +88,18 @@ pub async fn compute(cx: &Cx, draft: Draft) -> ApiResult<Impact> {
     .map_err(|e| ApiError::internal(format!("impact preview failed: {e}")))?
 }
 
-/// The preview as HTML, or why there is none.
-pub async fn html(cx: &Cx, draft: Draft) -> String {
+/// The preview, or why there is none.
+pub async fn html(cx: &Cx, draft: Draft) -> Markup {
     let impact = match compute(cx, draft).await {
         Ok(impact) => impact,
         Err(error) if error.status() == axum::http::StatusCode::FORBIDDEN => {
-            return super::html::not_permitted(
+            return not_permitted(
                 "preview who gains or loses access",
                 "iam:effective-permissions:read",
             );
         }
         Err(error) => {
-            return format!("<p class=\"flash bad\">{}</p>", esc(&error.message));
+            return html! { p.flash.bad { (error.message) } };
         }
     };
     let snapshot = cx.app.snapshot();
@@ -110,32 +111,23 @@ pub async fn html(cx: &Cx, draft: Draft) -> String {
     })
 }
 
-/// The preview as HTML; `handle` gives a service user's handle to show beside its email.
-pub fn render(impact: &Impact, handle: impl Fn(&str) -> Option<String>) -> String {
+/// The preview; `handle` gives a service user's handle to show beside its email.
+pub fn render(impact: &Impact, handle: impl Fn(&str) -> Option<String>) -> Markup {
     if impact.total_changes == 0 {
-        return "<p data-impact=\"0\">Nobody gains or loses access: no answer changes for any principal, at any level.</p>".to_owned();
+        return html! {
+            p data-impact="0" { "Nobody gains or loses access: no answer changes for any principal, at any level." }
+        };
     }
     let mut counts: BTreeMap<ChangeKind, usize> = BTreeMap::new();
     for change in &impact.changes {
         *counts.entry(change.kind).or_default() += 1;
     }
-    let mut out = format!(
-        "<p data-impact=\"{total}\"><strong>{principals}</strong> principal(s) affected, <strong>{total}</strong> change(s): {parts}.</p>",
-        principals = impact.affected_principals,
-        total = impact.total_changes,
-        parts = counts
-            .iter()
-            .map(|(kind, n)| format!("{n} {}", kind.describe()))
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    if impact.truncated {
-        out.push_str(&format!(
-            "<p class=\"note\">Showing the changes of the first {SHOWN} principals (by email) of {}.</p>",
-            impact.affected_principals
-        ));
-    }
-    let rows: Vec<Vec<String>> = impact
+    let parts = counts
+        .iter()
+        .map(|(kind, n)| format!("{n} {}", kind.describe()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows: Vec<Vec<Markup>> = impact
         .changes
         .iter()
         .map(|c| {
@@ -153,18 +145,26 @@ pub fn render(impact: &Impact, handle: impl Fn(&str) -> Option<String>) -> Strin
                 None => c.email.clone(),
             };
             vec![
-                esc(&who),
+                html! { (who) },
                 code(&c.permission),
-                esc(&level),
-                super::html::badge(c.kind.describe(), tone),
+                html! { (level) },
+                badge(c.kind.describe(), tone),
             ]
         })
         .collect();
-    out.push_str(&table(
-        "Who gains or loses access (a request without attributes; \u{201c}conditions change\u{201d}: access under some attributes changes)",
-        &["Principal", "Permission", "Level", "Change"],
-        &rows,
-        "",
-    ));
-    out
+    html! {
+        p data-impact=(impact.total_changes) {
+            strong { (impact.affected_principals) } " principal(s) affected, "
+            strong { (impact.total_changes) } " change(s): " (parts) "."
+        }
+        @if impact.truncated {
+            p.note { "Showing the changes of the first " (SHOWN) " principals (by email) of " (impact.affected_principals) "." }
+        }
+        (table(
+            "Who gains or loses access (a request without attributes; \u{201c}conditions change\u{201d}: access under some attributes changes)",
+            &["Principal", "Permission", "Level", "Change"],
+            &rows,
+            "",
+        ))
+    }
 }

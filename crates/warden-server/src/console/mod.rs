@@ -8,7 +8,7 @@
 //! *offer* with a dry run of the same decision ([`Cx::may`]); the handlers refuse anyway.
 //!
 //! What this module does not own: sessions and CSRF ([`session`]), signing in ([`sign_in`]), the
-//! pages (one module per page group), the markup helpers ([`html`]).
+//! pages (one module per page group), the markup components ([`html`]).
 
 pub mod assets;
 pub mod audit;
@@ -33,6 +33,7 @@ use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use maud::html;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use warden_engine::{Level, Request};
@@ -41,7 +42,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::service::Authed;
 use crate::service::guard::attributes;
 use crate::state::AppState;
-use html::esc;
 pub use session::{Cx, Post};
 
 /// What every console handler shares.
@@ -200,26 +200,25 @@ async fn headers(mut response: Response) -> Response {
 }
 
 async fn home(cx: Cx) -> Response {
-    let mut body = String::from(
-        "<p>Warden's console: manage who may do what in this account. Choose a section.</p><ul class=\"cards\">",
-    );
-    for item in nav_items(&cx) {
-        body.push_str(&format!(
-            "<li><a href=\"{}\"><strong>{}</strong></a><span>{}</span></li>",
-            esc(item.href),
-            esc(item.label),
-            esc(item.blurb)
-        ));
-    }
-    body.push_str("</ul>");
-    cx.page("Overview", "home", &body)
+    let body = html! {
+        p { "Warden's console: manage who may do what in this account. Choose a section." }
+        ul.cards {
+            @for item in nav_items(&cx) {
+                li {
+                    a href=(item.href) { strong { (item.label) } }
+                    span { (item.blurb) }
+                }
+            }
+        }
+    };
+    cx.page("Overview", "home", body)
 }
 
 async fn not_found(cx: Cx) -> Response {
     cx.status_page(
         StatusCode::NOT_FOUND,
         "Not found",
-        "<p>There is no such page. Use the sections on the left.</p>",
+        html! { p { "There is no such page. Use the sections on the left." } },
     )
 }
 

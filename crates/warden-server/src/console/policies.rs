@@ -5,16 +5,18 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use warden_engine::Level;
 use warden_policy::{check_boundary, format_policy};
 
 use super::html::{
-    at, button_form, esc, form, hidden, input, link, s, select, table, textarea, url,
+    Attrs, at, button_form, form, hidden, input, link, not_permitted, s, select, submit, table,
+    textarea, url,
 };
 use super::impact::{Draft, html as impact_html};
-use super::session::{Flash, details_html, with_status};
+use super::session::{Flash, details, flash, with_status};
 use super::{Cx, Post, redirect};
 use crate::api::policies::{self as api, PolicyInput};
 use crate::api::{Body, Path};
@@ -68,10 +70,7 @@ pub async fn list(cx: Cx) -> Response {
             .map(|e| ("environment".to_owned(), e)),
     );
     levels.push(("global".to_owned(), "global".to_owned()));
-    let mut body = String::new();
-    if may_write(&cx, "account", &cx.account, None) {
-        body.push_str("<div class=\"toolbar\"><a class=\"button\" href=\"/console/policies/new\">New policy</a></div>");
-    }
+    let mut sections = Vec::new();
     for (level_type, level_id) in levels {
         let listed = api::list(
             State(cx.app.clone()),
@@ -88,11 +87,10 @@ pub async fn list(cx: Cx) -> Response {
             "environment" => format!("Environment {level_id}"),
             _ => "Account".to_owned(),
         };
-        body.push_str(&format!("<h2>{}</h2>", esc(&title)));
-        match listed {
+        let content = match listed {
             Ok(axum::Json(value)) => {
                 let key = level_key(&level_type, &level_id);
-                let rows: Vec<Vec<String>> = at(&value, "policies")
+                let rows: Vec<Vec<Markup>> = at(&value, "policies")
                     .as_array()
                     .into_iter()
                     .flatten()
@@ -102,36 +100,40 @@ pub async fn list(cx: Cx) -> Response {
                                 &format!("/console/policies/{}/{}", url(&key), url(s(p, "uuid"))),
                                 s(p, "name"),
                             ),
-                            esc(s(p, "description")),
+                            html! { (s(p, "description")) },
                         ]
                     })
                     .collect();
-                body.push_str(&table(
+                table(
                     "",
                     &["Name", "Description"],
                     &rows,
                     "No policies at this level.",
-                ));
+                )
             }
             Err(error) if error.status() == StatusCode::FORBIDDEN => {
-                body.push_str(&super::html::not_permitted(
-                    "read the policies of this level",
-                    "iam:policies:read",
-                ));
+                not_permitted("read the policies of this level", "iam:policies:read")
             }
-            Err(error) => body.push_str(&format!(
-                "<p class=\"flash bad\">{}</p>",
-                esc(&error.message)
-            )),
-        }
+            Err(error) => html! { p.flash.bad { (error.message) } },
+        };
+        sections.push((title, content));
     }
-    cx.page("Policies", "policies", &body)
+    let body = html! {
+        @if may_write(&cx, "account", &cx.account, None) {
+            div.toolbar { a.button href="/console/policies/new" { "New policy" } }
+        }
+        @for (title, content) in sections {
+            h2 { (title) }
+            (content)
+        }
+    };
+    cx.page("Policies", "policies", body)
 }
 
 /// The text with each diagnostic under its line. `diagnostics` are the API's located
 /// diagnostics (`severity`, `message`, `start.line`, `start.column`, `text`, `help`);
 /// `truncated` counts those the API left out.
-pub fn annotated(text: &str, diagnostics: &[Value], truncated: usize) -> String {
+pub fn annotated(text: &str, diagnostics: &[Value], truncated: usize) -> Markup {
     let mut lines: Vec<&str> = text.split('\n').collect();
     if lines.len() > 1 && lines.last() == Some(&"") {
         lines.pop();
@@ -142,25 +144,10 @@ pub fn annotated(text: &str, diagnostics: &[Value], truncated: usize) -> String 
         .filter(|d| s(d, "severity") == "error")
         .count();
     let warnings = diagnostics.len() - errors;
-    let more = if truncated > 0 {
-        format!(
-            " {truncated} more not shown (at most {} are shown, errors first).",
-            warden_policy::diagnostic::MAX_DIAGNOSTICS
-        )
+    let summary_class = if errors > 0 {
+        "summary-bad"
     } else {
-        String::new()
-    };
-    let summary = if diagnostics.is_empty() {
-        "<p class=\"summary-ok\" data-errors=\"0\">No errors, no warnings.</p>".to_owned()
-    } else {
-        format!(
-            "<p class=\"{}\" data-errors=\"{errors}\">{errors} error(s), {warnings} warning(s).{more}</p>",
-            if errors > 0 {
-                "summary-bad"
-            } else {
-                "summary-ok"
-            }
-        )
+        "summary-ok"
     };
     // Each diagnostic under its line (past the end: under the last), found in one pass.
     let mut by_line: std::collections::BTreeMap<usize, Vec<&Value>> = Default::default();
@@ -168,39 +155,50 @@ pub fn annotated(text: &str, diagnostics: &[Value], truncated: usize) -> String 
         let line = at(at(d, "start"), "line").as_u64().unwrap_or(1) as usize;
         by_line.entry(line.min(last)).or_default().push(d);
     }
-    let mut out = format!("{summary}<div class=\"source\">");
-    for (i, line) in lines.iter().enumerate() {
-        let number = i + 1;
-        let here: Vec<&Value> = by_line.remove(&number).unwrap_or_default();
-        let class = if here.iter().any(|d| s(d, "severity") == "error") {
-            " has-error"
-        } else if here.is_empty() {
-            ""
-        } else {
-            " has-warning"
-        };
-        out.push_str(&format!(
-            "<div class=\"line{class}\" data-line=\"{number}\"><span class=\"no\">{number}</span><span class=\"text\">{}</span>",
-            esc(line.trim_end_matches('\r'))
-        ));
-        for d in here {
-            let severity = s(d, "severity");
-            let help = d
-                .get("help")
-                .and_then(Value::as_str)
-                .map(|h| format!(" — {}", esc(h)))
-                .unwrap_or_default();
-            out.push_str(&format!(
-                "<div class=\"diag {severity}\" data-line=\"{number}\">{severity} at line {number}, column {column}: {message}{help}</div>",
-                severity = esc(severity),
-                column = at(at(d, "start"), "column").as_u64().unwrap_or(1),
-                message = esc(s(d, "message")),
-            ));
+    let lines: Vec<(usize, &str, Vec<&Value>)> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let number = i + 1;
+            let here = by_line.remove(&number).unwrap_or_default();
+            (number, line.trim_end_matches('\r'), here)
+        })
+        .collect();
+    html! {
+        @if diagnostics.is_empty() {
+            p.summary-ok data-errors="0" { "No errors, no warnings." }
+        } @else {
+            p class=(summary_class) data-errors=(errors) {
+                (errors) " error(s), " (warnings) " warning(s)."
+                @if truncated > 0 {
+                    " " (truncated) " more not shown (at most " (warden_policy::diagnostic::MAX_DIAGNOSTICS) " are shown, errors first)."
+                }
+            }
         }
-        out.push_str("</div>");
+        div.source {
+            @for (number, line, here) in &lines {
+                @let class = if here.iter().any(|d| s(d, "severity") == "error") {
+                    "line has-error"
+                } else if here.is_empty() {
+                    "line"
+                } else {
+                    "line has-warning"
+                };
+                div class=(class) data-line=(number) {
+                    span.no { (number) }
+                    span.text { (line) }
+                    @for d in here {
+                        @let severity = s(d, "severity");
+                        div class={ "diag " (severity) } data-line=(number) {
+                            (severity) " at line " (number) ", column "
+                            (at(at(d, "start"), "column").as_u64().unwrap_or(1)) ": " (s(d, "message"))
+                            @if let Some(help) = d.get("help").and_then(Value::as_str) { " — " (help) }
+                        }
+                    }
+                }
+            }
+        }
     }
-    out.push_str("</div>");
-    out
 }
 
 /// The diagnostics of a policy text through the API's validation endpoint (which needs
@@ -254,7 +252,7 @@ fn boundary_diagnostics(cx: &Cx, text: &str) -> Result<(Vec<Value>, usize), ApiE
 }
 
 /// The annotated text for a draft, or a note that it cannot be checked.
-pub async fn check_html(cx: &Cx, kind: &str, text: &str) -> String {
+pub async fn check_html(cx: &Cx, kind: &str, text: &str) -> Markup {
     let diagnostics = if kind == "boundary" {
         boundary_diagnostics(cx, text)
     } else {
@@ -262,7 +260,7 @@ pub async fn check_html(cx: &Cx, kind: &str, text: &str) -> String {
     };
     match diagnostics {
         Ok((diagnostics, truncated)) => annotated(text, &diagnostics, truncated),
-        Err(error) => format!("<p class=\"note\">{}</p>", esc(&error.message)),
+        Err(error) => html! { p.note { (error.message) } },
     }
 }
 
@@ -270,7 +268,24 @@ pub async fn check_html(cx: &Cx, kind: &str, text: &str) -> String {
 pub async fn check_fragment(post: Post) -> Response {
     let Post { cx, form } = post;
     let html = check_html(&cx, form.get("kind"), form.get("text")).await;
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html.into_string(),
+    )
+        .into_response()
+}
+
+/// A refused draft's alert; diagnostics are left out, the annotated text shows them.
+pub fn draft_alert(error: &ApiError) -> Markup {
+    let located = error
+        .details
+        .as_deref()
+        .and_then(|d| d.get("diagnostics"))
+        .is_some();
+    html! {
+        (flash("bad", &error.message))
+        @if !located { (details(error)) }
+    }
 }
 
 /// What the editor shows.
@@ -286,7 +301,7 @@ struct Editor<'a> {
     saved: Option<&'a str>,
     error: Option<&'a ApiError>,
     /// Extra sections (diff, impact) after the form.
-    extra_html: String,
+    extra: Option<Markup>,
 }
 
 async fn editor(cx: &Cx, editor: Editor<'_>) -> Response {
@@ -299,41 +314,28 @@ async fn editor(cx: &Cx, editor: Editor<'_>) -> Response {
         text,
         saved,
         error,
-        extra_html,
+        extra,
     } = editor;
     let key = level_key(level_type, level_id);
     let writable = may_write(cx, level_type, level_id, uuid);
-    let mut body = String::new();
-    if let Some(error) = error {
-        body.push_str(&format!(
-            "<p class=\"flash bad\" role=\"alert\">{}</p>{}",
-            esc(&error.message),
-            if error
-                .details
-                .as_deref()
-                .and_then(|d| d.get("diagnostics"))
-                .is_some()
-            {
-                String::new()
-            } else {
-                details_html(error)
-            }
-        ));
-    }
+    let alert = error.map(draft_alert);
     if level_type == "global" || !writable {
         let why = if level_type == "global" {
             "Global policies are built in and read-only. Bind them to groups on the Bindings page."
         } else {
             "You may read this policy but not change it (it needs iam:policies:write)."
         };
-        body.push_str(&format!(
-            "<p class=\"note\">{}</p><dl class=\"facts\"><dt>Level</dt><dd>{}</dd><dt>Description</dt><dd>{}</dd></dl><h2>Statements</h2><pre>{}</pre>",
-            esc(why),
-            esc(&describe_level(level_type, level_id)),
-            esc(description),
-            esc(text)
-        ));
-        return cx.page(&format!("Policy {name}"), "policies", &body);
+        let body = html! {
+            @if let Some(alert) = alert { (alert) }
+            p.note { (why) }
+            dl.facts {
+                dt { "Level" } dd { (describe_level(level_type, level_id)) }
+                dt { "Description" } dd { (description) }
+            }
+            h2 { "Statements" }
+            pre { (text) }
+        };
+        return cx.page(&format!("Policy {name}"), "policies", body);
     }
     let action = match uuid {
         Some(uuid) => format!("/console/policies/{}/{}", url(&key), url(uuid)),
@@ -346,92 +348,62 @@ async fn editor(cx: &Cx, editor: Editor<'_>) -> Response {
                 .into_iter()
                 .map(|e| (format!("environment:{e}"), format!("Environment {e}"))),
         );
-        select("policy-level", "Level", "level", &options, &key, "")
-    } else {
-        format!(
-            "{}<p>Level: <strong>{}</strong></p>",
-            hidden("level", &key),
-            esc(&describe_level(level_type, level_id))
+        select(
+            "policy-level",
+            "Level",
+            "level",
+            &options,
+            &key,
+            Attrs::new(),
         )
+    } else {
+        html! {
+            (hidden("level", &key))
+            p { "Level: " strong { (describe_level(level_type, level_id)) } }
+        }
     };
     let check = check_html(cx, "policy", text).await;
-    let inner = format!(
-        "{level_field}{name_field}{description_field}{text_field}<div id=\"diagnostics\" aria-live=\"polite\">{check}</div><div class=\"toolbar\">{save}{check_button}{format}{preview}</div>",
-        name_field = input(
-            "policy-name",
-            "Name",
-            "name",
-            name,
-            "required maxlength=\"200\"",
-            ""
-        ),
-        description_field = textarea(
-            "policy-description",
-            "Description",
-            "description",
-            description,
-            2,
-            "maxlength=\"2000\"",
-            ""
-        ),
-        text_field = textarea(
-            "policy-text",
-            "Statements",
-            "text",
-            text,
-            12,
-            "class=\"code\" spellcheck=\"false\" autocapitalize=\"off\" data-check=\"policy\" data-target=\"diagnostics\" aria-describedby=\"diagnostics\"",
-            "One statement per line: ALLOW or DENY, permissions, an optional WHERE with conditions, and a semicolon. Checked as you type; each problem is shown under its line."
-        ),
-        save = super::html::submit(
-            if uuid.is_some() {
-                "Save"
-            } else {
-                "Create policy"
-            },
-            "action",
-            "save",
-            ""
-        ),
-        check_button = super::html::submit("Check", "action", "check", "secondary"),
-        format = super::html::submit("Format", "action", "format", "secondary"),
-        preview = super::html::submit(
-            if uuid.is_some() {
-                "Preview changes"
-            } else {
-                "Preview"
-            },
-            "action",
-            "preview",
-            "secondary"
-        ),
-    );
-    body.push_str(&form(&action, &cx.csrf, "", &inner));
-    body.push_str(&extra_html);
-    if let (Some(_), Some(saved)) = (uuid, saved)
-        && extra_html.is_empty()
-        && saved != text
-    {
-        body.push_str("<h2>Changes</h2>");
-        body.push_str(&super::diff::html(saved, text));
-    }
-    if let Some(uuid) = uuid {
-        body.push_str(&format!(
-            "<details class=\"danger\"><summary>Delete this policy</summary><p>A policy that is bound cannot be deleted; remove its bindings first.</p>{}</details>",
-            button_form(
-                &format!("/console/policies/{}/{}/delete", url(&key), url(uuid)),
-                &cx.csrf,
-                "Delete policy",
-                "danger"
-            )
-        ));
-    }
+    let inner = html! {
+        (level_field)
+        (input("policy-name", "Name", "name", name, Attrs::new().required().max_length(200), ""))
+        (textarea("policy-description", "Description", "description", description, 2, Attrs::new().max_length(2000), ""))
+        (textarea("policy-text", "Statements", "text", text, 12, Attrs::new().checked_as("policy"), "One statement per line: ALLOW or DENY, permissions, an optional WHERE with conditions, and a semicolon. Checked as you type; each problem is shown under its line."))
+        div #diagnostics aria-live="polite" { (check) }
+        div.toolbar {
+            (submit(if uuid.is_some() { "Save" } else { "Create policy" }, "action", "save", ""))
+            (submit("Check", "action", "check", "secondary"))
+            (submit("Format", "action", "format", "secondary"))
+            (submit(if uuid.is_some() { "Preview changes" } else { "Preview" }, "action", "preview", "secondary"))
+        }
+    };
+    let changes = match (uuid, saved) {
+        (Some(_), Some(saved)) if extra.is_none() && saved != text => {
+            Some(super::diff::html(saved, text))
+        }
+        _ => None,
+    };
+    let body = html! {
+        @if let Some(alert) = alert { (alert) }
+        (form(&action, &cx.csrf, "", inner))
+        @if let Some(extra) = extra { (extra) }
+        @if let Some(changes) = changes {
+            h2 { "Changes" }
+            (changes)
+        }
+        @if let Some(uuid) = uuid {
+            details.danger {
+                summary { "Delete this policy" }
+                p { "A policy that is bound cannot be deleted; remove its bindings first." }
+                (button_form(&format!("/console/policies/{}/{}/delete", url(&key), url(uuid)), &cx.csrf, "Delete policy", "danger"))
+            }
+        }
+    };
     let title = if uuid.is_some() {
         format!("Policy {name}")
     } else {
         "New policy".to_owned()
     };
-    with_status(cx.page(&title, "policies", &body), error)
+    with_status(cx.page(&title, "policies", body), error)
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -465,7 +437,7 @@ pub async fn new_page(
             text: "",
             saved: None,
             error: None,
-            extra_html: String::new(),
+            extra: None,
         },
     )
     .await
@@ -490,12 +462,12 @@ async fn act(cx: &Cx, post_form: &super::Form, uuid: Option<&str>) -> Response {
     };
     let saved_text = saved.as_ref().map(|v| s(v, "statementQuery").to_owned());
     let mut error = None;
-    let mut extra_html = String::new();
+    let mut extra = None;
     match post_form.get("action") {
         "format" => match format_policy(&text) {
             Ok(formatted) => {
                 text = formatted;
-                extra_html.push_str("<p class=\"flash ok\" role=\"status\">Formatted.</p>");
+                extra = Some(flash("ok", "Formatted."));
             }
             Err(_) => {
                 error = Some(ApiError::invalid(
@@ -504,13 +476,11 @@ async fn act(cx: &Cx, post_form: &super::Form, uuid: Option<&str>) -> Response {
             }
         },
         "preview" => {
-            extra_html.push_str("<h2>Changes</h2>");
-            extra_html.push_str(&match &saved_text {
+            let changes = match &saved_text {
                 Some(saved) => super::diff::html(saved, &text),
-                None => "<p>A new policy: every line is added.</p>".to_owned(),
-            });
-            extra_html.push_str("<h2>Impact</h2>");
-            extra_html.push_str(&match uuid {
+                None => html! { p { "A new policy: every line is added." } },
+            };
+            let impact = match uuid {
                 Some(uuid) => {
                     impact_html(
                         cx,
@@ -523,7 +493,15 @@ async fn act(cx: &Cx, post_form: &super::Form, uuid: Option<&str>) -> Response {
                     )
                     .await
                 }
-                None => "<p data-impact=\"0\">Nobody gains or loses access until the policy is bound to a group.</p>".to_owned(),
+                None => html! {
+                    p data-impact="0" { "Nobody gains or loses access until the policy is bound to a group." }
+                },
+            };
+            extra = Some(html! {
+                h2 { "Changes" }
+                (changes)
+                h2 { "Impact" }
+                (impact)
             });
         }
         "save" => {
@@ -595,7 +573,7 @@ async fn act(cx: &Cx, post_form: &super::Form, uuid: Option<&str>) -> Response {
             text: &text,
             saved: saved_text.as_deref(),
             error: error.as_ref(),
-            extra_html,
+            extra,
         },
     )
     .await
@@ -629,7 +607,7 @@ pub async fn edit(cx: Cx, Path((level, id)): Path<(String, String)>) -> Response
             text: s(&policy, "statementQuery"),
             saved: Some(s(&policy, "statementQuery")),
             error: None,
-            extra_html: String::new(),
+            extra: None,
         },
     )
     .await
@@ -664,5 +642,25 @@ pub async fn delete(Path((level, id)): Path<(String, String)>, post: Post) -> Re
             &error,
             &format!("/console/policies/{}/{}", url(&level), url(&id)),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_annotated_text_escapes_the_text_and_the_diagnostics() {
+        let diagnostic = json!({
+            "severity": "error",
+            "message": "unknown permission `<b>`",
+            "help": "use \"a\" & 'b'",
+            "start": { "line": 1, "column": 7 },
+        });
+        let html = annotated("ALLOW <script>x</script>;\n", &[diagnostic], 0).into_string();
+        assert_eq!(
+            html,
+            "<p class=\"summary-bad\" data-errors=\"1\">1 error(s), 0 warning(s).</p><div class=\"source\"><div class=\"line has-error\" data-line=\"1\"><span class=\"no\">1</span><span class=\"text\">ALLOW &lt;script&gt;x&lt;/script&gt;;</span><div class=\"diag error\" data-line=\"1\">error at line 1, column 7: unknown permission `&lt;b&gt;` — use &quot;a&quot; &amp; 'b'</div></div></div>"
+        );
     }
 }

@@ -7,15 +7,17 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use warden_engine::Level;
 use warden_engine::naming::service_user_handle;
 
 use super::html::{
-    at, badge, button_form, code, esc, form, input, link, s, select, table, textarea, url,
+    Attrs, at, badge, button_form, checkboxes, code, form, hidden, input, joined, link, none,
+    not_permitted, s, select, table, textarea, url,
 };
-use super::session::{Flash, error_html, with_status};
+use super::session::{Flash, error_alert, with_status};
 use super::users::groups_form;
 use super::{Cx, Form, Post, input as api_input, redirect};
 use crate::api::{Body, Path, Query, review as report, service_users, users};
@@ -46,7 +48,7 @@ pub async fn list(cx: Cx) -> Response {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let rows: Vec<Vec<String>> = items
+    let rows: Vec<Vec<Markup>> = items
         .iter()
         .map(|u| {
             let uid = s(u, "uid");
@@ -59,67 +61,46 @@ pub async fn list(cx: Cx) -> Response {
             let owner = at(u, "owner")
                 .get("name")
                 .and_then(Value::as_str)
-                .map_or_else(|| "<span class=\"empty\">none</span>".to_owned(), esc);
-            let actions = format!(
-                "<details class=\"actions\"><summary aria-label=\"Actions for {name}\">Actions</summary><ul><li>{edit_link}</li></ul></details>",
-                name = esc(s(u, "name")),
-                edit_link = link(&edit, if writer { "Edit" } else { "View" }),
-            );
+                .map_or_else(none, |name| html! { (name) });
+            let actions = html! {
+                details.actions {
+                    summary aria-label={ "Actions for " (s(u, "name")) } { "Actions" }
+                    ul { li { (link(&edit, if writer { "Edit" } else { "View" })) } }
+                }
+            };
             vec![
-                esc(s(u, "name")),
+                html! { (s(u, "name")) },
                 code(s(u, "handle")),
-                esc(s(u, "email")),
+                html! { (s(u, "email")) },
                 owner,
                 status,
-                esc(at(u, "lastUsedAt").as_str().unwrap_or("never")),
+                html! { (at(u, "lastUsedAt").as_str().unwrap_or("never")) },
                 actions,
             ]
         })
         .collect();
-    let mut body = String::from("<div class=\"toolbar\">");
-    if writer {
-        body.push_str(
-            "<a class=\"button\" href=\"/console/service-users/new\">Add service user</a>",
-        );
-    }
-    body.push_str("<a class=\"button secondary\" href=\"/console/service-users/review\">Review report</a></div>");
-    body.push_str("<p>Service users are non-interactive: they never sign in, and act through OAuth clients and platform tokens. Their email is generated and is what <code>iam:service-user-email</code> conditions match.</p>");
-    body.push_str(&table(
-        "",
-        &[
-            "Name",
-            "Handle",
-            "Email",
-            "Owner",
-            "Status",
-            "Last used",
-            "Actions",
-        ],
-        &rows,
-        "No service users yet.",
-    ));
-    cx.page("Service users", "service-users", &body)
+    let body = html! {
+        div.toolbar {
+            @if writer { a.button href="/console/service-users/new" { "Add service user" } }
+            a.button.secondary href="/console/service-users/review" { "Review report" }
+        }
+        p { "Service users are non-interactive: they never sign in, and act through OAuth clients and platform tokens. Their email is generated and is what " code { "iam:service-user-email" } " conditions match." }
+        (table("", &["Name", "Handle", "Email", "Owner", "Status", "Last used", "Actions"], &rows, "No service users yet."))
+    };
+    cx.page("Service users", "service-users", body)
 }
 
 /// `owner-type` + `owner` fields.
-fn owner_fields(kind: &str, id: &str) -> String {
+fn owner_fields(kind: &str, id: &str) -> Markup {
     let options = vec![
         (String::new(), "No owner".to_owned()),
         ("USER".to_owned(), "A user".to_owned()),
         ("GROUP".to_owned(), "A group".to_owned()),
     ];
-    format!(
-        "{}{}",
-        select("owner-type", "Owner", "owner-type", &options, kind, ""),
-        input(
-            "owner",
-            "Owner's email or group name",
-            "owner",
-            id,
-            "maxlength=\"254\"",
-            "The person or group accountable for this service user."
-        )
-    )
+    html! {
+        (select("owner-type", "Owner", "owner-type", &options, kind, Attrs::new()))
+        (input("owner", "Owner's email or group name", "owner", id, Attrs::new().max_length(254), "The person or group accountable for this service user."))
+    }
 }
 
 fn owner_value(form: &Form) -> Value {
@@ -145,53 +126,35 @@ async fn new_form(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
             "/console/service-users",
         );
     }
-    let (values, error) = match failed {
-        Some((error, form)) => (form.clone(), error_html(error)),
-        None => (Form::default(), String::new()),
-    };
+    let values = failed.map(|(_, form)| form.clone()).unwrap_or_default();
     let handle = preview(cx, values.get("name"));
     let domain = &cx.app.domain;
-    let inner = format!(
-        "{error}{name}<p class=\"hint\">Handle: <output id=\"handle-preview\" for=\"su-name\">{handle}</output> — lower case, spaces become <code>_</code>, other characters outside <code>a–z 0–9 _</code> are dropped; <code>_2</code>, <code>_3</code>… when taken. The email will be <code>&lt;uid&gt;@service.{domain}</code>. Neither can be changed later.</p>{description}{owner}{purpose}<h2>Assign permissions</h2><p>The service user gets its own group for direct permissions. Add it to existing groups here or later.</p>{groups}<button type=\"submit\">Create</button>",
-        name = input(
-            "su-name",
-            "Name",
-            "name",
-            values.get("name"),
-            "required maxlength=\"200\" data-handle-preview=\"handle-preview\" autocomplete=\"off\"",
-            ""
-        ),
-        handle = esc(&handle),
-        domain = esc(domain),
-        description = textarea(
-            "su-description",
-            "Description",
-            "description",
-            values.get("description"),
-            2,
-            "maxlength=\"2000\"",
-            "Make it meaningful for the environment's administrators."
-        ),
-        owner = owner_fields(values.get("owner-type"), values.get("owner")),
-        purpose = textarea(
-            "su-purpose",
-            "Purpose",
-            "purpose",
-            values.get("purpose"),
-            2,
-            "maxlength=\"2000\"",
-            "What it is for, for the next reviewer."
-        ),
-        groups = group_checks(cx, &values.all("group")).await,
-    );
-    let body = form("/console/service-users", &cx.csrf, "", &inner);
+    let groups = group_checks(cx, &values.all("group")).await;
+    let inner = html! {
+        @if let Some((error, _)) = failed { (error_alert(error)) }
+        (input("su-name", "Name", "name", values.get("name"), Attrs::new().required().max_length(200).handle_preview("handle-preview").autocomplete("off"), ""))
+        p.hint {
+            "Handle: " output #handle-preview for="su-name" { (handle) }
+            " — lower case, spaces become " code { "_" } ", other characters outside " code { "a–z 0–9 _" }
+            " are dropped; " code { "_2" } ", " code { "_3" } "… when taken. The email will be "
+            code { "<uid>@service." (domain) } ". Neither can be changed later."
+        }
+        (textarea("su-description", "Description", "description", values.get("description"), 2, Attrs::new().max_length(2000), "Make it meaningful for the environment's administrators."))
+        (owner_fields(values.get("owner-type"), values.get("owner")))
+        (textarea("su-purpose", "Purpose", "purpose", values.get("purpose"), 2, Attrs::new().max_length(2000), "What it is for, for the next reviewer."))
+        h2 { "Assign permissions" }
+        p { "The service user gets its own group for direct permissions. Add it to existing groups here or later." }
+        (groups)
+        button type="submit" { "Create" }
+    };
+    let body = form("/console/service-users", &cx.csrf, "", inner);
     with_status(
-        cx.page("Create service user", "service-users", &body),
+        cx.page("Create service user", "service-users", body),
         failed.map(|f| f.0),
     )
 }
 
-async fn group_checks(cx: &Cx, checked: &[String]) -> String {
+async fn group_checks(cx: &Cx, checked: &[String]) -> Markup {
     let all =
         crate::api::groups::list(State(cx.app.clone()), cx.authed(), Path(cx.account.clone()))
             .await
@@ -207,9 +170,17 @@ async fn group_checks(cx: &Cx, checked: &[String]) -> String {
                     (uuid, s(g, "name").to_owned(), on)
                 })
                 .collect();
-            super::html::checkboxes("su-groups", "Through existing groups", "group", &options, "No groups.")
+            checkboxes(
+                "su-groups",
+                "Through existing groups",
+                "group",
+                &options,
+                "No groups.",
+            )
         }
-        Err(_) => "<p class=\"note\">You may not list groups (it needs <code>iam:groups:read</code>); add groups later.</p>".to_owned(),
+        Err(_) => html! {
+            p.note { "You may not list groups (it needs " code { "iam:groups:read" } "); add groups later." }
+        },
     }
 }
 
@@ -305,89 +276,22 @@ async fn edit_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
     let here = format!("/console/service-users/{}", url(&uid));
     let writer = may_write(cx);
     let active = at(&user, "active").as_bool() == Some(true);
-    let mut body = String::new();
-    if let Some(error) = failed {
-        body.push_str(&error_html(error));
-    }
-    let deactivation = if active {
-        badge("active", "ok")
-    } else {
-        format!(
-            "{} since {} by {}: {}",
-            badge("deactivated", "bad"),
-            esc(s(at(&user, "deactivation"), "at")),
-            esc(s(at(&user, "deactivation"), "by")),
-            esc(s(at(&user, "deactivation"), "reason"))
-        )
+    let deactivation = html! {
+        @if active {
+            (badge("active", "ok"))
+        } @else {
+            (badge("deactivated", "bad")) " since " (s(at(&user, "deactivation"), "at"))
+            " by " (s(at(&user, "deactivation"), "by")) ": " (s(at(&user, "deactivation"), "reason"))
+        }
     };
-    body.push_str(&format!(
-        "<dl class=\"facts\"><dt>Email</dt><dd>{email} <span class=\"hint\">(generated; cannot be changed: it is what <code>iam:service-user-email</code> conditions match)</span></dd><dt>Handle</dt><dd>{handle} <span class=\"hint\">(cannot be changed)</span></dd><dt>Status</dt><dd>{deactivation}</dd><dt>Own group</dt><dd>{group}</dd><dt>Created</dt><dd>{created}</dd><dt>Last used</dt><dd>{used}</dd><dt>Last reviewed</dt><dd>{reviewed}</dd></dl>",
-        email = code(s(&user, "email")),
-        handle = code(s(&user, "handle")),
-        group = link(&format!("/console/groups/{}", url(s(&user, "groupUuid"))), "permissions assigned directly"),
-        created = esc(&format!("{} by {}", s(&user, "createdAt"), s(&user, "createdBy"))),
-        used = esc(at(&user, "lastUsedAt").as_str().unwrap_or("never")),
-        reviewed = esc(at(&user, "lastReviewedAt").as_str().unwrap_or("never")),
-    ));
-    if writer {
-        let owner = &at(&user, "owner");
-        let owner_id = match s(owner, "type") {
-            "USER" => owner
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_else(|| s(owner, "id")),
-            "GROUP" => owner
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_else(|| s(owner, "id")),
-            _ => "",
-        };
-        body.push_str(&form(
-            &here,
-            &cx.csrf,
-            "panel",
-            &format!(
-                "<h2>Edit service user</h2>{}{}{}{}<button type=\"submit\">Save</button>",
-                input(
-                    "edit-name",
-                    "Name",
-                    "name",
-                    s(&user, "name"),
-                    "required maxlength=\"200\"",
-                    "Changing the name keeps the handle."
-                ),
-                textarea(
-                    "edit-description",
-                    "Description",
-                    "description",
-                    s(&user, "description"),
-                    2,
-                    "maxlength=\"2000\"",
-                    ""
-                ),
-                owner_fields(s(owner, "type"), owner_id),
-                textarea(
-                    "edit-purpose",
-                    "Purpose",
-                    "purpose",
-                    s(&user, "purpose"),
-                    2,
-                    "maxlength=\"2000\"",
-                    ""
-                ),
-            ),
-        ));
-    } else {
-        body.push_str(&format!(
-            "<dl class=\"facts\"><dt>Name</dt><dd>{}</dd><dt>Description</dt><dd>{}</dd><dt>Owner</dt><dd>{}</dd><dt>Purpose</dt><dd>{}</dd></dl>",
-            esc(s(&user, "name")),
-            esc(s(&user, "description")),
-            esc(at(&user, "owner").get("name").and_then(Value::as_str).unwrap_or("none")),
-            esc(s(&user, "purpose")),
-        ));
-    }
-
-    body.push_str("<h2>Groups</h2>");
+    let owner = &at(&user, "owner");
+    let owner_id = match s(owner, "type") {
+        "USER" | "GROUP" => owner
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| s(owner, "id")),
+        _ => "",
+    };
     let member = crate::api::users::get(
         State(cx.app.clone()),
         cx.authed(),
@@ -403,67 +307,82 @@ async fn edit_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
             .collect(),
         Err(_) => Vec::new(),
     };
-    if member.is_err() {
-        body.push_str(&super::html::not_permitted(
-            "see its groups",
-            "iam:users:read",
-        ));
+    let group_rows: Vec<Vec<Markup>> = current
+        .iter()
+        .map(|(uuid, name)| vec![link(&format!("/console/groups/{}", url(uuid)), name)])
+        .collect();
+    let groups_form = if member.is_ok() && cx.may("iam:users:write", &Level::Account, &[]) {
+        let own = s(&user, "groupUuid");
+        Some(groups_form(cx, &format!("{here}/groups"), &current, Some(own)).await)
     } else {
-        let rows: Vec<Vec<String>> = current
-            .iter()
-            .map(|(uuid, name)| vec![link(&format!("/console/groups/{}", url(uuid)), name)])
-            .collect();
-        body.push_str(&table("", &["Group"], &rows, "In no group."));
-        if cx.may("iam:users:write", &Level::Account, &[]) {
-            let own = s(&user, "groupUuid").to_owned();
-            body.push_str(
-                &groups_form(cx, &format!("{here}/groups"), &current, Some(own.as_str())).await,
-            );
+        None
+    };
+    let body = html! {
+        @if let Some(error) = failed { (error_alert(error)) }
+        dl.facts {
+            dt { "Email" }
+            dd { (code(s(&user, "email"))) " " span.hint { "(generated; cannot be changed: it is what " code { "iam:service-user-email" } " conditions match)" } }
+            dt { "Handle" }
+            dd { (code(s(&user, "handle"))) " " span.hint { "(cannot be changed)" } }
+            dt { "Status" } dd { (deactivation) }
+            dt { "Own group" } dd { (link(&format!("/console/groups/{}", url(s(&user, "groupUuid"))), "permissions assigned directly")) }
+            dt { "Created" } dd { (s(&user, "createdAt")) " by " (s(&user, "createdBy")) }
+            dt { "Last used" } dd { (at(&user, "lastUsedAt").as_str().unwrap_or("never")) }
+            dt { "Last reviewed" } dd { (at(&user, "lastReviewedAt").as_str().unwrap_or("never")) }
         }
-    }
-
-    if writer {
-        let lifecycle = if active {
-            format!(
-                "<h2>Deactivate</h2><p>Every decision for it becomes DENY and its tokens stop working at once. It stays listed for the audit log and can be reactivated.</p>{}{}<button type=\"submit\" class=\"danger\">Deactivate</button>",
-                super::html::hidden("action", "deactivate"),
-                textarea(
-                    "reason",
-                    "Reason",
-                    "reason",
-                    "",
-                    2,
-                    "required maxlength=\"500\"",
-                    ""
-                ),
-            )
-        } else {
-            format!(
-                "<h2>Reactivate</h2><p>It regains the permissions of its groups.</p>{}<button type=\"submit\">Reactivate</button>",
-                super::html::hidden("action", "reactivate")
-            )
-        };
-        body.push_str(&form(
-            &format!("{here}/lifecycle"),
-            &cx.csrf,
-            "panel",
-            &lifecycle,
-        ));
-        body.push_str(&form(
-            &format!("{here}/lifecycle"),
-            &cx.csrf,
-            "panel",
-            &format!(
-                "<h2>Review</h2><p>Record that you checked its owner, purpose and permissions.</p>{}{}<button type=\"submit\" class=\"secondary\">Mark reviewed</button>",
-                super::html::hidden("action", "review"),
-                textarea("note", "Note", "note", "", 2, "maxlength=\"2000\"", ""),
-            ),
-        ));
-        body.push_str(&format!(
-            "<details class=\"danger\"><summary>Delete this service user</summary><p>Refused while it owns OAuth clients or platform tokens or runs workflows. Its own group and that group's bindings are deleted with it.</p>{}</details>",
-            button_form(&format!("{here}/delete"), &cx.csrf, "Delete service user", "danger")
-        ));
-    }
+        @if writer {
+            (form(&here, &cx.csrf, "panel", html! {
+                h2 { "Edit service user" }
+                (input("edit-name", "Name", "name", s(&user, "name"), Attrs::new().required().max_length(200), "Changing the name keeps the handle."))
+                (textarea("edit-description", "Description", "description", s(&user, "description"), 2, Attrs::new().max_length(2000), ""))
+                (owner_fields(s(owner, "type"), owner_id))
+                (textarea("edit-purpose", "Purpose", "purpose", s(&user, "purpose"), 2, Attrs::new().max_length(2000), ""))
+                button type="submit" { "Save" }
+            }))
+        } @else {
+            dl.facts {
+                dt { "Name" } dd { (s(&user, "name")) }
+                dt { "Description" } dd { (s(&user, "description")) }
+                dt { "Owner" } dd { (owner.get("name").and_then(Value::as_str).unwrap_or("none")) }
+                dt { "Purpose" } dd { (s(&user, "purpose")) }
+            }
+        }
+        h2 { "Groups" }
+        @if member.is_err() {
+            (not_permitted("see its groups", "iam:users:read"))
+        } @else {
+            (table("", &["Group"], &group_rows, "In no group."))
+            @if let Some(groups_form) = groups_form { (groups_form) }
+        }
+        @if writer {
+            (form(&format!("{here}/lifecycle"), &cx.csrf, "panel", html! {
+                @if active {
+                    h2 { "Deactivate" }
+                    p { "Every decision for it becomes DENY and its tokens stop working at once. It stays listed for the audit log and can be reactivated." }
+                    (hidden("action", "deactivate"))
+                    (textarea("reason", "Reason", "reason", "", 2, Attrs::new().required().max_length(500), ""))
+                    button type="submit" class="danger" { "Deactivate" }
+                } @else {
+                    h2 { "Reactivate" }
+                    p { "It regains the permissions of its groups." }
+                    (hidden("action", "reactivate"))
+                    button type="submit" { "Reactivate" }
+                }
+            }))
+            (form(&format!("{here}/lifecycle"), &cx.csrf, "panel", html! {
+                h2 { "Review" }
+                p { "Record that you checked its owner, purpose and permissions." }
+                (hidden("action", "review"))
+                (textarea("note", "Note", "note", "", 2, Attrs::new().max_length(2000), ""))
+                button type="submit" class="secondary" { "Mark reviewed" }
+            }))
+            details.danger {
+                summary { "Delete this service user" }
+                p { "Refused while it owns OAuth clients or platform tokens or runs workflows. Its own group and that group's bindings are deleted with it." }
+                (button_form(&format!("{here}/delete"), &cx.csrf, "Delete service user", "danger"))
+            }
+        }
+    };
     let title = if writer {
         "Edit service user"
     } else {
@@ -473,7 +392,7 @@ async fn edit_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
         cx.page(
             &format!("{title} {}", s(&user, "name")),
             "service-users",
-            &body,
+            body,
         ),
         failed,
     )
@@ -619,7 +538,7 @@ pub async fn review(
         Ok(axum::Json(value)) => value,
         Err(error) => return cx.error_page(&error, "/console/service-users"),
     };
-    let rows: Vec<Vec<String>> = at(&value, "serviceUsers")
+    let rows: Vec<Vec<Markup>> = at(&value, "serviceUsers")
         .as_array()
         .into_iter()
         .flatten()
@@ -632,52 +551,35 @@ pub async fn review(
                     s(u, "name"),
                 ),
                 code(s(u, "handle")),
-                esc(&findings),
+                html! { (findings) },
                 if unused_permissions.is_empty() {
-                    "<span class=\"empty\">none</span>".to_owned()
+                    none()
                 } else {
-                    unused_permissions
-                        .iter()
-                        .map(|p| code(p))
-                        .collect::<Vec<_>>()
-                        .join(" ")
+                    let codes: Vec<Markup> = unused_permissions.iter().map(|p| code(p)).collect();
+                    joined(&codes, html! { " " })
                 },
-                esc(at(u, "lastUsedAt").as_str().unwrap_or("never")),
-                esc(at(u, "lastReviewedAt").as_str().unwrap_or("never")),
+                html! { (at(u, "lastUsedAt").as_str().unwrap_or("never")) },
+                html! { (at(u, "lastReviewedAt").as_str().unwrap_or("never")) },
             ]
         })
         .collect();
-    let body = format!(
-        "<form method=\"get\" action=\"/console/service-users/review\" class=\"toolbar\">{}{}<button type=\"submit\" class=\"secondary\">Update</button></form>{}",
+    let days_field = |id: &str, label: &str, name: &str, value: i64| {
         input(
-            "unused-days",
-            "Unused for (days)",
-            "unusedDays",
-            &unused.to_string(),
-            "type=\"number\" min=\"1\" max=\"36500\"",
-            ""
-        ),
-        input(
-            "unreviewed-days",
-            "Unreviewed for (days)",
-            "unreviewedDays",
-            &unreviewed.to_string(),
-            "type=\"number\" min=\"1\" max=\"36500\"",
-            ""
-        ),
-        table(
+            id,
+            label,
+            name,
+            &value.to_string(),
+            Attrs::new().kind("number").range(1, Some(36500)),
             "",
-            &[
-                "Name",
-                "Handle",
-                "Findings",
-                "Unused permissions",
-                "Last used",
-                "Last reviewed"
-            ],
-            &rows,
-            "Every service user is in use, reviewed and owned.",
         )
-    );
-    cx.page("Service user review", "service-users", &body)
+    };
+    let body = html! {
+        form method="get" action="/console/service-users/review" class="toolbar" {
+            (days_field("unused-days", "Unused for (days)", "unusedDays", unused))
+            (days_field("unreviewed-days", "Unreviewed for (days)", "unreviewedDays", unreviewed))
+            button type="submit" class="secondary" { "Update" }
+        }
+        (table("", &["Name", "Handle", "Findings", "Unused permissions", "Last used", "Last reviewed"], &rows, "Every service user is in use, reviewed and owned."))
+    };
+    cx.page("Service user review", "service-users", body)
 }

@@ -24,10 +24,11 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::html::{esc, hidden};
+use super::html::hidden;
 use super::{ConsoleState, Form, nav_items, redirect};
 use crate::auth::{random_url_safe, request_id};
 use crate::error::ApiError;
@@ -59,6 +60,12 @@ pub struct Flash {
     /// `ok`, `warn` or `bad`.
     pub tone: &'static str,
     pub message: String,
+}
+
+/// A flash message of a tone (`ok`, `warn`, `bad`); a bad one is an alert, others a status.
+pub fn flash(tone: &str, message: &str) -> Markup {
+    let role = if tone == "bad" { "alert" } else { "status" };
+    html! { p class={ "flash " (tone) } role=(role) { (message) } }
 }
 
 impl Flash {
@@ -409,14 +416,43 @@ pub struct Post {
 
 /// A page for a refused request, without the layout (the session may be unknown).
 pub fn refusal(status: StatusCode, message: &str) -> Response {
-    let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Refused · Warden</title><link rel=\"stylesheet\" href=\"/console/assets/console.css\"></head><body class=\"bare\"><main id=\"main\"><h1>Request refused</h1><p class=\"flash bad\" role=\"alert\">{}</p><p><a href=\"/console\">Back to the console</a></p></main></body></html>",
-        esc(message)
-    );
+    let body = html! {
+        body.bare {
+            main #main {
+                h1 { "Request refused" }
+                (flash("bad", message))
+                p { a href="/console" { "Back to the console" } }
+            }
+        }
+    };
+    html_response(status, document("Refused", None, body))
+}
+
+/// A whole document: the head, then `body` (the `<body>` element). Pages of a session carry its
+/// CSRF token and console.js; pages without one (sign-in, refusals) need no script.
+pub fn document(title: &str, csrf: Option<&str>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                @if let Some(csrf) = csrf { meta name="csrf-token" content=(csrf); }
+                title { (title) " · Warden" }
+                link rel="stylesheet" href="/console/assets/console.css";
+                @if csrf.is_some() { script src="/console/assets/console.js" defer {} }
+            }
+            (body)
+        }
+    }
+}
+
+/// An HTML response.
+pub fn html_response(status: StatusCode, body: Markup) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        body,
+        body.into_string(),
     )
         .into_response()
 }
@@ -460,18 +496,18 @@ impl Cx {
     }
 
     /// A hidden CSRF field.
-    pub fn csrf_field(&self) -> String {
+    pub fn csrf_field(&self) -> Markup {
         hidden("csrf", &self.csrf)
     }
 
-    /// A full page: header, navigation, the pending flash message, then `body_html`.
-    pub fn page(&self, title: &str, section: &str, body_html: &str) -> Response {
-        self.status_page_in(StatusCode::OK, title, section, body_html)
+    /// A full page: header, navigation, the pending flash message, then `body`.
+    pub fn page(&self, title: &str, section: &str, body: Markup) -> Response {
+        self.status_page_in(StatusCode::OK, title, section, body)
     }
 
     /// A full page with a status code.
-    pub fn status_page(&self, status: StatusCode, title: &str, body_html: &str) -> Response {
-        self.status_page_in(status, title, "", body_html)
+    pub fn status_page(&self, status: StatusCode, title: &str, body: Markup) -> Response {
+        self.status_page_in(status, title, "", body)
     }
 
     fn status_page_in(
@@ -479,57 +515,50 @@ impl Cx {
         status: StatusCode,
         title: &str,
         section: &str,
-        body_html: &str,
+        body: Markup,
     ) -> Response {
-        let mut nav = String::new();
-        for item in nav_items(self) {
-            let current = if item.key == section {
-                " aria-current=\"page\""
-            } else {
-                ""
-            };
-            nav.push_str(&format!(
-                "<li><a href=\"{}\"{current}>{}</a></li>",
-                esc(item.href),
-                esc(item.label)
-            ));
-        }
-        let flash = self
-            .sessions
-            .take_flash(&self.key)
-            .map(|f| {
-                let role = if f.tone == "bad" { "alert" } else { "status" };
-                format!(
-                    "<p class=\"flash {}\" role=\"{role}\">{}</p>",
-                    esc(f.tone),
-                    esc(&f.message)
-                )
-            })
-            .unwrap_or_default();
-        let html = format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"csrf-token\" content=\"{csrf}\"><title>{title} · Warden</title><link rel=\"stylesheet\" href=\"/console/assets/console.css\"><script src=\"/console/assets/console.js\" defer></script></head><body><a class=\"skip\" href=\"#main\">Skip to content</a><header class=\"top\"><a class=\"brand\" href=\"/console\">Warden</a><span class=\"who\">Signed in as <strong>{email}</strong><span class=\"account\"> · account <code>{account}</code></span></span><form method=\"post\" action=\"/console/sign-out\" class=\"inline\">{csrf_field}<button type=\"submit\" class=\"secondary\">Sign out</button></form></header><div class=\"shell\"><nav aria-label=\"Sections\"><ul>{nav}</ul></nav><main id=\"main\" tabindex=\"-1\"><h1>{title}</h1>{flash}{body_html}</main></div></body></html>",
-            csrf = esc(&self.csrf),
-            title = esc(title),
-            email = esc(&self.email),
-            account = esc(&self.account),
-            csrf_field = self.csrf_field(),
-        );
-        (
-            status,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            html,
-        )
-            .into_response()
+        let flash = self.sessions.take_flash(&self.key);
+        let page = html! {
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.top {
+                    a.brand href="/console" { "Warden" }
+                    span.who {
+                        "Signed in as " strong { (self.email) }
+                        span.account { " · account " code { (self.account) } }
+                    }
+                    form method="post" action="/console/sign-out" class="inline" {
+                        (self.csrf_field())
+                        button type="submit" class="secondary" { "Sign out" }
+                    }
+                }
+                div.shell {
+                    nav aria-label="Sections" {
+                        ul {
+                            @for item in nav_items(self) {
+                                li {
+                                    a href=(item.href) aria-current=[(item.key == section).then_some("page")] { (item.label) }
+                                }
+                            }
+                        }
+                    }
+                    main #main tabindex="-1" {
+                        h1 { (title) }
+                        @if let Some(message) = flash { (self::flash(message.tone, &message.message)) }
+                        (body)
+                    }
+                }
+            }
+        };
+        html_response(status, document(title, Some(&self.csrf), page))
     }
 
     /// The page for a refused or failed API call, with the API's status and message.
     pub fn error_page(&self, error: &ApiError, back: &str) -> Response {
-        let mut body = format!(
-            "<p class=\"flash bad\" role=\"alert\">{}</p>",
-            esc(&error.message)
-        );
-        body.push_str(&details_html(error));
-        body.push_str(&format!("<p><a href=\"{}\">Back</a></p>", esc(back)));
+        let body = html! {
+            (error_alert(error))
+            p { a href=(back) { "Back" } }
+        };
         let title = match error.status() {
             StatusCode::FORBIDDEN => "Not permitted",
             StatusCode::NOT_FOUND => "Not found",
@@ -538,17 +567,16 @@ impl Cx {
             s if s.is_server_error() => "Server error",
             _ => "Not done",
         };
-        self.status_page(error.status(), title, &body)
+        self.status_page(error.status(), title, body)
     }
 }
 
 /// An API error as a page's alert: its message, then the details worth showing.
-pub fn error_html(error: &ApiError) -> String {
-    format!(
-        "<p class=\"flash bad\" role=\"alert\">{}</p>{}",
-        esc(&error.message),
-        details_html(error)
-    )
+pub fn error_alert(error: &ApiError) -> Markup {
+    html! {
+        (flash("bad", &error.message))
+        (details(error))
+    }
 }
 
 /// A page that shows a refused form answers with the refusal's status, so that scripts and tests
@@ -561,35 +589,23 @@ pub fn with_status(mut response: Response, failed: Option<&ApiError>) -> Respons
 }
 
 /// The parts of an API error's details worth showing: the permission, the rule, diagnostics.
-pub fn details_html(error: &ApiError) -> String {
+pub fn details(error: &ApiError) -> Markup {
     let Some(details) = error.details.as_deref() else {
-        return String::new();
+        return html! {};
     };
-    let mut out = String::new();
-    if let Some(permission) = details.get("permission").and_then(|v| v.as_str()) {
-        out.push_str(&format!(
-            "<p>Missing permission: <code>{}</code>.</p>",
-            esc(permission)
-        ));
-    }
-    if let Some(rule) = details.get("rule").and_then(|v| v.as_str()) {
-        out.push_str(&format!("<p>Rule: <code>{}</code>.</p>", esc(rule)));
-    }
-    if let Some(help) = details.get("help").and_then(|v| v.as_str()) {
-        out.push_str(&format!("<p>{}</p>", esc(help)));
-    }
-    if let Some(items) = details
+    let text = |key: &str| details.get(key).and_then(|v| v.as_str());
+    let items = details
         .get("referrers")
         .or_else(|| details.get("bindings"))
-        .and_then(|v| v.as_array())
-    {
-        out.push_str("<ul>");
-        for item in items {
-            out.push_str(&format!("<li><code>{}</code></li>", esc(&item.to_string())));
+        .and_then(|v| v.as_array());
+    html! {
+        @if let Some(permission) = text("permission") { p { "Missing permission: " code { (permission) } "." } }
+        @if let Some(rule) = text("rule") { p { "Rule: " code { (rule) } "." } }
+        @if let Some(help) = text("help") { p { (help) } }
+        @if let Some(items) = items {
+            ul { @for item in items { li { code { (item.to_string()) } } } }
         }
-        out.push_str("</ul>");
     }
-    out
 }
 
 #[cfg(test)]
@@ -602,6 +618,31 @@ mod tests {
             map.append(*k, HeaderValue::from_static(v));
         }
         map
+    }
+
+    #[test]
+    fn the_document_flash_and_error_alerts_escape_what_they_show() {
+        let hostile = "<script>alert('x')</script> & \"y\"";
+        let escaped = "&lt;script&gt;alert('x')&lt;/script&gt; &amp; &quot;y&quot;";
+        let error = ApiError::invalid(hostile)
+            .with_details(serde_json::json!({ "permission": hostile, "referrers": [hostile] }));
+        let page = document(
+            hostile,
+            Some(hostile),
+            html! { body { (flash("bad", hostile)) (error_alert(&error)) } },
+        )
+        .into_string();
+        assert!(!page.contains("<script>alert"), "{page}");
+        for part in [
+            format!("<meta name=\"csrf-token\" content=\"{escaped}\">"),
+            format!("<title>{escaped} · Warden</title>"),
+            format!("<p class=\"flash bad\" role=\"alert\">{escaped}</p>"),
+            format!("<p>Missing permission: <code>{escaped}</code>.</p>"),
+            // A referrer is shown as its JSON text, escaped.
+            "<li><code>&quot;&lt;script&gt;alert('x')&lt;/script&gt; &amp; \\&quot;y\\&quot;&quot;</code></li>".to_owned(),
+        ] {
+            assert!(page.contains(&part), "{part} in {page}");
+        }
     }
 
     #[test]

@@ -21,16 +21,17 @@
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use maud::html;
 use serde::Deserialize;
 use serde_json::json;
 use warden_engine::PrincipalKind;
 use warden_engine::directory::normalise_email;
 
-use super::html::{esc, hidden, input, url};
+use super::html::{Attrs, hidden, input, url};
 use super::session::{
-    COOKIE, Credential, Post, Session, cookie, is_https, key_of, refusal, same_origin, same_secret,
-    set_cookie,
+    COOKIE, Credential, Post, Session, cookie, document, flash, html_response, is_https, key_of,
+    refusal, same_origin, same_secret, set_cookie,
 };
 use super::{ConsoleState, Form, redirect};
 use crate::auth::random_url_safe;
@@ -104,52 +105,35 @@ fn render(
         .map(str::to_owned)
         .or_else(|| random_url_safe(32).ok())
         .unwrap_or_default();
-    let message_html = message
-        .map(|(tone, text)| {
-            let role = if tone == "bad" { "alert" } else { "status" };
-            format!(
-                "<p class=\"flash {}\" role=\"{role}\">{}</p>",
-                esc(tone),
-                esc(text)
-            )
-        })
-        .unwrap_or_default();
-    let common = format!("{}{}", hidden("csrf", &value), hidden("next", next));
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Sign in · Warden</title><link rel=\"stylesheet\" href=\"/console/assets/console.css\"></head><body class=\"bare\"><main id=\"main\" class=\"sign-in\"><h1>Sign in to Warden</h1>{message_html}\
-<section aria-labelledby=\"with-password\"><h2 id=\"with-password\">With your email and password</h2><form method=\"post\" action=\"/console/sign-in\">{common}{email_field}{password_field}<button type=\"submit\">Sign in</button></form></section>\
-<section aria-labelledby=\"with-token\"><h2 id=\"with-token\">With a Warden token</h2><form method=\"post\" action=\"/console/sign-in\">{common}{token_field}<button type=\"submit\" class=\"secondary\">Sign in with the token</button></form></section></main></body></html>",
-        email_field = input(
-            "email",
-            "Email",
-            "email",
-            email,
-            "type=\"email\" autocomplete=\"username\" maxlength=\"254\"",
-            ""
-        ),
-        password_field = input(
-            "password",
-            "Password",
-            "password",
-            "",
-            "type=\"password\" autocomplete=\"current-password\" maxlength=\"1024\"",
-            "Set by an administrator. Service users cannot sign in with a password."
-        ),
-        token_field = input(
-            "token",
-            "Token",
-            "token",
-            "",
-            "type=\"password\" autocomplete=\"off\" spellcheck=\"false\"",
-            "A platform token (wdn_pt_…), an access token, or the administrator token that the first start wrote to warden-admin-token. The session has the token's scopes."
-        ),
-    );
-    let mut response = (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response();
+    let common = html! { (hidden("csrf", &value)) (hidden("next", next)) };
+    let body = html! {
+        body.bare {
+            main #main.sign-in {
+                h1 { "Sign in to Warden" }
+                @if let Some((tone, text)) = message {
+                    (flash(tone, text))
+                }
+                section aria-labelledby="with-password" {
+                    h2 #with-password { "With your email and password" }
+                    form method="post" action="/console/sign-in" {
+                        (common)
+                        (input("email", "Email", "email", email, Attrs::new().kind("email").autocomplete("username").max_length(254), ""))
+                        (input("password", "Password", "password", "", Attrs::new().kind("password").autocomplete("current-password").max_length(1024), "Set by an administrator. Service users cannot sign in with a password."))
+                        button type="submit" { "Sign in" }
+                    }
+                }
+                section aria-labelledby="with-token" {
+                    h2 #with-token { "With a Warden token" }
+                    form method="post" action="/console/sign-in" {
+                        (common)
+                        (input("token", "Token", "token", "", Attrs::new().kind("password").autocomplete("off"), "A platform token (wdn_pt_…), an access token, or the administrator token that the first start wrote to warden-admin-token. The session has the token's scopes."))
+                        button type="submit" class="secondary" { "Sign in with the token" }
+                    }
+                }
+            }
+        }
+    };
+    let mut response = html_response(status, document("Sign in", None, body));
     let https = is_https(headers);
     if let Ok(v) = HeaderValue::from_str(&set_cookie(SIGN_IN_COOKIE, &value, https, Some(3600))) {
         response.headers_mut().insert(header::SET_COOKIE, v);

@@ -5,11 +5,13 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::Value;
 use warden_engine::{AttributeValue, Attributes, Level};
 
-use super::html::{at, badge, code, esc, input, s, select, table, textarea};
+use super::html::{Attrs, at, badge, code, input, s, select, table, textarea};
+use super::session::{error_alert, flash};
 use super::{Cx, Form};
 use crate::api::authorize::{self, DecisionRequest, ExplainQuery};
 use crate::api::{Body, Query};
@@ -35,87 +37,56 @@ fn level_text(level: &Value) -> String {
     }
 }
 
-fn statement_row(report: &Value) -> Vec<String> {
-    let boundary = report
-        .get("boundary")
-        .map(|b| esc(s(b, "name")))
-        .unwrap_or_default();
+fn statement_row(report: &Value) -> Vec<Markup> {
     vec![
         code(s(report, "statement")),
-        esc(s(at(report, "policy"), "name")),
-        esc(s(at(report, "group"), "name")),
-        esc(&level_text(at(report, "level"))),
-        boundary,
+        html! { (s(at(report, "policy"), "name")) },
+        html! { (s(at(report, "group"), "name")) },
+        html! { (level_text(at(report, "level"))) },
+        html! { @if let Some(boundary) = report.get("boundary") { (s(boundary, "name")) } },
     ]
 }
 
-fn explanation_html(response: &Value) -> String {
+fn explanation_html(response: &Value) -> Markup {
     let outcome = s(response, "decision");
     let allowed = outcome == "ALLOW";
     let explanation = &at(response, "explanation");
-    let mut out = format!(
-        "<section class=\"panel\" aria-labelledby=\"result\" aria-live=\"polite\"><h2 id=\"result\">Decision</h2><p class=\"decision\" data-decision=\"{outcome}\">{}</p><p>Reason: {}</p><p>{}</p>",
-        badge(outcome, if allowed { "ok" } else { "bad" }),
-        code(s(response, "reason")),
-        esc(s(explanation, "summary")),
-        outcome = esc(outcome),
-    );
-    let deciding: Vec<Vec<String>> = at(explanation, "deciding")
+    let deciding: Vec<Vec<Markup>> = at(explanation, "deciding")
         .as_array()
         .into_iter()
         .flatten()
         .map(statement_row)
         .collect();
-    if !deciding.is_empty() {
-        out.push_str("<h3>Deciding statements</h3>");
-        out.push_str(&table(
-            "",
-            &[
-                "Statement (as applied)",
-                "Policy",
-                "Group",
-                "Bound at",
-                "Boundary",
-            ],
-            &deciding,
-            "",
-        ));
-    }
-    let nearest: Vec<Vec<String>> = at(explanation, "nearest")
+    let nearest: Vec<Vec<Markup>> = at(explanation, "nearest")
         .as_array()
         .into_iter()
         .flatten()
         .map(|near| {
             let mut row = statement_row(near);
             row.truncate(4);
-            row.push(format!(
-                "{}<br>{}",
-                code(s(at(near, "failed"), "condition")),
-                esc(s(at(near, "failed"), "why"))
-            ));
+            row.push(html! {
+                (code(s(at(near, "failed"), "condition"))) br; (s(at(near, "failed"), "why"))
+            });
             row
         })
         .collect();
-    if !nearest.is_empty() {
-        out.push_str("<h3>Nearest misses</h3>");
-        out.push_str(&table(
-            "",
-            &[
-                "Statement",
-                "Policy",
-                "Group",
-                "Bound at",
-                "Failing condition",
-            ],
-            &nearest,
-            "",
-        ));
+    html! {
+        section.panel aria-labelledby="result" aria-live="polite" {
+            h2 #result { "Decision" }
+            p.decision data-decision=(outcome) { (badge(outcome, if allowed { "ok" } else { "bad" })) }
+            p { "Reason: " (code(s(response, "reason"))) }
+            p { (s(explanation, "summary")) }
+            @if !deciding.is_empty() {
+                h3 { "Deciding statements" }
+                (table("", &["Statement (as applied)", "Policy", "Group", "Bound at", "Boundary"], &deciding, ""))
+            }
+            @if !nearest.is_empty() {
+                h3 { "Nearest misses" }
+                (table("", &["Statement", "Policy", "Group", "Bound at", "Failing condition"], &nearest, ""))
+            }
+            p.hint { "Answered from revision " (at(response, "revision").as_u64().unwrap_or(0)) "." }
+        }
     }
-    out.push_str(&format!(
-        "<p class=\"hint\">Answered from revision {}.</p></section>",
-        at(response, "revision").as_u64().unwrap_or(0)
-    ));
-    out
 }
 
 fn attributes_of(text: &str) -> Result<Attributes, String> {
@@ -140,25 +111,18 @@ pub async fn page(
     axum::extract::Query(query): axum::extract::Query<SimulatorQuery>,
 ) -> Response {
     let snapshot = cx.app.snapshot();
-    let mut lists = String::new();
-    if cx.may("iam:users:read", &Level::Account, &[]) {
-        lists.push_str("<datalist id=\"principals\">");
+    let principals: Vec<String> = if cx.may("iam:users:read", &Level::Account, &[]) {
         let mut keys: Vec<String> = snapshot
             .directory()
             .principals()
             .map(|p| p.handle.as_deref().unwrap_or(&p.email).to_owned())
             .collect();
         keys.sort();
-        for key in keys.iter().take(2_000) {
-            lists.push_str(&format!("<option value=\"{}\">", esc(key)));
-        }
-        lists.push_str("</datalist>");
-    }
-    lists.push_str("<datalist id=\"permissions\">");
-    for permission in snapshot.catalogue().permissions() {
-        lists.push_str(&format!("<option value=\"{}\">", esc(&permission.name)));
-    }
-    lists.push_str("</datalist>");
+        keys.truncate(2_000);
+        keys
+    } else {
+        Vec::new()
+    };
     let principal = if query.principal.is_empty() && query.permission.is_empty() {
         cx.email.clone()
     } else {
@@ -166,93 +130,67 @@ pub async fn page(
     };
     let mut environments = vec![(String::new(), "Account level (no environment)".to_owned())];
     environments.extend(cx.environments().into_iter().map(|e| (e.clone(), e)));
-    let mut body = format!(
-        "<p>Ask Warden what it would decide, and why. You can always ask about yourself; asking about others needs <code>iam:effective-permissions:read</code>.</p><form method=\"get\" action=\"/console/simulator\" class=\"panel\">{lists}{}{}{}{}{}<button type=\"submit\">Decide</button></form>",
-        input(
-            "sim-principal",
-            "Principal",
-            "principal",
-            &principal,
-            "required list=\"principals\" autocomplete=\"off\"",
-            "An email, a service-user handle or a uid."
-        ),
-        input(
-            "sim-permission",
-            "Permission",
-            "permission",
-            &query.permission,
-            "required list=\"permissions\" autocomplete=\"off\" spellcheck=\"false\"",
-            ""
-        ),
-        select(
-            "sim-environment",
-            "Environment",
-            "environment",
-            &environments,
-            &query.environment,
-            ""
-        ),
-        textarea(
-            "sim-attributes",
-            "Attributes",
-            "attributes",
-            &query.attributes,
-            3,
-            "class=\"code\" spellcheck=\"false\"",
-            "One name=value per line, for example storage:bucket-name=ops_app; the same name twice makes a list."
-        ),
-        input(
-            "sim-time",
-            "Time",
-            "time",
-            &query.time,
-            "placeholder=\"now\" spellcheck=\"false\"",
-            "Optional, RFC 3339 (2026-05-04T10:00:00Z), for date and time conditions."
-        ),
-    );
-    if !query.principal.is_empty() && !query.permission.is_empty() {
-        let attributes = match attributes_of(&query.attributes) {
-            Ok(attributes) => attributes,
-            Err(message) => {
-                body.push_str(&format!(
-                    "<p class=\"flash bad\" role=\"alert\">{}</p>",
-                    esc(&message)
-                ));
-                return cx.page("Access simulator", "simulator", &body);
-            }
-        };
-        let request = DecisionRequest {
-            principal: Some(query.principal.trim().to_owned()),
-            token: None,
-            permission: query.permission.trim().to_owned(),
-            environment: Some(query.environment.clone()).filter(|e| !e.is_empty()),
-            attributes,
-            time: Some(query.time.trim().to_owned()).filter(|t| !t.is_empty()),
-            min_revision: None,
-        };
-        let decided = authorize::authorize(
-            State(cx.app.clone()),
-            cx.authed(),
-            Query(ExplainQuery {
-                explain: true,
-                min_revision: None,
-            }),
-            Body(request),
-        )
-        .await;
-        match decided {
-            Ok(axum::Json(response)) => {
-                let value = serde_json::to_value(&response).unwrap_or(Value::Null);
-                body.push_str(&explanation_html(&value));
-            }
-            Err(error) => {
-                body.push_str(&format!(
-                    "<p class=\"flash bad\" role=\"alert\">{}</p>{}",
-                    esc(&error.message),
-                    super::session::details_html(&error)
-                ));
-            }
+    let lists = html! {
+        @if cx.may("iam:users:read", &Level::Account, &[]) {
+            datalist #principals { @for key in &principals { option value=(key) {} } }
         }
+        datalist #permissions {
+            @for permission in snapshot.catalogue().permissions() { option value=(permission.name) {} }
+        }
+    };
+    let question = html! {
+        p { "Ask Warden what it would decide, and why. You can always ask about yourself; asking about others needs " code { "iam:effective-permissions:read" } "." }
+        form method="get" action="/console/simulator" class="panel" {
+            (lists)
+            (input("sim-principal", "Principal", "principal", &principal, Attrs::new().required().list("principals").autocomplete("off"), "An email, a service-user handle or a uid."))
+            (input("sim-permission", "Permission", "permission", &query.permission, Attrs::new().required().list("permissions").autocomplete("off").verbatim(), ""))
+            (select("sim-environment", "Environment", "environment", &environments, &query.environment, Attrs::new()))
+            (textarea("sim-attributes", "Attributes", "attributes", &query.attributes, 3, Attrs::new().code(), "One name=value per line, for example storage:bucket-name=ops_app; the same name twice makes a list."))
+            (input("sim-time", "Time", "time", &query.time, Attrs::new().placeholder("now").verbatim(), "Optional, RFC 3339 (2026-05-04T10:00:00Z), for date and time conditions."))
+            button type="submit" { "Decide" }
+        }
+    };
+    let answer = answer(&cx, &query).await;
+    cx.page(
+        "Access simulator",
+        "simulator",
+        html! { (question) (answer) },
+    )
+}
+
+/// The decision on the question asked, nothing when none was asked yet.
+async fn answer(cx: &Cx, query: &SimulatorQuery) -> Markup {
+    if query.principal.is_empty() || query.permission.is_empty() {
+        return html! {};
     }
-    cx.page("Access simulator", "simulator", &body)
+    let attributes = match attributes_of(&query.attributes) {
+        Ok(attributes) => attributes,
+        Err(message) => return flash("bad", &message),
+    };
+    let request = DecisionRequest {
+        principal: Some(query.principal.trim().to_owned()),
+        token: None,
+        permission: query.permission.trim().to_owned(),
+        environment: Some(query.environment.clone()).filter(|e| !e.is_empty()),
+        attributes,
+        time: Some(query.time.trim().to_owned()).filter(|t| !t.is_empty()),
+        min_revision: None,
+    };
+    let decided = authorize::authorize(
+        State(cx.app.clone()),
+        cx.authed(),
+        Query(ExplainQuery {
+            explain: true,
+            min_revision: None,
+        }),
+        Body(request),
+    )
+    .await;
+    match decided {
+        Ok(axum::Json(response)) => {
+            let value = serde_json::to_value(&response).unwrap_or(Value::Null);
+            explanation_html(&value)
+        }
+        Err(error) => error_alert(&error),
+    }
 }

@@ -4,13 +4,15 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use maud::{Markup, html};
 use serde_json::{Value, json};
 use warden_engine::Level;
 
 use super::html::{
-    at, button_form, checkboxes, code, esc, form, input, link, not_permitted, s, select, table, url,
+    Attrs, at, badge, button_form, checkboxes, code, count, form, hidden, input, joined, link,
+    none, not_permitted, s, select, table, url,
 };
-use super::session::{Flash, error_html, with_status};
+use super::session::{Flash, error_alert, with_status};
 use super::{Cx, Form, Post, input as api_input, redirect, strings};
 use crate::api::passwords::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordInput};
 use crate::api::{Body, Path, Query, groups, passwords, resolution, users};
@@ -31,7 +33,7 @@ async fn list_page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
         Ok(axum::Json(value)) => at(&value, "items").as_array().cloned().unwrap_or_default(),
         Err(error) => return cx.error_page(&error, "/console"),
     };
-    let rows: Vec<Vec<String>> = items
+    let rows: Vec<Vec<Markup>> = items
         .iter()
         .map(|u| {
             let active = s(u, "userStatus") == "ACTIVE";
@@ -40,42 +42,34 @@ async fn list_page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
                     &format!("/console/users/{}", url(s(u, "uid"))),
                     s(u, "email"),
                 ),
-                esc(&format!("{} {}", s(u, "name"), s(u, "surname"))),
+                html! { (s(u, "name")) " " (s(u, "surname")) },
                 if active {
-                    super::html::badge("active", "ok")
+                    badge("active", "ok")
                 } else {
-                    super::html::badge("inactive", "bad")
+                    badge("inactive", "bad")
                 },
             ]
         })
         .collect();
-    let mut body = String::new();
-    if cx.may("iam:users:write", &Level::Account, &[]) {
-        let (values, error) = match failed {
-            Some((error, form)) => (form.clone(), error_html(error)),
-            None => (Form::default(), String::new()),
-        };
-        body.push_str(&format!(
-            "<section class=\"panel\" aria-labelledby=\"new-user\"><h2 id=\"new-user\">Add a user</h2>{error}{}</section>",
-            form(
-                "/console/users",
-                &cx.csrf,
-                "",
-                &format!(
-                    "{}{}{}<button type=\"submit\">Add user</button>",
-                    input("user-email", "Email", "email", values.get("email"), "type=\"email\" required maxlength=\"254\"", ""),
-                    input("user-name", "First name", "name", values.get("name"), "maxlength=\"200\"", ""),
-                    input("user-surname", "Last name", "surname", values.get("surname"), "maxlength=\"200\"", ""),
-                )
-            )
-        ));
-    }
-    body.push_str(&format!(
-        "<h2>All users <span class=\"badge neutral\">{}</span></h2>",
-        items.len()
-    ));
-    body.push_str(&table("", &["Email", "Name", "Status"], &rows, "No users."));
-    with_status(cx.page("Users", "users", &body), failed.map(|f| f.0))
+    let may_write = cx.may("iam:users:write", &Level::Account, &[]);
+    let values = failed.map(|(_, form)| form.clone()).unwrap_or_default();
+    let body = html! {
+        @if may_write {
+            section.panel aria-labelledby="new-user" {
+                h2 #new-user { "Add a user" }
+                @if let Some((error, _)) = failed { (error_alert(error)) }
+                (form("/console/users", &cx.csrf, "", html! {
+                    (input("user-email", "Email", "email", values.get("email"), Attrs::new().kind("email").required().max_length(254), ""))
+                    (input("user-name", "First name", "name", values.get("name"), Attrs::new().max_length(200), ""))
+                    (input("user-surname", "Last name", "surname", values.get("surname"), Attrs::new().max_length(200), ""))
+                    button type="submit" { "Add user" }
+                }))
+            }
+        }
+        h2 { "All users " (count(items.len())) }
+        (table("", &["Email", "Name", "Status"], &rows, "No users."))
+    };
+    with_status(cx.page("Users", "users", body), failed.map(|f| f.0))
 }
 
 pub async fn list(cx: Cx) -> Response {
@@ -117,7 +111,7 @@ pub async fn create(post: Post) -> Response {
 }
 
 /// The effective-permissions table of a user or group at a level.
-pub async fn effective_html(cx: &Cx, entity_type: &str, entity_id: &str, level: &str) -> String {
+pub async fn effective_table(cx: &Cx, entity_type: &str, entity_id: &str, level: &str) -> Markup {
     let (level_type, level_id) = if level == "account" || level.is_empty() {
         ("account".to_owned(), cx.account.clone())
     } else {
@@ -127,7 +121,7 @@ pub async fn effective_html(cx: &Cx, entity_type: &str, entity_id: &str, level: 
         json!({ "entityType": entity_type, "entityId": entity_id, "size": 1000 }),
     ) {
         Ok(query) => query,
-        Err(error) => return error_html(&error),
+        Err(error) => return error_alert(&error),
     };
     let resolved = resolution::effective_permissions(
         State(cx.app.clone()),
@@ -144,7 +138,7 @@ pub async fn effective_html(cx: &Cx, entity_type: &str, entity_id: &str, level: 
                 "iam:effective-permissions:read",
             );
         }
-        Err(error) => return error_html(&error),
+        Err(error) => return error_alert(&error),
     };
     let snapshot = cx.app.snapshot();
     let mut rows = Vec::new();
@@ -155,7 +149,7 @@ pub async fn effective_html(cx: &Cx, entity_type: &str, entity_id: &str, level: 
     {
         for effect in at(permission, "effects").as_array().into_iter().flatten() {
             let conditions = strings(effect, "conditions");
-            let from: Vec<String> = at(effect, "effectivePolicies")
+            let from: Vec<Markup> = at(effect, "effectivePolicies")
                 .as_array()
                 .into_iter()
                 .flatten()
@@ -175,29 +169,23 @@ pub async fn effective_html(cx: &Cx, entity_type: &str, entity_id: &str, level: 
                         .and_then(Value::as_str)
                         .map(|b| format!(", boundary {b}"))
                         .unwrap_or_default();
-                    esc(&format!(
-                        "{} via {group_name}{level}{boundary}",
-                        s(at(p, "policy"), "name")
-                    ))
+                    html! { (s(at(p, "policy"), "name")) " via " (group_name) (level) (boundary) }
                 })
                 .collect();
             let effect_name = s(effect, "effect");
             rows.push(vec![
                 code(s(permission, "permission")),
-                super::html::badge(
+                badge(
                     effect_name,
                     if effect_name == "ALLOW" { "ok" } else { "bad" },
                 ),
                 if conditions.is_empty() {
-                    "<span class=\"empty\">none</span>".to_owned()
+                    none()
                 } else {
-                    conditions
-                        .iter()
-                        .map(|c| code(c))
-                        .collect::<Vec<_>>()
-                        .join("<br>")
+                    let codes: Vec<Markup> = conditions.iter().map(|c| code(c)).collect();
+                    joined(&codes, html! { br; })
                 },
-                from.join("<br>"),
+                joined(&from, html! { br; }),
             ]);
         }
     }
@@ -235,71 +223,60 @@ async fn show_page(cx: &Cx, id: &str, level: &str, failed: Option<&ApiError>) ->
     let service_user = at(&user, "serviceUser").as_bool() == Some(true);
     let here = format!("/console/users/{}", url(&uid));
     let may_write = cx.may("iam:users:write", &Level::Account, &[]);
-    let mut body = String::new();
-    if let Some(error) = failed {
-        body.push_str(&error_html(error));
-    }
-    if service_user {
-        body.push_str(&format!(
-            "<p>This is a service user: {}.</p>",
-            link(
-                &format!("/console/service-users/{}", url(&uid)),
-                "manage it on its own page"
-            )
-        ));
-    }
-    body.push_str(&format!(
-        "<dl class=\"facts\"><dt>Email</dt><dd>{}</dd><dt>Name</dt><dd>{}</dd><dt>Uid</dt><dd>{}</dd><dt>Status</dt><dd>{}</dd></dl>",
-        esc(s(&user, "email")),
-        esc(&format!("{} {}", s(&user, "name"), s(&user, "surname"))),
-        code(&uid),
-        esc(&s(&user, "userStatus").to_lowercase()),
-    ));
-
     let current: Vec<(String, String)> = at(&user, "groups")
         .as_array()
         .into_iter()
         .flatten()
         .map(|g| (s(g, "uuid").to_owned(), s(g, "groupName").to_owned()))
         .collect();
-    body.push_str("<h2>Groups</h2>");
-    let rows: Vec<Vec<String>> = current
+    let rows: Vec<Vec<Markup>> = current
         .iter()
         .map(|(uuid, name)| vec![link(&format!("/console/groups/{}", url(uuid)), name)])
         .collect();
-    body.push_str(&table("", &["Group"], &rows, "In no group."));
-    if may_write {
-        body.push_str(&groups_form(cx, &format!("{here}/groups"), &current, None).await);
-    }
-
-    body.push_str("<h2>Effective permissions</h2>");
-    body.push_str(&format!(
-        "<form method=\"get\" action=\"{}\" class=\"toolbar\">{}<button type=\"submit\" class=\"secondary\">Show</button></form>",
-        esc(&here),
-        select("level", "Level", "level", &level_options(cx), level, "")
-    ));
-    body.push_str(&effective_html(cx, "user", &uid, level).await);
-
-    if may_write && !service_user {
-        body.push_str(&form(
-            &format!("{here}/password"),
-            &cx.csrf,
-            "panel",
-            &format!(
-                "<h2>Console password</h2><p>Lets this user sign in to the console with their email. Setting it ends the sessions that signed in with the previous one.</p>{}{}<button type=\"submit\">Set password</button>",
-                input("new-password", "New password", "password", "", &format!("type=\"password\" autocomplete=\"new-password\" required minlength=\"{MIN_PASSWORD_CHARS}\" maxlength=\"{MAX_PASSWORD_CHARS}\""), &format!("{MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters; any characters, spaces too.")),
-                input("confirm-password", "Repeat the password", "confirm", "", &format!("type=\"password\" autocomplete=\"new-password\" required maxlength=\"{MAX_PASSWORD_CHARS}\""), ""),
-            ),
-        ));
-    }
-    if may_write && !service_user && uid != cx.authed.caller.uid {
-        body.push_str(&format!(
-            "<details class=\"danger\"><summary>Remove this user</summary>{}</details>",
-            button_form(&format!("{here}/delete"), &cx.csrf, "Remove user", "danger")
-        ));
-    }
+    let groups_form = if may_write {
+        Some(groups_form(cx, &format!("{here}/groups"), &current, None).await)
+    } else {
+        None
+    };
+    let effective = effective_table(cx, "user", &uid, level).await;
+    let body = html! {
+        @if let Some(error) = failed { (error_alert(error)) }
+        @if service_user {
+            p { "This is a service user: " (link(&format!("/console/service-users/{}", url(&uid)), "manage it on its own page")) "." }
+        }
+        dl.facts {
+            dt { "Email" } dd { (s(&user, "email")) }
+            dt { "Name" } dd { (s(&user, "name")) " " (s(&user, "surname")) }
+            dt { "Uid" } dd { (code(&uid)) }
+            dt { "Status" } dd { (s(&user, "userStatus").to_lowercase()) }
+        }
+        h2 { "Groups" }
+        (table("", &["Group"], &rows, "In no group."))
+        @if let Some(groups_form) = groups_form { (groups_form) }
+        h2 { "Effective permissions" }
+        form method="get" action=(here) class="toolbar" {
+            (select("level", "Level", "level", &level_options(cx), level, Attrs::new()))
+            button type="submit" class="secondary" { "Show" }
+        }
+        (effective)
+        @if may_write && !service_user {
+            (form(&format!("{here}/password"), &cx.csrf, "panel", html! {
+                h2 { "Console password" }
+                p { "Lets this user sign in to the console with their email. Setting it ends the sessions that signed in with the previous one." }
+                (input("new-password", "New password", "password", "", Attrs::new().kind("password").autocomplete("new-password").required().min_length(MIN_PASSWORD_CHARS).max_length(MAX_PASSWORD_CHARS), &format!("{MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters; any characters, spaces too.")))
+                (input("confirm-password", "Repeat the password", "confirm", "", Attrs::new().kind("password").autocomplete("new-password").required().max_length(MAX_PASSWORD_CHARS), ""))
+                button type="submit" { "Set password" }
+            }))
+        }
+        @if may_write && !service_user && uid != cx.authed.caller.uid {
+            details.danger {
+                summary { "Remove this user" }
+                (button_form(&format!("{here}/delete"), &cx.csrf, "Remove user", "danger"))
+            }
+        }
+    };
     with_status(
-        cx.page(&format!("User {}", s(&user, "email")), "users", &body),
+        cx.page(&format!("User {}", s(&user, "email")), "users", body),
         failed,
     )
 }
@@ -310,7 +287,7 @@ pub async fn groups_form(
     action: &str,
     current: &[(String, String)],
     locked: Option<&str>,
-) -> String {
+) -> Markup {
     let all = groups::list(State(cx.app.clone()), cx.authed(), Path(cx.account.clone()))
         .await
         .map(|axum::Json(v)| at(&v, "items").as_array().cloned().unwrap_or_default());
@@ -326,17 +303,16 @@ pub async fn groups_form(
             (uuid, s(g, "name").to_owned(), checked)
         })
         .collect();
-    let locked_html = locked
-        .map(|g| super::html::hidden("group", g))
-        .unwrap_or_default();
     form(
         action,
         &cx.csrf,
         "panel",
-        &format!(
-            "{locked_html}{}<p class=\"hint\">Joining a group is refused unless you hold its permissions yourself.</p><button type=\"submit\">Save groups</button>",
-            checkboxes("groups", "Select groups", "group", &options, "No groups.")
-        ),
+        html! {
+            @if let Some(group) = locked { (hidden("group", group)) }
+            (checkboxes("groups", "Select groups", "group", &options, "No groups."))
+            p.hint { "Joining a group is refused unless you hold its permissions yourself." }
+            button type="submit" { "Save groups" }
+        },
     )
 }
 

@@ -3,11 +3,12 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use maud::{Markup, html};
 use serde_json::{Value, json};
 use warden_engine::Level;
 
-use super::html::{at, badge, button_form, esc, form, input, s, select, table, url};
-use super::session::{Flash, details_html};
+use super::html::{Attrs, at, badge, button_form, form, input, s, select, table, url};
+use super::session::{Flash, error_alert};
 use super::{Cx, Form, Post, input as api_input, redirect};
 use crate::api::{Body, Path, Query, workflows};
 use crate::error::ApiError;
@@ -27,7 +28,7 @@ async fn page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
     };
     let snapshot = cx.app.snapshot();
     let directory = snapshot.directory();
-    let rows: Vec<Vec<String>> = items
+    let rows: Vec<Vec<Markup>> = items
         .iter()
         .map(|w| {
             let owner = s(w, "owner");
@@ -44,18 +45,16 @@ async fn page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
                 &[("automation:workflow-type", s(w, "workflowType"))],
             );
             vec![
-                esc(s(w, "title")),
-                esc(environment),
-                esc(&owner_name),
-                esc(at(w, "actorEmail")
-                    .as_str()
-                    .unwrap_or_else(|| s(w, "actor"))),
+                html! { (s(w, "title")) },
+                html! { (environment) },
+                html! { (owner_name) },
+                html! { (at(w, "actorEmail").as_str().unwrap_or_else(|| s(w, "actor"))) },
                 if at(w, "isPrivate").as_bool() == Some(true) {
                     badge("private", "neutral")
                 } else {
                     badge("public", "neutral")
                 },
-                esc(s(w, "workflowType")),
+                html! { (s(w, "workflowType")) },
                 if may_delete {
                     button_form(
                         &format!("/console/workflows/{}/delete", url(s(w, "id"))),
@@ -64,28 +63,11 @@ async fn page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
                         "danger",
                     )
                 } else {
-                    String::new()
+                    html! {}
                 },
             ]
         })
         .collect();
-    let mut body = String::from(
-        "<p>Warden keeps who may see, change and run each workflow, and as whom its tasks run. Private workflows are visible to their owner only.</p>",
-    );
-    body.push_str(&table(
-        "",
-        &[
-            "Title",
-            "Environment",
-            "Owner",
-            "Actor",
-            "Visibility",
-            "Type",
-            "Actions",
-        ],
-        &rows,
-        "No workflows visible to you.",
-    ));
     let environments = cx.environments();
     let writable: Vec<(String, String)> = environments
         .iter()
@@ -101,41 +83,32 @@ async fn page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
         })
         .map(|e| (e.clone(), e.clone()))
         .collect();
-    if !writable.is_empty() {
-        let (values, error) = match failed {
-            Some((error, form)) => (
-                form.clone(),
-                format!(
-                    "<p class=\"flash bad\" role=\"alert\">{}</p>{}",
-                    esc(&error.message),
-                    details_html(error)
-                ),
-            ),
-            None => (Form::default(), String::new()),
-        };
-        let types = vec![
-            ("STANDARD".to_owned(), "Standard".to_owned()),
-            ("SIMPLE".to_owned(), "Simple".to_owned()),
-        ];
-        let visibility = vec![
-            ("private".to_owned(), "Private (owner only)".to_owned()),
-            ("public".to_owned(), "Public".to_owned()),
-        ];
-        body.push_str(&form(
-            "/console/workflows",
-            &cx.csrf,
-            "panel",
-            &format!(
-                "<h2>New workflow</h2>{error}{}{}{}{}{}<button type=\"submit\">Create workflow</button>",
-                input("wf-title", "Title", "title", values.get("title"), "required maxlength=\"200\"", ""),
-                select("wf-environment", "Environment", "environment", &writable, values.get("environment"), ""),
-                select("wf-type", "Type", "type", &types, values.get("type"), ""),
-                select("wf-visibility", "Visibility", "visibility", &visibility, values.get("visibility"), ""),
-                input("wf-actor", "Actor", "actor", values.get("actor"), "maxlength=\"254\"", "Yourself when empty, or a service user you may use (iam:service-users:use)."),
-            ),
-        ));
-    }
-    let mut response = cx.page("Workflows", "workflows", &body);
+    let values = failed.map(|(_, form)| form.clone()).unwrap_or_default();
+    let types = vec![
+        ("STANDARD".to_owned(), "Standard".to_owned()),
+        ("SIMPLE".to_owned(), "Simple".to_owned()),
+    ];
+    let visibility = vec![
+        ("private".to_owned(), "Private (owner only)".to_owned()),
+        ("public".to_owned(), "Public".to_owned()),
+    ];
+    let body = html! {
+        p { "Warden keeps who may see, change and run each workflow, and as whom its tasks run. Private workflows are visible to their owner only." }
+        (table("", &["Title", "Environment", "Owner", "Actor", "Visibility", "Type", "Actions"], &rows, "No workflows visible to you."))
+        @if !writable.is_empty() {
+            (form("/console/workflows", &cx.csrf, "panel", html! {
+                h2 { "New workflow" }
+                @if let Some((error, _)) = failed { (error_alert(error)) }
+                (input("wf-title", "Title", "title", values.get("title"), Attrs::new().required().max_length(200), ""))
+                (select("wf-environment", "Environment", "environment", &writable, values.get("environment"), Attrs::new()))
+                (select("wf-type", "Type", "type", &types, values.get("type"), Attrs::new()))
+                (select("wf-visibility", "Visibility", "visibility", &visibility, values.get("visibility"), Attrs::new()))
+                (input("wf-actor", "Actor", "actor", values.get("actor"), Attrs::new().max_length(254), "Yourself when empty, or a service user you may use (iam:service-users:use)."))
+                button type="submit" { "Create workflow" }
+            }))
+        }
+    };
+    let mut response = cx.page("Workflows", "workflows", body);
     if let Some((error, _)) = failed {
         *response.status_mut() = error.status();
     }
