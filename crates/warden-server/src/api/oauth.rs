@@ -422,12 +422,12 @@ async fn issue(
 
 /// An API error from the write pipeline, as an OAuth error.
 fn plan_error(error: crate::error::ApiError) -> OAuthError {
-    match error.code {
-        "invalid_target" | "invalid_client" | "slow_down" => OAuthError {
+    match error.wire_code() {
+        code @ ("invalid_target" | "invalid_client" | "slow_down") => OAuthError {
             retry_after: error.retry_after,
-            challenge: (error.code == "invalid_client")
+            challenge: (code == "invalid_client")
                 .then_some("Basic realm=\"warden\", charset=\"UTF-8\""),
-            ..OAuthError::new(error.status(), error.code, error.message)
+            ..OAuthError::new(error.status(), code, error.message)
         },
         _ if error.status() == StatusCode::SERVICE_UNAVAILABLE => OAuthError {
             retry_after: error.retry_after,

@@ -22,7 +22,7 @@ use crate::limits::MAX_SCOPES;
 use crate::model::Model;
 use crate::records::PrincipalBody;
 use crate::service::guard::{attributes, require_acting_as};
-use crate::service::{ApiError, ApiResult, Authed, ErrorKind, Scopes};
+use crate::service::{ApiError, ApiResult, Authed, ErrorCode, Scopes};
 use crate::state::AppState;
 
 /// The owner of a new or widened credential: `key` (uid, email or handle) or the caller, after
@@ -42,7 +42,7 @@ pub fn resolve_owner(
     if owner.uid != authed.caller.uid {
         if owner.kind != PrincipalKind::ServiceUser {
             return Err(ApiError::new(
-                ErrorKind::Forbidden,
+                ErrorCode::Forbidden,
                 format!(
                     "`{}` is another person: credentials can be issued only for yourself or for a service user you may use",
                     owner.email

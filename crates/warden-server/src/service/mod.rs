@@ -34,7 +34,7 @@ pub mod workflows;
 
 pub use actor::{Authed, Caller, RequestContext, Scopes};
 pub use commit::Plan;
-pub use error::{ApiError, ApiResult, ErrorKind};
+pub use error::{ApiError, ApiResult, ErrorCode};
 
 #[cfg(test)]
 mod tests {
