@@ -8,6 +8,7 @@ pub mod boundaries;
 pub mod catalogue;
 mod decision_body;
 pub mod environments;
+pub mod group_permissions;
 pub mod groups;
 pub mod health;
 pub mod oauth;

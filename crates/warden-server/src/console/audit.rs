@@ -8,7 +8,6 @@ use serde_json::{Map, Value, json};
 
 use super::html::{at, code, esc, input, link, s, table, url};
 use super::{Cx, input as api_input};
-use crate::api::groups::iso;
 use crate::api::{Path, Query, audit};
 
 #[derive(Debug, Deserialize, Default)]
@@ -25,13 +24,6 @@ pub struct AuditQuery {
     limit: String,
     #[serde(default)]
     verify: String,
-}
-
-fn pretty(text: &str) -> String {
-    serde_json::from_str::<Value>(text)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or_else(|| text.to_owned())
 }
 
 pub async fn list(
@@ -66,7 +58,7 @@ pub async fn list(
     )
     .await;
     let value = match listed {
-        Ok(axum::Json(value)) => value,
+        Ok(axum::Json(page)) => serde_json::to_value(page).unwrap_or_default(),
         Err(error) => return cx.error_page(&error, "/console"),
     };
     let mut body = String::new();
@@ -107,16 +99,16 @@ pub async fn list(
                 .map_or_else(|| actor.to_owned(), |p| p.email.to_string());
             let mut details = String::new();
             for key in ["before", "after"] {
-                if let Some(text) = e.get(key).and_then(Value::as_str) {
+                if let Some(object) = e.get(key).filter(|v| !v.is_null()) {
                     details.push_str(&format!(
                         "<details><summary>{key}</summary><pre>{}</pre></details>",
-                        esc(&pretty(text))
+                        esc(&serde_json::to_string_pretty(object).unwrap_or_default())
                     ));
                 }
             }
             vec![
                 esc(&at(e, "seq").to_string()),
-                esc(&iso(at(e, "at").as_i64().unwrap_or(0))),
+                esc(s(e, "at")),
                 esc(&who),
                 code(s(e, "action")),
                 esc(s(e, "target")),

@@ -137,7 +137,7 @@ pub async fn effective_html(cx: &Cx, entity_type: &str, entity_id: &str, level: 
     )
     .await;
     let value = match resolved {
-        Ok(axum::Json(value)) => value,
+        Ok(axum::Json(page)) => serde_json::to_value(page).unwrap_or_default(),
         Err(error) if error.status() == StatusCode::FORBIDDEN => {
             return not_permitted(
                 "see these effective permissions",

@@ -60,7 +60,7 @@ pub fn at_level(body: &BindingBody, model: &Model, level: &Level) -> bool {
     body.level_type == level_type && body.level_id == level_id
 }
 
-fn write_check(
+pub(crate) fn write_check(
     state: &AppState,
     authed: &Authed,
     level: &Level,

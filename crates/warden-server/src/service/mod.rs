@@ -19,6 +19,7 @@ pub mod commit;
 pub mod environments;
 pub mod error;
 pub mod first_start;
+pub mod group_permissions;
 pub mod groups;
 pub mod guard;
 pub mod issuing;
