@@ -11,6 +11,7 @@ mod bounds;
 mod common;
 mod credentials;
 mod decisions;
+mod dynatrace;
 mod errors;
 mod guardrails;
 mod hostile;
