@@ -3,6 +3,12 @@
 //! return these types, `/openapi.json` is generated from them, and `warden-client` speaks them, so
 //! the contract is written once. Nothing here does IO or knows the HTTP stack.
 
+pub mod audit;
+pub mod effective;
+pub mod environments;
 pub mod error;
+pub mod group_permissions;
+pub mod paging;
+pub mod scopes;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};

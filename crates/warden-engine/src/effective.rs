@@ -38,8 +38,17 @@ pub struct EffectivePermission {
 pub struct EffectVariant {
     pub effect: Effect,
     /// ANDed; an empty list means unconditional.
-    pub conditions: Vec<String>,
+    pub conditions: Vec<Condition>,
     pub effective_policies: Vec<Provenance>,
+}
+
+/// One condition as Dynatrace shows it: `{name, operator, values}` with the operator's API name
+/// (`EQ`, `IN`, `STARTS_WITH`, …) and placeholders as written.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Condition {
+    pub name: String,
+    pub operator: &'static str,
+    pub values: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -69,8 +78,37 @@ pub struct BindingRef {
     pub level_id: String,
 }
 
-/// (effect: 0 ALLOW / 1 DENY, rendered conditions) → where it comes from.
-type Variants = BTreeMap<(u8, Vec<String>), Vec<Provenance>>;
+/// (effect: 0 ALLOW / 1 DENY, conditions) → where it comes from.
+type Variants = BTreeMap<(u8, Vec<Condition>), Vec<Provenance>>;
+
+/// The condition lists a statement's clauses stand for. A clause of conditions of which any one
+/// must hold (a boundary's repeated name) multiplies the statement, as Dynatrace shows it: one
+/// list per choice.
+fn condition_lists(clauses: &[Clause]) -> Vec<Vec<Condition>> {
+    let mut lists = vec![Vec::new()];
+    for clause in clauses {
+        let choices: Vec<Condition> = clause
+            .conditions()
+            .iter()
+            .map(|c| Condition {
+                name: c.name.to_string(),
+                operator: c.operator.api_name(),
+                values: c.required(),
+            })
+            .collect();
+        lists = lists
+            .into_iter()
+            .flat_map(|list| {
+                choices.iter().map(move |choice| {
+                    let mut longer = list.clone();
+                    longer.push(choice.clone());
+                    longer
+                })
+            })
+            .collect();
+    }
+    lists
+}
 
 fn level_id(level: &Level, account: &str) -> String {
     match level {
@@ -133,16 +171,13 @@ impl Snapshot {
                         continue;
                     }
                     let effect = u8::from(grant.statement.effect == Effect::Deny);
-                    let conditions: Vec<String> =
-                        grant.statement.clauses.iter().map(Clause::render).collect();
                     let provenance = self.provenance(grant);
-                    let entry = table
-                        .entry(permission)
-                        .or_default()
-                        .entry((effect, conditions))
-                        .or_default();
-                    if !entry.contains(&provenance) {
-                        entry.push(provenance);
+                    let variants = table.entry(permission).or_default();
+                    for conditions in condition_lists(&grant.statement.clauses) {
+                        let entry = variants.entry((effect, conditions)).or_default();
+                        if !entry.contains(&provenance) {
+                            entry.push(provenance.clone());
+                        }
                     }
                 }
             }

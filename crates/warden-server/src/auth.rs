@@ -12,7 +12,7 @@ use base64::Engine as _;
 use hmac::{KeyInit, Mac};
 use subtle::ConstantTimeEq;
 
-use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::records::TokenBody;
 use crate::service::{Authed, Caller};
 use crate::state::AppState;
@@ -123,7 +123,7 @@ impl TokenProblem {
                 }))
             }
             TokenProblem::Inactive => ApiError::unauthenticated("the token is inactive"),
-            TokenProblem::Expired => ApiError::new(ErrorKind::Forbidden, "the token has expired")
+            TokenProblem::Expired => ApiError::new(ErrorCode::Forbidden, "the token has expired")
                 .with_details(serde_json::json!({ "reason": "expired" })),
             TokenProblem::OwnerDeactivated => {
                 ApiError::unauthenticated("the token's owner is deactivated")

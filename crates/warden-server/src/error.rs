@@ -1,59 +1,60 @@
-//! The one place where the service layer's errors become HTTP responses:
-//! `{"error":{"code","message","details"}}` with the status of the error's kind (SPEC §10).
+//! The one place where the service layer's errors become HTTP responses: the body is
+//! [`warden_api::ErrorBody`] (`{"error":{"code","message","details"}}`) and the status is the
+//! one its [`ErrorCode`] owns (SPEC §10).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use warden_api::{ErrorBody, ErrorDetail};
 
-pub use crate::service::error::{ApiError, ApiResult, ErrorKind};
+pub use crate::service::error::{ApiError, ApiResult, ErrorCode};
 
-/// The HTTP status of each kind of error.
-pub fn status_of(kind: ErrorKind) -> StatusCode {
-    match kind {
-        ErrorKind::Invalid => StatusCode::BAD_REQUEST,
-        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
-        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
-        ErrorKind::NotFound => StatusCode::NOT_FOUND,
-        ErrorKind::Timeout => StatusCode::REQUEST_TIMEOUT,
-        ErrorKind::Conflict => StatusCode::CONFLICT,
-        ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+/// The HTTP status of each code.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-/// The kind of error an HTTP status stands for (for protocol errors built from a status).
-pub fn kind_of(status: StatusCode) -> ErrorKind {
+/// The code an HTTP status stands for (for an answer that left its handler without a body).
+pub fn code_of(status: StatusCode) -> ErrorCode {
     match status {
-        StatusCode::UNAUTHORIZED => ErrorKind::Unauthenticated,
-        StatusCode::FORBIDDEN => ErrorKind::Forbidden,
-        StatusCode::NOT_FOUND => ErrorKind::NotFound,
-        StatusCode::REQUEST_TIMEOUT => ErrorKind::Timeout,
-        StatusCode::CONFLICT => ErrorKind::Conflict,
-        StatusCode::PAYLOAD_TOO_LARGE => ErrorKind::TooLarge,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorKind::UnsupportedMediaType,
-        StatusCode::TOO_MANY_REQUESTS => ErrorKind::RateLimited,
-        StatusCode::SERVICE_UNAVAILABLE => ErrorKind::Unavailable,
-        status if status.is_server_error() => ErrorKind::Internal,
-        _ => ErrorKind::Invalid,
+        StatusCode::UNAUTHORIZED => ErrorCode::Unauthenticated,
+        StatusCode::FORBIDDEN => ErrorCode::Forbidden,
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::REQUEST_TIMEOUT => ErrorCode::Timeout,
+        StatusCode::CONFLICT => ErrorCode::Conflict,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::TooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::TOO_MANY_REQUESTS => ErrorCode::RateLimited,
+        StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Unavailable,
+        status if status.is_server_error() => ErrorCode::Internal,
+        _ => ErrorCode::Invalid,
     }
 }
 
 impl ApiError {
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
-        status_of(self.kind)
+        status_of(self.code)
+    }
+
+    /// The error as the wire carries it.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.wire_code().to_owned(),
+                message: self.message.clone(),
+                details: self.details.as_deref().cloned(),
+            },
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let body = json!({ "error": { "code": self.code, "message": self.message, "details": self.details } });
+        let text = serde_json::to_string(&self.body()).unwrap_or_default();
         // Errors quote their input; a credential sent in the wrong place is never repeated.
-        let text = crate::secrets::redact(&body.to_string()).into_owned();
+        let text = crate::secrets::redact(&text).into_owned();
         let mut response = (
             status,
             [(

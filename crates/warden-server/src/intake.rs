@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::api::MAX_BODY_BYTES;
-use crate::error::{ApiError, ErrorKind};
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 /// Why a body was not read.
@@ -54,7 +54,7 @@ pub async fn read_body(State(state): State<AppState>, request: Request, next: Ne
         ))),
         Err(_) => refuse(
             ApiError::new(
-                ErrorKind::Timeout,
+                ErrorCode::Timeout,
                 format!("the request body did not arrive within {timeout_ms} ms; send it at once"),
             )
             .with_details(json!({ "readTimeoutMs": timeout_ms })),
@@ -64,7 +64,7 @@ pub async fn read_body(State(state): State<AppState>, request: Request, next: Ne
 
 fn too_large() -> ApiError {
     ApiError::new(
-        ErrorKind::TooLarge,
+        ErrorCode::TooLarge,
         format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
     )
     .with_details(json!({ "maxBytes": MAX_BODY_BYTES }))

@@ -6,8 +6,6 @@
 
 use std::process::ExitCode;
 
-use warden_policy::temporal::format_date_time;
-
 use crate::command::client::{Client, Connection, with_query};
 use crate::command::values::{field, items, text};
 use crate::output::{CliError, Output, table};
@@ -123,10 +121,9 @@ fn list(
     let rows: Vec<Vec<String>> = entries
         .iter()
         .map(|e| {
-            let at = field(e, "at").as_i64().unwrap_or(0).div_euclid(1000);
             vec![
                 field(e, "seq").to_string(),
-                format_date_time(at),
+                text(e, "at"),
                 text(e, "actor"),
                 text(e, "action"),
                 text(e, "target"),

@@ -107,9 +107,9 @@ pub fn run(args: EffectiveArgs, output: &mut Output) -> Result<ExitCode, CliErro
     let mut rows = Vec::new();
     for permission in &permissions {
         for variant in items(permission, "effects") {
-            let conditions: Vec<&str> = items(variant, "conditions")
+            let conditions: Vec<String> = items(variant, "conditions")
                 .iter()
-                .filter_map(Value::as_str)
+                .map(condition_text)
                 .collect();
             let sources: Vec<String> = items(variant, "effectivePolicies")
                 .iter()
@@ -146,4 +146,29 @@ pub fn run(args: EffectiveArgs, output: &mut Output) -> Result<ExitCode, CliErro
         plural(permissions.len(), "permission")
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+/// A `{name, operator, values}` condition as policy text: `name startsWith "x"`.
+fn condition_text(condition: &Value) -> String {
+    let operator = text(condition, "operator");
+    let symbol = match operator.as_str() {
+        "EQ" => "=",
+        "NOT_EQ" => "!=",
+        "LT" => "<",
+        "GT" => ">",
+        "NOT_IN" => "NOT IN",
+        "STARTS_WITH" => "startsWith",
+        "NOT_STARTS_WITH" => "NOT startsWith",
+        other => other,
+    };
+    let values: Vec<String> = items(condition, "values")
+        .iter()
+        .map(|v| format!("{:?}", v.as_str().unwrap_or_default()))
+        .collect();
+    let operand = if values.len() == 1 && !matches!(operator.as_str(), "IN" | "NOT_IN") {
+        values.concat()
+    } else {
+        format!("({})", values.join(", "))
+    };
+    format!("{} {symbol} {operand}", text(condition, "name"))
 }

@@ -4,11 +4,13 @@
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use warden_api::audit::{AuditEntry, AuditPage};
 use warden_store::AuditFilter;
 
 use crate::api::{Path, Query, level};
 use crate::error::{ApiError, ApiResult};
 use crate::service::Authed;
+use crate::service::groups::iso;
 use crate::service::guard::attributes;
 use crate::state::AppState;
 
@@ -40,7 +42,7 @@ pub async fn list(
     authed: Authed,
     Path(account): Path<String>,
     Query(query): Query<AuditQuery>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<AuditPage>> {
     check(&state, &authed, &account).await?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
@@ -54,12 +56,34 @@ pub async fn list(
         limit,
     };
     let entries = state.store.audit(&filter).await?;
-    let next = (entries.len() as i64 == limit)
+    let next_after_seq = (entries.len() as i64 == limit)
         .then(|| entries.last().map(|e| e.seq))
         .flatten();
-    Ok(axum::Json(
-        json!({ "entries": entries, "nextAfterSeq": next }),
-    ))
+    Ok(axum::Json(AuditPage {
+        entries: entries.into_iter().map(entry).collect(),
+        next_after_seq,
+    }))
+}
+
+/// An entry as the API shows it: the time in RFC 3339, the objects as JSON objects (the log
+/// keeps them as the text its hashes cover).
+fn entry(stored: warden_store::AuditEntry) -> AuditEntry {
+    let object = |text: Option<String>| {
+        text.map(|text| serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    };
+    AuditEntry {
+        seq: stored.seq,
+        revision: stored.revision,
+        at: iso(stored.at),
+        actor: stored.actor,
+        action: stored.action,
+        target: stored.target,
+        before: object(stored.before),
+        after: object(stored.after),
+        request_id: stored.request_id,
+        prev_hash: stored.prev_hash,
+        hash: stored.hash,
+    }
 }
 
 pub async fn verify(

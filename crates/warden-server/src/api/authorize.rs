@@ -101,7 +101,7 @@ impl AppState {
         let Some(min) = min_revision else {
             return Ok((self.snapshot(), stale));
         };
-        let min = u64::try_from(min).unwrap_or(0);
+        let min = revision(min)?;
         let deadline = tokio::time::Instant::now() + REVISION_WAIT;
         let mut asked = false;
         loop {
@@ -127,6 +127,34 @@ impl AppState {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
+}
+
+/// A `minRevision` as a revision: 0 or more.
+fn revision(min_revision: i64) -> ApiResult<u64> {
+    u64::try_from(min_revision).map_err(|_| {
+        ApiError::invalid(format!(
+            "`minRevision` is a store revision (0 or more), not `{min_revision}`; leave it out to decide on the current snapshot"
+        ))
+    })
+}
+
+/// The refusal of a permission the catalogue does not know, naming the closest one it knows:
+/// a misspelt permission is the caller's mistake, not a DENY to act on.
+fn unknown_permission(snapshot: &Snapshot, permission: &str) -> Option<ApiError> {
+    let catalogue = snapshot.catalogue();
+    if catalogue.permission(permission).is_some() {
+        return None;
+    }
+    let suggestion = catalogue.suggest_permission(permission);
+    let hint = match suggestion {
+        Some(near) => format!("did you mean `{near}`?"),
+        None => "`GET /iam/v1/catalogue` lists the permissions".to_owned(),
+    };
+    Some(
+        ApiError::invalid(format!("unknown permission `{permission}`; {hint}")).with_details(
+            serde_json::json!({ "permission": permission, "suggestion": suggestion }),
+        ),
+    )
 }
 
 /// The decisions of one HTTP request, and what they share: the caller, the snapshot, the
@@ -201,6 +229,9 @@ impl<'a> Decider<'a> {
 
     fn decide(&mut self, request: &'a DecisionInput<'_>) -> ApiResult<DecisionResponse> {
         request.attributes.check_limits()?;
+        if let Some(unknown) = unknown_permission(self.snapshot, &request.permission) {
+            return Err(unknown);
+        }
         let owner: String;
         let (principal, found) = match (&request.principal, &request.token) {
             (Some(principal), None) if crate::secrets::holds_secret(principal) => {
@@ -421,13 +452,17 @@ pub async fn authorize_batch(
             MAX_BATCH,
         ));
     }
-    let min = batch
+    let mut min = None;
+    for asked in batch
         .requests
         .iter()
         .filter_map(|r| r.min_revision)
         .chain(batch.min_revision)
         .chain(query.min_revision)
-        .max();
+    {
+        revision(asked)?;
+        min = min.max(Some(asked));
+    }
     let (snapshot, stale) = state.snapshot_at_least(min).await?;
     let trusted = batch.requests.len() > 1 && may_ask_about_anyone(&authed, &snapshot);
     let mut decider = Decider::new(
@@ -449,12 +484,19 @@ pub async fn authorize_batch(
     });
     let mut answered = Ok(());
     for (i, request) in batch.requests.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        // An unknown permission is one request's mistake: its slot says so, the others are
+        // answered. Any other refusal refuses the batch.
+        if let Some(unknown) = unknown_permission(&snapshot, &request.permission) {
+            let text = serde_json::to_string(&unknown.body()).unwrap_or_default();
+            out.extend_from_slice(crate::secrets::redact(&text).as_bytes());
+            continue;
+        }
         match decider.decide(request) {
             Ok(mut response) => {
                 response.stale = stale;
-                if i > 0 {
-                    out.push(b',');
-                }
                 write_decision(&mut out, &response);
             }
             Err(error) => {

@@ -945,7 +945,7 @@ mod tests {
         assert_eq!(
             refused,
             ApiError::invalid(
-                "invalid JSON body: requests[1].permission: invalid type: integer `5`, expected a string at line 1 column 79"
+                "invalid JSON body: `requests[1].permission` must be a string, not the integer `5` (line 1, column 79)"
             )
         );
     }

@@ -8,6 +8,7 @@ pub mod boundaries;
 pub mod catalogue;
 mod decision_body;
 pub mod environments;
+pub mod group_permissions;
 pub mod groups;
 pub mod health;
 pub mod oauth;
@@ -15,6 +16,7 @@ pub mod oauth_clients;
 pub mod passwords;
 pub mod platform_tokens;
 pub mod policies;
+mod rejection;
 pub mod resolution;
 pub mod review;
 pub mod routes;
@@ -25,12 +27,13 @@ pub mod workflows;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Router, middleware};
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 /// The largest request body accepted (413 beyond).
@@ -43,6 +46,7 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .fallback(not_found)
+        .layer(middleware::from_fn(error_bodies))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::intake::read_body,
@@ -53,10 +57,42 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(
-        ErrorKind::NotFound,
-        "no such endpoint; `/openapi.json` lists them",
-    )
+    ApiError::new(ErrorCode::NotFound, NO_SUCH_ENDPOINT)
+}
+
+const NO_SUCH_ENDPOINT: &str = "no such endpoint; `/openapi.json` lists them";
+
+/// Gives every error answer that left its handler without a body (axum's 405, a bare status)
+/// the API's error body; the answer's own headers are kept.
+async fn error_bodies(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let message = match status {
+        // axum adds `Allow` outside this layer, so the message points at it.
+        StatusCode::METHOD_NOT_ALLOWED => format!(
+            "`{method}` is not allowed on this path; the `Allow` header lists the methods it answers"
+        ),
+        StatusCode::NOT_FOUND => NO_SUCH_ENDPOINT.to_owned(),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("the request body is larger than {MAX_BODY_BYTES} bytes")
+        }
+        status => format!(
+            "the request was refused: {}",
+            status.canonical_reason().unwrap_or("no reason given")
+        ),
+    };
+    let (mut parts, _) = response.into_parts();
+    let (error_parts, body) = ApiError::new(crate::error::code_of(status), message)
+        .into_response()
+        .into_parts();
+    parts.headers.extend(error_parts.headers);
+    Response::from_parts(parts, body)
 }
 
 /// A JSON body; malformed JSON, unknown fields and oversize bodies become API errors.
@@ -79,32 +115,21 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     let text = rejection.body_text();
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::new(
-            ErrorKind::TooLarge,
+            ErrorCode::TooLarge,
             format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
         );
     }
     if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
         return ApiError::new(
-            ErrorKind::UnsupportedMediaType,
+            ErrorCode::UnsupportedMediaType,
             "send the body as JSON with `Content-Type: application/json`",
         );
     }
-    let reason = text
+    let syntax = matches!(rejection, JsonRejection::JsonSyntaxError(_));
+    let report = text
         .trim_start_matches("Failed to deserialize the JSON body into the target type: ")
         .trim_start_matches("Failed to parse the request body as JSON: ");
-    ApiError::invalid(format!("invalid JSON body: {}", shorten_path(reason)))
-}
-
-/// `a.b[0][0]…[0]: what` with the path cut to its first 60 characters: a deeply nested body
-/// would otherwise be quoted back at length.
-fn shorten_path(reason: &str) -> std::borrow::Cow<'_, str> {
-    match reason.split_once(": ") {
-        Some((path, what)) if path.chars().count() > 60 && !path.contains(' ') => {
-            let head: String = path.chars().take(60).collect();
-            std::borrow::Cow::Owned(format!("{head}…: {what}"))
-        }
-        _ => std::borrow::Cow::Borrowed(reason),
-    }
+    ApiError::invalid(rejection::json_body(report, syntax))
 }
 
 /// A JSON body for a handler that decodes it itself, borrowing its text from the bytes (the
@@ -162,8 +187,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(value)| Query(value))
-            .map_err(|rejection: QueryRejection| {
-                ApiError::invalid(format!("invalid query: {}", rejection.body_text()))
+            .map_err(|refused: QueryRejection| {
+                ApiError::invalid(rejection::query(&refused.body_text()))
             })
     }
 }
@@ -179,8 +204,8 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(value)| Path(value))
-            .map_err(|rejection: PathRejection| {
-                ApiError::invalid(format!("invalid path: {}", rejection.body_text()))
+            .map_err(|refused: PathRejection| {
+                ApiError::invalid(rejection::path(&refused.body_text()))
             })
     }
 }

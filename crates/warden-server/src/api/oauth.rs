@@ -16,6 +16,7 @@
 //! scopes ∩ their owner's permissions, decided at each use.
 
 use std::collections::BTreeMap;
+use warden_api::scopes::{UNSUPPORTED_SCOPES, coarse_scope};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -303,7 +304,9 @@ async fn required_client(
     authenticate_client(state, source, &id, &secret).await
 }
 
-/// The scopes to grant: the requested ones (each one of the client's) or all of the client's.
+/// The scopes to grant: the requested ones (each one of the client's) or all of the client's. A
+/// Dynatrace coarse scope (`account-idm-read`, …) stands for the permissions it maps to
+/// ([`warden_api::scopes`]); of those, the client's are granted, and none is a refusal.
 fn granted_scopes(
     client: &OAuthClientBody,
     requested: Option<&String>,
@@ -311,18 +314,43 @@ fn granted_scopes(
     let Some(requested) = requested else {
         return Ok(client.scopes.clone());
     };
+    let invalid_scope = |description: String| {
+        OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", description)
+    };
     let mut out: Vec<String> = Vec::new();
     for scope in requested.split(' ').filter(|s| !s.is_empty()) {
-        if !client.scopes.iter().any(|s| s == scope) {
-            return Err(OAuthError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_scope",
-                format!(
-                    "scope `{}` is not one of the client's scopes ({})",
-                    scope.chars().take(200).collect::<String>(),
+        if let Some((_, why)) = UNSUPPORTED_SCOPES.iter().find(|(name, _)| *name == scope) {
+            return Err(invalid_scope(format!(
+                "scope `{scope}` is not supported: {why}"
+            )));
+        }
+        if let Some(coarse) = coarse_scope(scope) {
+            let held: Vec<&str> = coarse
+                .permissions
+                .iter()
+                .copied()
+                .filter(|p| client.scopes.iter().any(|s| s == p))
+                .collect();
+            if held.is_empty() {
+                return Err(invalid_scope(format!(
+                    "scope `{scope}` stands for {}; the client holds none of them ({})",
+                    coarse.permissions.join(" "),
                     client.scopes.join(" ")
-                ),
-            ));
+                )));
+            }
+            for permission in held {
+                if !out.iter().any(|s| s == permission) {
+                    out.push(permission.to_owned());
+                }
+            }
+            continue;
+        }
+        if !client.scopes.iter().any(|s| s == scope) {
+            return Err(invalid_scope(format!(
+                "scope `{}` is not one of the client's scopes ({})",
+                scope.chars().take(200).collect::<String>(),
+                client.scopes.join(" ")
+            )));
         }
         if !out.iter().any(|s| s == scope) {
             out.push(scope.to_owned());
@@ -422,12 +450,12 @@ async fn issue(
 
 /// An API error from the write pipeline, as an OAuth error.
 fn plan_error(error: crate::error::ApiError) -> OAuthError {
-    match error.code {
-        "invalid_target" | "invalid_client" | "slow_down" => OAuthError {
+    match error.wire_code() {
+        code @ ("invalid_target" | "invalid_client" | "slow_down") => OAuthError {
             retry_after: error.retry_after,
-            challenge: (error.code == "invalid_client")
+            challenge: (code == "invalid_client")
                 .then_some("Basic realm=\"warden\", charset=\"UTF-8\""),
-            ..OAuthError::new(error.status(), error.code, error.message)
+            ..OAuthError::new(error.status(), code, error.message)
         },
         _ if error.status() == StatusCode::SERVICE_UNAVAILABLE => OAuthError {
             retry_after: error.retry_after,

@@ -3,7 +3,10 @@
 
 use axum::extract::State;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use warden_api::effective::{
+    BindingRef, Condition, Effect, EffectivePermission, EffectivePermissionsPage, EffectivePolicy,
+    PolicyRef,
+};
 use warden_engine::{Entity, Level};
 
 use crate::api::{Path, Query, level};
@@ -31,7 +34,7 @@ pub async fn effective_permissions(
     authed: Authed,
     Path((lt, lid)): Path<(String, String)>,
     Query(query): Query<EffectiveQuery>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<EffectivePermissionsPage>> {
     let level = {
         let model = state.model.lock().await;
         level(&model, &lt, &lid)?
@@ -78,13 +81,59 @@ pub async fn effective_permissions(
         .snapshot()
         .effective_permissions(entity, environment, &services)?;
     let total = resolved.effective_permissions.len();
-    let items: Vec<_> = resolved
+    let effective_permissions = resolved
         .effective_permissions
         .into_iter()
-        .skip((page - 1) * size)
+        .skip((page - 1).saturating_mul(size))
         .take(size)
+        .map(permission)
         .collect();
-    Ok(axum::Json(
-        json!({ "effectivePermissions": items, "totalCount": total, "page": page, "size": size }),
-    ))
+    Ok(axum::Json(EffectivePermissionsPage {
+        effective_permissions,
+        total_count: total,
+        page,
+        size,
+    }))
+}
+
+/// The engine's resolution of one permission, on the wire.
+fn permission(resolved: warden_engine::effective::EffectivePermission) -> EffectivePermission {
+    EffectivePermission {
+        permission: resolved.permission,
+        effects: resolved
+            .effects
+            .into_iter()
+            .map(|variant| Effect {
+                effect: variant.effect.to_string(),
+                conditions: variant
+                    .conditions
+                    .into_iter()
+                    .map(|c| Condition {
+                        name: c.name,
+                        operator: c.operator.to_owned(),
+                        values: c.values,
+                    })
+                    .collect(),
+                effective_policies: variant
+                    .effective_policies
+                    .into_iter()
+                    .map(|from| EffectivePolicy {
+                        policy: PolicyRef {
+                            uuid: from.policy.uuid,
+                            name: from.policy.name,
+                            statement_query: from.policy.statement_query,
+                            level_type: from.policy.level_type.to_owned(),
+                            level_id: from.policy.level_id,
+                        },
+                        binding: BindingRef {
+                            group_uuid: from.binding.group_uuid,
+                            level_type: from.binding.level_type.to_owned(),
+                            level_id: from.binding.level_id,
+                        },
+                        boundary: from.boundary,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
 }

@@ -8,9 +8,9 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 use serde_json::{Value, json};
 
 use super::{
-    audit, authorize, bindings, boundaries, catalogue, environments, groups, health, oauth,
-    oauth_clients, passwords, platform_tokens, policies, resolution, review, service_users, users,
-    workflows,
+    audit, authorize, bindings, boundaries, catalogue, environments, group_permissions, groups,
+    health, oauth, oauth_clients, passwords, platform_tokens, policies, resolution, review,
+    service_users, users, workflows,
 };
 use crate::state::AppState;
 
@@ -366,6 +366,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     e(
         "GET",
+        "/env/v2/accounts/{accountId}/environments",
+        "environments_list_dynatrace",
+        "environments",
+        "The environments in Dynatrace's shape (`data: [{id, name, active, url}]`)",
+        Some("iam:environments:read"),
+    ),
+    e(
+        "GET",
         "/iam/v1/accounts/{accountId}/groups",
         "groups_list",
         "groups",
@@ -411,6 +419,22 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "groups",
         "Members of a group",
         Some("iam:groups:read"),
+    ),
+    e(
+        "GET",
+        "/iam/v1/accounts/{accountId}/groups/{groupUuid}/permissions",
+        "group_permissions_get",
+        "groups",
+        "Dynatrace's group permissions: the group's bindings of the default policies they map to",
+        Some("iam:groups:read and iam:bindings:read"),
+    ),
+    e(
+        "PUT",
+        "/iam/v1/accounts/{accountId}/groups/{groupUuid}/permissions",
+        "group_permissions_set",
+        "groups",
+        "Set the group's Dynatrace permissions (bindings of the mapped default policies)",
+        Some("iam:bindings:write"),
     ),
     e(
         "GET",
@@ -768,12 +792,15 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "catalogue_permission" => get(catalogue::permission),
         "environments_list" => get(environments::list),
         "environments_create" => post(environments::create),
+        "environments_list_dynatrace" => get(environments::list_dynatrace),
         "groups_list" => get(groups::list),
         "groups_create" => post(groups::create),
         "groups_get" => get(groups::get),
         "groups_update" => put(groups::update),
         "groups_delete" => delete(groups::delete),
         "groups_members" => get(groups::members),
+        "group_permissions_get" => get(group_permissions::get),
+        "group_permissions_set" => put(group_permissions::set),
         "users_list" => get(users::list),
         "users_create" => post(users::create),
         "users_get" => get(users::get),

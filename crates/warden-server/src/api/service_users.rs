@@ -5,7 +5,6 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use warden_engine::PrincipalKind;
 
@@ -39,15 +38,7 @@ pub async fn create(
     Ok(written(StatusCode::CREATED, created))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    #[serde(rename = "page-size", default)]
-    page_size: Option<usize>,
-    /// The `nextPageKey` of the previous page.
-    #[serde(rename = "page-key", default)]
-    page_key: Option<String>,
-}
+pub use warden_api::paging::KeyPageQuery as ListQuery;
 
 pub async fn list(
     State(state): State<AppState>,
@@ -60,13 +51,19 @@ pub async fn list(
     state.require(&authed, "iam:service-users:read", &level, &attributes(&[]))?;
     let size = query.page_size.unwrap_or(100);
     if !(1..=1000).contains(&size) {
-        return Err(ApiError::invalid("`page-size` is 1–1000"));
+        return Err(ApiError::invalid(format!(
+            "`pageSize` is 1–1000, not {size}"
+        )));
     }
-    let start: usize = match &query.page_key {
-        Some(key) => key.parse().map_err(|_| {
-            ApiError::invalid(format!("`page-key` `{key}` is not a key this server gave"))
+    let start: usize = match (&query.next_page_key, query.page) {
+        (Some(key), _) => key.parse().map_err(|_| {
+            ApiError::invalid(format!(
+                "`nextPageKey` `{key}` is not a key this server gave; send the one of the previous answer"
+            ))
         })?,
-        None => 0,
+        (None, Some(0)) => return Err(ApiError::invalid("`page` starts at 1")),
+        (None, Some(page)) => (page - 1).saturating_mul(size),
+        (None, None) => 0,
     };
     let mut all: Vec<&PrincipalBody> = model
         .principals

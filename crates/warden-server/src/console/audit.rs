@@ -10,7 +10,6 @@ use serde_json::{Map, Value, json};
 use super::html::{Attrs, at, code, input, link, s, table, url};
 use super::session::flash;
 use super::{Cx, input as api_input};
-use crate::api::groups::iso;
 use crate::api::{Path, Query, audit};
 
 #[derive(Debug, Deserialize, Default)]
@@ -27,13 +26,6 @@ pub struct AuditQuery {
     limit: String,
     #[serde(default)]
     verify: String,
-}
-
-fn pretty(text: &str) -> String {
-    serde_json::from_str::<Value>(text)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or_else(|| text.to_owned())
 }
 
 pub async fn list(
@@ -68,7 +60,7 @@ pub async fn list(
     )
     .await;
     let value = match listed {
-        Ok(axum::Json(value)) => value,
+        Ok(axum::Json(page)) => serde_json::to_value(page).unwrap_or_default(),
         Err(error) => return cx.error_page(&error, "/console"),
     };
     let verified = if query.verify == "1" {
@@ -108,14 +100,14 @@ pub async fn list(
                 .map_or_else(|| actor.to_owned(), |p| p.email.to_string());
             let change = html! {
                 @for key in ["before", "after"] {
-                    @if let Some(text) = e.get(key).and_then(Value::as_str) {
-                        details { summary { (key) } pre { (pretty(text)) } }
+                    @if let Some(object) = e.get(key).filter(|v| !v.is_null()) {
+                        details { summary { (key) } pre { (serde_json::to_string_pretty(object).unwrap_or_default()) } }
                     }
                 }
             };
             vec![
                 html! { (at(e, "seq").to_string()) },
-                html! { (iso(at(e, "at").as_i64().unwrap_or(0))) },
+                html! { (s(e, "at")) },
                 html! { (who) },
                 code(s(e, "action")),
                 html! { (s(e, "target")) },

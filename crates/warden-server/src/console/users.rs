@@ -131,7 +131,7 @@ pub async fn effective_table(cx: &Cx, entity_type: &str, entity_id: &str, level:
     )
     .await;
     let value = match resolved {
-        Ok(axum::Json(value)) => value,
+        Ok(axum::Json(page)) => serde_json::to_value(page).unwrap_or_default(),
         Err(error) if error.status() == StatusCode::FORBIDDEN => {
             return not_permitted(
                 "see these effective permissions",
@@ -148,7 +148,7 @@ pub async fn effective_table(cx: &Cx, entity_type: &str, entity_id: &str, level:
         .flatten()
     {
         for effect in at(permission, "effects").as_array().into_iter().flatten() {
-            let conditions = strings(effect, "conditions");
+            let conditions = condition_texts(effect);
             let from: Vec<Markup> = at(effect, "effectivePolicies")
                 .as_array()
                 .into_iter()
@@ -387,4 +387,38 @@ pub async fn delete(Path(id): Path<String>, post: Post) -> Response {
         }
         Err(error) => show_page(&cx, &id, "account", Some(&error)).await,
     }
+}
+
+/// An effect's `{name, operator, values}` conditions as policy text (`name startsWith "x"`).
+fn condition_texts(effect: &Value) -> Vec<String> {
+    fn operator(name: &str) -> &str {
+        match name {
+            "EQ" => "=",
+            "NOT_EQ" => "!=",
+            "LT" => "<",
+            "GT" => ">",
+            "NOT_IN" => "NOT IN",
+            "STARTS_WITH" => "startsWith",
+            "NOT_STARTS_WITH" => "NOT startsWith",
+            other => other,
+        }
+    }
+    at(effect, "conditions")
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|condition| {
+            let values: Vec<String> = strings(condition, "values")
+                .iter()
+                .map(|v| format!("{v:?}"))
+                .collect();
+            let name = s(condition, "operator");
+            let operand = if values.len() == 1 && !matches!(name, "IN" | "NOT_IN") {
+                values.concat()
+            } else {
+                format!("({})", values.join(", "))
+            };
+            format!("{} {} {operand}", s(condition, "name"), operator(name))
+        })
+        .collect()
 }

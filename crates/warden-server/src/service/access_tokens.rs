@@ -9,7 +9,7 @@ use crate::auth::new_token;
 use crate::limits::MAX_LIVE_ACCESS_TOKENS_PER_CLIENT;
 use crate::model::Model;
 use crate::records::{OAuthClientBody, TokenBody};
-use crate::service::{ApiError, ApiResult, Authed, ErrorKind, Plan};
+use crate::service::{ApiError, ApiResult, Authed, ErrorCode, Plan};
 use crate::state::AppState;
 
 /// An access token just issued: shown once.
@@ -55,7 +55,7 @@ pub async fn issue(
         .write(actor, |model, _| {
             let resource = check_resource(&model.account, resource)?;
             if !model.oauth_clients.contains_key(&client.client_id) {
-                return Err(ApiError::new(ErrorKind::Unauthenticated, "client authentication failed")
+                return Err(ApiError::new(ErrorCode::Unauthenticated, "client authentication failed")
                     .with_code("invalid_client"));
             }
             let mine: Vec<&TokenBody> = model
@@ -74,7 +74,7 @@ pub async fn issue(
                 let first_free = live.iter().min().copied().unwrap_or(now) - now;
                 let wait = u64::try_from(first_free.max(1)).unwrap_or(1).div_ceil(1000);
                 return Err(ApiError::new(
-                    ErrorKind::RateLimited,
+                    ErrorCode::RateLimited,
                     format!(
                         "client `{}` holds {MAX_LIVE_ACCESS_TOKENS_PER_CLIENT} unexpired access tokens; reuse them, revoke some, or retry after {wait} seconds",
                         client.client_id

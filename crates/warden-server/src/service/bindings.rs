@@ -18,7 +18,7 @@ use crate::model::{Model, binding_record};
 use crate::records::BindingBody;
 use crate::service::guard::{attributes, require_not_legacy};
 use crate::service::levels::{level, level_parts, writable};
-use crate::service::{ApiError, ApiResult, Authed, ErrorKind, Plan};
+use crate::service::{ApiError, ApiResult, Authed, ErrorCode, Plan};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Default)]
@@ -60,7 +60,7 @@ pub fn at_level(body: &BindingBody, model: &Model, level: &Level) -> bool {
     body.level_type == level_type && body.level_id == level_id
 }
 
-fn write_check(
+pub(crate) fn write_check(
     state: &AppState,
     authed: &Authed,
     level: &Level,
@@ -272,7 +272,7 @@ pub async fn delete_where(
             if selected.is_empty() {
                 pairs.extend(group.map(|g| ("iam:boundGroup", g)));
                 state.require(authed, "iam:bindings:write", &level, &attributes(&pairs))?;
-                return Err(ApiError::new(ErrorKind::NotFound, "no binding matches"));
+                return Err(ApiError::new(ErrorCode::NotFound, "no binding matches"));
             }
             for body in &selected {
                 let mut check = pairs.clone();

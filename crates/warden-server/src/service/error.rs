@@ -1,61 +1,19 @@
-//! The errors of every use case: a kind (what went wrong, for the caller's program), a stable
-//! code, a human message and optional details. No transport here: the HTTP layer maps kinds to
-//! statuses in one place (`crate::error`), the console to pages.
+//! The errors of every use case: a code of the API's one vocabulary ([`ErrorCode`], which also
+//! decides the HTTP status), a human message and optional details. No transport here: the HTTP
+//! layer writes them in one place (`crate::error`), the console as pages.
 
 use serde_json::Value;
 use warden_engine::DirectoryError;
 use warden_store::StoreError;
 
-/// What went wrong, as a caller's program tells it apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// The request is malformed or breaks a rule of its own (400).
-    Invalid,
-    /// No valid credential (401).
-    Unauthenticated,
-    /// A credential, but not the permission (403).
-    Forbidden,
-    /// The named thing does not exist, or is not visible to the caller (404).
-    NotFound,
-    /// The request took too long to arrive (408).
-    Timeout,
-    /// The change conflicts with the current state (409).
-    Conflict,
-    /// The request is larger than allowed (413).
-    TooLarge,
-    /// The body is not in a format this endpoint reads (415).
-    UnsupportedMediaType,
-    /// Too many attempts; retry later (429).
-    RateLimited,
-    /// A dependency is unavailable or saturated; nothing was changed (503).
-    Unavailable,
-    /// A fault of the server (500).
-    Internal,
-}
-
-impl ErrorKind {
-    /// The stable code of errors of this kind (`error.code` on the wire).
-    pub fn code(self) -> &'static str {
-        match self {
-            ErrorKind::Invalid | ErrorKind::UnsupportedMediaType => "invalid",
-            ErrorKind::Unauthenticated => "unauthenticated",
-            ErrorKind::Forbidden => "forbidden",
-            ErrorKind::NotFound => "not_found",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::Conflict => "conflict",
-            ErrorKind::TooLarge => "too_large",
-            ErrorKind::RateLimited => "rate_limited",
-            ErrorKind::Unavailable => "unavailable",
-            ErrorKind::Internal => "internal",
-        }
-    }
-}
+pub use warden_api::ErrorCode;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
-    pub kind: ErrorKind,
-    /// Usually `kind.code()`; the OAuth endpoints carry RFC 6749 codes (`invalid_client`, …).
-    pub code: &'static str,
+    pub code: ErrorCode,
+    /// The OAuth endpoints' RFC 6749 code (`invalid_client`, …), written instead of `code`'s
+    /// name; the status still comes from `code`.
+    pub protocol_code: Option<&'static str>,
     pub message: String,
     pub details: Option<Box<Value>>,
     /// Seconds, for 429 and 503.
@@ -63,10 +21,10 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
-            kind,
-            code: kind.code(),
+            code,
+            protocol_code: None,
             message: message.into(),
             details: None,
             retry_after: None,
@@ -75,8 +33,13 @@ impl ApiError {
 
     /// An error with a code of its own (a protocol's, such as OAuth's).
     pub fn with_code(mut self, code: &'static str) -> Self {
-        self.code = code;
+        self.protocol_code = Some(code);
         self
+    }
+
+    /// The code written in `error.code`: the protocol's, or the vocabulary's name.
+    pub fn wire_code(&self) -> &'static str {
+        self.protocol_code.unwrap_or(self.code.as_str())
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -90,33 +53,33 @@ impl ApiError {
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
-        ApiError::new(ErrorKind::Invalid, message)
+        ApiError::new(ErrorCode::Invalid, message)
     }
 
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        ApiError::new(ErrorKind::Unauthenticated, message)
+        ApiError::new(ErrorCode::Unauthenticated, message)
     }
 
     /// Refused, naming the permission that is missing.
     pub fn forbidden(permission: &str, message: impl Into<String>) -> Self {
-        ApiError::new(ErrorKind::Forbidden, message)
+        ApiError::new(ErrorCode::Forbidden, message)
             .with_details(serde_json::json!({ "permission": permission }))
     }
 
     pub fn not_found(kind: &str, id: &str) -> Self {
-        ApiError::new(ErrorKind::NotFound, format!("{kind} `{id}` does not exist"))
+        ApiError::new(ErrorCode::NotFound, format!("{kind} `{id}` does not exist"))
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
-        ApiError::new(ErrorKind::Conflict, message)
+        ApiError::new(ErrorCode::Conflict, message)
     }
 
     pub fn unavailable(message: impl Into<String>, retry_after: u64) -> Self {
-        ApiError::new(ErrorKind::Unavailable, message).with_retry_after(retry_after)
+        ApiError::new(ErrorCode::Unavailable, message).with_retry_after(retry_after)
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        ApiError::new(ErrorKind::Internal, message)
+        ApiError::new(ErrorCode::Internal, message)
     }
 }
 

@@ -12,6 +12,7 @@
 //!   out a person or a pipeline whose rights they do not hold.
 
 use std::collections::BTreeSet;
+use warden_api::scopes::coarse_scope;
 
 use serde_json::{Value, json};
 use warden_engine::escalation::{Author, holds_unconditionally};
@@ -22,7 +23,7 @@ use crate::limits::MAX_SCOPES;
 use crate::model::Model;
 use crate::records::PrincipalBody;
 use crate::service::guard::{attributes, require_acting_as};
-use crate::service::{ApiError, ApiResult, Authed, ErrorKind, Scopes};
+use crate::service::{ApiError, ApiResult, Authed, ErrorCode, Scopes};
 use crate::state::AppState;
 
 /// The owner of a new or widened credential: `key` (uid, email or handle) or the caller, after
@@ -42,7 +43,7 @@ pub fn resolve_owner(
     if owner.uid != authed.caller.uid {
         if owner.kind != PrincipalKind::ServiceUser {
             return Err(ApiError::new(
-                ErrorKind::Forbidden,
+                ErrorCode::Forbidden,
                 format!(
                     "`{}` is another person: credentials can be issued only for yourself or for a service user you may use",
                     owner.email
@@ -66,8 +67,8 @@ pub fn resolve_owner(
     Ok(owner.clone())
 }
 
-/// Checks the scopes against the catalogue: at least one, each a known permission; duplicates
-/// dropped, order kept.
+/// Checks the scopes against the catalogue: at least one, each a known permission or a Dynatrace
+/// coarse scope (replaced by its permissions); duplicates dropped, order kept.
 pub fn check_scopes(
     catalogue: &Catalogue,
     field: &str,
@@ -86,7 +87,13 @@ pub fn check_scopes(
     }
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
-    for scope in scopes {
+    // A Dynatrace coarse scope stands for exactly the permissions it maps to.
+    let expanded = scopes.iter().flat_map(|scope| match coarse_scope(scope) {
+        Some(coarse) => coarse.permissions.iter().map(|p| (*p).to_owned()).collect(),
+        None => vec![scope.clone()],
+    });
+    let expanded: Vec<String> = expanded.collect();
+    for scope in &expanded {
         if catalogue.permission(scope).is_none() {
             let mut details = json!({ "field": field, "scope": scope });
             let message = match catalogue.suggest_permission(scope) {

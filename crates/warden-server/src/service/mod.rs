@@ -19,6 +19,7 @@ pub mod commit;
 pub mod environments;
 pub mod error;
 pub mod first_start;
+pub mod group_permissions;
 pub mod groups;
 pub mod guard;
 pub mod issuing;
@@ -34,7 +35,7 @@ pub mod workflows;
 
 pub use actor::{Authed, Caller, RequestContext, Scopes};
 pub use commit::Plan;
-pub use error::{ApiError, ApiResult, ErrorKind};
+pub use error::{ApiError, ApiResult, ErrorCode};
 
 #[cfg(test)]
 mod tests {

@@ -21,7 +21,7 @@ use crate::model::Model;
 use crate::service::groups::account;
 use crate::service::guard::{attributes, require_acting_as};
 use crate::service::users::find;
-use crate::service::{ApiError, ApiResult, Authed, ErrorKind, Plan, Scopes};
+use crate::service::{ApiError, ApiResult, Authed, ErrorCode, Plan, Scopes};
 use crate::state::AppState;
 
 /// Fewest characters of a password.
@@ -82,7 +82,7 @@ pub async fn set_password(
             state.require(authed, "iam:users:write", &level, &attributes(&[]))?;
             if authed.caller.scopes != Scopes::All {
                 return Err(ApiError::new(
-                    ErrorKind::Forbidden,
+                    ErrorCode::Forbidden,
                     "a password gives every permission of its user: set it with an unscoped token or from a console session, not with a scoped token",
                 )
                 .with_details(json!({ "permission": "iam:users:write", "rule": "unscoped-caller-only" })));

@@ -125,6 +125,11 @@ pub fn validated(
 ) -> ApiResult<(warden_policy::Policy, Located)> {
     check_name(&input.name)?;
     check_text("description", &input.description, 0, 2000)?;
+    if input.statement_query.trim().is_empty() {
+        return Err(ApiError::invalid(
+            "`statementQuery` is empty; a policy needs at least one statement, such as `ALLOW storage:logs:read;`",
+        ));
+    }
     let checked = check_policy(&input.statement_query, snapshot.catalogue());
     let located = Located {
         diagnostics: locate(&checked.diagnostics, &input.statement_query),

@@ -105,8 +105,8 @@ impl From<warden_store::StoreError> for RecoverError {
 impl From<ApiError> for RecoverError {
     fn from(error: ApiError) -> Self {
         if !matches!(
-            error.kind,
-            crate::service::ErrorKind::Internal | crate::service::ErrorKind::Unavailable
+            error.code,
+            crate::service::ErrorCode::Internal | crate::service::ErrorCode::Unavailable
         ) {
             RecoverError::Refused(error.message)
         } else {

@@ -153,8 +153,8 @@ async fn a_new_administrators_journey() {
     assert_eq!(
         entry["effects"][0]["conditions"],
         json!([
-            "storage:bucket-name startsWith \"ops_\"",
-            "global:environmentId = \"env-prod\""
+            { "name": "storage:bucket-name", "operator": "STARTS_WITH", "values": ["ops_"] },
+            { "name": "global:environmentId", "operator": "EQ", "values": ["env-prod"] }
         ])
     );
     assert_eq!(

@@ -11,6 +11,8 @@ mod bounds;
 mod common;
 mod credentials;
 mod decisions;
+mod dynatrace;
+mod errors;
 mod guardrails;
 mod hostile;
 mod journey;

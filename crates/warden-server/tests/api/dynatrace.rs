@@ -1,0 +1,445 @@
+//! Replays what Dynatrace's own clients send — the Go client of the Terraform provider and of
+//! Monaco — and checks that Warden answers with Dynatrace's status codes and shapes: the
+//! provider's create/read/update/delete of a group, a policy, a binding with parameters and a
+//! boundary; Dynatrace's environment list, group permissions, paging and coarse OAuth scopes.
+//!
+//! The bodies a Go client sends with unset fields (`null`s, `"uid": ""`, `"tags": []`) are
+//! accepted once the typed wire format lands (the other stream of this change): the test that
+//! replays them is marked `#[ignore]` until both are merged; its assertions all depend on it.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::TestServer;
+
+#[tokio::test]
+async fn the_providers_crud_sequence_gets_dynatraces_statuses_and_shapes() {
+    let server = TestServer::start().await;
+    let acc = server.account();
+    let repo = format!("/iam/v1/repo/account/{acc}");
+
+    // A group: POST an array → 201 with an array; GET → 200; PUT → 200; DELETE → 200.
+    let created = server
+        .post(
+            &format!("/iam/v1/accounts/{acc}/groups"),
+            json!([{ "name": "tf-group", "description": "made by terraform" }]),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let group = created.body[0]["uuid"].as_str().unwrap().to_owned();
+    let read = server
+        .get(&format!("/iam/v1/accounts/{acc}/groups/{group}"))
+        .await;
+    assert_eq!(read.status, StatusCode::OK);
+    for field in [
+        "uuid",
+        "name",
+        "description",
+        "owner",
+        "createdAt",
+        "updatedAt",
+    ] {
+        assert!(read.body.get(field).is_some(), "{field}: {}", read.body);
+    }
+    assert!(read.body["createdAt"].as_str().unwrap().ends_with('Z'));
+    let updated = server
+        .put(
+            &format!("/iam/v1/accounts/{acc}/groups/{group}"),
+            json!({ "name": "tf-group", "description": "changed" }),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+
+    // A policy: POST → 201 with statements parsed; GET → 200; PUT (an upsert) → 204.
+    let policy = server
+        .post(
+            &format!("{repo}/policies"),
+            json!({
+                "name": "tf-logs",
+                "description": "logs of a bucket",
+                "tags": [],
+                "statementQuery": "ALLOW storage:logs:read WHERE storage:bucket-name = \"${bindParam:bucket}\";",
+            }),
+        )
+        .await;
+    assert_eq!(policy.status, StatusCode::CREATED, "{}", policy.body);
+    let uuid = policy.body["uuid"].as_str().unwrap().to_owned();
+    assert_eq!(
+        policy.body["statements"][0]["conditions"][0],
+        json!({ "name": "storage:bucket-name", "operator": "EQ", "values": ["${bindParam:bucket}"] })
+    );
+    let read = server.get(&format!("{repo}/policies/{uuid}")).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(read.body["uuid"], uuid);
+    let put = server
+        .put(
+            &format!("{repo}/policies/{uuid}"),
+            json!({
+                "name": "tf-logs",
+                "description": "logs of one bucket",
+                "tags": [],
+                "statementQuery": "ALLOW storage:logs:read WHERE storage:bucket-name = \"${bindParam:bucket}\";",
+            }),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
+
+    // A boundary: POST → 201 with parsed conditions; GET → 200; PUT → 204.
+    let boundary = server
+        .post(
+            &format!("{repo}/boundaries"),
+            json!({ "name": "tf-boundary", "boundaryQuery": "storage:dt.security_context = \"TEAM-AA\";", "metadata": {} }),
+        )
+        .await;
+    assert_eq!(boundary.status, StatusCode::CREATED, "{}", boundary.body);
+    let boundary_uuid = boundary.body["uuid"].as_str().unwrap().to_owned();
+    assert_eq!(
+        boundary.body["boundaryConditions"],
+        json!([{ "name": "storage:dt.security_context", "operator": "EQ", "values": ["TEAM-AA"] }])
+    );
+    let put = server
+        .put(
+            &format!("{repo}/boundaries/{boundary_uuid}"),
+            json!({ "name": "tf-boundary", "boundaryQuery": "storage:dt.security_context = \"TEAM-BB\";", "metadata": {} }),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::NO_CONTENT, "{}", put.body);
+
+    // A binding with parameters and the boundary: POST → 204; GET → 200 in
+    // `LevelPolicyBindingDto`'s shape; DELETE filtered by the parameters → 204.
+    let bound = server
+        .post(
+            &format!("{repo}/bindings/{uuid}/{group}"),
+            json!({ "parameters": { "bucket": "team_a" }, "metadata": {}, "boundaries": [boundary_uuid] }),
+        )
+        .await;
+    assert_eq!(bound.status, StatusCode::NO_CONTENT, "{}", bound.body);
+    let read = server.get(&format!("{repo}/bindings/{uuid}/{group}")).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(read.body["levelType"], "account");
+    assert_eq!(read.body["levelId"], acc);
+    let binding = &read.body["policyBindings"][0];
+    assert_eq!(binding["policyUuid"], uuid);
+    assert_eq!(binding["groups"], json!([group]));
+    assert_eq!(binding["parameters"], json!({ "bucket": "team_a" }));
+    assert_eq!(binding["boundaries"], json!([boundary_uuid]));
+    let unbound = server
+        .delete(&format!(
+            "{repo}/bindings/{uuid}/{group}?parameters[bucket]=team_a"
+        ))
+        .await;
+    assert_eq!(unbound.status, StatusCode::NO_CONTENT, "{}", unbound.body);
+
+    // Deletions: boundary and policy 204, group 200.
+    let deleted = server
+        .delete(&format!("{repo}/boundaries/{boundary_uuid}"))
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
+    let deleted = server.delete(&format!("{repo}/policies/{uuid}")).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
+    let deleted = server
+        .delete(&format!("/iam/v1/accounts/{acc}/groups/{group}"))
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    let gone = server
+        .get(&format!("/iam/v1/accounts/{acc}/groups/{group}"))
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+}
+
+/// Depends on the typed wire format of the other stream (`null` taken as absent).
+#[tokio::test]
+#[ignore = "needs the typed wire format's `null` acceptance; un-ignore when both streams are merged"]
+async fn a_go_clients_unset_fields_are_accepted() {
+    let server = TestServer::start().await;
+    let acc = server.account();
+    // Stream A: `federatedAttributeValues: null`.
+    let created = server
+        .post(
+            &format!("/iam/v1/accounts/{acc}/groups"),
+            json!([{ "name": "go-group", "description": null, "federatedAttributeValues": null }]),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    // Stream A: `category: null`, `tags: []`, `uid: ""` on the policy body.
+    let policy = server
+        .post(
+            &format!("/iam/v1/repo/account/{acc}/policies"),
+            json!({ "uid": "", "name": "go-policy", "description": "", "tags": [], "category": null, "statementQuery": "ALLOW storage:logs:read;" }),
+        )
+        .await;
+    assert_eq!(policy.status, StatusCode::CREATED, "{}", policy.body);
+    // Stream A: a boundary without metadata, given as `null`.
+    let boundary = server
+        .post(
+            &format!("/iam/v1/repo/account/{acc}/boundaries"),
+            json!({ "name": "go-boundary", "boundaryQuery": "storage:bucket-name = \"x\";", "metadata": null }),
+        )
+        .await;
+    assert_eq!(boundary.status, StatusCode::CREATED, "{}", boundary.body);
+}
+
+#[tokio::test]
+async fn environments_are_listed_in_dynatraces_shape() {
+    let server = TestServer::start().await;
+    let acc = server.account();
+    let listed = server
+        .get(&format!("/env/v2/accounts/{acc}/environments"))
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let data = listed.body["data"].as_array().unwrap();
+    let prod = data.iter().find(|e| e["id"] == "env-prod").unwrap();
+    assert_eq!(
+        prod,
+        &json!({ "id": "env-prod", "name": prod["name"], "active": true, "url": "/iam/v1/repo/environment/env-prod" })
+    );
+    // Warden's own list carries RFC 3339 times.
+    let own = server
+        .get(&format!("/iam/v1/accounts/{acc}/environments"))
+        .await;
+    let created_at = own.body["items"][0]["createdAt"].as_str().unwrap();
+    assert!(
+        created_at.len() == 20 && created_at.ends_with('Z'),
+        "{created_at}"
+    );
+}
+
+#[tokio::test]
+async fn audit_entries_carry_rfc_3339_times_and_objects() {
+    let server = TestServer::start().await;
+    let acc = server.account();
+    let created = server
+        .post(
+            &format!("/iam/v1/accounts/{acc}/groups"),
+            json!([{ "name": "audited" }]),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let audit = server
+        .get(&format!(
+            "/iam/v1/accounts/{acc}/audit-log?action=group.create"
+        ))
+        .await;
+    let entry = &audit.body["entries"][0];
+    let at = entry["at"].as_str().unwrap();
+    assert!(at.len() == 20 && at.ends_with('Z'), "{at}");
+    assert!(
+        entry["after"].is_object() || entry["after"].is_array(),
+        "{entry}"
+    );
+    assert_eq!(entry["before"], Value::Null);
+}
+
+#[tokio::test]
+async fn group_permissions_are_bindings_of_default_policies() {
+    let server = TestServer::start().await;
+    let acc = server.account();
+    let group = server
+        .post(
+            &format!("/iam/v1/accounts/{acc}/groups"),
+            json!([{ "name": "legacy-style" }]),
+        )
+        .await
+        .body[0]["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/iam/v1/accounts/{acc}/groups/{group}/permissions");
+    let set = server
+        .put(
+            &path,
+            json!([
+                { "permissionName": "account-viewer", "scope": acc, "scopeType": "account" },
+                { "permissionName": "tenant-viewer", "scope": "env-prod", "scopeType": "tenant" },
+            ]),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+    let read = server.get(&path).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(read.body["uuid"], group);
+    let permissions: Vec<(String, String, String)> = read.body["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["permissionName"].as_str().unwrap().to_owned(),
+                p["scope"].as_str().unwrap().to_owned(),
+                p["scopeType"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        permissions,
+        [
+            (
+                "account-viewer".to_owned(),
+                acc.clone(),
+                "account".to_owned()
+            ),
+            (
+                "tenant-viewer".to_owned(),
+                "env-prod".to_owned(),
+                "tenant".to_owned()
+            ),
+        ]
+    );
+    // They are bindings: the group's account-level bindings show the mapped policy.
+    let bindings = server
+        .get(&format!(
+            "/iam/v1/repo/account/{acc}/bindings/groups/{group}"
+        ))
+        .await;
+    assert_eq!(bindings.body["policyUuids"], json!(["account-viewer"]));
+
+    // Setting fewer removes the others; an unknown name is refused, naming the supported ones.
+    let set = server
+        .put(
+            &path,
+            json!([{ "permissionName": "tenant-viewer", "scope": "env-prod", "scopeType": "tenant" }]),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+    assert_eq!(
+        server.get(&path).await.body["permissions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let refused = server
+        .put(
+            &path,
+            json!([{ "permissionName": "tenant-agent-install", "scope": "env-prod", "scopeType": "tenant" }]),
+        )
+        .await;
+    assert_eq!(
+        (
+            refused.status,
+            refused.body["error"]["message"].as_str().unwrap()
+        ),
+        (
+            StatusCode::BAD_REQUEST,
+            "permission `tenant-agent-install` has no equivalent in Warden; the supported ones are `account-viewer`, `account-user-management`, `tenant-viewer`, `tenant-logviewer`, and any other access is given by binding a policy"
+        )
+    );
+}
+
+#[tokio::test]
+async fn lists_page_as_dynatrace_pages() {
+    let server = TestServer::start().await;
+    let acc = server.account();
+    for i in 0..3 {
+        let created = server
+            .post(
+                &format!("/iam/v1/accounts/{acc}/service-users"),
+                json!({ "name": format!("pager-{i}") }),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    }
+    let first = server
+        .get(&format!("/iam/v1/accounts/{acc}/service-users?pageSize=2"))
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(first.body["results"].as_array().unwrap().len(), 2);
+    let key = first.body["nextPageKey"].as_str().unwrap();
+    let rest = server
+        .get(&format!(
+            "/iam/v1/accounts/{acc}/service-users?pageSize=2&nextPageKey={key}"
+        ))
+        .await;
+    let older = server
+        .get(&format!(
+            "/iam/v1/accounts/{acc}/service-users?page-size=2&page-key={key}"
+        ))
+        .await;
+    assert_eq!(rest.body, older.body, "the older names page alike");
+    assert_eq!(rest.body["results"].as_array().unwrap().len(), 1);
+    assert_eq!(rest.body["nextPageKey"], Value::Null);
+
+    // Boundaries: a size above 1,000 is answered with pages of 1,000.
+    let boundaries = server
+        .get(&format!("/iam/v1/repo/account/{acc}/boundaries?size=5000"))
+        .await;
+    assert_eq!(boundaries.status, StatusCode::OK, "{}", boundaries.body);
+    assert_eq!(boundaries.body["pageSize"], 1000);
+}
+
+#[tokio::test]
+async fn coarse_oauth_scopes_grant_exactly_their_permissions() {
+    let server = TestServer::start().await;
+    let acc = server.account();
+    // A client made with a coarse scope holds its permissions.
+    let client = server
+        .post(
+            &format!("/iam/v1/accounts/{acc}/oauth-clients"),
+            json!({ "name": "terraform", "scopes": ["account-idm-read", "account-env-read"] }),
+        )
+        .await;
+    assert_eq!(client.status, StatusCode::CREATED, "{}", client.body);
+    let mut scopes: Vec<&str> = client.body["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    scopes.sort_unstable();
+    assert_eq!(
+        scopes,
+        [
+            "iam:environments:read",
+            "iam:groups:read",
+            "iam:service-users:read",
+            "iam:users:read"
+        ]
+    );
+    let id = client.body["clientId"].as_str().unwrap();
+    let secret = client.body["clientSecret"].as_str().unwrap();
+    let token = |scope: &'static str| {
+        server
+            .client
+            .post(format!("{}/sso/oauth2/token", server.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(
+                serde_urlencoded::to_string([
+                    ("grant_type", "client_credentials"),
+                    ("client_id", id),
+                    ("client_secret", secret),
+                    ("scope", scope),
+                ])
+                .unwrap(),
+            )
+            .send()
+    };
+    let granted: Value = token("account-env-read")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(granted["scope"], "iam:environments:read", "{granted}");
+    let refused = token("iam-policies-management").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(refused["error"], "invalid_scope");
+
+    // The token reads environments, and nothing its scopes do not name.
+    let bearer = granted["access_token"].as_str().unwrap();
+    let call = |method: Method, path: String| {
+        server
+            .client
+            .request(method, format!("{}{path}", server.base))
+            .bearer_auth(bearer)
+            .send()
+    };
+    let envs = call(Method::GET, format!("/env/v2/accounts/{acc}/environments"))
+        .await
+        .unwrap();
+    assert_eq!(envs.status(), StatusCode::OK);
+    let groups = call(Method::GET, format!("/iam/v1/accounts/{acc}/groups"))
+        .await
+        .unwrap();
+    assert_eq!(groups.status(), StatusCode::FORBIDDEN);
+}
