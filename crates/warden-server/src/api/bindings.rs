@@ -49,7 +49,7 @@ struct Filter {
 fn filter(query: Option<String>) -> ApiResult<Filter> {
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
-            .map_err(|e| ApiError::invalid(format!("invalid query: {e}")))?;
+            .map_err(|e| ApiError::invalid(super::rejection::query(&e.to_string())))?;
     let mut filter = Filter::default();
     for (key, value) in pairs {
         let field = |prefix: &str| {

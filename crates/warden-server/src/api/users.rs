@@ -161,7 +161,7 @@ pub async fn remove_groups(
 ) -> ApiResult<Written<()>> {
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
-            .map_err(|e| ApiError::invalid(format!("invalid query: {e}")))?;
+            .map_err(|e| ApiError::invalid(super::rejection::query(&e.to_string())))?;
     let mut groups = Vec::new();
     for (name, value) in pairs {
         if name != "group-uuid" {

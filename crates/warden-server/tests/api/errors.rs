@@ -81,20 +81,22 @@ async fn a_wrong_body_is_explained_in_json_terms() {
         )
     );
     // An attribute that is neither a string nor a list of strings.
+    // Sent as text, so that the column does not depend on how a JSON library orders keys.
     let refused = server
-        .post(
-            "/iam/v1/authorize",
-            json!({ "principal": "admin@warden.local", "permission": "iam:users:read", "attributes": { "a": 5 } }),
-        )
-        .await;
+        .client
+        .post(format!("{}/iam/v1/authorize", server.base))
+        .bearer_auth(&server.token)
+        .header("content-type", "application/json")
+        .body(r#"{"attributes":{"a":5},"principal":"admin@warden.local","permission":"iam:users:read"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
-        (refused.status, refused.body),
-        (
-            StatusCode::BAD_REQUEST,
-            error(
-                "invalid",
-                "invalid JSON body: `attributes.a` must be a string or a list of strings (line 1, column 21)"
-            )
+        refused.json::<Value>().await.unwrap(),
+        error(
+            "invalid",
+            "invalid JSON body: `attributes.a` must be a string or a list of strings (line 1, column 21)"
         )
     );
     // A missing field.
