@@ -3,6 +3,15 @@
 //! return these types, `/openapi.json` is generated from them, and `warden-client` speaks them, so
 //! the contract is written once. Nothing here does IO or knows the HTTP stack.
 
+pub mod bindings;
+pub mod boundaries;
 pub mod error;
+pub mod groups;
+pub mod list;
+pub mod nullable;
+pub mod platform_tokens;
+pub mod policies;
+pub mod users;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
+pub use list::List;

@@ -432,7 +432,7 @@ pub async fn add(post: Post) -> Response {
         .await;
     }
     let input = BindingInput {
-        parameters: binding.parameters.clone(),
+        parameters: crate::service::bindings::wire_parameters(&binding.parameters),
         metadata: BTreeMap::new(),
         boundaries: form.all("boundary"),
     };

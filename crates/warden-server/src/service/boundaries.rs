@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use warden_engine::Level;
 use warden_policy::{Severity, check_boundary};
@@ -17,14 +17,7 @@ use crate::service::levels::{level, new_uuid};
 use crate::service::{ApiError, ApiResult, Authed, Plan};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct BoundaryInput {
-    pub name: String,
-    pub boundary_query: String,
-    #[serde(default)]
-    pub metadata: BTreeMap<String, String>,
-}
+pub use warden_api::boundaries::BoundaryInput;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,7 +1,6 @@
 //! Groups: creating, renaming and deleting them. Names are unique case-insensitively; a service
 //! user's own group cannot be deleted apart from it.
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use warden_engine::Level;
 use warden_policy::temporal::format_date_time;
@@ -14,27 +13,7 @@ use crate::service::levels::{level, new_uuid};
 use crate::service::{ApiError, ApiResult, Authed, Plan};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize, Clone)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct GroupInput {
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub federated_attribute_values: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GroupDto {
-    pub uuid: String,
-    pub name: String,
-    pub description: String,
-    pub federated_attribute_values: Vec<String>,
-    pub owner: String,
-    pub created_at: String,
-    pub updated_at: String,
-}
+pub use warden_api::groups::{GroupDto, GroupInput};
 
 pub fn iso(ms: i64) -> String {
     format_date_time(ms.div_euclid(1000))

@@ -78,19 +78,7 @@ pub fn find<'a>(model: &'a Model, id: &str) -> ApiResult<&'a Arc<TokenBody>> {
         .ok_or_else(|| ApiError::not_found("platform token", id))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct TokenInput {
-    pub name: String,
-    pub scope: Vec<String>,
-    pub expiration_date: String,
-    /// uid, email or handle; the caller when absent.
-    #[serde(default)]
-    pub user_uuid: Option<String>,
-    /// Only this account (`urn:dtaccount:<account>`) is supported.
-    #[serde(default)]
-    pub resource: Vec<String>,
-}
+pub use warden_api::platform_tokens::TokenInput;
 
 /// Creates a platform token for the caller or a service user it may use; answers with the
 /// token, shown this once.

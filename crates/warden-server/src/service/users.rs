@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 use warden_engine::directory::normalise_email;
 use warden_engine::{Id, PrincipalKind};
@@ -68,15 +67,7 @@ pub fn find<'a>(model: &'a Model, key: &str) -> ApiResult<&'a PrincipalBody> {
         .ok_or_else(|| ApiError::not_found("user", key))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserInput {
-    pub email: String,
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub surname: String,
-}
+pub use warden_api::users::UserInput;
 
 /// How memberships change.
 #[derive(Debug, Clone)]
@@ -98,6 +89,12 @@ pub async fn create(
         .write(authed, |model, _| {
             let level = account(model, acc)?;
             state.require(authed, "iam:users:write", &level, &attributes(&[]))?;
+            if !input.uid.is_empty() {
+                return Err(ApiError::invalid(format!(
+                    "`uid` `{}` cannot be chosen: Warden assigns it; send it empty or leave it out",
+                    input.uid
+                )));
+            }
             let email = check_email(&input.email, &state.domain)?;
             check_text("name", &input.name, 0, 200)?;
             check_text("surname", &input.surname, 0, 200)?;
