@@ -17,3 +17,17 @@ pub struct UserInput {
     #[serde(default)]
     pub uid: String,
 }
+
+/// A user or service user as lists show them.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserSummary {
+    pub uid: String,
+    pub email: String,
+    pub name: String,
+    pub surname: String,
+    /// `ACTIVE` or `INACTIVE`.
+    pub user_status: String,
+    pub emergency_contact: bool,
+    pub service_user: bool,
+}

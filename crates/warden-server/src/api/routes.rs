@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use axum::routing::{MethodRouter, delete, get, post, put};
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{
     audit, authorize, bindings, boundaries, catalogue, environments, groups, health, oauth,
@@ -58,14 +60,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "metrics",
         "service",
         "Prometheus metrics",
-        None,
-    ),
-    e(
-        "GET",
-        "/openapi.json",
-        "openapi",
-        "service",
-        "This document",
         None,
     ),
     e(
@@ -363,54 +357,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "environments",
         "Create an environment",
         Some("iam:environments:write"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/groups",
-        "groups_list",
-        "groups",
-        "Groups",
-        Some("iam:groups:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/accounts/{accountId}/groups",
-        "groups_create",
-        "groups",
-        "Create groups (an array; all or none)",
-        Some("iam:groups:write"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/groups/{groupUuid}",
-        "groups_get",
-        "groups",
-        "One group",
-        Some("iam:groups:read"),
-    ),
-    e(
-        "PUT",
-        "/iam/v1/accounts/{accountId}/groups/{groupUuid}",
-        "groups_update",
-        "groups",
-        "Update a group",
-        Some("iam:groups:write"),
-    ),
-    e(
-        "DELETE",
-        "/iam/v1/accounts/{accountId}/groups/{groupUuid}",
-        "groups_delete",
-        "groups",
-        "Delete a group with its bindings",
-        Some("iam:groups:write"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/groups/{groupUuid}/users",
-        "groups_members",
-        "groups",
-        "Members of a group",
-        Some("iam:groups:read"),
     ),
     e(
         "GET",
@@ -731,7 +677,6 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
     Some(match operation {
         "health" => get(health::health),
         "metrics" => get(health::metrics),
-        "openapi" => get(openapi),
         "me" => get(me),
         "authorize" => post(authorize::authorize_http),
         "authorize_batch" => post(authorize::authorize_batch),
@@ -768,12 +713,6 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "catalogue_permission" => get(catalogue::permission),
         "environments_list" => get(environments::list),
         "environments_create" => post(environments::create),
-        "groups_list" => get(groups::list),
-        "groups_create" => post(groups::create),
-        "groups_get" => get(groups::get),
-        "groups_update" => put(groups::update),
-        "groups_delete" => delete(groups::delete),
-        "groups_members" => get(groups::members),
         "users_list" => get(users::list),
         "users_create" => post(users::create),
         "users_get" => get(users::get),
@@ -843,7 +782,7 @@ pub fn unrouted() -> Vec<&'static str> {
 }
 
 /// The OpenAPI 3.1 document of the table.
-pub fn document() -> Value {
+fn table_document() -> Value {
     let mut paths: BTreeMap<&str, serde_json::Map<String, Value>> = BTreeMap::new();
     for endpoint in ENDPOINTS {
         let parameters: Vec<Value> = endpoint
@@ -917,6 +856,41 @@ pub fn document() -> Value {
     })
 }
 
+/// The endpoints declared with their handlers (`#[utoipa::path]`): route and document come from
+/// one declaration.
+pub fn typed_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(groups::list, groups::create))
+        .routes(routes!(groups::get, groups::update, groups::delete))
+        .routes(routes!(groups::members))
+}
+
+/// The OpenAPI 3.1 document served at `/openapi.json`: the typed endpoints' generated
+/// operations and schemas, with the table's.
+pub fn document() -> Value {
+    merge_generated(table_document(), typed_routes().into_openapi())
+}
+
+fn merge_generated(mut document: Value, generated: utoipa::openapi::OpenApi) -> Value {
+    let generated = json!(generated);
+    for section in ["paths", "components/schemas"] {
+        let pointer = format!("/{section}");
+        let (Some(from), Some(into)) = (
+            generated
+                .pointer(&pointer)
+                .and_then(Value::as_object)
+                .cloned(),
+            document
+                .pointer_mut(&pointer)
+                .and_then(Value::as_object_mut),
+        ) else {
+            continue;
+        };
+        into.extend(from);
+    }
+    document
+}
+
 async fn me(
     axum::extract::State(state): axum::extract::State<AppState>,
     authed: crate::service::Authed,
@@ -934,6 +908,96 @@ async fn me(
     }))
 }
 
-async fn openapi() -> axum::Json<Value> {
-    axum::Json(document())
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::indexing_slicing)]
+
+    use serde_json::{Value, json};
+
+    fn statuses(operation: &Value) -> Vec<&str> {
+        operation["responses"]
+            .as_object()
+            .map(|responses| responses.keys().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    fn parameters(operation: &Value) -> Vec<(&str, &str)> {
+        operation["parameters"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .map(|p| {
+                        (
+                            p["in"].as_str().unwrap_or(""),
+                            p["name"].as_str().unwrap_or(""),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn typed_operations_document_statuses_parameters_bodies_and_permissions() {
+        let document = super::document();
+        let groups = &document["paths"]["/iam/v1/accounts/{accountId}/groups"];
+        let group = &document["paths"]["/iam/v1/accounts/{accountId}/groups/{groupUuid}"];
+
+        let create = &groups["post"];
+        assert_eq!(create["operationId"], "groups_create");
+        assert_eq!(statuses(create), ["201", "400", "401", "403", "404", "409"]);
+        assert_eq!(parameters(create), [("path", "accountId")]);
+        assert_eq!(
+            create["requestBody"]["content"]["application/json"]["schema"],
+            json!({ "type": "array", "items": { "$ref": "#/components/schemas/GroupInput" } })
+        );
+        assert_eq!(
+            create["responses"]["409"]["content"]["application/json"]["schema"],
+            json!({ "$ref": "#/components/schemas/ErrorBody" })
+        );
+        assert_eq!(create["security"], json!([{ "bearer": [] }]));
+        assert_eq!(create["x-warden-permission"], "iam:groups:write");
+
+        let update = &group["put"];
+        assert_eq!(statuses(update), ["200", "400", "401", "403", "404", "409"]);
+        assert_eq!(
+            parameters(update),
+            [("path", "accountId"), ("path", "groupUuid")]
+        );
+        assert_eq!(
+            update["requestBody"]["content"]["application/json"]["schema"],
+            json!({ "$ref": "#/components/schemas/GroupInput" })
+        );
+
+        let delete = &group["delete"];
+        assert_eq!(statuses(delete), ["200", "401", "403", "404", "409"]);
+        assert_eq!(delete["requestBody"], Value::Null);
+        assert_eq!(
+            delete["responses"]["200"]["headers"]["warden-revision"]["schema"],
+            json!({ "type": "integer", "format": "int64" })
+        );
+
+        let list = &groups["get"];
+        assert_eq!(statuses(list), ["200", "401", "403", "404"]);
+        assert_eq!(
+            list["responses"]["200"]["content"]["application/json"]["schema"],
+            json!({ "$ref": "#/components/schemas/List_GroupDto" })
+        );
+        assert_eq!(list["x-warden-permission"], "iam:groups:read");
+
+        let schemas = &document["components"]["schemas"];
+        for name in [
+            "GroupInput",
+            "GroupDto",
+            "List_GroupDto",
+            "UserSummary",
+            "ErrorBody",
+        ] {
+            assert!(schemas[name].is_object(), "{name} missing");
+        }
+        assert_eq!(
+            document["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+    }
 }

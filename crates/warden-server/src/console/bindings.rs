@@ -20,7 +20,7 @@ use super::session::{Flash, error_html, with_status};
 use super::users::level_options;
 use super::{Cx, Form, Post, input as api_input, redirect, strings};
 use crate::api::bindings::{self as api, BindingInput};
-use crate::api::{Body, Path, boundaries, groups, policies};
+use crate::api::{Body, Path, boundaries, policies};
 use crate::error::{ApiError, ApiResult};
 
 fn level_parts(cx: &Cx, level: &str) -> (String, String, Level) {
@@ -238,9 +238,9 @@ async fn add_form(
     group: Option<&str>,
     values: Option<&Form>,
 ) -> String {
-    let all_groups = groups::list(State(cx.app.clone()), cx.authed(), Path(cx.account.clone()))
+    let all_groups = crate::service::groups::list(&cx.app, &cx.authed(), &cx.account)
         .await
-        .map(|axum::Json(v)| at(&v, "items").as_array().cloned().unwrap_or_default())
+        .map(|list| super::values(&list.items))
         .unwrap_or_default();
     let group_options: Vec<(String, String)> = all_groups
         .iter()

@@ -192,10 +192,9 @@ async fn new_form(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
 }
 
 async fn group_checks(cx: &Cx, checked: &[String]) -> String {
-    let all =
-        crate::api::groups::list(State(cx.app.clone()), cx.authed(), Path(cx.account.clone()))
-            .await
-            .map(|axum::Json(v)| at(&v, "items").as_array().cloned().unwrap_or_default());
+    let all = crate::service::groups::list(&cx.app, &cx.authed(), &cx.account)
+        .await
+        .map(|list| super::values(&list.items));
     match all {
         Ok(all) => {
             let options: Vec<(String, String, bool)> = all

@@ -13,7 +13,7 @@ use super::html::{
 use super::session::{Flash, error_html, with_status};
 use super::{Cx, Form, Post, input as api_input, redirect, strings};
 use crate::api::passwords::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordInput};
-use crate::api::{Body, Path, Query, groups, passwords, resolution, users};
+use crate::api::{Body, Path, Query, passwords, resolution, users};
 use crate::error::ApiError;
 
 async fn list_page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
@@ -311,9 +311,9 @@ pub async fn groups_form(
     current: &[(String, String)],
     locked: Option<&str>,
 ) -> String {
-    let all = groups::list(State(cx.app.clone()), cx.authed(), Path(cx.account.clone()))
+    let all = crate::service::groups::list(&cx.app, &cx.authed(), &cx.account)
         .await
-        .map(|axum::Json(v)| at(&v, "items").as_array().cloned().unwrap_or_default());
+        .map(|list| super::values(&list.items));
     let Ok(all) = all else {
         return not_permitted("list the groups to choose from", "iam:groups:read");
     };

@@ -18,15 +18,20 @@ use crate::service::{ApiError, ApiResult, Authed, Plan};
 use crate::state::AppState;
 
 pub fn user_summary(body: &PrincipalBody) -> Value {
-    json!({
-        "uid": body.uid,
-        "email": body.email,
-        "name": body.name,
-        "surname": body.surname,
-        "userStatus": if body.active() { "ACTIVE" } else { "INACTIVE" },
-        "emergencyContact": false,
-        "serviceUser": body.kind == PrincipalKind::ServiceUser,
-    })
+    json!(summary(body))
+}
+
+/// A user or service user as lists show them.
+pub fn summary(body: &PrincipalBody) -> UserSummary {
+    UserSummary {
+        uid: body.uid.clone(),
+        email: body.email.clone(),
+        name: body.name.clone(),
+        surname: body.surname.clone(),
+        user_status: if body.active() { "ACTIVE" } else { "INACTIVE" }.to_owned(),
+        emergency_contact: false,
+        service_user: body.kind == PrincipalKind::ServiceUser,
+    }
 }
 
 /// An email a person can have: one `@`, both sides non-empty, no spaces, control or invisible
@@ -67,7 +72,7 @@ pub fn find<'a>(model: &'a Model, key: &str) -> ApiResult<&'a PrincipalBody> {
         .ok_or_else(|| ApiError::not_found("user", key))
 }
 
-pub use warden_api::users::UserInput;
+pub use warden_api::users::{UserInput, UserSummary};
 
 /// How memberships change.
 #[derive(Debug, Clone)]
