@@ -11,6 +11,7 @@ pub mod list;
 pub mod nullable;
 pub mod platform_tokens;
 pub mod policies;
+pub mod service;
 pub mod users;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};

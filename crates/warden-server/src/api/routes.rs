@@ -15,6 +15,8 @@ use super::{
     workflows,
 };
 use crate::state::AppState;
+use warden_api::ErrorBody;
+use warden_api::service::Me;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Endpoint {
@@ -46,30 +48,6 @@ const fn e(
 }
 
 pub const ENDPOINTS: &[Endpoint] = &[
-    e(
-        "GET",
-        "/health",
-        "health",
-        "service",
-        "Liveness and the snapshot's revision",
-        None,
-    ),
-    e(
-        "GET",
-        "/metrics",
-        "metrics",
-        "service",
-        "Prometheus metrics",
-        None,
-    ),
-    e(
-        "GET",
-        "/iam/v1/me",
-        "me",
-        "service",
-        "The caller: uid, email, account and token",
-        Some("any valid token"),
-    ),
     e(
         "POST",
         "/iam/v1/authorize",
@@ -675,9 +653,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
 /// The handler of an operation, on its method.
 fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
     Some(match operation {
-        "health" => get(health::health),
-        "metrics" => get(health::metrics),
-        "me" => get(me),
         "authorize" => post(authorize::authorize_http),
         "authorize_batch" => post(authorize::authorize_batch),
         "policies_list" => get(policies::list),
@@ -863,6 +838,9 @@ pub fn typed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::get, groups::update, groups::delete))
         .routes(routes!(groups::members))
+        .routes(routes!(health::health))
+        .routes(routes!(health::metrics))
+        .routes(routes!(me))
 }
 
 /// The OpenAPI 3.1 document served at `/openapi.json`: the typed endpoints' generated
@@ -891,21 +869,35 @@ fn merge_generated(mut document: Value, generated: utoipa::openapi::OpenApi) -> 
     document
 }
 
+#[utoipa::path(
+    get,
+    path = "/iam/v1/me",
+    tag = "service",
+    operation_id = "me",
+    summary = "The caller: uid, email, account and token",
+    description = "Permission: any valid token.",
+    responses(
+        (status = 200, description = "The caller", body = Me),
+        (status = 401, description = "No valid token", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("any valid token"))),
+)]
 async fn me(
     axum::extract::State(state): axum::extract::State<AppState>,
     authed: crate::service::Authed,
-) -> axum::Json<Value> {
+) -> axum::Json<Me> {
     let model = state.model.lock().await;
     let principal = model.principals.get(&authed.caller.uid);
-    axum::Json(json!({
-        "uid": authed.caller.uid,
-        "email": principal.map(|p| p.email.clone()),
-        "name": principal.map(|p| p.name.clone()),
-        "account": model.account,
-        "tokenId": authed.caller.token_id,
-        "scopes": authed.caller.scopes.listed(),
-        "unrestricted": authed.caller.scopes == crate::service::Scopes::All,
-    }))
+    axum::Json(Me {
+        uid: authed.caller.uid.clone(),
+        email: principal.map(|p| p.email.clone()),
+        name: principal.map(|p| p.name.clone()),
+        account: model.account.clone(),
+        token_id: authed.caller.token_id.clone(),
+        scopes: authed.caller.scopes.listed().to_vec(),
+        unrestricted: authed.caller.scopes == crate::service::Scopes::All,
+    })
 }
 
 #[cfg(test)]
@@ -945,7 +937,10 @@ mod tests {
 
         let create = &groups["post"];
         assert_eq!(create["operationId"], "groups_create");
-        assert_eq!(statuses(create), ["201", "400", "401", "403", "404", "409"]);
+        assert_eq!(
+            statuses(create),
+            ["201", "400", "401", "403", "404", "409", "413", "415"]
+        );
         assert_eq!(parameters(create), [("path", "accountId")]);
         assert_eq!(
             create["requestBody"]["content"]["application/json"]["schema"],
@@ -959,7 +954,10 @@ mod tests {
         assert_eq!(create["x-warden-permission"], "iam:groups:write");
 
         let update = &group["put"];
-        assert_eq!(statuses(update), ["200", "400", "401", "403", "404", "409"]);
+        assert_eq!(
+            statuses(update),
+            ["200", "400", "401", "403", "404", "409", "413", "415"]
+        );
         assert_eq!(
             parameters(update),
             [("path", "accountId"), ("path", "groupUuid")]
