@@ -31,3 +31,40 @@ pub struct UserSummary {
     pub emergency_contact: bool,
     pub service_user: bool,
 }
+
+/// A group a user is a member of.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Membership {
+    pub group_name: String,
+    pub uuid: String,
+    pub owner: String,
+    #[serde(rename = "accountUUID")]
+    pub account_uuid: String,
+    pub account_name: String,
+    pub description: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One user with the groups it is a member of.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserDetail {
+    #[serde(flatten)]
+    pub user: UserSummary,
+    pub groups: Vec<Membership>,
+}
+
+/// A user's new console password (12–128 characters).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordInput {
+    #[schema(min_length = 12, max_length = 128)]
+    pub password: String,
+}
+
+impl PasswordInput {
+    pub fn new(password: String) -> Self {
+        PasswordInput { password }
+    }
+}

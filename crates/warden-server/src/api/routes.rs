@@ -338,70 +338,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     e(
         "GET",
-        "/iam/v1/accounts/{accountId}/users",
-        "users_list",
-        "users",
-        "Users (`service-users=true|false`)",
-        Some("iam:users:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/accounts/{accountId}/users",
-        "users_create",
-        "users",
-        "Create a user",
-        Some("iam:users:write"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/users/{email}",
-        "users_get",
-        "users",
-        "One user with its groups",
-        Some("iam:users:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/accounts/{accountId}/users/{email}",
-        "users_add_groups",
-        "users",
-        "Add the user to groups (no escalation)",
-        Some("iam:users:write"),
-    ),
-    e(
-        "DELETE",
-        "/iam/v1/accounts/{accountId}/users/{email}",
-        "users_delete",
-        "users",
-        "Remove a user",
-        Some("iam:users:write"),
-    ),
-    e(
-        "PUT",
-        "/iam/v1/accounts/{accountId}/users/{email}/groups",
-        "users_replace_groups",
-        "users",
-        "Replace the user's groups (no escalation)",
-        Some("iam:users:write"),
-    ),
-    e(
-        "DELETE",
-        "/iam/v1/accounts/{accountId}/users/{email}/groups",
-        "users_remove_groups",
-        "users",
-        "Remove the user from groups (`group-uuid=…`)",
-        Some("iam:users:write"),
-    ),
-    e(
-        "PUT",
-        "/iam/v1/accounts/{accountId}/users/{email}/password",
-        "users_set_password",
-        "users",
-        "Set a user's console password (12–128 characters, argon2id; no escalation; 400 for a service user)",
-        Some("iam:users:write"),
-    ),
-    e(
-        "GET",
         "/iam/v1/accounts/{accountId}/service-users",
         "service_users_list",
         "service users",
@@ -688,14 +624,6 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "catalogue_permission" => get(catalogue::permission),
         "environments_list" => get(environments::list),
         "environments_create" => post(environments::create),
-        "users_list" => get(users::list),
-        "users_create" => post(users::create),
-        "users_get" => get(users::get),
-        "users_add_groups" => post(users::add_groups),
-        "users_delete" => delete(users::delete),
-        "users_replace_groups" => put(users::replace_groups),
-        "users_remove_groups" => delete(users::remove_groups),
-        "users_set_password" => put(passwords::set_password),
         "service_users_review" => get(review::report),
         "service_users_list" => get(service_users::list),
         "service_users_create" => post(service_users::create),
@@ -838,6 +766,10 @@ pub fn typed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::get, groups::update, groups::delete))
         .routes(routes!(groups::members))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::add_groups, users::delete))
+        .routes(routes!(users::replace_groups, users::remove_groups))
+        .routes(routes!(passwords::set_password))
         .routes(routes!(health::health))
         .routes(routes!(health::metrics))
         .routes(routes!(me))

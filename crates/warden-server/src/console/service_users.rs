@@ -387,18 +387,12 @@ async fn edit_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
     }
 
     body.push_str("<h2>Groups</h2>");
-    let member = crate::api::users::get(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), uid.clone())),
-    )
-    .await;
+    let member = crate::service::users::get(&cx.app, &cx.authed(), &cx.account, &uid).await;
     let current: Vec<(String, String)> = match &member {
-        Ok(axum::Json(value)) => at(value, "groups")
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|g| (s(g, "uuid").to_owned(), s(g, "groupName").to_owned()))
+        Ok(detail) => detail
+            .groups
+            .iter()
+            .map(|g| (g.uuid.clone(), g.group_name.clone()))
             .collect(),
         Err(_) => Vec::new(),
     };

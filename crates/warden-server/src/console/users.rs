@@ -15,20 +15,12 @@ use super::{Cx, Form, Post, input as api_input, redirect, strings};
 use crate::api::passwords::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordInput};
 use crate::api::{Body, Path, Query, passwords, resolution, users};
 use crate::error::ApiError;
+use crate::service;
 
 async fn list_page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
-    let listed = users::list(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path(cx.account.clone()),
-        match api_input(json!({ "service-users": false })) {
-            Ok(query) => Query(query),
-            Err(error) => return cx.error_page(&error, "/console"),
-        },
-    )
-    .await;
+    let listed = service::users::list(&cx.app, &cx.authed(), &cx.account, Some(false)).await;
     let items = match listed {
-        Ok(axum::Json(value)) => at(&value, "items").as_array().cloned().unwrap_or_default(),
+        Ok(list) => super::values(&list.items),
         Err(error) => return cx.error_page(&error, "/console"),
     };
     let rows: Vec<Vec<String>> = items
@@ -104,7 +96,7 @@ pub async fn create(post: Post) -> Response {
             let uid = written
                 .body
                 .as_ref()
-                .map(|b| s(b, "uid").to_owned())
+                .map(|b| b.uid.clone())
                 .unwrap_or_default();
             cx.flash(Flash::ok(format!(
                 "Added user `{}`.",
@@ -221,14 +213,9 @@ pub fn level_options(cx: &Cx) -> Vec<(String, String)> {
 }
 
 async fn show_page(cx: &Cx, id: &str, level: &str, failed: Option<&ApiError>) -> Response {
-    let found = users::get(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), id.to_owned())),
-    )
-    .await;
+    let found = service::users::get(&cx.app, &cx.authed(), &cx.account, id).await;
     let user = match found {
-        Ok(axum::Json(value)) => value,
+        Ok(detail) => json!(detail),
         Err(error) => return cx.error_page(&error, "/console/users"),
     };
     let uid = s(&user, "uid").to_owned();
