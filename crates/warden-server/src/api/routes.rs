@@ -226,46 +226,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     e(
         "GET",
-        "/iam/v1/repo/account/{accountId}/boundaries",
-        "boundaries_list",
-        "boundaries",
-        "Boundaries, paged",
-        Some("iam:boundaries:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/repo/account/{accountId}/boundaries",
-        "boundaries_create",
-        "boundaries",
-        "Create a boundary (validated)",
-        Some("iam:boundaries:write"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/repo/account/{accountId}/boundaries/{boundaryUuid}",
-        "boundaries_get",
-        "boundaries",
-        "One boundary",
-        Some("iam:boundaries:read"),
-    ),
-    e(
-        "PUT",
-        "/iam/v1/repo/account/{accountId}/boundaries/{boundaryUuid}",
-        "boundaries_upsert",
-        "boundaries",
-        "Create (201) or update (204) a boundary",
-        Some("iam:boundaries:write"),
-    ),
-    e(
-        "DELETE",
-        "/iam/v1/repo/account/{accountId}/boundaries/{boundaryUuid}",
-        "boundaries_delete",
-        "boundaries",
-        "Delete a boundary; 409 while bindings use it",
-        Some("iam:boundaries:write"),
-    ),
-    e(
-        "GET",
         "/iam/v1/repo/{levelType}/{levelId}/limits",
         "limits",
         "limits",
@@ -610,11 +570,6 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "bindings_add" => post(bindings::add_one),
         "bindings_put" => put(bindings::put_one),
         "bindings_delete" => delete(bindings::delete_one),
-        "boundaries_list" => get(boundaries::list),
-        "boundaries_create" => post(boundaries::create),
-        "boundaries_get" => get(boundaries::get),
-        "boundaries_upsert" => put(boundaries::upsert),
-        "boundaries_delete" => delete(boundaries::delete),
         "limits" => get(environments::limits),
         "effective_permissions" => get(resolution::effective_permissions),
         "audit_list" => get(audit::list),
@@ -770,6 +725,12 @@ pub fn typed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::get, users::add_groups, users::delete))
         .routes(routes!(users::replace_groups, users::remove_groups))
         .routes(routes!(passwords::set_password))
+        .routes(routes!(boundaries::list, boundaries::create))
+        .routes(routes!(
+            boundaries::get,
+            boundaries::upsert,
+            boundaries::delete
+        ))
         .routes(routes!(health::health))
         .routes(routes!(health::metrics))
         .routes(routes!(me))

@@ -54,7 +54,7 @@ async fn every_endpoint_is_routed_guarded_and_documented() {
             }
         }
     }
-    assert_eq!(operations, warden_server::api::routes::ENDPOINTS.len() + 17);
+    assert_eq!(operations, warden_server::api::routes::ENDPOINTS.len() + 22);
     let docs = server.call_as(None, Method::GET, "/docs/", None).await;
     assert_eq!(docs.status, StatusCode::OK);
     let unknown = server.get("/iam/v1/nothing").await;
