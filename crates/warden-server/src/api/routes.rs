@@ -1,6 +1,8 @@
-//! The table of every endpoint: the router is built from it and `/openapi.json` is generated from
-//! it, so the two cannot drift apart. Each entry names its handler, the permission that guards it
-//! and a one-line summary.
+//! Every endpoint, from two places that both build the router and `/openapi.json`, so that route
+//! and document cannot drift apart: [`typed_routes`], the handlers declared with
+//! `#[utoipa::path]` (typed bodies, every status, parameters and the permission); and the table
+//! [`ENDPOINTS`] of those not yet declared that way, each naming its handler, the permission that
+//! guards it and a one-line summary, documented with untyped bodies.
 
 use std::collections::BTreeMap;
 

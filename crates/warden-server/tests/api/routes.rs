@@ -54,7 +54,18 @@ async fn every_endpoint_is_routed_guarded_and_documented() {
             }
         }
     }
-    assert_eq!(operations, warden_server::api::routes::ENDPOINTS.len() + 22);
+    let typed = serde_json::json!(warden_server::api::routes::typed_routes().into_openapi());
+    let typed: usize = typed["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p.as_object().unwrap().len())
+        .sum();
+    assert_eq!(typed, 22);
+    assert_eq!(
+        operations,
+        warden_server::api::routes::ENDPOINTS.len() + typed
+    );
     let docs = server.call_as(None, Method::GET, "/docs/", None).await;
     assert_eq!(docs.status, StatusCode::OK);
     let unknown = server.get("/iam/v1/nothing").await;
