@@ -419,46 +419,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Some("iam:tokens:write"),
     ),
     e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/platform-tokens",
-        "platform_tokens_list",
-        "platform tokens",
-        "Platform tokens (`searchTerm`, `status`, `page`, `size`)",
-        Some("iam:tokens:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/accounts/{accountId}/platform-tokens",
-        "platform_tokens_create",
-        "platform tokens",
-        "Create a token (shown once) for yourself or a service user you may use; at most 10 per user",
-        Some("iam:tokens:write (+ iam:service-users:use for a service user)"),
-    ),
-    e(
-        "DELETE",
-        "/iam/v1/accounts/{accountId}/platform-tokens/{tokenId}",
-        "platform_tokens_delete",
-        "platform tokens",
-        "Delete a platform token",
-        Some("iam:tokens:write"),
-    ),
-    e(
-        "PUT",
-        "/iam/v1/accounts/{accountId}/platform-tokens/{tokenId}/expiration-date",
-        "platform_tokens_expiration",
-        "platform tokens",
-        "Change the expiry date (204)",
-        Some("iam:tokens:write"),
-    ),
-    e(
-        "PUT",
-        "/iam/v1/accounts/{accountId}/platform-tokens/{tokenId}/status",
-        "platform_tokens_status",
-        "platform tokens",
-        "`ACTIVE` or `INACTIVE` (204); a disabled token is refused at once",
-        Some("iam:tokens:write"),
-    ),
-    e(
         "POST",
         "/sso/oauth2/token",
         "oauth_token",
@@ -596,11 +556,6 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "oauth_clients_delete" => delete(oauth_clients::delete),
         "oauth_clients_add_secret" => post(oauth_clients::add_secret),
         "oauth_clients_revoke_secret" => delete(oauth_clients::revoke_secret),
-        "platform_tokens_list" => get(platform_tokens::list),
-        "platform_tokens_create" => post(platform_tokens::create),
-        "platform_tokens_delete" => delete(platform_tokens::delete),
-        "platform_tokens_expiration" => put(platform_tokens::set_expiration),
-        "platform_tokens_status" => put(platform_tokens::set_status),
         "oauth_token" => post(oauth::token),
         "oauth_revoke" => post(oauth::revoke),
         "oauth_introspect" => post(oauth::introspect),
@@ -733,6 +688,10 @@ pub fn typed_routes() -> OpenApiRouter<AppState> {
             boundaries::upsert,
             boundaries::delete
         ))
+        .routes(routes!(platform_tokens::list, platform_tokens::create))
+        .routes(routes!(platform_tokens::delete))
+        .routes(routes!(platform_tokens::set_expiration))
+        .routes(routes!(platform_tokens::set_status))
         .routes(routes!(health::health))
         .routes(routes!(health::metrics))
         .routes(routes!(me))
