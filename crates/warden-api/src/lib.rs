@@ -9,6 +9,7 @@ pub mod error;
 pub mod groups;
 pub mod list;
 pub mod nullable;
+pub mod oauth_clients;
 pub mod platform_tokens;
 pub mod policies;
 pub mod service;

@@ -371,54 +371,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Some("iam:service-users:write"),
     ),
     e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/oauth-clients",
-        "oauth_clients_list",
-        "oauth clients",
-        "OAuth clients (never their secrets)",
-        Some("iam:tokens:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/accounts/{accountId}/oauth-clients",
-        "oauth_clients_create",
-        "oauth clients",
-        "Create a client for yourself or a service user you may use; the secret is shown once",
-        Some("iam:tokens:write (+ iam:service-users:use for a service user)"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/oauth-clients/{clientId}",
-        "oauth_clients_get",
-        "oauth clients",
-        "One OAuth client",
-        Some("iam:tokens:read"),
-    ),
-    e(
-        "DELETE",
-        "/iam/v1/accounts/{accountId}/oauth-clients/{clientId}",
-        "oauth_clients_delete",
-        "oauth clients",
-        "Delete a client and its access tokens",
-        Some("iam:tokens:write"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/accounts/{accountId}/oauth-clients/{clientId}/secrets",
-        "oauth_clients_add_secret",
-        "oauth clients",
-        "Rotation: a new secret (shown once); the others stay valid until revoked",
-        Some("iam:tokens:write (+ iam:service-users:use for a service user)"),
-    ),
-    e(
-        "DELETE",
-        "/iam/v1/accounts/{accountId}/oauth-clients/{clientId}/secrets/{secretId}",
-        "oauth_clients_revoke_secret",
-        "oauth clients",
-        "Revoke one secret at once",
-        Some("iam:tokens:write"),
-    ),
-    e(
         "POST",
         "/sso/oauth2/token",
         "oauth_token",
@@ -550,12 +502,6 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "service_users_deactivate" => post(service_users::deactivate),
         "service_users_reactivate" => post(service_users::reactivate),
         "service_users_mark_reviewed" => post(service_users::review),
-        "oauth_clients_list" => get(oauth_clients::list),
-        "oauth_clients_create" => post(oauth_clients::create),
-        "oauth_clients_get" => get(oauth_clients::get),
-        "oauth_clients_delete" => delete(oauth_clients::delete),
-        "oauth_clients_add_secret" => post(oauth_clients::add_secret),
-        "oauth_clients_revoke_secret" => delete(oauth_clients::revoke_secret),
         "oauth_token" => post(oauth::token),
         "oauth_revoke" => post(oauth::revoke),
         "oauth_introspect" => post(oauth::introspect),
@@ -692,6 +638,10 @@ pub fn typed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(platform_tokens::delete))
         .routes(routes!(platform_tokens::set_expiration))
         .routes(routes!(platform_tokens::set_status))
+        .routes(routes!(oauth_clients::list, oauth_clients::create))
+        .routes(routes!(oauth_clients::get, oauth_clients::delete))
+        .routes(routes!(oauth_clients::add_secret))
+        .routes(routes!(oauth_clients::revoke_secret))
         .routes(routes!(health::health))
         .routes(routes!(health::metrics))
         .routes(routes!(me))

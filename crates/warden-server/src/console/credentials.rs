@@ -51,10 +51,9 @@ fn scopes_field(id: &str, value: &str) -> String {
 }
 
 async fn clients_page(cx: &Cx, top_html: &str, failed: Option<(&ApiError, &Form)>) -> Response {
-    let listed =
-        oauth_clients::list(State(cx.app.clone()), cx.authed(), Path(cx.account.clone())).await;
+    let listed = crate::service::oauth_clients::list(&cx.app, &cx.authed(), &cx.account).await;
     let items = match listed {
-        Ok(axum::Json(value)) => at(&value, "items").as_array().cloned().unwrap_or_default(),
+        Ok(list) => super::values(&list.items),
         Err(error) => return cx.error_page(&error, "/console"),
     };
     let writer = may_write(cx);
@@ -180,7 +179,7 @@ pub async fn create_client(post: Post) -> Response {
     .await;
     match made {
         Ok(written) => {
-            let out = written.body.unwrap_or_default();
+            let out = json!(written.body);
             let top = shown_once(
                 &format!("OAuth client {} created", s(&out, "name")),
                 "Client id",
@@ -204,12 +203,7 @@ pub async fn add_secret(Path(id): Path<String>, post: Post) -> Response {
     match added {
         Ok(written) => {
             let out = written.body.unwrap_or_default();
-            let top = shown_once(
-                "New client secret",
-                "Client id",
-                &id,
-                s(&out, "clientSecret"),
-            );
+            let top = shown_once("New client secret", "Client id", &id, &out.client_secret);
             clients_page(&cx, &top, None).await
         }
         Err(error) => cx.error_page(&error, "/console/oauth-clients"),
