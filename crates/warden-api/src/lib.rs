@@ -4,11 +4,22 @@
 //! the contract is written once. Nothing here does IO or knows the HTTP stack.
 
 pub mod audit;
+pub mod bindings;
+pub mod boundaries;
 pub mod effective;
 pub mod environments;
 pub mod error;
 pub mod group_permissions;
+pub mod groups;
+pub mod list;
+pub mod nullable;
+pub mod oauth_clients;
 pub mod paging;
+pub mod platform_tokens;
+pub mod policies;
 pub mod scopes;
+pub mod service;
+pub mod users;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
+pub use list::List;

@@ -27,8 +27,8 @@ use serde_json::{Map, Value};
 use tower::{Layer, ServiceExt};
 
 use crate::api::{
-    Body, MAX_BODY_BYTES, authorize, bindings, boundaries, environments, groups, oauth_clients,
-    passwords, platform_tokens, policies, service_users, users, workflows,
+    Body, MAX_BODY_BYTES, authorize, bindings, boundaries, environments, oauth_clients, passwords,
+    platform_tokens, policies, service_users, users, workflows,
 };
 use crate::error::ApiError;
 
@@ -98,8 +98,8 @@ pub fn json_body(kind: &str, body: &[u8]) -> Result<bool, String> {
         "boundary" => decodes::<boundaries::BoundaryInput>(body).map(accepted),
         "catalogue-service" => decodes::<warden_policy::ServiceFile>(body).map(accepted),
         "environment" => decodes::<environments::EnvironmentInput>(body).map(accepted),
-        "group" => decodes::<groups::GroupInput>(body).map(accepted),
-        "groups" => decodes::<Vec<groups::GroupInput>>(body).map(accepted),
+        "group" => decodes::<warden_api::groups::GroupInput>(body).map(accepted),
+        "groups" => decodes::<Vec<warden_api::groups::GroupInput>>(body).map(accepted),
         "oauth-client" => decodes::<oauth_clients::ClientInput>(body).map(accepted),
         "password" => decodes::<passwords::PasswordInput>(body).map(accepted),
         "platform-token" => decodes::<platform_tokens::TokenInput>(body).map(accepted),

@@ -5,66 +5,99 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use warden_api::ErrorBody;
 
 use crate::api::{Body, Path, Query, Written};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::limits::check_id;
-use crate::records::{BoundaryBody, fold};
 use crate::service::Authed;
-use crate::service::boundaries::{self, account_level, dto};
-pub use crate::service::boundaries::{BoundaryDto, BoundaryInput};
-use crate::service::guard::attributes;
+use crate::service::boundaries;
+pub use crate::service::boundaries::{BoundaryDto, BoundaryInput, BoundaryPage};
 use crate::state::AppState;
 
 pub use warden_api::paging::NumberPageQuery as PageQuery;
 
-/// The largest page of boundaries; a larger `size` is taken as this, as Dynatrace clients
-/// that ask for every boundary at once expect an answer rather than a refusal.
-const MAX_PAGE_SIZE: usize = 1000;
-
+#[utoipa::path(
+    get,
+    path = "/iam/v1/repo/account/{accountId}/boundaries",
+    tag = "boundaries",
+    operation_id = "boundaries_list",
+    summary = "Boundaries, paged",
+    description = "By name. Permission: `iam:boundaries:read`.",
+    params(("accountId" = String, Path, description = "The account"), PageQuery),
+    responses(
+        (status = 200, description = "A page of boundaries", body = BoundaryPage),
+        (status = 400, description = "An invalid page or size", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:boundaries:read"))),
+)]
 pub async fn list(
     State(state): State<AppState>,
     authed: Authed,
     Path(account): Path<String>,
     Query(page): Query<PageQuery>,
-) -> ApiResult<axum::Json<Value>> {
-    let model = state.model.lock().await;
-    let level = account_level(&model, &account)?;
-    state.require(&authed, "iam:boundaries:read", &level, &attributes(&[]))?;
-    let (page, size) = (page.page.unwrap_or(1), page.size.unwrap_or(100));
-    if page == 0 || size == 0 {
-        return Err(ApiError::invalid("`page` starts at 1 and `size` at 1"));
-    }
-    let size = size.min(MAX_PAGE_SIZE);
-    let mut all: Vec<&BoundaryBody> = model.boundaries.values().collect();
-    all.sort_by_key(|b| fold(&b.name));
-    let content: Vec<BoundaryDto> = all
-        .iter()
-        .skip((page - 1).saturating_mul(size))
-        .take(size)
-        .map(|b| dto(&model, b))
-        .collect();
-    Ok(axum::Json(
-        json!({ "pageSize": size, "pageNumber": page, "totalCount": all.len(), "content": content }),
-    ))
+) -> ApiResult<axum::Json<BoundaryPage>> {
+    boundaries::list(&state, &authed, &account, page.page, page.size)
+        .await
+        .map(axum::Json)
 }
 
+#[utoipa::path(
+    get,
+    path = "/iam/v1/repo/account/{accountId}/boundaries/{boundaryUuid}",
+    tag = "boundaries",
+    operation_id = "boundaries_get",
+    summary = "One boundary",
+    description = "Permission: `iam:boundaries:read`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("boundaryUuid" = String, Path, description = "The boundary"),
+    ),
+    responses(
+        (status = 200, description = "The boundary", body = BoundaryDto),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account or boundary", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:boundaries:read"))),
+)]
 pub async fn get(
     State(state): State<AppState>,
     authed: Authed,
     Path((account, uuid)): Path<(String, String)>,
 ) -> ApiResult<axum::Json<BoundaryDto>> {
-    let model = state.model.lock().await;
-    let level = account_level(&model, &account)?;
-    state.require(&authed, "iam:boundaries:read", &level, &attributes(&[]))?;
-    let body = model
-        .boundaries
-        .get(&uuid)
-        .ok_or_else(|| ApiError::not_found("boundary", &uuid))?;
-    Ok(axum::Json(dto(&model, body)))
+    boundaries::get(&state, &authed, &account, &uuid)
+        .await
+        .map(axum::Json)
 }
 
+#[utoipa::path(
+    post,
+    path = "/iam/v1/repo/account/{accountId}/boundaries",
+    tag = "boundaries",
+    operation_id = "boundaries_create",
+    summary = "Create a boundary (validated)",
+    description = "Permission: `iam:boundaries:write`.",
+    params(("accountId" = String, Path, description = "The account")),
+    request_body = BoundaryInput,
+    responses(
+        (status = 201, description = "The boundary created", body = BoundaryDto, headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "Invalid input, or a query that does not validate", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+        (status = 409, description = "A name already in use", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:boundaries:write"))),
+)]
 pub async fn create(
     State(state): State<AppState>,
     authed: Authed,
@@ -74,6 +107,33 @@ pub async fn create(
     save(state, authed, account, None, input).await
 }
 
+#[utoipa::path(
+    put,
+    path = "/iam/v1/repo/account/{accountId}/boundaries/{boundaryUuid}",
+    tag = "boundaries",
+    operation_id = "boundaries_upsert",
+    summary = "Create (201) or update (204) a boundary",
+    description = "Changing a boundary that bindings use must stay within what the caller holds. \
+        Permission: `iam:boundaries:write`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("boundaryUuid" = String, Path, description = "The boundary"),
+    ),
+    request_body = BoundaryInput,
+    responses(
+        (status = 201, description = "The boundary created", body = BoundaryDto, headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 204, description = "The boundary updated", headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "Invalid input, or a query that does not validate", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+        (status = 409, description = "A name already in use", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:boundaries:write"))),
+)]
 pub async fn upsert(
     State(state): State<AppState>,
     authed: Authed,
@@ -106,6 +166,27 @@ async fn save(
     })
 }
 
+#[utoipa::path(
+    delete,
+    path = "/iam/v1/repo/account/{accountId}/boundaries/{boundaryUuid}",
+    tag = "boundaries",
+    operation_id = "boundaries_delete",
+    summary = "Delete a boundary; 409 while bindings use it",
+    description = "Permission: `iam:boundaries:write`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("boundaryUuid" = String, Path, description = "The boundary"),
+    ),
+    responses(
+        (status = 204, description = "Deleted", headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account or boundary", body = ErrorBody),
+        (status = 409, description = "Bindings use the boundary", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:boundaries:write"))),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     authed: Authed,

@@ -3,46 +3,97 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use warden_api::ErrorBody;
+use warden_api::List;
+use warden_api::groups::{GroupDto, GroupInput};
+use warden_api::users::UserSummary;
 
 use crate::api::{Body, Path, Written};
-use crate::error::{ApiError, ApiResult};
-use crate::records::fold;
+use crate::error::ApiResult;
 use crate::service::Authed;
 use crate::service::groups;
-pub use crate::service::groups::{GroupDto, GroupInput, account, dto, iso};
-use crate::service::guard::attributes;
+pub use crate::service::groups::{account, dto, iso};
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/iam/v1/accounts/{accountId}/groups",
+    tag = "groups",
+    operation_id = "groups_list",
+    summary = "Groups",
+    description = "Every group of the account, by name. Permission: `iam:groups:read`.",
+    params(("accountId" = String, Path, description = "The account")),
+    responses(
+        (status = 200, description = "The groups", body = List<GroupDto>),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:groups:read"))),
+)]
 pub async fn list(
     State(state): State<AppState>,
     authed: Authed,
     Path(acc): Path<String>,
-) -> ApiResult<axum::Json<Value>> {
-    let model = state.model.lock().await;
-    let level = account(&model, &acc)?;
-    state.require(&authed, "iam:groups:read", &level, &attributes(&[]))?;
-    let mut items: Vec<GroupDto> = model.groups.values().map(dto).collect();
-    items.sort_by_key(|g| fold(&g.name));
-    Ok(axum::Json(json!({ "count": items.len(), "items": items })))
+) -> ApiResult<axum::Json<List<GroupDto>>> {
+    groups::list(&state, &authed, &acc).await.map(axum::Json)
 }
 
+#[utoipa::path(
+    get,
+    path = "/iam/v1/accounts/{accountId}/groups/{groupUuid}",
+    tag = "groups",
+    operation_id = "groups_get",
+    summary = "One group",
+    description = "Permission: `iam:groups:read`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("groupUuid" = String, Path, description = "The group"),
+    ),
+    responses(
+        (status = 200, description = "The group", body = GroupDto),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account or group", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:groups:read"))),
+)]
 pub async fn get(
     State(state): State<AppState>,
     authed: Authed,
     Path((acc, uuid)): Path<(String, String)>,
 ) -> ApiResult<axum::Json<GroupDto>> {
-    let model = state.model.lock().await;
-    let level = account(&model, &acc)?;
-    state.require(&authed, "iam:groups:read", &level, &attributes(&[]))?;
-    let body = model
-        .groups
-        .get(&uuid)
-        .ok_or_else(|| ApiError::not_found("group", &uuid))?;
-    Ok(axum::Json(dto(body)))
+    groups::get(&state, &authed, &acc, &uuid)
+        .await
+        .map(axum::Json)
 }
 
 /// `POST …/groups` takes an array and creates all or none.
+#[utoipa::path(
+    post,
+    path = "/iam/v1/accounts/{accountId}/groups",
+    tag = "groups",
+    operation_id = "groups_create",
+    summary = "Create groups (an array; all or none)",
+    description = "Permission: `iam:groups:write`.",
+    params(("accountId" = String, Path, description = "The account")),
+    request_body = Vec<GroupInput>,
+    responses(
+        (status = 201, description = "The groups created", body = Vec<GroupDto>,
+            headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+        (status = 409, description = "A name already in use", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:groups:write"))),
+)]
 pub async fn create(
     State(state): State<AppState>,
     authed: Authed,
@@ -57,6 +108,32 @@ pub async fn create(
     })
 }
 
+#[utoipa::path(
+    put,
+    path = "/iam/v1/accounts/{accountId}/groups/{groupUuid}",
+    tag = "groups",
+    operation_id = "groups_update",
+    summary = "Update a group",
+    description = "Permission: `iam:groups:write`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("groupUuid" = String, Path, description = "The group"),
+    ),
+    request_body = GroupInput,
+    responses(
+        (status = 200, description = "The group changed", body = GroupDto,
+            headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account or group", body = ErrorBody),
+        (status = 409, description = "A name already in use", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:groups:write"))),
+)]
 pub async fn update(
     State(state): State<AppState>,
     authed: Authed,
@@ -71,6 +148,29 @@ pub async fn update(
     })
 }
 
+#[utoipa::path(
+    delete,
+    path = "/iam/v1/accounts/{accountId}/groups/{groupUuid}",
+    tag = "groups",
+    operation_id = "groups_delete",
+    summary = "Delete a group with its bindings",
+    description = "Its members leave it. A service user's own group goes with the service user \
+        only (409). Permission: `iam:groups:write`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("groupUuid" = String, Path, description = "The group"),
+    ),
+    responses(
+        (status = 200, description = "Deleted",
+            headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account or group", body = ErrorBody),
+        (status = 409, description = "A service user's own group, or the last administrators' group", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:groups:write"))),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     authed: Authed,
@@ -84,24 +184,32 @@ pub async fn delete(
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/iam/v1/accounts/{accountId}/groups/{groupUuid}/users",
+    tag = "groups",
+    operation_id = "groups_members",
+    summary = "Members of a group",
+    description = "By email. Permission: `iam:groups:read`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("groupUuid" = String, Path, description = "The group"),
+    ),
+    responses(
+        (status = 200, description = "The members", body = List<UserSummary>),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account or group", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:groups:read"))),
+)]
 pub async fn members(
     State(state): State<AppState>,
     authed: Authed,
     Path((acc, uuid)): Path<(String, String)>,
-) -> ApiResult<axum::Json<Value>> {
-    let model = state.model.lock().await;
-    let level = account(&model, &acc)?;
-    state.require(&authed, "iam:groups:read", &level, &attributes(&[]))?;
-    if !model.groups.contains_key(&uuid) {
-        return Err(ApiError::not_found("group", &uuid));
-    }
-    let mut items: Vec<Value> = model
-        .directory
-        .principals()
-        .filter(|p| p.groups.iter().any(|g| **g == *uuid))
-        .filter_map(|p| model.principals.get(p.uid.as_ref()))
-        .map(crate::api::users::user_summary)
-        .collect();
-    items.sort_by(|a, b| a["email"].as_str().cmp(&b["email"].as_str()));
-    Ok(axum::Json(json!({ "count": items.len(), "items": items })))
+) -> ApiResult<axum::Json<List<UserSummary>>> {
+    groups::members(&state, &authed, &acc, &uuid)
+        .await
+        .map(axum::Json)
 }

@@ -8,7 +8,7 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use warden_api::service::Health;
 
 use crate::state::AppState;
 
@@ -47,15 +47,40 @@ pub async fn count(State(state): State<AppState>, request: Request, next: Next) 
     response
 }
 
-pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    let snapshot = state.snapshot();
-    axum::Json(json!({
-        "status": "ok",
-        "revision": snapshot.revision,
-        "store": match state.store.backend() { warden_store::Backend::Sqlite => "sqlite", warden_store::Backend::Postgres => "postgres" },
-    }))
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "service",
+    operation_id = "health",
+    summary = "Liveness and the snapshot's revision",
+    description = "Answers without a token.",
+    responses((status = 200, description = "The server is up", body = Health)),
+    security(()),
+)]
+pub async fn health(State(state): State<AppState>) -> axum::Json<Health> {
+    let store = match state.store.backend() {
+        warden_store::Backend::Sqlite => "sqlite",
+        warden_store::Backend::Postgres => "postgres",
+    };
+    axum::Json(Health {
+        status: "ok".to_owned(),
+        revision: state.snapshot().revision,
+        store: store.to_owned(),
+    })
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "service",
+    operation_id = "metrics",
+    summary = "Prometheus metrics",
+    description = "Counts of requests, decisions and the directory, in Prometheus' text format. \
+        Answers without a token.",
+    responses((status = 200, description = "The metrics", body = String,
+        content_type = "text/plain")),
+    security(()),
+)]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let snapshot = state.snapshot();
     let directory = snapshot.directory();

@@ -40,7 +40,13 @@ use crate::state::AppState;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    let mut router = Router::new().merge(crate::console::router(state.clone()));
+    let (typed, _) = routes::typed_routes().split_for_parts();
+    let docs = utoipa_swagger_ui::SwaggerUi::new("/docs")
+        .external_url_unchecked("/openapi.json", routes::document());
+    let mut router = Router::new()
+        .merge(crate::console::router(state.clone()))
+        .merge(typed)
+        .merge(docs);
     for (path, method_router) in routes::method_routers() {
         router = router.route(path, method_router);
     }

@@ -1,94 +1,80 @@
 //! `/iam/v1/accounts/{accountId}/platform-tokens…` (reference §3.8): long-lived, named tokens
 //! ([`crate::service::platform_tokens`] has the rules).
 
-use std::sync::Arc;
-
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use warden_api::ErrorBody;
 
-use crate::api::groups::account;
 use crate::api::{Body, Path, Query, Written};
-use crate::error::{ApiError, ApiResult};
-use crate::records::TokenBody;
+use crate::error::ApiResult;
 use crate::service::Authed;
-use crate::service::guard::attributes;
-use crate::service::platform_tokens::{self, KIND};
-pub use crate::service::platform_tokens::{ExpirationInput, StatusInput, TokenInput, token_dto};
+use crate::service::platform_tokens;
+pub use crate::service::platform_tokens::{
+    CreatedToken, ExpirationInput, StatusInput, TokenInput, TokenPage, TokenQuery, token_dto,
+};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ListQuery {
-    #[serde(default)]
-    search_term: Option<String>,
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    page: Option<usize>,
-    #[serde(default)]
-    size: Option<usize>,
-}
-
+#[utoipa::path(
+    get,
+    path = "/iam/v1/accounts/{accountId}/platform-tokens",
+    tag = "platform tokens",
+    operation_id = "platform_tokens_list",
+    summary = "Platform tokens (`searchTerm`, `status`, `page`, `size`)",
+    description = "Oldest first, never their secrets. Permission: `iam:tokens:read`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        TokenQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of tokens", body = TokenPage),
+        (status = 400, description = "An invalid query", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted, or beyond what the caller holds", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:tokens:read"))),
+)]
 pub async fn list(
     State(state): State<AppState>,
     authed: Authed,
     Path(acc): Path<String>,
-    Query(query): Query<ListQuery>,
-) -> ApiResult<axum::Json<Value>> {
-    let model = state.model.lock().await;
-    let level = account(&model, &acc)?;
-    state.require(&authed, "iam:tokens:read", &level, &attributes(&[]))?;
-    if let Some(status) = &query.status
-        && status != "ACTIVE"
-        && status != "INACTIVE"
-    {
-        return Err(ApiError::invalid(format!(
-            "`status` `{status}` is not `ACTIVE` or `INACTIVE`"
-        )));
-    }
-    let page = query.page.unwrap_or(1);
-    let size = query.size.unwrap_or(50);
-    if page == 0 || !(1..=500).contains(&size) {
-        return Err(ApiError::invalid("`page` starts at 1 and `size` is 1–500"));
-    }
-    let term = query.search_term.as_deref().map(str::to_lowercase);
-    let now = authed.context.now_ms;
-    let mut tokens: Vec<&Arc<TokenBody>> = model
-        .tokens
-        .values()
-        .filter(|t| t.kind == KIND)
-        .filter(|t| query.status.as_ref().is_none_or(|s| *s == t.status))
-        .filter(|t| {
-            term.as_ref().is_none_or(|term| {
-                t.name.to_lowercase().contains(term)
-                    || model
-                        .principals
-                        .get(&t.owner_uid)
-                        .is_some_and(|p| p.email.contains(term.as_str()))
-            })
-        })
-        .collect();
-    tokens.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-    let total = tokens.len();
-    let items: Vec<Value> = tokens
-        .iter()
-        .skip((page - 1).saturating_mul(size))
-        .take(size)
-        .map(|t| token_dto(&model, t, now))
-        .collect();
-    Ok(axum::Json(
-        json!({ "totalCount": total, "page": page, "size": size, "items": items }),
-    ))
+    Query(query): Query<TokenQuery>,
+) -> ApiResult<axum::Json<TokenPage>> {
+    platform_tokens::list(&state, &authed, &acc, query)
+        .await
+        .map(axum::Json)
 }
 
+#[utoipa::path(
+    post,
+    path = "/iam/v1/accounts/{accountId}/platform-tokens",
+    tag = "platform tokens",
+    operation_id = "platform_tokens_create",
+    summary = "Create a token (shown once)",
+    description = "For yourself or a service user you may use; at most 10 per user. Permission: `iam:tokens:write (+ iam:service-users:use for a service user)`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+    ),
+    request_body = TokenInput,
+    responses(
+        (status = 200, description = "The token, shown this once", body = CreatedToken, headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "Invalid input, or the limit reached", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted, or beyond what the caller holds", body = ErrorBody),
+        (status = 404, description = "No such account or owner", body = ErrorBody),
+        (status = 409, description = "The change conflicts with the current state", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:tokens:write (+ iam:service-users:use for a service user)"))),
+)]
 pub async fn create(
     State(state): State<AppState>,
     authed: Authed,
     Path(acc): Path<String>,
     Body(input): Body<TokenInput>,
-) -> ApiResult<Written<Value>> {
+) -> ApiResult<Written<CreatedToken>> {
     let (out, revision) = platform_tokens::create(&state, &authed, &acc, input).await?;
     Ok(Written {
         status: StatusCode::OK,
@@ -105,6 +91,26 @@ fn no_content(revision: i64) -> Written<()> {
     }
 }
 
+#[utoipa::path(
+    delete,
+    path = "/iam/v1/accounts/{accountId}/platform-tokens/{tokenId}",
+    tag = "platform tokens",
+    operation_id = "platform_tokens_delete",
+    summary = "Delete a platform token",
+    description = "Permission: `iam:tokens:write`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("tokenId" = String, Path, description = "The token"),
+    ),
+    responses(
+        (status = 204, description = "Deleted", headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted, or beyond what the caller holds", body = ErrorBody),
+        (status = 404, description = "No such account or token", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:tokens:write"))),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     authed: Authed,
@@ -116,6 +122,29 @@ pub async fn delete(
 }
 
 /// `PUT …/{id}/expiration-date`: a later expiry widens the token.
+#[utoipa::path(
+    put,
+    path = "/iam/v1/accounts/{accountId}/platform-tokens/{tokenId}/expiration-date",
+    tag = "platform tokens",
+    operation_id = "platform_tokens_expiration",
+    summary = "Change the expiry date (204)",
+    description = "A later date widens the token. Permission: `iam:tokens:write`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("tokenId" = String, Path, description = "The token"),
+    ),
+    request_body = ExpirationInput,
+    responses(
+        (status = 204, description = "Changed", headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted, or beyond what the caller holds", body = ErrorBody),
+        (status = 404, description = "No such account or token", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:tokens:write"))),
+)]
 pub async fn set_expiration(
     State(state): State<AppState>,
     authed: Authed,
@@ -128,6 +157,29 @@ pub async fn set_expiration(
 }
 
 /// `PUT …/{id}/status`: `INACTIVE` disables the token at once; `ACTIVE` enables it again.
+#[utoipa::path(
+    put,
+    path = "/iam/v1/accounts/{accountId}/platform-tokens/{tokenId}/status",
+    tag = "platform tokens",
+    operation_id = "platform_tokens_status",
+    summary = "`ACTIVE` or `INACTIVE` (204)",
+    description = "A disabled token is refused at once. Permission: `iam:tokens:write`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("tokenId" = String, Path, description = "The token"),
+    ),
+    request_body = StatusInput,
+    responses(
+        (status = 204, description = "Changed", headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted, or beyond what the caller holds", body = ErrorBody),
+        (status = 404, description = "No such account or token", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:tokens:write"))),
+)]
 pub async fn set_status(
     State(state): State<AppState>,
     authed: Authed,

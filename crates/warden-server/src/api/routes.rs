@@ -1,11 +1,15 @@
-//! The table of every endpoint: the router is built from it and `/openapi.json` is generated from
-//! it, so the two cannot drift apart. Each entry names its handler, the permission that guards it
-//! and a one-line summary.
+//! Every endpoint, from two places that both build the router and `/openapi.json`, so that route
+//! and document cannot drift apart: [`typed_routes`], the handlers declared with
+//! `#[utoipa::path]` (typed bodies, every status, parameters and the permission); and the table
+//! [`ENDPOINTS`] of those not yet declared that way, each naming its handler, the permission that
+//! guards it and a one-line summary, documented with untyped bodies.
 
 use std::collections::BTreeMap;
 
 use axum::routing::{MethodRouter, delete, get, post, put};
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{
     audit, authorize, bindings, boundaries, catalogue, environments, group_permissions, groups,
@@ -13,6 +17,8 @@ use super::{
     service_users, users, workflows,
 };
 use crate::state::AppState;
+use warden_api::ErrorBody;
+use warden_api::service::Me;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Endpoint {
@@ -44,38 +50,6 @@ const fn e(
 }
 
 pub const ENDPOINTS: &[Endpoint] = &[
-    e(
-        "GET",
-        "/health",
-        "health",
-        "service",
-        "Liveness and the snapshot's revision",
-        None,
-    ),
-    e(
-        "GET",
-        "/metrics",
-        "metrics",
-        "service",
-        "Prometheus metrics",
-        None,
-    ),
-    e(
-        "GET",
-        "/openapi.json",
-        "openapi",
-        "service",
-        "This document",
-        None,
-    ),
-    e(
-        "GET",
-        "/iam/v1/me",
-        "me",
-        "service",
-        "The caller: uid, email, account and token",
-        Some("any valid token"),
-    ),
     e(
         "POST",
         "/iam/v1/authorize",
@@ -254,46 +228,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     e(
         "GET",
-        "/iam/v1/repo/account/{accountId}/boundaries",
-        "boundaries_list",
-        "boundaries",
-        "Boundaries, paged",
-        Some("iam:boundaries:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/repo/account/{accountId}/boundaries",
-        "boundaries_create",
-        "boundaries",
-        "Create a boundary (validated)",
-        Some("iam:boundaries:write"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/repo/account/{accountId}/boundaries/{boundaryUuid}",
-        "boundaries_get",
-        "boundaries",
-        "One boundary",
-        Some("iam:boundaries:read"),
-    ),
-    e(
-        "PUT",
-        "/iam/v1/repo/account/{accountId}/boundaries/{boundaryUuid}",
-        "boundaries_upsert",
-        "boundaries",
-        "Create (201) or update (204) a boundary",
-        Some("iam:boundaries:write"),
-    ),
-    e(
-        "DELETE",
-        "/iam/v1/repo/account/{accountId}/boundaries/{boundaryUuid}",
-        "boundaries_delete",
-        "boundaries",
-        "Delete a boundary; 409 while bindings use it",
-        Some("iam:boundaries:write"),
-    ),
-    e(
-        "GET",
         "/iam/v1/repo/{levelType}/{levelId}/limits",
         "limits",
         "limits",
@@ -374,54 +308,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     e(
         "GET",
-        "/iam/v1/accounts/{accountId}/groups",
-        "groups_list",
-        "groups",
-        "Groups",
-        Some("iam:groups:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/accounts/{accountId}/groups",
-        "groups_create",
-        "groups",
-        "Create groups (an array; all or none)",
-        Some("iam:groups:write"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/groups/{groupUuid}",
-        "groups_get",
-        "groups",
-        "One group",
-        Some("iam:groups:read"),
-    ),
-    e(
-        "PUT",
-        "/iam/v1/accounts/{accountId}/groups/{groupUuid}",
-        "groups_update",
-        "groups",
-        "Update a group",
-        Some("iam:groups:write"),
-    ),
-    e(
-        "DELETE",
-        "/iam/v1/accounts/{accountId}/groups/{groupUuid}",
-        "groups_delete",
-        "groups",
-        "Delete a group with its bindings",
-        Some("iam:groups:write"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/groups/{groupUuid}/users",
-        "groups_members",
-        "groups",
-        "Members of a group",
-        Some("iam:groups:read"),
-    ),
-    e(
-        "GET",
         "/iam/v1/accounts/{accountId}/groups/{groupUuid}/permissions",
         "group_permissions_get",
         "groups",
@@ -435,70 +321,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "groups",
         "Set the group's Dynatrace permissions (bindings of the mapped default policies)",
         Some("iam:bindings:write"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/users",
-        "users_list",
-        "users",
-        "Users (`service-users=true|false`)",
-        Some("iam:users:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/accounts/{accountId}/users",
-        "users_create",
-        "users",
-        "Create a user",
-        Some("iam:users:write"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/users/{email}",
-        "users_get",
-        "users",
-        "One user with its groups",
-        Some("iam:users:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/accounts/{accountId}/users/{email}",
-        "users_add_groups",
-        "users",
-        "Add the user to groups (no escalation)",
-        Some("iam:users:write"),
-    ),
-    e(
-        "DELETE",
-        "/iam/v1/accounts/{accountId}/users/{email}",
-        "users_delete",
-        "users",
-        "Remove a user",
-        Some("iam:users:write"),
-    ),
-    e(
-        "PUT",
-        "/iam/v1/accounts/{accountId}/users/{email}/groups",
-        "users_replace_groups",
-        "users",
-        "Replace the user's groups (no escalation)",
-        Some("iam:users:write"),
-    ),
-    e(
-        "DELETE",
-        "/iam/v1/accounts/{accountId}/users/{email}/groups",
-        "users_remove_groups",
-        "users",
-        "Remove the user from groups (`group-uuid=…`)",
-        Some("iam:users:write"),
-    ),
-    e(
-        "PUT",
-        "/iam/v1/accounts/{accountId}/users/{email}/password",
-        "users_set_password",
-        "users",
-        "Set a user's console password (12–128 characters, argon2id; no escalation; 400 for a service user)",
-        Some("iam:users:write"),
     ),
     e(
         "GET",
@@ -571,94 +393,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "service users",
         "Record a review (`lastReviewedAt`), optionally with `{note}`",
         Some("iam:service-users:write"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/oauth-clients",
-        "oauth_clients_list",
-        "oauth clients",
-        "OAuth clients (never their secrets)",
-        Some("iam:tokens:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/accounts/{accountId}/oauth-clients",
-        "oauth_clients_create",
-        "oauth clients",
-        "Create a client for yourself or a service user you may use; the secret is shown once",
-        Some("iam:tokens:write (+ iam:service-users:use for a service user)"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/oauth-clients/{clientId}",
-        "oauth_clients_get",
-        "oauth clients",
-        "One OAuth client",
-        Some("iam:tokens:read"),
-    ),
-    e(
-        "DELETE",
-        "/iam/v1/accounts/{accountId}/oauth-clients/{clientId}",
-        "oauth_clients_delete",
-        "oauth clients",
-        "Delete a client and its access tokens",
-        Some("iam:tokens:write"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/accounts/{accountId}/oauth-clients/{clientId}/secrets",
-        "oauth_clients_add_secret",
-        "oauth clients",
-        "Rotation: a new secret (shown once); the others stay valid until revoked",
-        Some("iam:tokens:write (+ iam:service-users:use for a service user)"),
-    ),
-    e(
-        "DELETE",
-        "/iam/v1/accounts/{accountId}/oauth-clients/{clientId}/secrets/{secretId}",
-        "oauth_clients_revoke_secret",
-        "oauth clients",
-        "Revoke one secret at once",
-        Some("iam:tokens:write"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/platform-tokens",
-        "platform_tokens_list",
-        "platform tokens",
-        "Platform tokens (`searchTerm`, `status`, `page`, `size`)",
-        Some("iam:tokens:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/accounts/{accountId}/platform-tokens",
-        "platform_tokens_create",
-        "platform tokens",
-        "Create a token (shown once) for yourself or a service user you may use; at most 10 per user",
-        Some("iam:tokens:write (+ iam:service-users:use for a service user)"),
-    ),
-    e(
-        "DELETE",
-        "/iam/v1/accounts/{accountId}/platform-tokens/{tokenId}",
-        "platform_tokens_delete",
-        "platform tokens",
-        "Delete a platform token",
-        Some("iam:tokens:write"),
-    ),
-    e(
-        "PUT",
-        "/iam/v1/accounts/{accountId}/platform-tokens/{tokenId}/expiration-date",
-        "platform_tokens_expiration",
-        "platform tokens",
-        "Change the expiry date (204)",
-        Some("iam:tokens:write"),
-    ),
-    e(
-        "PUT",
-        "/iam/v1/accounts/{accountId}/platform-tokens/{tokenId}/status",
-        "platform_tokens_status",
-        "platform tokens",
-        "`ACTIVE` or `INACTIVE` (204); a disabled token is refused at once",
-        Some("iam:tokens:write"),
     ),
     e(
         "POST",
@@ -753,10 +487,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
 /// The handler of an operation, on its method.
 fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
     Some(match operation {
-        "health" => get(health::health),
-        "metrics" => get(health::metrics),
-        "openapi" => get(openapi),
-        "me" => get(me),
         "authorize" => post(authorize::authorize_http),
         "authorize_batch" => post(authorize::authorize_batch),
         "policies_list" => get(policies::list),
@@ -778,11 +508,6 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "bindings_add" => post(bindings::add_one),
         "bindings_put" => put(bindings::put_one),
         "bindings_delete" => delete(bindings::delete_one),
-        "boundaries_list" => get(boundaries::list),
-        "boundaries_create" => post(boundaries::create),
-        "boundaries_get" => get(boundaries::get),
-        "boundaries_upsert" => put(boundaries::upsert),
-        "boundaries_delete" => delete(boundaries::delete),
         "limits" => get(environments::limits),
         "effective_permissions" => get(resolution::effective_permissions),
         "audit_list" => get(audit::list),
@@ -793,22 +518,8 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "environments_list" => get(environments::list),
         "environments_create" => post(environments::create),
         "environments_list_dynatrace" => get(environments::list_dynatrace),
-        "groups_list" => get(groups::list),
-        "groups_create" => post(groups::create),
-        "groups_get" => get(groups::get),
-        "groups_update" => put(groups::update),
-        "groups_delete" => delete(groups::delete),
-        "groups_members" => get(groups::members),
         "group_permissions_get" => get(group_permissions::get),
         "group_permissions_set" => put(group_permissions::set),
-        "users_list" => get(users::list),
-        "users_create" => post(users::create),
-        "users_get" => get(users::get),
-        "users_add_groups" => post(users::add_groups),
-        "users_delete" => delete(users::delete),
-        "users_replace_groups" => put(users::replace_groups),
-        "users_remove_groups" => delete(users::remove_groups),
-        "users_set_password" => put(passwords::set_password),
         "service_users_review" => get(review::report),
         "service_users_list" => get(service_users::list),
         "service_users_create" => post(service_users::create),
@@ -818,17 +529,6 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "service_users_deactivate" => post(service_users::deactivate),
         "service_users_reactivate" => post(service_users::reactivate),
         "service_users_mark_reviewed" => post(service_users::review),
-        "oauth_clients_list" => get(oauth_clients::list),
-        "oauth_clients_create" => post(oauth_clients::create),
-        "oauth_clients_get" => get(oauth_clients::get),
-        "oauth_clients_delete" => delete(oauth_clients::delete),
-        "oauth_clients_add_secret" => post(oauth_clients::add_secret),
-        "oauth_clients_revoke_secret" => delete(oauth_clients::revoke_secret),
-        "platform_tokens_list" => get(platform_tokens::list),
-        "platform_tokens_create" => post(platform_tokens::create),
-        "platform_tokens_delete" => delete(platform_tokens::delete),
-        "platform_tokens_expiration" => put(platform_tokens::set_expiration),
-        "platform_tokens_status" => put(platform_tokens::set_status),
         "oauth_token" => post(oauth::token),
         "oauth_revoke" => post(oauth::revoke),
         "oauth_introspect" => post(oauth::introspect),
@@ -870,7 +570,7 @@ pub fn unrouted() -> Vec<&'static str> {
 }
 
 /// The OpenAPI 3.1 document of the table.
-pub fn document() -> Value {
+fn table_document() -> Value {
     let mut paths: BTreeMap<&str, serde_json::Map<String, Value>> = BTreeMap::new();
     for endpoint in ENDPOINTS {
         let parameters: Vec<Value> = endpoint
@@ -944,23 +644,189 @@ pub fn document() -> Value {
     })
 }
 
+/// The endpoints declared with their handlers (`#[utoipa::path]`): route and document come from
+/// one declaration.
+pub fn typed_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(groups::list, groups::create))
+        .routes(routes!(groups::get, groups::update, groups::delete))
+        .routes(routes!(groups::members))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::add_groups, users::delete))
+        .routes(routes!(users::replace_groups, users::remove_groups))
+        .routes(routes!(passwords::set_password))
+        .routes(routes!(boundaries::list, boundaries::create))
+        .routes(routes!(
+            boundaries::get,
+            boundaries::upsert,
+            boundaries::delete
+        ))
+        .routes(routes!(platform_tokens::list, platform_tokens::create))
+        .routes(routes!(platform_tokens::delete))
+        .routes(routes!(platform_tokens::set_expiration))
+        .routes(routes!(platform_tokens::set_status))
+        .routes(routes!(oauth_clients::list, oauth_clients::create))
+        .routes(routes!(oauth_clients::get, oauth_clients::delete))
+        .routes(routes!(oauth_clients::add_secret))
+        .routes(routes!(oauth_clients::revoke_secret))
+        .routes(routes!(health::health))
+        .routes(routes!(health::metrics))
+        .routes(routes!(me))
+}
+
+/// The OpenAPI 3.1 document served at `/openapi.json`: the typed endpoints' generated
+/// operations and schemas, with the table's.
+pub fn document() -> Value {
+    merge_generated(table_document(), typed_routes().into_openapi())
+}
+
+fn merge_generated(mut document: Value, generated: utoipa::openapi::OpenApi) -> Value {
+    let generated = json!(generated);
+    for section in ["paths", "components/schemas"] {
+        let pointer = format!("/{section}");
+        let (Some(from), Some(into)) = (
+            generated
+                .pointer(&pointer)
+                .and_then(Value::as_object)
+                .cloned(),
+            document
+                .pointer_mut(&pointer)
+                .and_then(Value::as_object_mut),
+        ) else {
+            continue;
+        };
+        into.extend(from);
+    }
+    document
+}
+
+#[utoipa::path(
+    get,
+    path = "/iam/v1/me",
+    tag = "service",
+    operation_id = "me",
+    summary = "The caller: uid, email, account and token",
+    description = "Permission: any valid token.",
+    responses(
+        (status = 200, description = "The caller", body = Me),
+        (status = 401, description = "No valid token", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("any valid token"))),
+)]
 async fn me(
     axum::extract::State(state): axum::extract::State<AppState>,
     authed: crate::service::Authed,
-) -> axum::Json<Value> {
+) -> axum::Json<Me> {
     let model = state.model.lock().await;
     let principal = model.principals.get(&authed.caller.uid);
-    axum::Json(json!({
-        "uid": authed.caller.uid,
-        "email": principal.map(|p| p.email.clone()),
-        "name": principal.map(|p| p.name.clone()),
-        "account": model.account,
-        "tokenId": authed.caller.token_id,
-        "scopes": authed.caller.scopes.listed(),
-        "unrestricted": authed.caller.scopes == crate::service::Scopes::All,
-    }))
+    axum::Json(Me {
+        uid: authed.caller.uid.clone(),
+        email: principal.map(|p| p.email.clone()),
+        name: principal.map(|p| p.name.clone()),
+        account: model.account.clone(),
+        token_id: authed.caller.token_id.clone(),
+        scopes: authed.caller.scopes.listed().to_vec(),
+        unrestricted: authed.caller.scopes == crate::service::Scopes::All,
+    })
 }
 
-async fn openapi() -> axum::Json<Value> {
-    axum::Json(document())
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::indexing_slicing)]
+
+    use serde_json::{Value, json};
+
+    fn statuses(operation: &Value) -> Vec<&str> {
+        operation["responses"]
+            .as_object()
+            .map(|responses| responses.keys().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    fn parameters(operation: &Value) -> Vec<(&str, &str)> {
+        operation["parameters"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .map(|p| {
+                        (
+                            p["in"].as_str().unwrap_or(""),
+                            p["name"].as_str().unwrap_or(""),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn typed_operations_document_statuses_parameters_bodies_and_permissions() {
+        let document = super::document();
+        let groups = &document["paths"]["/iam/v1/accounts/{accountId}/groups"];
+        let group = &document["paths"]["/iam/v1/accounts/{accountId}/groups/{groupUuid}"];
+
+        let create = &groups["post"];
+        assert_eq!(create["operationId"], "groups_create");
+        assert_eq!(
+            statuses(create),
+            ["201", "400", "401", "403", "404", "409", "413", "415"]
+        );
+        assert_eq!(parameters(create), [("path", "accountId")]);
+        assert_eq!(
+            create["requestBody"]["content"]["application/json"]["schema"],
+            json!({ "type": "array", "items": { "$ref": "#/components/schemas/GroupInput" } })
+        );
+        assert_eq!(
+            create["responses"]["409"]["content"]["application/json"]["schema"],
+            json!({ "$ref": "#/components/schemas/ErrorBody" })
+        );
+        assert_eq!(create["security"], json!([{ "bearer": [] }]));
+        assert_eq!(create["x-warden-permission"], "iam:groups:write");
+
+        let update = &group["put"];
+        assert_eq!(
+            statuses(update),
+            ["200", "400", "401", "403", "404", "409", "413", "415"]
+        );
+        assert_eq!(
+            parameters(update),
+            [("path", "accountId"), ("path", "groupUuid")]
+        );
+        assert_eq!(
+            update["requestBody"]["content"]["application/json"]["schema"],
+            json!({ "$ref": "#/components/schemas/GroupInput" })
+        );
+
+        let delete = &group["delete"];
+        assert_eq!(statuses(delete), ["200", "401", "403", "404", "409"]);
+        assert_eq!(delete["requestBody"], Value::Null);
+        assert_eq!(
+            delete["responses"]["200"]["headers"]["warden-revision"]["schema"],
+            json!({ "type": "integer", "format": "int64" })
+        );
+
+        let list = &groups["get"];
+        assert_eq!(statuses(list), ["200", "401", "403", "404"]);
+        assert_eq!(
+            list["responses"]["200"]["content"]["application/json"]["schema"],
+            json!({ "$ref": "#/components/schemas/List_GroupDto" })
+        );
+        assert_eq!(list["x-warden-permission"], "iam:groups:read");
+
+        let schemas = &document["components"]["schemas"];
+        for name in [
+            "GroupInput",
+            "GroupDto",
+            "List_GroupDto",
+            "UserSummary",
+            "ErrorBody",
+        ] {
+            assert!(schemas[name].is_object(), "{name} missing");
+        }
+        assert_eq!(
+            document["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+    }
 }

@@ -6,57 +6,85 @@
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
-use warden_engine::PrincipalKind;
+use warden_api::users::{UserDetail, UserSummary};
+use warden_api::{ErrorBody, List};
 
-use crate::api::groups::{account, iso};
 use crate::api::{Body, Path, Query, Written};
 use crate::error::{ApiError, ApiResult};
-use crate::model::Model;
-use crate::records::{GroupBody, PrincipalBody};
 use crate::service::Authed;
-use crate::service::guard::attributes;
 use crate::service::users::{self, Change};
 pub use crate::service::users::{UserInput, check_email, find, user_summary};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+/// `GET …/users?service-users=true|false`: only one kind of principal.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// `true` for service users only, `false` for people only; both when absent.
     #[serde(rename = "service-users", default)]
+    #[param(rename = "service-users")]
     service_users: Option<bool>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/iam/v1/accounts/{accountId}/users",
+    tag = "users",
+    operation_id = "users_list",
+    summary = "Users (`service-users=true|false`)",
+    description = "By email. Permission: `iam:users:read`.",
+    params(("accountId" = String, Path, description = "The account"), ListQuery),
+    responses(
+        (status = 200, description = "The users", body = List<UserSummary>),
+        (status = 400, description = "An invalid query", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:users:read"))),
+)]
 pub async fn list(
     State(state): State<AppState>,
     authed: Authed,
     Path(acc): Path<String>,
     Query(query): Query<ListQuery>,
-) -> ApiResult<axum::Json<Value>> {
-    let model = state.model.lock().await;
-    let level = account(&model, &acc)?;
-    state.require(&authed, "iam:users:read", &level, &attributes(&[]))?;
-    let wanted = |p: &&PrincipalBody| match query.service_users {
-        Some(true) => p.kind == PrincipalKind::ServiceUser,
-        Some(false) => p.kind == PrincipalKind::User,
-        None => true,
-    };
-    let mut items: Vec<Value> = model
-        .principals
-        .values()
-        .filter(wanted)
-        .map(user_summary)
-        .collect();
-    items.sort_by(|a, b| a["email"].as_str().cmp(&b["email"].as_str()));
-    Ok(axum::Json(json!({ "count": items.len(), "items": items })))
+) -> ApiResult<axum::Json<List<UserSummary>>> {
+    users::list(&state, &authed, &acc, query.service_users)
+        .await
+        .map(axum::Json)
 }
 
+#[utoipa::path(
+    post,
+    path = "/iam/v1/accounts/{accountId}/users",
+    tag = "users",
+    operation_id = "users_create",
+    summary = "Create a user",
+    description = "A person, in no group. Permission: `iam:users:write`.",
+    params(("accountId" = String, Path, description = "The account")),
+    request_body = UserInput,
+    responses(
+        (status = 201, description = "The user created", body = UserSummary,
+            headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+        (status = 409, description = "The email already in use", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:users:write"))),
+)]
 pub async fn create(
     State(state): State<AppState>,
     authed: Authed,
     Path(acc): Path<String>,
     Body(input): Body<UserInput>,
-) -> ApiResult<Written<Value>> {
+) -> ApiResult<Written<UserSummary>> {
     let (out, revision) = users::create(&state, &authed, &acc, input).await?;
     Ok(Written {
         status: StatusCode::CREATED,
@@ -65,44 +93,58 @@ pub async fn create(
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/iam/v1/accounts/{accountId}/users/{email}",
+    tag = "users",
+    operation_id = "users_get",
+    summary = "One user with its groups",
+    description = "By email, uid or handle. Permission: `iam:users:read`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("email" = String, Path, description = "The user's email, uid or handle"),
+    ),
+    responses(
+        (status = 200, description = "The user", body = UserDetail),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account or user", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:users:read"))),
+)]
 pub async fn get(
     State(state): State<AppState>,
     authed: Authed,
     Path((acc, key)): Path<(String, String)>,
-) -> ApiResult<axum::Json<Value>> {
-    let model = state.model.lock().await;
-    let level = account(&model, &acc)?;
-    state.require(&authed, "iam:users:read", &level, &attributes(&[]))?;
-    let body = find(&model, &key)?;
-    let mut out = user_summary(body);
-    let groups: Vec<Value> = model
-        .directory
-        .principal(&body.uid)
-        .map(|p| {
-            p.groups
-                .iter()
-                .filter_map(|g| model.groups.get(g.as_ref()))
-                .map(|g| membership_dto(&model, g))
-                .collect()
-        })
-        .unwrap_or_default();
-    crate::api::set(&mut out, "groups", json!(groups));
-    Ok(axum::Json(out))
+) -> ApiResult<axum::Json<UserDetail>> {
+    users::get(&state, &authed, &acc, &key)
+        .await
+        .map(axum::Json)
 }
 
-fn membership_dto(model: &Model, group: &GroupBody) -> Value {
-    json!({
-        "groupName": group.name,
-        "uuid": group.uuid,
-        "owner": group.owner,
-        "accountUUID": model.account,
-        "accountName": model.account,
-        "description": group.description,
-        "createdAt": iso(group.created_at),
-        "updatedAt": iso(group.updated_at),
-    })
-}
-
+#[utoipa::path(
+    delete,
+    path = "/iam/v1/accounts/{accountId}/users/{email}",
+    tag = "users",
+    operation_id = "users_delete",
+    summary = "Remove a user",
+    description = "Its tokens and memberships go with it. Permission: `iam:users:write`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("email" = String, Path, description = "The user's email, uid or handle"),
+    ),
+    responses(
+        (status = 200, description = "Removed", headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted, or beyond what the caller holds", body = ErrorBody),
+        (status = 404, description = "No such account, user or group", body = ErrorBody),
+        (status = 409, description = "The change conflicts with the current state", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:users:write"))),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     authed: Authed,
@@ -135,6 +177,30 @@ async fn change_memberships(
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/iam/v1/accounts/{accountId}/users/{email}",
+    tag = "users",
+    operation_id = "users_add_groups",
+    summary = "Add the user to groups (no escalation)",
+    description = "The body lists group uuids. Permission: `iam:users:write`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("email" = String, Path, description = "The user's email, uid or handle"),
+    ),
+    request_body = Vec<String>,
+    responses(
+        (status = 201, description = "Added", headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted, or beyond what the caller holds", body = ErrorBody),
+        (status = 404, description = "No such account, user or group", body = ErrorBody),
+        (status = 409, description = "The change conflicts with the current state", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:users:write"))),
+)]
 pub async fn add_groups(
     State(state): State<AppState>,
     authed: Authed,
@@ -144,6 +210,30 @@ pub async fn add_groups(
     change_memberships(state, authed, acc, key, Change::Add(groups)).await
 }
 
+#[utoipa::path(
+    put,
+    path = "/iam/v1/accounts/{accountId}/users/{email}/groups",
+    tag = "users",
+    operation_id = "users_replace_groups",
+    summary = "Replace the user's groups (no escalation)",
+    description = "The body lists group uuids. Permission: `iam:users:write`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("email" = String, Path, description = "The user's email, uid or handle"),
+    ),
+    request_body = Vec<String>,
+    responses(
+        (status = 200, description = "Replaced", headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted, or beyond what the caller holds", body = ErrorBody),
+        (status = 404, description = "No such account, user or group", body = ErrorBody),
+        (status = 409, description = "The change conflicts with the current state", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:users:write"))),
+)]
 pub async fn replace_groups(
     State(state): State<AppState>,
     authed: Authed,
@@ -153,6 +243,29 @@ pub async fn replace_groups(
     change_memberships(state, authed, acc, key, Change::Replace(groups)).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/iam/v1/accounts/{accountId}/users/{email}/groups",
+    tag = "users",
+    operation_id = "users_remove_groups",
+    summary = "Remove the user from groups (`group-uuid=…`)",
+    description = "Permission: `iam:users:write`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("email" = String, Path, description = "The user's email, uid or handle"),
+        ("group-uuid" = Vec<String>, Query, description = "A group to leave; repeated for several"),
+    ),
+    responses(
+        (status = 200, description = "Removed", headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted, or beyond what the caller holds", body = ErrorBody),
+        (status = 404, description = "No such account, user or group", body = ErrorBody),
+        (status = 409, description = "The change conflicts with the current state", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:users:write"))),
+)]
 pub async fn remove_groups(
     State(state): State<AppState>,
     authed: Authed,

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use warden_engine::compile::unrestricted_by_boundaries;
 use warden_engine::{Binding, Level, ParamValue};
 
@@ -22,9 +22,9 @@ use super::html::{
 use super::impact::{Draft, html as impact_html};
 use super::session::{Flash, error_alert, flash, with_status};
 use super::users::level_options;
-use super::{Cx, Form, Post, input as api_input, redirect, strings};
+use super::{Cx, Form, Post, redirect, strings};
 use crate::api::bindings::{self as api, BindingInput};
-use crate::api::{Body, Path, boundaries, groups, policies};
+use crate::api::{Body, Path, policies};
 use crate::error::{ApiError, ApiResult};
 
 fn level_parts(cx: &Cx, level: &str) -> (String, String, Level) {
@@ -229,9 +229,9 @@ async fn add_form(
     group: Option<&str>,
     values: Option<&Form>,
 ) -> Option<Markup> {
-    let all_groups = groups::list(State(cx.app.clone()), cx.authed(), Path(cx.account.clone()))
+    let all_groups = crate::service::groups::list(&cx.app, &cx.authed(), &cx.account)
         .await
-        .map(|axum::Json(v)| at(&v, "items").as_array().cloned().unwrap_or_default())
+        .map(|list| super::values(&list.items))
         .unwrap_or_default();
     let group_options: Vec<(String, String)> = all_groups
         .iter()
@@ -279,29 +279,19 @@ async fn add_form(
             (s(p, "uuid").to_owned(), format!("{}{level}", s(p, "name")))
         })
         .collect();
-    let boundary_options: Vec<(String, String, bool)> = match api_input(json!({ "size": 1000 })) {
-        Ok(query) => boundaries::list(
-            State(cx.app.clone()),
-            cx.authed(),
-            Path(cx.account.clone()),
-            crate::api::Query(query),
-        )
-        .await
-        .map(|axum::Json(v)| {
-            at(&v, "content")
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|b| {
-                    let id = s(b, "uuid").to_owned();
-                    let on = values.is_some_and(|f| f.all("boundary").contains(&id));
-                    (id, s(b, "name").to_owned(), on)
-                })
-                .collect()
-        })
-        .unwrap_or_default(),
-        Err(_) => Vec::new(),
-    };
+    let boundary_options: Vec<(String, String, bool)> =
+        crate::service::boundaries::list(&cx.app, &cx.authed(), &cx.account, None, Some(1000))
+            .await
+            .map(|page| {
+                page.content
+                    .into_iter()
+                    .map(|b| {
+                        let on = values.is_some_and(|f| f.all("boundary").contains(&b.uuid));
+                        (b.uuid, b.name, on)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
     let get = |name: &str| values.map(|f| f.get(name).to_owned()).unwrap_or_default();
     let chosen_group = values.map_or_else(
         || group.unwrap_or_default().to_owned(),
@@ -398,7 +388,7 @@ pub async fn add(post: Post) -> Response {
         .await;
     }
     let input = BindingInput {
-        parameters: binding.parameters.clone(),
+        parameters: crate::service::bindings::wire_parameters(&binding.parameters),
         metadata: BTreeMap::new(),
         boundaries: form.all("boundary"),
     };

@@ -13,9 +13,9 @@ use super::html::{Attrs, at, button_form, form, input, link, s, submit, table, t
 use super::impact::{Draft, html as impact_html};
 use super::policies::{check_html, draft_alert};
 use super::session::{Flash, with_status};
-use super::{Cx, Post, input as api_input, redirect};
+use super::{Cx, Post, redirect};
 use crate::api::boundaries::{self as api, BoundaryInput};
-use crate::api::{Body, Path, Query};
+use crate::api::{Body, Path};
 use crate::error::ApiError;
 
 fn may_write(cx: &Cx) -> bool {
@@ -23,19 +23,11 @@ fn may_write(cx: &Cx) -> bool {
 }
 
 pub async fn list(cx: Cx) -> Response {
-    let query = match api_input(json!({ "size": 1000 })) {
-        Ok(query) => query,
-        Err(error) => return cx.error_page(&error, "/console"),
-    };
-    let listed = api::list(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path(cx.account.clone()),
-        Query(query),
-    )
-    .await;
+    let listed =
+        crate::service::boundaries::list(&cx.app, &cx.authed(), &cx.account, None, Some(1000))
+            .await;
     let value = match listed {
-        Ok(axum::Json(value)) => value,
+        Ok(page) => json!(page),
         Err(error) => return cx.error_page(&error, "/console"),
     };
     let snapshot = cx.app.snapshot();
@@ -131,14 +123,9 @@ pub async fn new_page(cx: Cx) -> Response {
 }
 
 pub async fn edit(cx: Cx, Path(id): Path<String>) -> Response {
-    let found = api::get(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), id.clone())),
-    )
-    .await;
+    let found = crate::service::boundaries::get(&cx.app, &cx.authed(), &cx.account, &id).await;
     let boundary = match found {
-        Ok(axum::Json(dto)) => json!(dto),
+        Ok(dto) => json!(dto),
         Err(error) => return cx.error_page(&error, "/console/boundaries"),
     };
     editor(

@@ -13,7 +13,7 @@ use super::html::{
 };
 use super::session::{Flash, error_alert, flash, with_status};
 use super::{Cx, Form, Post, input as api_input, redirect, strings};
-use crate::api::{Body, Path, Query, oauth_clients, platform_tokens};
+use crate::api::{Body, Path, oauth_clients, platform_tokens};
 use crate::error::ApiError;
 
 fn may_write(cx: &Cx) -> bool {
@@ -76,10 +76,9 @@ async fn clients_page(
     top: Option<Markup>,
     failed: Option<(&ApiError, &Form)>,
 ) -> Response {
-    let listed =
-        oauth_clients::list(State(cx.app.clone()), cx.authed(), Path(cx.account.clone())).await;
+    let listed = crate::service::oauth_clients::list(&cx.app, &cx.authed(), &cx.account).await;
     let items = match listed {
-        Ok(axum::Json(value)) => at(&value, "items").as_array().cloned().unwrap_or_default(),
+        Ok(list) => super::values(&list.items),
         Err(error) => return cx.error_page(&error, "/console"),
     };
     let writer = may_write(cx);
@@ -165,7 +164,7 @@ pub async fn create_client(post: Post) -> Response {
     .await;
     match made {
         Ok(written) => {
-            let out = written.body.unwrap_or_default();
+            let out = json!(written.body);
             let top = shown_once(
                 &format!("OAuth client {} created", s(&out, "name")),
                 "Client id",
@@ -189,12 +188,7 @@ pub async fn add_secret(Path(id): Path<String>, post: Post) -> Response {
     match added {
         Ok(written) => {
             let out = written.body.unwrap_or_default();
-            let top = shown_once(
-                "New client secret",
-                "Client id",
-                &id,
-                s(&out, "clientSecret"),
-            );
+            let top = shown_once("New client secret", "Client id", &id, &out.client_secret);
             clients_page(&cx, Some(top), None).await
         }
         Err(error) => cx.error_page(&error, "/console/oauth-clients"),
@@ -236,19 +230,14 @@ pub async fn delete_client(Path(id): Path<String>, post: Post) -> Response {
 }
 
 async fn tokens_page(cx: &Cx, top: Option<Markup>, failed: Option<(&ApiError, &Form)>) -> Response {
-    let query = match api_input(json!({ "size": 500 })) {
-        Ok(query) => query,
-        Err(error) => return cx.error_page(&error, "/console"),
+    let query = crate::service::platform_tokens::TokenQuery {
+        size: Some(500),
+        ..Default::default()
     };
-    let listed = platform_tokens::list(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path(cx.account.clone()),
-        Query(query),
-    )
-    .await;
+    let listed =
+        crate::service::platform_tokens::list(&cx.app, &cx.authed(), &cx.account, query).await;
     let items = match listed {
-        Ok(axum::Json(value)) => at(&value, "items").as_array().cloned().unwrap_or_default(),
+        Ok(page) => super::values(&page.items),
         Err(error) => return cx.error_page(&error, "/console"),
     };
     let writer = may_write(cx);
@@ -341,10 +330,10 @@ pub async fn create_token(post: Post) -> Response {
         Ok(written) => {
             let out = written.body.unwrap_or_default();
             let top = shown_once(
-                &format!("Platform token {} created", s(&out, "name")),
+                &format!("Platform token {} created", out.name),
                 "Token id",
-                s(&out, "tokenId"),
-                s(&out, "token"),
+                &out.token_id,
+                &out.token,
             );
             tokens_page(&cx, Some(top), None).await
         }

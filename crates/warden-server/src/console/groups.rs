@@ -16,11 +16,12 @@ use super::session::{Flash, error_alert, with_status};
 use super::{Cx, Form, Post, input as api_input, redirect};
 use crate::api::{Body, Path, groups, users};
 use crate::error::ApiError;
+use crate::service;
 
 async fn list_page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
-    let listed = groups::list(State(cx.app.clone()), cx.authed(), Path(cx.account.clone())).await;
+    let listed = service::groups::list(&cx.app, &cx.authed(), &cx.account).await;
     let items = match listed {
-        Ok(axum::Json(value)) => at(&value, "items").as_array().cloned().unwrap_or_default(),
+        Ok(list) => super::values(&list.items),
         Err(error) => return cx.error_page(&error, "/console"),
     };
     let rows: Vec<Vec<Markup>> = items
@@ -205,24 +206,15 @@ pub fn boundaries_html(cx: &Cx, boundaries: &Value) -> Markup {
 }
 
 async fn show_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
-    let found = groups::get(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), id.to_owned())),
-    )
-    .await;
+    let found = service::groups::get(&cx.app, &cx.authed(), &cx.account, id).await;
     let group = match found {
-        Ok(axum::Json(dto)) => json!(dto),
+        Ok(dto) => json!(dto),
         Err(error) => return cx.error_page(&error, "/console/groups"),
     };
-    let members = groups::members(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), id.to_owned())),
-    )
-    .await
-    .map(|axum::Json(v)| at(&v, "items").as_array().cloned().unwrap_or_default())
-    .unwrap_or_default();
+    let members = service::groups::members(&cx.app, &cx.authed(), &cx.account, id)
+        .await
+        .map(|list| super::values(&list.items))
+        .unwrap_or_default();
     let may_write = cx.may("iam:groups:write", &Level::Account, &[]);
     let may_members = cx.may("iam:users:write", &Level::Account, &[]);
     let here = format!("/console/groups/{}", url(id));

@@ -464,6 +464,11 @@ impl Form {
 }
 
 /// `303 See Other` to a console page.
+/// Items of a service-layer answer as the pages read them.
+pub fn values<T: serde::Serialize>(items: &[T]) -> Vec<Value> {
+    items.iter().map(|item| serde_json::json!(item)).collect()
+}
+
 pub fn redirect(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {

@@ -155,10 +155,9 @@ async fn new_form(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
 }
 
 async fn group_checks(cx: &Cx, checked: &[String]) -> Markup {
-    let all =
-        crate::api::groups::list(State(cx.app.clone()), cx.authed(), Path(cx.account.clone()))
-            .await
-            .map(|axum::Json(v)| at(&v, "items").as_array().cloned().unwrap_or_default());
+    let all = crate::service::groups::list(&cx.app, &cx.authed(), &cx.account)
+        .await
+        .map(|list| super::values(&list.items));
     match all {
         Ok(all) => {
             let options: Vec<(String, String, bool)> = all
@@ -292,18 +291,12 @@ async fn edit_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
             .unwrap_or_else(|| s(owner, "id")),
         _ => "",
     };
-    let member = crate::api::users::get(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), uid.clone())),
-    )
-    .await;
+    let member = crate::service::users::get(&cx.app, &cx.authed(), &cx.account, &uid).await;
     let current: Vec<(String, String)> = match &member {
-        Ok(axum::Json(value)) => at(value, "groups")
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|g| (s(g, "uuid").to_owned(), s(g, "groupName").to_owned()))
+        Ok(detail) => detail
+            .groups
+            .iter()
+            .map(|g| (g.uuid.clone(), g.group_name.clone()))
             .collect(),
         Err(_) => Vec::new(),
     };

@@ -15,22 +15,14 @@ use super::html::{
 use super::session::{Flash, error_alert, with_status};
 use super::{Cx, Form, Post, input as api_input, redirect, strings};
 use crate::api::passwords::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordInput};
-use crate::api::{Body, Path, Query, groups, passwords, resolution, users};
+use crate::api::{Body, Path, Query, passwords, resolution, users};
 use crate::error::ApiError;
+use crate::service;
 
 async fn list_page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
-    let listed = users::list(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path(cx.account.clone()),
-        match api_input(json!({ "service-users": false })) {
-            Ok(query) => Query(query),
-            Err(error) => return cx.error_page(&error, "/console"),
-        },
-    )
-    .await;
+    let listed = service::users::list(&cx.app, &cx.authed(), &cx.account, Some(false)).await;
     let items = match listed {
-        Ok(axum::Json(value)) => at(&value, "items").as_array().cloned().unwrap_or_default(),
+        Ok(list) => super::values(&list.items),
         Err(error) => return cx.error_page(&error, "/console"),
     };
     let rows: Vec<Vec<Markup>> = items
@@ -98,7 +90,7 @@ pub async fn create(post: Post) -> Response {
             let uid = written
                 .body
                 .as_ref()
-                .map(|b| s(b, "uid").to_owned())
+                .map(|b| b.uid.clone())
                 .unwrap_or_default();
             cx.flash(Flash::ok(format!(
                 "Added user `{}`.",
@@ -209,14 +201,9 @@ pub fn level_options(cx: &Cx) -> Vec<(String, String)> {
 }
 
 async fn show_page(cx: &Cx, id: &str, level: &str, failed: Option<&ApiError>) -> Response {
-    let found = users::get(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), id.to_owned())),
-    )
-    .await;
+    let found = service::users::get(&cx.app, &cx.authed(), &cx.account, id).await;
     let user = match found {
-        Ok(axum::Json(value)) => value,
+        Ok(detail) => json!(detail),
         Err(error) => return cx.error_page(&error, "/console/users"),
     };
     let uid = s(&user, "uid").to_owned();
@@ -288,9 +275,9 @@ pub async fn groups_form(
     current: &[(String, String)],
     locked: Option<&str>,
 ) -> Markup {
-    let all = groups::list(State(cx.app.clone()), cx.authed(), Path(cx.account.clone()))
+    let all = crate::service::groups::list(&cx.app, &cx.authed(), &cx.account)
         .await
-        .map(|axum::Json(v)| at(&v, "items").as_array().cloned().unwrap_or_default());
+        .map(|list| super::values(&list.items));
     let Ok(all) = all else {
         return not_permitted("list the groups to choose from", "iam:groups:read");
     };

@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::Deserialize;
 use serde_json::json;
 use warden_engine::compile::unrestricted_by_boundaries;
 use warden_engine::{Binding, Level, ParamValue};
@@ -21,15 +20,38 @@ use crate::service::levels::{level, level_parts, writable};
 use crate::service::{ApiError, ApiResult, Authed, ErrorCode, Plan};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct BindingInput {
-    #[serde(default)]
-    pub parameters: BTreeMap<String, ParamValue>,
-    #[serde(default)]
-    pub metadata: BTreeMap<String, String>,
-    #[serde(default)]
-    pub boundaries: Vec<String>,
+pub use warden_api::bindings::{BindingInput, ParameterValue};
+
+/// A binding's parameters as the engine reads them.
+pub fn engine_parameters(
+    parameters: BTreeMap<String, ParameterValue>,
+) -> BTreeMap<String, ParamValue> {
+    parameters
+        .into_iter()
+        .map(|(name, value)| {
+            let value = match value {
+                ParameterValue::One(one) => ParamValue::One(one),
+                ParameterValue::Many(many) => ParamValue::Many(many),
+            };
+            (name, value)
+        })
+        .collect()
+}
+
+/// The engine's parameters as the wire shows them.
+pub fn wire_parameters(
+    parameters: &BTreeMap<String, ParamValue>,
+) -> BTreeMap<String, ParameterValue> {
+    parameters
+        .iter()
+        .map(|(name, value)| {
+            let value = match value {
+                ParamValue::One(one) => ParameterValue::One(one.clone()),
+                ParamValue::Many(many) => ParameterValue::Many(many.clone()),
+            };
+            (name.clone(), value)
+        })
+        .collect()
 }
 
 /// Which existing bindings a replacement or a removal is about: those whose parameters and
@@ -145,7 +167,8 @@ fn plan_add(
     for (group, input) in inputs {
         write_check(state, authed, level, policy, Some(&group))?;
         bindable_at(model, policy, level)?;
-        crate::limits::check_parameters(&input.parameters)?;
+        let parameters = engine_parameters(input.parameters);
+        crate::limits::check_parameters(&parameters)?;
         if !model.groups.contains_key(&group) {
             return Err(ApiError::not_found("group", &group));
         }
@@ -185,7 +208,7 @@ fn plan_add(
             level_id: level_id.clone(),
             policy_uuid: policy.to_owned(),
             group_uuid: group.clone(),
-            parameters: input.parameters,
+            parameters,
             metadata: input.metadata,
             boundaries: input.boundaries,
             created_at: authed.context.now_ms,

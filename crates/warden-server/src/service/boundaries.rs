@@ -2,9 +2,6 @@
 //! (409, naming the bindings). A looser boundary widens the bindings that use it: the commit
 //! pipeline checks that against the author like every other change.
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use warden_engine::Level;
 use warden_policy::{Severity, check_boundary};
@@ -17,26 +14,7 @@ use crate::service::levels::{level, new_uuid};
 use crate::service::{ApiError, ApiResult, Authed, Plan};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct BoundaryInput {
-    pub name: String,
-    pub boundary_query: String,
-    #[serde(default)]
-    pub metadata: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BoundaryDto {
-    pub uuid: String,
-    pub level_type: &'static str,
-    pub level_id: String,
-    pub name: String,
-    pub boundary_query: String,
-    pub boundary_conditions: Vec<Value>,
-    pub metadata: BTreeMap<String, String>,
-}
+pub use warden_api::boundaries::{BoundaryCondition, BoundaryDto, BoundaryInput, BoundaryPage};
 
 pub fn dto(model: &Model, body: &BoundaryBody) -> BoundaryDto {
     let conditions = warden_policy::parse_boundary(&body.boundary_query)
@@ -45,18 +23,76 @@ pub fn dto(model: &Model, body: &BoundaryBody) -> BoundaryDto {
         .iter()
         .map(|c| {
             let values: Vec<String> = c.value.strings().iter().map(|s| s.display_text()).collect();
-            json!({ "name": c.name.node, "operator": c.operator.node.api_name(), "values": values })
+            BoundaryCondition {
+                name: c.name.node.to_string(),
+                operator: c.operator.node.api_name().to_owned(),
+                values,
+            }
         })
         .collect();
     BoundaryDto {
         uuid: body.uuid.clone(),
-        level_type: "account",
+        level_type: "account".to_owned(),
         level_id: model.account.clone(),
         name: body.name.clone(),
         boundary_query: body.boundary_query.clone(),
         boundary_conditions: conditions,
         metadata: body.metadata.clone(),
     }
+}
+
+/// A page of the boundaries, by name; `page` counts from 1, `size` is 1–1000 (100 when absent).
+/// The largest page of boundaries.
+const MAX_PAGE_SIZE: usize = 1000;
+
+pub async fn list(
+    state: &AppState,
+    authed: &Authed,
+    account: &str,
+    page: Option<usize>,
+    size: Option<usize>,
+) -> ApiResult<BoundaryPage> {
+    let model = state.model.lock().await;
+    let level = account_level(&model, account)?;
+    state.require(authed, "iam:boundaries:read", &level, &attributes(&[]))?;
+    let (page, size) = (page.unwrap_or(1), size.unwrap_or(100));
+    if page == 0 || size == 0 {
+        return Err(ApiError::invalid("`page` starts at 1 and `size` at 1"));
+    }
+    // A larger `size` is taken as the largest page: Dynatrace clients that ask for every
+    // boundary at once expect an answer rather than a refusal; `pageSize` says what was taken.
+    let size = size.min(MAX_PAGE_SIZE);
+    let mut all: Vec<&BoundaryBody> = model.boundaries.values().collect();
+    all.sort_by_key(|b| fold(&b.name));
+    let content: Vec<BoundaryDto> = all
+        .iter()
+        .skip((page - 1).saturating_mul(size))
+        .take(size)
+        .map(|b| dto(&model, b))
+        .collect();
+    Ok(BoundaryPage {
+        page_size: size,
+        page_number: page,
+        total_count: all.len(),
+        content,
+    })
+}
+
+/// One boundary.
+pub async fn get(
+    state: &AppState,
+    authed: &Authed,
+    account: &str,
+    uuid: &str,
+) -> ApiResult<BoundaryDto> {
+    let model = state.model.lock().await;
+    let level = account_level(&model, account)?;
+    state.require(authed, "iam:boundaries:read", &level, &attributes(&[]))?;
+    model
+        .boundaries
+        .get(uuid)
+        .map(|body| dto(&model, body))
+        .ok_or_else(|| ApiError::not_found("boundary", uuid))
 }
 
 pub fn account_level(model: &Model, account: &str) -> ApiResult<Level> {

@@ -1,7 +1,6 @@
 //! Groups: creating, renaming and deleting them. Names are unique case-insensitively; a service
 //! user's own group cannot be deleted apart from it.
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use warden_engine::Level;
 use warden_policy::temporal::format_date_time;
@@ -14,27 +13,9 @@ use crate::service::levels::{level, new_uuid};
 use crate::service::{ApiError, ApiResult, Authed, Plan};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize, Clone)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct GroupInput {
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub federated_attribute_values: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GroupDto {
-    pub uuid: String,
-    pub name: String,
-    pub description: String,
-    pub federated_attribute_values: Vec<String>,
-    pub owner: String,
-    pub created_at: String,
-    pub updated_at: String,
-}
+use warden_api::List;
+pub use warden_api::groups::{GroupDto, GroupInput};
+use warden_api::users::UserSummary;
 
 pub fn iso(ms: i64) -> String {
     format_date_time(ms.div_euclid(1000))
@@ -54,6 +35,52 @@ pub fn dto(body: &GroupBody) -> GroupDto {
 
 pub fn account(model: &Model, account: &str) -> ApiResult<Level> {
     level(model, "account", account)
+}
+
+/// Every group of the account, by name.
+pub async fn list(state: &AppState, authed: &Authed, acc: &str) -> ApiResult<List<GroupDto>> {
+    let model = state.model.lock().await;
+    let level = account(&model, acc)?;
+    state.require(authed, "iam:groups:read", &level, &attributes(&[]))?;
+    let mut items: Vec<GroupDto> = model.groups.values().map(dto).collect();
+    items.sort_by_key(|g| fold(&g.name));
+    Ok(List::from(items))
+}
+
+/// One group.
+pub async fn get(state: &AppState, authed: &Authed, acc: &str, uuid: &str) -> ApiResult<GroupDto> {
+    let model = state.model.lock().await;
+    let level = account(&model, acc)?;
+    state.require(authed, "iam:groups:read", &level, &attributes(&[]))?;
+    model
+        .groups
+        .get(uuid)
+        .map(dto)
+        .ok_or_else(|| ApiError::not_found("group", uuid))
+}
+
+/// The members of a group, by email.
+pub async fn members(
+    state: &AppState,
+    authed: &Authed,
+    acc: &str,
+    uuid: &str,
+) -> ApiResult<List<UserSummary>> {
+    let model = state.model.lock().await;
+    let level = account(&model, acc)?;
+    state.require(authed, "iam:groups:read", &level, &attributes(&[]))?;
+    if !model.groups.contains_key(uuid) {
+        return Err(ApiError::not_found("group", uuid));
+    }
+    let mut items: Vec<UserSummary> = model
+        .directory
+        .principals()
+        .filter(|p| p.groups.iter().any(|g| **g == *uuid))
+        .filter_map(|p| model.principals.get(p.uid.as_ref()))
+        .map(crate::service::users::summary)
+        .collect();
+    items.sort_by(|a, b| a.email.cmp(&b.email));
+    Ok(List::from(items))
 }
 
 fn check_input(model: &Model, input: &GroupInput, except: Option<&str>) -> ApiResult<()> {

@@ -14,10 +14,12 @@
 use std::collections::BTreeSet;
 use warden_api::scopes::coarse_scope;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use warden_engine::escalation::{Author, holds_unconditionally};
 use warden_engine::{Level, PrincipalKind, Snapshot};
 use warden_policy::Catalogue;
+
+use warden_api::oauth_clients::{KnownPrincipal, PrincipalRef};
 
 use crate::limits::MAX_SCOPES;
 use crate::model::Model;
@@ -200,15 +202,20 @@ pub fn require_may_manage(
 }
 
 /// How a credential's owner is shown: uid, email, handle (service users), name and kind.
-pub fn owner_dto(model: &Model, uid: &str) -> Value {
-    match model.principals.get(uid) {
-        Some(p) => json!({
-            "uid": p.uid,
-            "email": p.email,
-            "handle": p.handle,
-            "name": p.name,
-            "type": if p.kind == PrincipalKind::ServiceUser { "SERVICE_USER" } else { "USER" },
-        }),
-        None => json!({ "uid": uid }),
+pub fn owner_dto(model: &Model, uid: &str) -> PrincipalRef {
+    let known = model.principals.get(uid).map(|p| KnownPrincipal {
+        email: p.email.clone(),
+        handle: p.handle.clone(),
+        name: p.name.clone(),
+        kind: if p.kind == PrincipalKind::ServiceUser {
+            "SERVICE_USER"
+        } else {
+            "USER"
+        }
+        .to_owned(),
+    });
+    PrincipalRef {
+        uid: uid.to_owned(),
+        known,
     }
 }

@@ -7,8 +7,7 @@
 //! follows the owner and no-escalation rules of [`super::issuing`]; so does changing someone
 //! else's client.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::limits::{
     MAX_ACTIVE_CLIENT_SECRETS, MAX_OAUTH_CLIENTS, MAX_REVOKED_CLIENT_SECRETS, check_text,
@@ -27,29 +26,55 @@ use crate::service::{ApiError, ApiResult, Authed, Scopes};
 use crate::state::AppState;
 
 /// A client as the API shows it: never a secret or a hash.
-pub fn client_dto(model: &Model, client: &OAuthClientBody) -> Value {
-    let secrets: Vec<Value> = client
+pub fn client_dto(model: &Model, client: &OAuthClientBody) -> OAuthClient {
+    let secrets = client
         .secrets
         .iter()
-        .map(|s| {
-            json!({
-                "id": s.id,
-                "createdAt": iso(s.created_at),
-                "revokedAt": s.revoked_at.map(iso),
-                "active": s.revoked_at.is_none(),
-            })
+        .map(|s| SecretInfo {
+            id: s.id.clone(),
+            created_at: iso(s.created_at),
+            revoked_at: s.revoked_at.map(iso),
+            active: s.revoked_at.is_none(),
         })
         .collect();
-    json!({
-        "clientId": client.client_id,
-        "name": client.name,
-        "owner": owner_dto(model, &client.owner_uid),
-        "scopes": client.scopes,
-        "status": client.status,
-        "secrets": secrets,
-        "createdAt": iso(client.created_at),
-        "createdBy": client.created_by,
-    })
+    OAuthClient {
+        client_id: client.client_id.clone(),
+        name: client.name.clone(),
+        owner: owner_dto(model, &client.owner_uid),
+        scopes: client.scopes.clone(),
+        status: client.status.clone(),
+        secrets,
+        created_at: iso(client.created_at),
+        created_by: client.created_by.clone(),
+    }
+}
+
+/// Every OAuth client of the account, oldest first.
+pub async fn list(state: &AppState, authed: &Authed, acc: &str) -> ApiResult<List<OAuthClient>> {
+    let model = state.model.lock().await;
+    let level = account(&model, acc)?;
+    state.require(authed, "iam:tokens:read", &level, &attributes(&[]))?;
+    let mut clients: Vec<&OAuthClientBody> = model.oauth_clients.values().collect();
+    clients.sort_by(|a, b| (a.created_at, &a.client_id).cmp(&(b.created_at, &b.client_id)));
+    Ok(List::from(
+        clients
+            .iter()
+            .map(|c| client_dto(&model, c))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// One OAuth client.
+pub async fn get(
+    state: &AppState,
+    authed: &Authed,
+    acc: &str,
+    client_id: &str,
+) -> ApiResult<OAuthClient> {
+    let model = state.model.lock().await;
+    let level = account(&model, acc)?;
+    state.require(authed, "iam:tokens:read", &level, &attributes(&[]))?;
+    Ok(client_dto(&model, find(&model, client_id)?))
 }
 
 pub fn find<'a>(model: &'a Model, client_id: &str) -> ApiResult<&'a OAuthClientBody> {
@@ -64,15 +89,10 @@ async fn mint_secret(state: &AppState) -> ApiResult<(String, String, String)> {
     new_client_secret(&state.hashing).await
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClientInput {
-    pub name: String,
-    /// uid, email or handle; the caller when absent.
-    #[serde(default)]
-    pub owner: Option<String>,
-    pub scopes: Vec<String>,
-}
+use warden_api::List;
+pub use warden_api::oauth_clients::{
+    ClientInput, CreatedClient, CreatedSecret, OAuthClient, SecretInfo,
+};
 
 /// Creates a client for the caller or a service user it may use; answers with the first secret,
 /// shown this once.
@@ -81,7 +101,7 @@ pub async fn create(
     authed: &Authed,
     acc: &str,
     input: ClientInput,
-) -> ApiResult<(Value, i64)> {
+) -> ApiResult<(CreatedClient, i64)> {
     let (secret_id, secret, hash) = mint_secret(state).await?;
     let now = authed.context.now_ms;
     let (out, revision) = state
@@ -114,17 +134,17 @@ pub async fn create(
                 created_by: authed.caller.uid.clone(),
             };
             let shown = client_dto(model, &client);
-            let mut out = shown.clone();
-            if let Some(object) = out.as_object_mut() {
-                object.insert("clientSecret".to_owned(), json!(secret));
-                object.insert("secretId".to_owned(), json!(secret_id));
-            }
+            let out = CreatedClient {
+                client: shown.clone(),
+                client_secret: secret.clone(),
+                secret_id: secret_id.clone(),
+            };
             let mut plan = Plan::new(
                 "oauth-client.create",
                 format!("oauth-client/{}", client.client_id),
                 out,
             );
-            plan.after = Some(shown);
+            plan.after = Some(json!(shown));
             plan.ops = vec![client.op()];
             plan.apply = Box::new(move |model: &mut Model| {
                 model.oauth_clients.insert(client.client_id.clone(), client);
@@ -171,7 +191,7 @@ pub async fn delete(
                 format!("oauth-client/{}", client.client_id),
                 (),
             );
-            plan.before = Some(client_dto(model, &client));
+            plan.before = Some(json!(client_dto(model, &client)));
             plan.ops = tokens
                 .iter()
                 .map(|id| warden_store::Op::DeleteToken { id: id.clone() })
@@ -197,7 +217,7 @@ pub async fn add_secret(
     authed: &Authed,
     acc: &str,
     client_id: &str,
-) -> ApiResult<(Value, i64)> {
+) -> ApiResult<(CreatedSecret, i64)> {
     let (secret_id, secret, hash) = mint_secret(state).await?;
     let now = authed.context.now_ms;
     let (out, revision) = state
@@ -230,19 +250,19 @@ pub async fn add_secret(
                 created_at: now,
                 revoked_at: None,
             });
-            let out = json!({
-                "clientId": client.client_id,
-                "secretId": secret_id,
-                "clientSecret": secret,
-                "createdAt": iso(now),
-            });
+            let out = CreatedSecret {
+                client_id: client.client_id.clone(),
+                secret_id: secret_id.clone(),
+                client_secret: secret.clone(),
+                created_at: iso(now),
+            };
             let mut plan = Plan::new(
                 "oauth-client.secret.create",
                 format!("oauth-client/{}", client.client_id),
                 out,
             );
-            plan.before = Some(client_dto(model, &previous));
-            plan.after = Some(client_dto(model, &client));
+            plan.before = Some(json!(client_dto(model, &previous)));
+            plan.after = Some(json!(client_dto(model, &client)));
             plan.ops = vec![client.op()];
             plan.apply = Box::new(move |model: &mut Model| {
                 model.oauth_clients.insert(client.client_id.clone(), client);
@@ -311,8 +331,8 @@ pub async fn revoke_secret(
                 format!("oauth-client/{}", client.client_id),
                 (),
             );
-            plan.before = Some(client_dto(model, &previous));
-            plan.after = Some(client_dto(model, &client));
+            plan.before = Some(json!(client_dto(model, &previous)));
+            plan.after = Some(json!(client_dto(model, &client)));
             plan.ops = vec![client.op()];
             plan.apply = Box::new(move |model: &mut Model| {
                 model.oauth_clients.insert(client.client_id.clone(), client);

@@ -13,7 +13,6 @@
 //! The audit entry records that a password was set, never the password or its hash. Console
 //! sessions signed in with the previous password end at their next request.
 
-use serde::Deserialize;
 use serde_json::json;
 use warden_engine::PrincipalKind;
 
@@ -29,17 +28,7 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 /// Most characters of a password.
 pub const MAX_PASSWORD_CHARS: usize = 128;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PasswordInput {
-    pub password: String,
-}
-
-impl PasswordInput {
-    pub fn new(password: String) -> Self {
-        PasswordInput { password }
-    }
-}
+pub use warden_api::users::PasswordInput;
 
 /// The length rule, with a message that says what is allowed.
 pub fn check_password(password: &str) -> ApiResult<()> {

@@ -9,8 +9,7 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use warden_policy::temporal::parse_date_time;
 
 use crate::auth::new_token;
@@ -20,29 +19,84 @@ use crate::records::TokenBody;
 use crate::service::Plan;
 use crate::service::groups::{account, iso};
 use crate::service::guard::{attributes, require_acting_as};
-use crate::service::issuing::{
-    check_scopes, owner_dto, require_may_manage, require_within, resolve_owner,
-};
+use crate::service::issuing::{check_scopes, require_may_manage, require_within, resolve_owner};
 use crate::service::{ApiError, ApiResult, Authed};
 use crate::state::AppState;
 
 pub const KIND: &str = "platform";
 
-pub fn token_dto(model: &Model, token: &TokenBody, now: i64) -> Value {
-    let owner = owner_dto(model, &token.owner_uid);
-    json!({
-        "tokenId": token.id,
-        "name": token.name,
-        "userUuid": token.owner_uid,
-        "userEmail": owner.get("email"),
-        "userHandle": owner.get("handle"),
-        "scope": token.scopes,
-        "status": token.status,
-        "expirationDate": token.expires_at.map(iso),
-        "expired": token.expires_at.is_some_and(|at| at <= now),
-        "createdAt": iso(token.created_at),
-        "createdBy": token.created_by,
-        "lastUsedAt": token.last_used_at.map(iso),
+pub fn token_dto(model: &Model, token: &TokenBody, now: i64) -> PlatformToken {
+    let owner = model.principals.get(&token.owner_uid);
+    PlatformToken {
+        token_id: token.id.clone(),
+        name: token.name.clone(),
+        user_uuid: token.owner_uid.clone(),
+        user_email: owner.map(|p| p.email.clone()),
+        user_handle: owner.and_then(|p| p.handle.clone()),
+        scope: token.scopes.clone(),
+        status: token.status.clone(),
+        expiration_date: token.expires_at.map(iso),
+        expired: token.expires_at.is_some_and(|at| at <= now),
+        created_at: iso(token.created_at),
+        created_by: token.created_by.clone(),
+        last_used_at: token.last_used_at.map(iso),
+    }
+}
+
+/// Platform tokens, oldest first: those whose name or owner's email contains `search_term`
+/// (ignoring case), with `status` if given; `page` from 1, `size` 1–500 (50 when absent).
+pub async fn list(
+    state: &AppState,
+    authed: &Authed,
+    acc: &str,
+    query: TokenQuery,
+) -> ApiResult<TokenPage> {
+    let model = state.model.lock().await;
+    let level = account(&model, acc)?;
+    state.require(authed, "iam:tokens:read", &level, &attributes(&[]))?;
+    if let Some(status) = &query.status
+        && status != "ACTIVE"
+        && status != "INACTIVE"
+    {
+        return Err(ApiError::invalid(format!(
+            "`status` `{status}` is not `ACTIVE` or `INACTIVE`"
+        )));
+    }
+    let page = query.page.unwrap_or(1);
+    let size = query.size.unwrap_or(50);
+    if page == 0 || !(1..=500).contains(&size) {
+        return Err(ApiError::invalid("`page` starts at 1 and `size` is 1–500"));
+    }
+    let term = query.search_term.as_deref().map(str::to_lowercase);
+    let now = authed.context.now_ms;
+    let mut tokens: Vec<&Arc<TokenBody>> = model
+        .tokens
+        .values()
+        .filter(|t| t.kind == KIND)
+        .filter(|t| query.status.as_ref().is_none_or(|s| *s == t.status))
+        .filter(|t| {
+            term.as_ref().is_none_or(|term| {
+                t.name.to_lowercase().contains(term)
+                    || model
+                        .principals
+                        .get(&t.owner_uid)
+                        .is_some_and(|p| p.email.contains(term.as_str()))
+            })
+        })
+        .collect();
+    tokens.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    let total_count = tokens.len();
+    let items = tokens
+        .iter()
+        .skip((page - 1).saturating_mul(size))
+        .take(size)
+        .map(|t| token_dto(&model, t, now))
+        .collect();
+    Ok(TokenPage {
+        total_count,
+        page,
+        size,
+        items,
     })
 }
 
@@ -78,19 +132,9 @@ pub fn find<'a>(model: &'a Model, id: &str) -> ApiResult<&'a Arc<TokenBody>> {
         .ok_or_else(|| ApiError::not_found("platform token", id))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct TokenInput {
-    pub name: String,
-    pub scope: Vec<String>,
-    pub expiration_date: String,
-    /// uid, email or handle; the caller when absent.
-    #[serde(default)]
-    pub user_uuid: Option<String>,
-    /// Only this account (`urn:dtaccount:<account>`) is supported.
-    #[serde(default)]
-    pub resource: Vec<String>,
-}
+pub use warden_api::platform_tokens::{
+    CreatedToken, ExpirationInput, PlatformToken, StatusInput, TokenInput, TokenPage, TokenQuery,
+};
 
 /// Creates a platform token for the caller or a service user it may use; answers with the
 /// token, shown this once.
@@ -99,7 +143,7 @@ pub async fn create(
     authed: &Authed,
     acc: &str,
     input: TokenInput,
-) -> ApiResult<(Value, i64)> {
+) -> ApiResult<(CreatedToken, i64)> {
     let now = authed.context.now_ms;
     let (out, revision) = state
         .write(authed, |model, snapshot| {
@@ -146,9 +190,13 @@ pub async fn create(
                 last_used_at: None,
                 client_id: None,
             };
-            let out = json!({ "name": body.name, "tokenId": id, "token": token });
+            let out = CreatedToken {
+                name: body.name.clone(),
+                token_id: id.clone(),
+                token,
+            };
             let mut plan = Plan::new("platform-token.create", format!("platform-token/{id}"), out);
-            plan.after = Some(token_dto(model, &body, now));
+            plan.after = Some(json!(token_dto(model, &body, now)));
             plan.ops = vec![body.op()];
             plan.apply = Box::new(move |model: &mut Model| {
                 model.tokens.insert(body.id.clone(), Arc::new(body));
@@ -176,7 +224,7 @@ pub async fn delete(state: &AppState, authed: &Authed, acc: &str, id: &str) -> A
                 &token.scope_limit(),
             )?;
             let mut plan = Plan::new("platform-token.delete", format!("platform-token/{id}"), ());
-            plan.before = Some(token_dto(model, &token, now));
+            plan.before = Some(json!(token_dto(model, &token, now)));
             plan.ops = vec![warden_store::Op::DeleteToken { id: id.to_owned() }];
             plan.apply = Box::new(move |model: &mut Model| {
                 model.tokens.remove(&token.id);
@@ -224,8 +272,8 @@ async fn change(
                 )?;
             }
             let mut plan = Plan::new(action, format!("platform-token/{id}"), ());
-            plan.before = Some(token_dto(model, &previous, now));
-            plan.after = Some(token_dto(model, &token, now));
+            plan.before = Some(json!(token_dto(model, &previous, now)));
+            plan.after = Some(json!(token_dto(model, &token, now)));
             plan.ops = vec![token.op()];
             plan.apply = Box::new(move |model: &mut Model| {
                 model.tokens.insert(token.id.clone(), Arc::new(token));
@@ -234,12 +282,6 @@ async fn change(
         })
         .await?;
     Ok(revision)
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ExpirationInput {
-    pub expiration_date: String,
 }
 
 /// `PUT …/{id}/expiration-date`: a later expiry widens the token.
@@ -265,12 +307,6 @@ pub async fn set_expiration(
         },
     )
     .await
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StatusInput {
-    pub status: String,
 }
 
 /// `PUT …/{id}/status`: `INACTIVE` disables the token at once; `ACTIVE` enables it again.

@@ -4,7 +4,7 @@
 //! errors first, and `truncated`: how many more there were, when there were more; a policy
 //! belongs to one level, and a request through another level's path neither sees nor changes it.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use warden_engine::{PolicyRecord, Snapshot};
 use warden_policy::diagnostic::locate;
@@ -18,18 +18,7 @@ use crate::service::levels::{level, level_parts, new_uuid, writable};
 use crate::service::{ApiError, ApiResult, Authed, Plan};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PolicyInput {
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub tags: Vec<String>,
-    pub statement_query: String,
-    #[serde(default)]
-    pub category: Option<String>,
-}
+pub use warden_api::policies::PolicyInput;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -4,30 +4,95 @@
 
 use std::collections::BTreeSet;
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 use warden_engine::directory::normalise_email;
 use warden_engine::{Id, PrincipalKind};
 
 use crate::limits::{MAX_GROUPS_PER_USER, MAX_USERS, check_text, limit_reached};
 use crate::model::{Model, principal_record};
-use crate::records::PrincipalBody;
-use crate::service::groups::account;
+use crate::records::{GroupBody, PrincipalBody};
+use crate::service::groups::{account, iso};
 use crate::service::guard::attributes;
 use crate::service::levels::new_uuid;
 use crate::service::{ApiError, ApiResult, Authed, Plan};
 use crate::state::AppState;
 
 pub fn user_summary(body: &PrincipalBody) -> Value {
-    json!({
-        "uid": body.uid,
-        "email": body.email,
-        "name": body.name,
-        "surname": body.surname,
-        "userStatus": if body.active() { "ACTIVE" } else { "INACTIVE" },
-        "emergencyContact": false,
-        "serviceUser": body.kind == PrincipalKind::ServiceUser,
+    json!(summary(body))
+}
+
+/// A user or service user as lists show them.
+pub fn summary(body: &PrincipalBody) -> UserSummary {
+    UserSummary {
+        uid: body.uid.clone(),
+        email: body.email.clone(),
+        name: body.name.clone(),
+        surname: body.surname.clone(),
+        user_status: if body.active() { "ACTIVE" } else { "INACTIVE" }.to_owned(),
+        emergency_contact: false,
+        service_user: body.kind == PrincipalKind::ServiceUser,
+    }
+}
+
+/// Users and service users (only one kind when `service_users` says which), by email.
+pub async fn list(
+    state: &AppState,
+    authed: &Authed,
+    acc: &str,
+    service_users: Option<bool>,
+) -> ApiResult<List<UserSummary>> {
+    let model = state.model.lock().await;
+    let level = account(&model, acc)?;
+    state.require(authed, "iam:users:read", &level, &attributes(&[]))?;
+    let wanted = |p: &&PrincipalBody| match service_users {
+        Some(true) => p.kind == PrincipalKind::ServiceUser,
+        Some(false) => p.kind == PrincipalKind::User,
+        None => true,
+    };
+    let mut items: Vec<UserSummary> = model
+        .principals
+        .values()
+        .filter(wanted)
+        .map(summary)
+        .collect();
+    items.sort_by(|a, b| a.email.cmp(&b.email));
+    Ok(List::from(items))
+}
+
+/// One user (by uid, email or handle) with its groups.
+pub async fn get(state: &AppState, authed: &Authed, acc: &str, key: &str) -> ApiResult<UserDetail> {
+    let model = state.model.lock().await;
+    let level = account(&model, acc)?;
+    state.require(authed, "iam:users:read", &level, &attributes(&[]))?;
+    let body = find(&model, key)?;
+    let groups = model
+        .directory
+        .principal(&body.uid)
+        .map(|p| {
+            p.groups
+                .iter()
+                .filter_map(|g| model.groups.get(g.as_ref()))
+                .map(|g| membership(&model, g))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(UserDetail {
+        user: summary(body),
+        groups,
     })
+}
+
+fn membership(model: &Model, group: &GroupBody) -> Membership {
+    Membership {
+        group_name: group.name.clone(),
+        uuid: group.uuid.clone(),
+        owner: group.owner.clone(),
+        account_uuid: model.account.clone(),
+        account_name: model.account.clone(),
+        description: group.description.clone(),
+        created_at: iso(group.created_at),
+        updated_at: iso(group.updated_at),
+    }
 }
 
 /// An email a person can have: one `@`, both sides non-empty, no spaces, control or invisible
@@ -68,15 +133,8 @@ pub fn find<'a>(model: &'a Model, key: &str) -> ApiResult<&'a PrincipalBody> {
         .ok_or_else(|| ApiError::not_found("user", key))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserInput {
-    pub email: String,
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub surname: String,
-}
+use warden_api::List;
+pub use warden_api::users::{Membership, UserDetail, UserInput, UserSummary};
 
 /// How memberships change.
 #[derive(Debug, Clone)]
@@ -92,12 +150,18 @@ pub async fn create(
     authed: &Authed,
     acc: &str,
     input: UserInput,
-) -> ApiResult<(Value, i64)> {
+) -> ApiResult<(UserSummary, i64)> {
     let now = authed.context.now_ms;
     state
         .write(authed, |model, _| {
             let level = account(model, acc)?;
             state.require(authed, "iam:users:write", &level, &attributes(&[]))?;
+            if !input.uid.is_empty() {
+                return Err(ApiError::invalid(format!(
+                    "`uid` `{}` cannot be chosen: Warden assigns it; send it empty or leave it out",
+                    input.uid
+                )));
+            }
             let email = check_email(&input.email, &state.domain)?;
             check_text("name", &input.name, 0, 200)?;
             check_text("surname", &input.surname, 0, 200)?;
@@ -133,7 +197,7 @@ pub async fn create(
             };
             let mut directory = model.directory.clone();
             directory.upsert_principal(principal_record(&body, Vec::new()))?;
-            let out = user_summary(&body);
+            let out = summary(&body);
             let mut plan = Plan::new("user.create", format!("user/{}", body.uid), out);
             plan.after = Some(json!(user_summary(&body)));
             plan.ops = vec![body.op()];

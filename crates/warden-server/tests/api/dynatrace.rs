@@ -4,8 +4,7 @@
 //! boundary; Dynatrace's environment list, group permissions, paging and coarse OAuth scopes.
 //!
 //! The bodies a Go client sends with unset fields (`null`s, `"uid": ""`, `"tags": []`) are
-//! accepted once the typed wire format lands (the other stream of this change): the test that
-//! replays them is marked `#[ignore]` until both are merged; its assertions all depend on it.
+//! accepted: the typed wire format reads `null` as absent.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -147,13 +146,11 @@ async fn the_providers_crud_sequence_gets_dynatraces_statuses_and_shapes() {
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
 }
 
-/// Depends on the typed wire format of the other stream (`null` taken as absent).
 #[tokio::test]
-#[ignore = "needs the typed wire format's `null` acceptance; un-ignore when both streams are merged"]
 async fn a_go_clients_unset_fields_are_accepted() {
     let server = TestServer::start().await;
     let acc = server.account();
-    // Stream A: `federatedAttributeValues: null`.
+    // `description` and `federatedAttributeValues` unset: `null`.
     let created = server
         .post(
             &format!("/iam/v1/accounts/{acc}/groups"),
@@ -161,15 +158,15 @@ async fn a_go_clients_unset_fields_are_accepted() {
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    // Stream A: `category: null`, `tags: []`, `uid: ""` on the policy body.
+    // `category: null`, `tags: []` on the policy body.
     let policy = server
         .post(
             &format!("/iam/v1/repo/account/{acc}/policies"),
-            json!({ "uid": "", "name": "go-policy", "description": "", "tags": [], "category": null, "statementQuery": "ALLOW storage:logs:read;" }),
+            json!({ "name": "go-policy", "description": "", "tags": [], "category": null, "statementQuery": "ALLOW storage:logs:read;" }),
         )
         .await;
     assert_eq!(policy.status, StatusCode::CREATED, "{}", policy.body);
-    // Stream A: a boundary without metadata, given as `null`.
+    // A boundary without metadata, given as `null`.
     let boundary = server
         .post(
             &format!("/iam/v1/repo/account/{acc}/boundaries"),
@@ -177,6 +174,14 @@ async fn a_go_clients_unset_fields_are_accepted() {
         )
         .await;
     assert_eq!(boundary.status, StatusCode::CREATED, "{}", boundary.body);
+    // A user with the empty `uid` a Go client sends for an unset string.
+    let user = server
+        .post(
+            &format!("/iam/v1/accounts/{acc}/users"),
+            json!({ "uid": "", "email": "go@example.com" }),
+        )
+        .await;
+    assert_eq!(user.status, StatusCode::CREATED, "{}", user.body);
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ mod guardrails;
 mod hostile;
 mod journey;
 mod leaks;
+mod nulls;
 mod oauth;
 mod oauth_rights;
 mod policies;
