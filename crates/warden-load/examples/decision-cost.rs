@@ -83,7 +83,7 @@ async fn prepare(kind: &str) -> Result<Prepared, String> {
         other => return Err(format!("unknown kind `{other}`")),
     };
     Ok(Prepared {
-        app: warden_server::api::router(running.state.clone()),
+        app: warden_server::app::router(running.state.clone()),
         running,
         path,
         bodies,

@@ -14,10 +14,12 @@
 //! - [`model`], [`records`]: what is stored and the in-memory model derived from it.
 
 pub mod api;
+pub mod app;
 pub mod auth;
 pub mod bootstrap;
 pub mod console;
 pub mod error;
+pub mod extract;
 #[doc(hidden)]
 pub mod fuzz_checks;
 pub mod hashing;
@@ -54,7 +56,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = api::router(state.clone());
+    let app = app::router(state.clone());
     let read_timeout = state.read_timeout;
     // Connections hold a receiver each; a send asks them to finish, and `closed` waits for them.
     let (closing, open) = tokio::sync::watch::channel(());

@@ -4,7 +4,7 @@
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::api::Path;
+use crate::extract::Path;
 
 pub const CSS: &str = include_str!("assets/console.css");
 pub const JS: &str = include_str!("assets/console.js");

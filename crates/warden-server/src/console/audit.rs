@@ -10,7 +10,8 @@ use serde_json::{Map, Value, json};
 use super::html::{Attrs, at, code, input, link, s, table, url};
 use super::session::flash;
 use super::{Cx, input as api_input};
-use crate::api::{Path, Query, audit};
+use crate::api::audit;
+use crate::extract::{Path, Query};
 
 #[derive(Debug, Deserialize, Default)]
 pub struct AuditQuery {

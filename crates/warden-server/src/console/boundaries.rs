@@ -15,8 +15,8 @@ use super::policies::{check_html, draft_alert};
 use super::session::{Flash, with_status};
 use super::{Cx, Post, redirect};
 use crate::api::boundaries::{self as api, BoundaryInput};
-use crate::api::{Body, Path};
 use crate::error::ApiError;
+use crate::extract::{Body, Path};
 
 fn may_write(cx: &Cx) -> bool {
     cx.may("iam:boundaries:write", &Level::Account, &[])

@@ -13,8 +13,9 @@ use super::html::{
 };
 use super::session::{Flash, error_alert, flash, with_status};
 use super::{Cx, Form, Post, input as api_input, redirect, strings};
-use crate::api::{Body, Path, oauth_clients, platform_tokens};
+use crate::api::{oauth_clients, platform_tokens};
 use crate::error::ApiError;
+use crate::extract::{Body, Path};
 
 fn may_write(cx: &Cx) -> bool {
     cx.may("iam:tokens:write", &Level::Account, &[])

@@ -14,8 +14,9 @@ use super::html::{
 };
 use super::session::{Flash, error_alert, with_status};
 use super::{Cx, Form, Post, input as api_input, redirect};
-use crate::api::{Body, Path, groups, users};
+use crate::api::{groups, users};
 use crate::error::ApiError;
+use crate::extract::{Body, Path};
 use crate::service;
 
 async fn list_page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {

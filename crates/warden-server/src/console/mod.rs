@@ -52,7 +52,7 @@ pub struct ConsoleState {
     pub sign_in: Arc<sign_in::Guard>,
 }
 
-/// The console's routes, ready to merge into the API's router.
+/// The console's routes; [`crate::app`] joins them with the API's.
 pub fn router(app: AppState) -> Router<AppState> {
     let console = ConsoleState {
         app,

@@ -20,8 +20,9 @@ use super::html::{
 use super::session::{Flash, error_alert, with_status};
 use super::users::groups_form;
 use super::{Cx, Form, Post, input as api_input, redirect};
-use crate::api::{Body, Path, Query, review as report, service_users, users};
+use crate::api::{review as report, service_users, users};
 use crate::error::ApiError;
+use crate::extract::{Body, Path, Query};
 
 fn may_write(cx: &Cx) -> bool {
     cx.may("iam:service-users:write", &Level::Account, &[])

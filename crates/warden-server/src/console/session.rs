@@ -469,7 +469,7 @@ impl FromRequest<ConsoleState> for Post {
             ));
         }
         let cx = Cx::from_request_parts(&mut parts, state).await?;
-        let bytes = axum::body::to_bytes(body, crate::api::MAX_BODY_BYTES)
+        let bytes = axum::body::to_bytes(body, crate::extract::MAX_BODY_BYTES)
             .await
             .map_err(|_| {
                 refusal(

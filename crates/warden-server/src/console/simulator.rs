@@ -14,7 +14,7 @@ use super::html::{Attrs, at, badge, code, input, s, select, table, textarea};
 use super::session::{error_alert, flash};
 use super::{Cx, Form};
 use crate::api::authorize::{self, DecisionRequest, ExplainQuery};
-use crate::api::{Body, Query};
+use crate::extract::{Body, Query};
 
 #[derive(Debug, Deserialize, Default)]
 pub struct SimulatorQuery {

@@ -15,8 +15,9 @@ use super::html::{
 use super::session::{Flash, error_alert, with_status};
 use super::{Cx, Form, Post, input as api_input, redirect, strings};
 use crate::api::passwords::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordInput};
-use crate::api::{Body, Path, Query, passwords, resolution, users};
+use crate::api::{passwords, resolution, users};
 use crate::error::ApiError;
+use crate::extract::{Body, Path, Query};
 use crate::service;
 
 async fn list_page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {

@@ -10,8 +10,9 @@ use warden_engine::Level;
 use super::html::{Attrs, at, badge, button_form, form, input, s, select, table, url};
 use super::session::{Flash, error_alert};
 use super::{Cx, Form, Post, input as api_input, redirect};
-use crate::api::{Body, Path, Query, workflows};
+use crate::api::workflows;
 use crate::error::ApiError;
+use crate::extract::{Body, Path, Query};
 
 async fn page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
     let query = match api_input(json!({})) {
