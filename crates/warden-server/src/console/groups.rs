@@ -1,5 +1,6 @@
 //! Groups: the list, one group with its members and bindings, create, rename, delete, and
-//! membership changes (through the users API, so the no-escalation rule for joining applies).
+//! membership changes (through the users use case, so the no-escalation rule for joining
+//! applies). Reads and writes go through the service layer.
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -13,11 +14,12 @@ use super::html::{
     table, textarea, url,
 };
 use super::session::{Flash, error_alert, with_status};
-use super::{Cx, Form, Post, input as api_input, redirect};
-use crate::api::{groups, users};
+use super::{Cx, Form, Post, redirect};
 use crate::error::ApiError;
-use crate::extract::{Body, Path};
+use crate::extract::Path;
 use crate::service;
+use crate::service::users::Change;
+use warden_api::groups::GroupInput;
 
 async fn list_page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
     let listed = service::groups::list(&cx.app, &cx.authed(), &cx.account).await;
@@ -76,28 +78,11 @@ pub async fn list(cx: Cx) -> Response {
 
 pub async fn create(post: Post) -> Response {
     let Post { cx, form } = post;
-    let made = async {
-        let inputs = api_input(json!([{
-            "name": form.get("name"),
-            "description": form.get("description"),
-        }]))?;
-        groups::create(
-            State(cx.app.clone()),
-            cx.authed(),
-            Path(cx.account.clone()),
-            Body(inputs),
-        )
-        .await
-    }
-    .await;
+    let made =
+        service::groups::create(&cx.app, &cx.authed(), &cx.account, vec![group_input(&form)]).await;
     match made {
-        Ok(written) => {
-            let uuid = written
-                .body
-                .as_ref()
-                .and_then(|b| b.first())
-                .map(|g| g.uuid.clone())
-                .unwrap_or_default();
+        Ok((created, _)) => {
+            let uuid = created.first().map(|g| g.uuid.clone()).unwrap_or_default();
             cx.flash(Flash::ok(format!(
                 "Created group `{}`.",
                 form.get("name").trim()
@@ -307,26 +292,23 @@ async fn show_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
     )
 }
 
+/// A group's name and description as the form gives them.
+fn group_input(form: &Form) -> GroupInput {
+    GroupInput {
+        name: form.get("name").to_owned(),
+        description: form.get("description").to_owned(),
+        federated_attribute_values: Vec::new(),
+    }
+}
+
 pub async fn show(cx: Cx, Path(id): Path<String>) -> Response {
     show_page(&cx, &id, None).await
 }
 
 pub async fn update(Path(id): Path<String>, post: Post) -> Response {
     let Post { cx, form } = post;
-    let changed = async {
-        let input = api_input(json!({
-            "name": form.get("name"),
-            "description": form.get("description"),
-        }))?;
-        groups::update(
-            State(cx.app.clone()),
-            cx.authed(),
-            Path((cx.account.clone(), id.clone())),
-            Body(input),
-        )
-        .await
-    }
-    .await;
+    let changed =
+        service::groups::update(&cx.app, &cx.authed(), &cx.account, &id, group_input(&form)).await;
     match changed {
         Ok(_) => {
             cx.flash(Flash::ok("Saved."));
@@ -339,11 +321,12 @@ pub async fn update(Path(id): Path<String>, post: Post) -> Response {
 pub async fn add_member(Path(id): Path<String>, post: Post) -> Response {
     let Post { cx, form } = post;
     let principal = form.get("principal").trim().to_owned();
-    let added = users::add_groups(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), principal.clone())),
-        Body(vec![id.clone()]),
+    let added = service::users::change_memberships(
+        &cx.app,
+        &cx.authed(),
+        &cx.account,
+        &principal,
+        Change::Add(vec![id.clone()]),
     )
     .await;
     match added {
@@ -358,11 +341,12 @@ pub async fn add_member(Path(id): Path<String>, post: Post) -> Response {
 pub async fn remove_member(Path(id): Path<String>, post: Post) -> Response {
     let Post { cx, form } = post;
     let principal = form.get("principal").to_owned();
-    let removed = users::remove_groups(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), principal)),
-        RawQuery(Some(format!("group-uuid={}", url(&id)))),
+    let removed = service::users::change_memberships(
+        &cx.app,
+        &cx.authed(),
+        &cx.account,
+        &principal,
+        Change::Remove(vec![id.clone()]),
     )
     .await;
     match removed {
@@ -376,12 +360,7 @@ pub async fn remove_member(Path(id): Path<String>, post: Post) -> Response {
 
 pub async fn delete(Path(id): Path<String>, post: Post) -> Response {
     let cx = post.cx;
-    let deleted = groups::delete(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), id.clone())),
-    )
-    .await;
+    let deleted = service::groups::delete(&cx.app, &cx.authed(), &cx.account, &id).await;
     match deleted {
         Ok(_) => {
             cx.flash(Flash::ok("Deleted the group."));
