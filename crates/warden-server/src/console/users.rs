@@ -14,11 +14,13 @@ use super::html::{
 };
 use super::session::{Flash, error_alert, with_status};
 use super::{Cx, Form, Post, input as api_input, redirect, strings};
-use crate::api::passwords::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordInput};
-use crate::api::{passwords, resolution, users};
+use crate::api::resolution;
 use crate::error::ApiError;
-use crate::extract::{Body, Path, Query};
+use crate::extract::{Path, Query};
 use crate::service;
+use crate::service::passwords::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordInput};
+use crate::service::users::Change;
+use warden_api::users::UserInput;
 
 async fn list_page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
     let listed = service::users::list(&cx.app, &cx.authed(), &cx.account, Some(false)).await;
@@ -71,28 +73,16 @@ pub async fn list(cx: Cx) -> Response {
 
 pub async fn create(post: Post) -> Response {
     let Post { cx, form } = post;
-    let made = async {
-        let input = api_input(json!({
-            "email": form.get("email"),
-            "name": form.get("name"),
-            "surname": form.get("surname"),
-        }))?;
-        users::create(
-            State(cx.app.clone()),
-            cx.authed(),
-            Path(cx.account.clone()),
-            Body(input),
-        )
-        .await
-    }
-    .await;
+    let input = UserInput {
+        email: form.get("email").to_owned(),
+        name: form.get("name").to_owned(),
+        surname: form.get("surname").to_owned(),
+        uid: String::new(),
+    };
+    let made = service::users::create(&cx.app, &cx.authed(), &cx.account, input).await;
     match made {
-        Ok(written) => {
-            let uid = written
-                .body
-                .as_ref()
-                .map(|b| b.uid.clone())
-                .unwrap_or_default();
+        Ok((created, _)) => {
+            let uid = created.uid;
             cx.flash(Flash::ok(format!(
                 "Added user `{}`.",
                 form.get("email").trim()
@@ -321,11 +311,12 @@ pub async fn show(
 
 pub async fn set_groups(Path(id): Path<String>, post: Post) -> Response {
     let Post { cx, form } = post;
-    let replaced = users::replace_groups(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), id.clone())),
-        Body(form.all("group")),
+    let replaced = service::users::change_memberships(
+        &cx.app,
+        &cx.authed(),
+        &cx.account,
+        &id,
+        Change::Replace(form.all("group")),
     )
     .await;
     match replaced {
@@ -344,11 +335,12 @@ pub async fn set_password(Path(id): Path<String>, post: Post) -> Response {
         let error = ApiError::invalid("the two passwords differ; type the same password twice");
         return show_page(&cx, &id, "account", Some(&error)).await;
     }
-    let set = passwords::set_password(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), id.clone())),
-        Body(PasswordInput::new(password)),
+    let set = service::passwords::set_password(
+        &cx.app,
+        &cx.authed(),
+        &cx.account,
+        &id,
+        PasswordInput::new(password),
     )
     .await;
     match set {
@@ -362,12 +354,7 @@ pub async fn set_password(Path(id): Path<String>, post: Post) -> Response {
 
 pub async fn delete(Path(id): Path<String>, post: Post) -> Response {
     let cx = post.cx;
-    let deleted = users::delete(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), id.clone())),
-    )
-    .await;
+    let deleted = service::users::delete(&cx.app, &cx.authed(), &cx.account, &id).await;
     match deleted {
         Ok(_) => {
             cx.flash(Flash::ok("Removed the user."));
