@@ -9,7 +9,6 @@ use warden_api::ErrorBody;
 
 use crate::api::{Body, Path, Query, Written};
 use crate::error::ApiResult;
-use crate::limits::check_id;
 use crate::service::Authed;
 use crate::service::boundaries;
 pub use crate::service::boundaries::{BoundaryDto, BoundaryInput, BoundaryPage};
@@ -140,7 +139,6 @@ pub async fn upsert(
     Path((account, uuid)): Path<(String, String)>,
     Body(input): Body<BoundaryInput>,
 ) -> ApiResult<Written<BoundaryDto>> {
-    check_id("boundary uuid", &uuid)?;
     save(state, authed, account, Some(uuid), input).await
 }
 

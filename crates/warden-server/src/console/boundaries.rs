@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::State;
 use axum::response::Response;
 use maud::{Markup, html};
 use serde_json::json;
@@ -14,9 +13,10 @@ use super::impact::{Draft, html as impact_html};
 use super::policies::{check_html, draft_alert};
 use super::session::{Flash, with_status};
 use super::{Cx, Post, redirect};
-use crate::api::boundaries::{self as api, BoundaryInput};
 use crate::error::ApiError;
-use crate::extract::{Body, Path};
+use crate::extract::Path;
+use crate::service;
+use service::boundaries::BoundaryInput;
 
 fn may_write(cx: &Cx) -> bool {
     cx.may("iam:boundaries:write", &Level::Account, &[])
@@ -24,8 +24,7 @@ fn may_write(cx: &Cx) -> bool {
 
 pub async fn list(cx: Cx) -> Response {
     let listed =
-        crate::service::boundaries::list(&cx.app, &cx.authed(), &cx.account, None, Some(1000))
-            .await;
+        service::boundaries::list(&cx.app, &cx.authed(), &cx.account, None, Some(1000)).await;
     let value = match listed {
         Ok(page) => json!(page),
         Err(error) => return cx.error_page(&error, "/console"),
@@ -123,7 +122,7 @@ pub async fn new_page(cx: Cx) -> Response {
 }
 
 pub async fn edit(cx: Cx, Path(id): Path<String>) -> Response {
-    let found = crate::service::boundaries::get(&cx.app, &cx.authed(), &cx.account, &id).await;
+    let found = service::boundaries::get(&cx.app, &cx.authed(), &cx.account, &id).await;
     let boundary = match found {
         Ok(dto) => json!(dto),
         Err(error) => return cx.error_page(&error, "/console/boundaries"),
@@ -165,33 +164,17 @@ async fn act(cx: &Cx, form: &super::Form, uuid: Option<&str>) -> Response {
                 boundary_query: text.to_owned(),
                 metadata: BTreeMap::new(),
             };
-            let saved = match uuid {
-                Some(id) => {
-                    api::upsert(
-                        State(cx.app.clone()),
-                        cx.authed(),
-                        Path((cx.account.clone(), id.to_owned())),
-                        Body(input),
-                    )
-                    .await
-                }
-                None => {
-                    api::create(
-                        State(cx.app.clone()),
-                        cx.authed(),
-                        Path(cx.account.clone()),
-                        Body(input),
-                    )
-                    .await
-                }
-            };
+            let saved = service::boundaries::save(
+                &cx.app,
+                &cx.authed(),
+                &cx.account,
+                uuid.map(str::to_owned),
+                input,
+            )
+            .await;
             match saved {
-                Ok(written) => {
-                    let id = written
-                        .body
-                        .map(|d| d.uuid)
-                        .or_else(|| uuid.map(str::to_owned))
-                        .unwrap_or_default();
+                Ok(saved) => {
+                    let id = saved.boundary.uuid;
                     cx.flash(Flash::ok(format!("Saved boundary `{}`.", name.trim())));
                     return redirect(&format!("/console/boundaries/{}", url(&id)));
                 }
@@ -225,12 +208,7 @@ pub async fn update(Path(id): Path<String>, post: Post) -> Response {
 
 pub async fn delete(Path(id): Path<String>, post: Post) -> Response {
     let cx = post.cx;
-    let deleted = api::delete(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), id.clone())),
-    )
-    .await;
+    let deleted = service::boundaries::delete(&cx.app, &cx.authed(), &cx.account, &id).await;
     match deleted {
         Ok(_) => {
             cx.flash(Flash::ok("Deleted the boundary."));

@@ -2,20 +2,21 @@
 //! it (never stored, never put in a URL, never flashed); the page is not cached. Issuing follows
 //! the API's owner and no-escalation rules.
 
-use axum::extract::State;
 use axum::response::Response;
 use maud::{Markup, html};
-use serde_json::{Value, json};
+use serde_json::Value;
 use warden_engine::Level;
 
 use super::html::{
     Attrs, at, badge, button_form, code, form, hidden, input, joined, s, table, textarea, url,
 };
 use super::session::{Flash, error_alert, flash, with_status};
-use super::{Cx, Form, Post, input as api_input, redirect, strings};
-use crate::api::{oauth_clients, platform_tokens};
+use super::{Cx, Form, Post, redirect, strings};
 use crate::error::ApiError;
-use crate::extract::{Body, Path};
+use crate::extract::Path;
+use crate::service;
+use warden_api::oauth_clients::ClientInput;
+use warden_api::platform_tokens::{StatusInput, TokenInput};
 
 fn may_write(cx: &Cx) -> bool {
     cx.may("iam:tokens:write", &Level::Account, &[])
@@ -77,7 +78,7 @@ async fn clients_page(
     top: Option<Markup>,
     failed: Option<(&ApiError, &Form)>,
 ) -> Response {
-    let listed = crate::service::oauth_clients::list(&cx.app, &cx.authed(), &cx.account).await;
+    let listed = service::oauth_clients::list(&cx.app, &cx.authed(), &cx.account).await;
     let items = match listed {
         Ok(list) => super::values(&list.items),
         Err(error) => return cx.error_page(&error, "/console"),
@@ -148,29 +149,19 @@ pub async fn clients(cx: Cx) -> Response {
 pub async fn create_client(post: Post) -> Response {
     let Post { cx, form } = post;
     let owner = form.get("owner").trim();
-    let made = async {
-        let input = api_input(json!({
-            "name": form.get("name"),
-            "owner": if owner.is_empty() { Value::Null } else { json!(owner) },
-            "scopes": scopes(&form),
-        }))?;
-        oauth_clients::create(
-            State(cx.app.clone()),
-            cx.authed(),
-            Path(cx.account.clone()),
-            Body(input),
-        )
-        .await
-    }
-    .await;
+    let input = ClientInput {
+        name: form.get("name").to_owned(),
+        owner: (!owner.is_empty()).then(|| owner.to_owned()),
+        scopes: scopes(&form),
+    };
+    let made = service::oauth_clients::create(&cx.app, &cx.authed(), &cx.account, input).await;
     match made {
-        Ok(written) => {
-            let out = json!(written.body);
+        Ok((created, _)) => {
             let top = shown_once(
-                &format!("OAuth client {} created", s(&out, "name")),
+                &format!("OAuth client {} created", created.client.name),
                 "Client id",
-                s(&out, "clientId"),
-                s(&out, "clientSecret"),
+                &created.client.client_id,
+                &created.client_secret,
             );
             clients_page(&cx, Some(top), None).await
         }
@@ -180,15 +171,9 @@ pub async fn create_client(post: Post) -> Response {
 
 pub async fn add_secret(Path(id): Path<String>, post: Post) -> Response {
     let cx = post.cx;
-    let added = oauth_clients::add_secret(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), id.clone())),
-    )
-    .await;
+    let added = service::oauth_clients::add_secret(&cx.app, &cx.authed(), &cx.account, &id).await;
     match added {
-        Ok(written) => {
-            let out = written.body.unwrap_or_default();
+        Ok((out, _)) => {
             let top = shown_once("New client secret", "Client id", &id, &out.client_secret);
             clients_page(&cx, Some(top), None).await
         }
@@ -198,12 +183,9 @@ pub async fn add_secret(Path(id): Path<String>, post: Post) -> Response {
 
 pub async fn revoke_secret(Path((id, secret)): Path<(String, String)>, post: Post) -> Response {
     let cx = post.cx;
-    let revoked = oauth_clients::revoke_secret(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), id, secret)),
-    )
-    .await;
+    let revoked =
+        service::oauth_clients::revoke_secret(&cx.app, &cx.authed(), &cx.account, &id, &secret)
+            .await;
     match revoked {
         Ok(_) => {
             cx.flash(Flash::ok("Revoked the secret."));
@@ -215,12 +197,7 @@ pub async fn revoke_secret(Path((id, secret)): Path<(String, String)>, post: Pos
 
 pub async fn delete_client(Path(id): Path<String>, post: Post) -> Response {
     let cx = post.cx;
-    let deleted = oauth_clients::delete(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), id)),
-    )
-    .await;
+    let deleted = service::oauth_clients::delete(&cx.app, &cx.authed(), &cx.account, &id).await;
     match deleted {
         Ok(_) => {
             cx.flash(Flash::ok("Deleted the client and its access tokens."));
@@ -231,12 +208,11 @@ pub async fn delete_client(Path(id): Path<String>, post: Post) -> Response {
 }
 
 async fn tokens_page(cx: &Cx, top: Option<Markup>, failed: Option<(&ApiError, &Form)>) -> Response {
-    let query = crate::service::platform_tokens::TokenQuery {
+    let query = service::platform_tokens::TokenQuery {
         size: Some(500),
         ..Default::default()
     };
-    let listed =
-        crate::service::platform_tokens::list(&cx.app, &cx.authed(), &cx.account, query).await;
+    let listed = service::platform_tokens::list(&cx.app, &cx.authed(), &cx.account, query).await;
     let items = match listed {
         Ok(page) => super::values(&page.items),
         Err(error) => return cx.error_page(&error, "/console"),
@@ -311,25 +287,17 @@ pub async fn create_token(post: Post) -> Response {
     } else {
         format!("{expires}T00:00:00Z")
     };
-    let made = async {
-        let input = api_input(json!({
-            "name": form.get("name"),
-            "scope": scopes(&form),
-            "expirationDate": expiration,
-            "userUuid": if owner.is_empty() { Value::Null } else { json!(owner) },
-        }))?;
-        platform_tokens::create(
-            State(cx.app.clone()),
-            cx.authed(),
-            Path(cx.account.clone()),
-            Body(input),
-        )
-        .await
-    }
-    .await;
+    let input = TokenInput {
+        name: form.get("name").to_owned(),
+        scope: scopes(&form),
+        expiration_date: expiration,
+        user_uuid: (!owner.is_empty()).then(|| owner.to_owned()),
+        resource: Vec::new(),
+        tags: Vec::new(),
+    };
+    let made = service::platform_tokens::create(&cx.app, &cx.authed(), &cx.account, input).await;
     match made {
-        Ok(written) => {
-            let out = written.body.unwrap_or_default();
+        Ok((out, _)) => {
             let top = shown_once(
                 &format!("Platform token {} created", out.name),
                 "Token id",
@@ -344,17 +312,11 @@ pub async fn create_token(post: Post) -> Response {
 
 pub async fn token_status(Path(id): Path<String>, post: Post) -> Response {
     let Post { cx, form } = post;
-    let changed = async {
-        let input = api_input(json!({ "status": form.get("status") }))?;
-        platform_tokens::set_status(
-            State(cx.app.clone()),
-            cx.authed(),
-            Path((cx.account.clone(), id)),
-            Body(input),
-        )
-        .await
-    }
-    .await;
+    let input = StatusInput {
+        status: form.get("status").to_owned(),
+    };
+    let changed =
+        service::platform_tokens::set_status(&cx.app, &cx.authed(), &cx.account, &id, input).await;
     match changed {
         Ok(_) => {
             cx.flash(Flash::ok(if form.get("status") == "ACTIVE" {
@@ -370,12 +332,7 @@ pub async fn token_status(Path(id): Path<String>, post: Post) -> Response {
 
 pub async fn delete_token(Path(id): Path<String>, post: Post) -> Response {
     let cx = post.cx;
-    let deleted = platform_tokens::delete(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), id)),
-    )
-    .await;
+    let deleted = service::platform_tokens::delete(&cx.app, &cx.authed(), &cx.account, &id).await;
     match deleted {
         Ok(_) => {
             cx.flash(Flash::ok("Deleted the token."));

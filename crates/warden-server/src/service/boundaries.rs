@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use warden_engine::Level;
 use warden_policy::{Severity, check_boundary};
 
-use crate::limits::{MAX_BOUNDARIES, check_name, limit_reached};
+use crate::limits::{MAX_BOUNDARIES, check_id, check_name, limit_reached};
 use crate::model::{Model, boundary_record};
 use crate::records::{BoundaryBody, fold};
 use crate::service::guard::attributes;
@@ -115,6 +115,9 @@ pub async fn save(
     uuid: Option<String>,
     input: BoundaryInput,
 ) -> ApiResult<Saved> {
+    if let Some(uuid) = &uuid {
+        check_id("boundary uuid", uuid)?;
+    }
     let now = authed.context.now_ms;
     let ((boundary, created), revision) = state
         .write(authed, |model, snapshot| {

@@ -9,6 +9,7 @@
 
 mod bounds;
 mod common;
+mod console_writes;
 mod credentials;
 mod decisions;
 mod dynatrace;
