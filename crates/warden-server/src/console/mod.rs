@@ -1,11 +1,12 @@
 //! The administrators' console: server-rendered HTML under `/console`, served by `warden serve`
 //! itself (docs/console.md).
 //!
-//! The console is a client of the API that happens to run in the same process: every page reads
-//! through the API's handler functions and every form calls them, with an [`Authed`] built from
-//! the session, so self-authorisation (`AppState::require`), no-escalation and validation apply
-//! unchanged. The console never reaches into the model to change it. It decides which actions to
-//! *offer* with a dry run of the same decision ([`Cx::may`]); the handlers refuse anyway.
+//! The console is a second front end of the service layer's use cases: pages read and forms write
+//! through them (some pages still through the API's handler functions, thin wrappers of the same
+//! use cases), with an [`Authed`] built from the session, so self-authorisation
+//! (`AppState::require`), no-escalation and validation apply unchanged. The console never reaches
+//! into the model to change it. It decides which actions to *offer* with a dry run of the same
+//! decision ([`Cx::may`]); the use cases refuse anyway.
 //!
 //! What this module does not own: sessions and CSRF ([`session`]), signing in ([`sign_in`]), the
 //! pages (one module per page group), the markup components ([`html`]).
