@@ -166,6 +166,39 @@ impl TestServer {
         }
     }
 
+    /// A request whose body is sent as it is, with its content type, and `token` (or none); the
+    /// answer's body as text, whatever its status.
+    pub async fn raw_as(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> warden_client::Answer<String> {
+        let client = self.api.with_token(token);
+        let payload = warden_client::Payload::Raw {
+            content_type,
+            bytes: body,
+        };
+        client
+            .exchange_raw(method, client.url_of(path).unwrap(), payload)
+            .await
+            .unwrap()
+    }
+
+    /// [`TestServer::raw_as`] with the administrator's token.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> warden_client::Answer<String> {
+        self.raw_as(Some(&self.token.clone()), method, path, content_type, body)
+            .await
+    }
+
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
         self.call_as(Some(&self.token.clone()), method, path, body)
             .await

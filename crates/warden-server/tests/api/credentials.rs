@@ -32,26 +32,29 @@ pub async fn oauth(
     params: &[(&str, &str)],
 ) -> FormReply {
     let mut params: Vec<(&str, &str)> = params.to_vec();
-    let mut request = server.client.post(format!("{}{path}", server.base));
-    match auth {
-        Auth::None => {}
-        Auth::Basic(id, secret) => request = request.basic_auth(id, Some(secret)),
+    let client = match auth {
+        Auth::None => server.api.with_token(None),
+        Auth::Basic(id, secret) => server.api.with_client_secret(id, secret),
         Auth::Form(id, secret) => {
             params.push(("client_id", id));
             params.push(("client_secret", secret));
+            server.api.with_token(None)
         }
-        Auth::Bearer(token) => request = request.bearer_auth(token),
-    }
+        Auth::Bearer(token) => server.api.with_token(Some(token)),
+    };
     let body = serde_urlencoded::to_string(&params).unwrap();
-    let response = request
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
+    let answer = client
+        .exchange_raw(
+            Method::POST,
+            client.url_of(path).unwrap(),
+            warden_client::Payload::Raw {
+                content_type: "application/x-www-form-urlencoded",
+                bytes: body.as_bytes(),
+            },
+        )
         .await
         .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
+    let (status, headers, text) = (answer.status, answer.headers, answer.body);
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
     FormReply {
         status,

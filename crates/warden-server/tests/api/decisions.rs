@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use warden_engine::{AttributeValue, Attributes, Request};
 use warden_server::api::JsonBody;
@@ -183,14 +183,15 @@ fn expected(server: &TestServer, request: &Value) -> Value {
 /// `warden_decisions_total` by outcome.
 async fn decisions_counted(server: &TestServer) -> (u64, u64) {
     let text = server
-        .client
-        .get(format!("{}/metrics", server.base))
-        .send()
+        .api
+        .exchange_raw(
+            Method::GET,
+            server.api.url(&["metrics"]),
+            warden_client::Payload::None,
+        )
         .await
         .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .body;
     let count = |outcome: &str| {
         let prefix = format!("warden_decisions_total{{outcome=\"{outcome}\"}} ");
         text.lines()
@@ -255,21 +256,19 @@ async fn a_batch_of_a_thousand_answers_exactly_what_the_engine_decides() {
     let spaced = serde_json::to_string_pretty(&json!({ "requests": requests })).unwrap();
     for content_type in ["application/json", "application/json; charset=utf-8"] {
         let response = server
-            .client
-            .post(format!("{}/iam/v1/authorize/batch", server.base))
-            .bearer_auth(&server.token)
-            .header("content-type", content_type)
-            .body(spaced.clone())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
+            .raw(
+                Method::POST,
+                "/iam/v1/authorize/batch",
+                content_type,
+                spaced.as_bytes(),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::OK);
         assert_eq!(
-            response.headers()["content-type"],
-            "application/json",
+            response.headers["content-type"], "application/json",
             "{content_type}"
         );
-        let body: Value = response.json().await.unwrap();
+        let body: Value = serde_json::from_str(&response.body).unwrap();
         assert_eq!(body["results"], json!(expected), "{content_type}");
     }
 
@@ -439,13 +438,12 @@ async fn batches_beyond_the_limit_and_malformed_requests_are_refused_as_before()
         "give `principal` (a uid, email or handle) or `token` (an access or platform token)"
     );
     let unsent = server
-        .client
-        .post(format!("{}/iam/v1/authorize/batch", server.base))
-        .bearer_auth(&server.token)
-        .header("content-type", "text/plain")
-        .body(json!({ "requests": [one] }).to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unsent.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        .raw(
+            Method::POST,
+            "/iam/v1/authorize/batch",
+            "text/plain",
+            json!({ "requests": [one] }).to_string().as_bytes(),
+        )
+        .await;
+    assert_eq!(unsent.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }

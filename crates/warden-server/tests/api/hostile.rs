@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -228,19 +228,21 @@ async fn oversize_bodies_get_413_in_the_error_shape_before_they_are_read() {
     assert_eq!(raw(&server, &chunked).await.pair(), too_large());
 
     // Forms (the OAuth token endpoint) and decision batches alike.
+    let scope = "a".repeat(2 * MAX_BODY_BYTES);
     let form = server
-        .client
-        .post(format!("{}/sso/oauth2/token", server.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "grant_type=client_credentials&scope={}",
-            "a".repeat(2 * MAX_BODY_BYTES)
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(form.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(form.json::<Value>().await.unwrap(), too_large().1);
+        .raw_as(
+            None,
+            Method::POST,
+            "/sso/oauth2/token",
+            "application/x-www-form-urlencoded",
+            format!("grant_type=client_credentials&scope={scope}").as_bytes(),
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        serde_json::from_str::<Value>(&form.body).unwrap(),
+        too_large().1
+    );
     let batch = json!({ "requests": vec![json!({ "principal": "admin@warden.local", "permission": "iam:users:read" }); 20_000] });
     assert_eq!(
         reply(&server.post("/iam/v1/authorize/batch", batch).await),
@@ -1103,15 +1105,22 @@ async fn guessed_and_near_miss_tokens_all_get_the_same_401() {
     let invalid = json!({ "error": { "code": "unauthenticated", "message": "invalid token", "details": { "help": "send `Authorization: Bearer wdn_…` with a token issued by Warden" } } });
     for guess in &guesses {
         let answer = server
-            .client
-            .get(format!("{}/iam/v1/me", server.base))
-            .header("authorization", format!("Bearer {guess}"))
-            .send()
+            .api
+            .exchange_with_headers(
+                Method::GET,
+                server.api.url(&["iam", "v1", "me"]),
+                warden_client::Payload::None,
+                &[("authorization", &format!("Bearer {guess}"))],
+            )
             .await
             .unwrap();
-        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED, "{guess}");
-        assert_eq!(answer.headers()["www-authenticate"], "Bearer");
-        assert_eq!(answer.json::<Value>().await.unwrap(), invalid, "{guess}");
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{guess}");
+        assert_eq!(answer.headers["www-authenticate"], "Bearer");
+        assert_eq!(
+            serde_json::from_str::<Value>(&answer.body).unwrap(),
+            invalid,
+            "{guess}"
+        );
         // Asked as a decision's `token`: the same DENY for every one.
         let decision = server
             .post(

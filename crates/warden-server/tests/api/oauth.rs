@@ -3,7 +3,7 @@
 //! may do is in `oauth_rights.rs`.
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::TestServer;
 use crate::credentials::{Auth, acc, client, client_as, get_as, mint, oauth};
@@ -205,17 +205,17 @@ async fn the_token_endpoint_follows_rfc_6749() {
             );
         }
     }
-    let json_body = server
-        .client
-        .post(format!("{}{TOKEN}", server.base))
-        .basic_auth(&id, Some(&secret))
-        .json(&json!({ "grant_type": "client_credentials" }))
-        .send()
+    let as_client = server.api.with_client_secret(&id, &secret);
+    let json_body = as_client
+        .exchange(
+            reqwest::Method::POST,
+            as_client.url_of(TOKEN).unwrap(),
+            warden_client::Payload::Json(&json!({ "grant_type": "client_credentials" })),
+        )
         .await
         .unwrap();
-    assert_eq!(json_body.status(), StatusCode::BAD_REQUEST);
-    let json_body: Value = json_body.json().await.unwrap();
-    assert_eq!(json_body["error"], "invalid_request");
+    assert_eq!(json_body.status, StatusCode::BAD_REQUEST);
+    assert_eq!(json_body.body["error"], "invalid_request");
 }
 
 #[tokio::test]
