@@ -402,49 +402,53 @@ async fn coarse_oauth_scopes_grant_exactly_their_permissions() {
     );
     let id = client.body["clientId"].as_str().unwrap();
     let secret = client.body["clientSecret"].as_str().unwrap();
+    let server = &server;
     let token = |scope: &'static str| {
-        server
-            .client
-            .post(format!("{}/sso/oauth2/token", server.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(
-                serde_urlencoded::to_string([
-                    ("grant_type", "client_credentials"),
-                    ("client_id", id),
-                    ("client_secret", secret),
-                    ("scope", scope),
-                ])
-                .unwrap(),
-            )
-            .send()
-    };
-    let granted: Value = token("account-env-read")
-        .await
-        .unwrap()
-        .json()
-        .await
+        let form = serde_urlencoded::to_string([
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+            ("scope", scope),
+        ])
         .unwrap();
+        async move {
+            server
+                .raw_as(
+                    None,
+                    Method::POST,
+                    "/sso/oauth2/token",
+                    "application/x-www-form-urlencoded",
+                    form.as_bytes(),
+                )
+                .await
+        }
+    };
+    let granted = token("account-env-read").await;
+    let granted: Value = serde_json::from_str(&granted.body).unwrap();
     assert_eq!(granted["scope"], "iam:environments:read", "{granted}");
-    let refused = token("iam-policies-management").await.unwrap();
-    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
-    let refused: Value = refused.json().await.unwrap();
+    let refused = token("iam-policies-management").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let refused: Value = serde_json::from_str(&refused.body).unwrap();
     assert_eq!(refused["error"], "invalid_scope");
 
     // The token reads environments, and nothing its scopes do not name.
     let bearer = granted["access_token"].as_str().unwrap();
-    let call = |method: Method, path: String| {
-        server
-            .client
-            .request(method, format!("{}{path}", server.base))
-            .bearer_auth(bearer)
-            .send()
-    };
-    let envs = call(Method::GET, format!("/env/v2/accounts/{acc}/environments"))
-        .await
-        .unwrap();
-    assert_eq!(envs.status(), StatusCode::OK);
-    let groups = call(Method::GET, format!("/iam/v1/accounts/{acc}/groups"))
-        .await
-        .unwrap();
-    assert_eq!(groups.status(), StatusCode::FORBIDDEN);
+    let envs = server
+        .call_as(
+            Some(bearer),
+            Method::GET,
+            &format!("/env/v2/accounts/{acc}/environments"),
+            None,
+        )
+        .await;
+    assert_eq!(envs.status, StatusCode::OK);
+    let groups = server
+        .call_as(
+            Some(bearer),
+            Method::GET,
+            &format!("/iam/v1/accounts/{acc}/groups"),
+            None,
+        )
+        .await;
+    assert_eq!(groups.status, StatusCode::FORBIDDEN);
 }

@@ -1,7 +1,7 @@
 //! Service users (SPEC §7): handles, generated emails, owner and purpose, immutable fields,
 //! deactivation, reactivation, review, and deletion refused while referenced.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::TestServer;
@@ -259,13 +259,9 @@ async fn deactivate_reactivate_and_review() {
     assert_eq!(reviewed.status, StatusCode::OK, "{}", reviewed.body);
     assert_eq!(reviewed.body["lastReviewedAt"], "2026-05-05T10:01:00Z");
     let bare = server
-        .client
-        .post(format!("{}{path}/review", server.base))
-        .bearer_auth(&server.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bare.status(), StatusCode::OK, "a review needs no body");
+        .call(Method::POST, &format!("{path}/review"), None)
+        .await;
+    assert_eq!(bare.status, StatusCode::OK, "a review needs no body");
 
     let audit = server
         .get(&format!("{acc}/audit-log?limit=1000"))
