@@ -68,70 +68,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     e(
         "GET",
-        "/iam/v1/repo/{levelType}/{levelId}/policies",
-        "policies_list",
-        "policies",
-        "Policies defined at a level",
-        Some("iam:policies:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/repo/{levelType}/{levelId}/policies",
-        "policies_create",
-        "policies",
-        "Create a policy (validated; 400 with the located diagnostics: at most 100, errors first, `truncated` counting the rest)",
-        Some("iam:policies:write"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/repo/{levelType}/{levelId}/policies/aggregate",
-        "policies_aggregate",
-        "policies",
-        "Policies of a level including inherited ones",
-        Some("iam:policies:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/repo/{levelType}/{levelId}/policies/validation",
-        "policies_validate",
-        "policies",
-        "Validate a policy without saving it",
-        Some("iam:policies:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/repo/{levelType}/{levelId}/policies/validation/{policyUuid}",
-        "policies_validate_existing",
-        "policies",
-        "Validate a change of a policy without saving it",
-        Some("iam:policies:read"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/repo/{levelType}/{levelId}/policies/{policyUuid}",
-        "policies_get",
-        "policies",
-        "One policy with its parsed statements",
-        Some("iam:policies:read"),
-    ),
-    e(
-        "PUT",
-        "/iam/v1/repo/{levelType}/{levelId}/policies/{policyUuid}",
-        "policies_upsert",
-        "policies",
-        "Create (201) or update (204) a policy",
-        Some("iam:policies:write"),
-    ),
-    e(
-        "DELETE",
-        "/iam/v1/repo/{levelType}/{levelId}/policies/{policyUuid}",
-        "policies_delete",
-        "policies",
-        "Delete a policy; 409 while bound unless `force=true`",
-        Some("iam:policies:write"),
-    ),
-    e(
-        "GET",
         "/iam/v1/repo/{levelType}/{levelId}/bindings",
         "bindings_list",
         "bindings",
@@ -489,13 +425,6 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
     Some(match operation {
         "authorize" => post(authorize::authorize_http),
         "authorize_batch" => post(authorize::authorize_batch),
-        "policies_list" => get(policies::list),
-        "policies_create" => post(policies::create),
-        "policies_aggregate" => get(policies::aggregate),
-        "policies_validate" | "policies_validate_existing" => post(policies::validate),
-        "policies_get" => get(policies::get),
-        "policies_upsert" => put(policies::upsert),
-        "policies_delete" => delete(policies::delete),
         "bindings_list" => get(bindings::list),
         "bindings_delete_all" => delete(bindings::delete_all),
         "bindings_descendants" => get(bindings::descendants),
@@ -669,6 +598,11 @@ pub fn typed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(oauth_clients::get, oauth_clients::delete))
         .routes(routes!(oauth_clients::add_secret))
         .routes(routes!(oauth_clients::revoke_secret))
+        .routes(routes!(policies::list, policies::create))
+        .routes(routes!(policies::aggregate))
+        .routes(routes!(policies::get, policies::upsert, policies::delete))
+        .routes(routes!(policies::validate))
+        .routes(routes!(policies::validate_existing))
         .routes(routes!(health::health))
         .routes(routes!(health::metrics))
         .routes(routes!(me))
@@ -828,5 +762,59 @@ mod tests {
             document["components"]["securitySchemes"]["bearer"]["scheme"],
             "bearer"
         );
+    }
+
+    #[test]
+    fn policy_operations_are_typed() {
+        let document = super::document();
+        let paths = &document["paths"];
+        let list = &paths["/iam/v1/repo/{levelType}/{levelId}/policies"]["get"];
+        assert_eq!(list["operationId"], "policies_list");
+        assert_eq!(
+            parameters(list),
+            [
+                ("path", "levelType"),
+                ("path", "levelId"),
+                ("query", "name")
+            ]
+        );
+        assert_eq!(
+            list["responses"]["200"]["content"]["application/json"]["schema"],
+            json!({ "$ref": "#/components/schemas/PolicyList" })
+        );
+
+        let validate = &paths["/iam/v1/repo/{levelType}/{levelId}/policies/validation"]["post"];
+        assert_eq!(
+            statuses(validate),
+            ["200", "400", "401", "403", "404", "413", "415"]
+        );
+        assert_eq!(
+            validate["responses"]["200"]["content"]["application/json"]["schema"],
+            json!({ "$ref": "#/components/schemas/PolicyValidation" })
+        );
+
+        let one = &paths["/iam/v1/repo/{levelType}/{levelId}/policies/{policyUuid}"];
+        assert_eq!(
+            statuses(&one["put"]),
+            [
+                "201", "204", "400", "401", "403", "404", "409", "413", "415"
+            ]
+        );
+        assert_eq!(
+            parameters(&one["delete"]),
+            [
+                ("path", "levelType"),
+                ("path", "levelId"),
+                ("path", "policyUuid"),
+                ("query", "force")
+            ]
+        );
+        assert_eq!(one["delete"]["x-warden-permission"], "iam:policies:write");
+        for name in ["PolicyDto", "PolicyDiagnostic", "PolicyOverviewList"] {
+            assert!(
+                document["components"]["schemas"][name].is_object(),
+                "{name} missing"
+            );
+        }
     }
 }

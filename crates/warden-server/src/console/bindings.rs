@@ -24,8 +24,9 @@ use super::session::{Flash, error_alert, flash, with_status};
 use super::users::level_options;
 use super::{Cx, Form, Post, redirect, strings};
 use crate::api::bindings::{self as api, BindingInput};
-use crate::api::{Body, Path, policies};
+use crate::api::{Body, Path};
 use crate::error::{ApiError, ApiResult};
+use crate::service::policies;
 
 fn level_parts(cx: &Cx, level: &str) -> (String, String, Level) {
     if level.is_empty() || level == "account" {
@@ -250,18 +251,14 @@ async fn add_form(
     if group_options.is_empty() {
         return None;
     }
-    let policies = policies::aggregate(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((level_type.to_owned(), level_id.to_owned())),
-    )
-    .await
-    .map(|axum::Json(v)| {
-        at(&v, "policyOverviewList")
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    });
+    let policies = policies::aggregate(&cx.app, &cx.authed(), level_type, level_id)
+        .await
+        .map(|list| {
+            list.policy_overview_list
+                .iter()
+                .map(|p| serde_json::json!(p))
+                .collect::<Vec<Value>>()
+        });
     let Ok(policies) = policies else {
         return Some(not_permitted(
             "list the policies to bind",

@@ -18,10 +18,11 @@ use super::html::{
 use super::impact::{Draft, html as impact_html};
 use super::session::{Flash, details, flash, with_status};
 use super::{Cx, Post, redirect};
-use crate::api::policies::{self as api, PolicyInput};
+use crate::api::policies as handlers;
 use crate::api::{Body, Path};
 use crate::error::ApiError;
 use crate::service::guard::attributes;
+use crate::service::policies::{self as api, PolicyInput};
 
 /// `account`, `global` or `environment:ID` ↔ the API's `(levelType, levelId)`.
 pub fn level_path(cx: &Cx, key: &str) -> (String, String) {
@@ -72,23 +73,16 @@ pub async fn list(cx: Cx) -> Response {
     levels.push(("global".to_owned(), "global".to_owned()));
     let mut sections = Vec::new();
     for (level_type, level_id) in levels {
-        let listed = api::list(
-            State(cx.app.clone()),
-            cx.authed(),
-            Path((level_type.clone(), level_id.clone())),
-            crate::api::Query(match super::input(json!({})) {
-                Ok(q) => q,
-                Err(error) => return cx.error_page(&error, "/console"),
-            }),
-        )
-        .await;
+        let listed = api::list(&cx.app, &cx.authed(), &level_type, &level_id, None)
+            .await
+            .map(|list| json!(list));
         let title = match level_type.as_str() {
             "global" => "Global policies (built in, read-only)".to_owned(),
             "environment" => format!("Environment {level_id}"),
             _ => "Account".to_owned(),
         };
         let content = match listed {
-            Ok(axum::Json(value)) => {
+            Ok(value) => {
                 let key = level_key(&level_type, &level_id);
                 let rows: Vec<Vec<Markup>> = at(&value, "policies")
                     .as_array()
@@ -205,18 +199,20 @@ pub fn annotated(text: &str, diagnostics: &[Value], truncated: usize) -> Markup 
 /// `iam:policies:read`) and how many it left out, or the refusal.
 async fn policy_diagnostics(cx: &Cx, text: &str) -> Result<(Vec<Value>, usize), ApiError> {
     let checked = api::validate(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path(vec!["account".to_owned(), cx.account.clone()]),
-        Body(PolicyInput {
+        &cx.app,
+        &cx.authed(),
+        "account",
+        &cx.account,
+        &PolicyInput {
             name: "draft".to_owned(),
             description: String::new(),
             tags: Vec::new(),
             statement_query: text.to_owned(),
             category: None,
-        }),
+        },
     )
-    .await;
+    .await
+    .map(|validation| json!(validation));
     let found = |value: &Value| {
         (
             at(value, "diagnostics")
@@ -227,7 +223,7 @@ async fn policy_diagnostics(cx: &Cx, text: &str) -> Result<(Vec<Value>, usize), 
         )
     };
     match checked {
-        Ok(axum::Json(value)) => Ok(found(&value)),
+        Ok(value) => Ok(found(&value)),
         Err(error) => match error.details.as_deref() {
             Some(details) if details.get("diagnostics").is_some() => Ok(found(details)),
             _ => Err(error),
@@ -450,14 +446,10 @@ async fn act(cx: &Cx, post_form: &super::Form, uuid: Option<&str>) -> Response {
     let description = post_form.get("description");
     let mut text = post_form.get("text").to_owned();
     let saved: Option<Value> = match uuid {
-        Some(uuid) => api::get(
-            State(cx.app.clone()),
-            cx.authed(),
-            Path((level_type.clone(), level_id.clone(), uuid.to_owned())),
-        )
-        .await
-        .ok()
-        .map(|axum::Json(dto)| json!(dto)),
+        Some(uuid) => api::get(&cx.app, &cx.authed(), &level_type, &level_id, uuid)
+            .await
+            .ok()
+            .map(|dto| json!(dto)),
         None => None,
     };
     let saved_text = saved.as_ref().map(|v| s(v, "statementQuery").to_owned());
@@ -517,7 +509,7 @@ async fn act(cx: &Cx, post_form: &super::Form, uuid: Option<&str>) -> Response {
             };
             let result = match uuid {
                 Some(uuid) => {
-                    api::upsert(
+                    handlers::upsert(
                         State(cx.app.clone()),
                         cx.authed(),
                         Path((level_type.clone(), level_id.clone(), uuid.to_owned())),
@@ -526,7 +518,7 @@ async fn act(cx: &Cx, post_form: &super::Form, uuid: Option<&str>) -> Response {
                     .await
                 }
                 None => {
-                    api::create(
+                    handlers::create(
                         State(cx.app.clone()),
                         cx.authed(),
                         Path((level_type.clone(), level_id.clone())),
@@ -586,14 +578,9 @@ pub async fn create(post: Post) -> Response {
 
 pub async fn edit(cx: Cx, Path((level, id)): Path<(String, String)>) -> Response {
     let (level_type, level_id) = level_path(&cx, &level);
-    let found = api::get(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((level_type.clone(), level_id.clone(), id.clone())),
-    )
-    .await;
+    let found = api::get(&cx.app, &cx.authed(), &level_type, &level_id, &id).await;
     let policy = match found {
-        Ok(axum::Json(dto)) => json!(dto),
+        Ok(dto) => json!(dto),
         Err(error) => return cx.error_page(&error, "/console/policies"),
     };
     editor(
@@ -623,16 +610,7 @@ pub async fn update(Path((level, id)): Path<(String, String)>, post: Post) -> Re
 pub async fn delete(Path((level, id)): Path<(String, String)>, post: Post) -> Response {
     let cx = post.cx;
     let (level_type, level_id) = level_path(&cx, &level);
-    let deleted = api::delete(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((level_type, level_id, id.clone())),
-        crate::api::Query(match super::input(json!({})) {
-            Ok(q) => q,
-            Err(error) => return cx.error_page(&error, "/console/policies"),
-        }),
-    )
-    .await;
+    let deleted = api::delete(&cx.app, &cx.authed(), &level_type, &level_id, &id, false).await;
     match deleted {
         Ok(_) => {
             cx.flash(Flash::ok("Deleted the policy."));

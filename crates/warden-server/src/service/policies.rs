@@ -4,9 +4,8 @@
 //! errors first, and `truncated`: how many more there were, when there were more; a policy
 //! belongs to one level, and a request through another level's path neither sees nor changes it.
 
-use serde::Serialize;
 use serde_json::{Value, json};
-use warden_engine::{PolicyRecord, Snapshot};
+use warden_engine::{Level, PolicyRecord, Snapshot};
 use warden_policy::diagnostic::locate;
 use warden_policy::{Diagnostic, LocatedDiagnostic, check_policy};
 
@@ -18,29 +17,13 @@ use crate::service::levels::{level, level_parts, new_uuid, writable};
 use crate::service::{ApiError, ApiResult, Authed, Plan};
 use crate::state::AppState;
 
-pub use warden_api::policies::PolicyInput;
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PolicyDto {
-    pub uuid: String,
-    pub name: String,
-    pub tags: Vec<String>,
-    pub description: String,
-    pub statement_query: String,
-    pub statements: Vec<Value>,
-    pub level_type: &'static str,
-    pub level_id: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub diagnostics: Vec<LocatedDiagnostic>,
-    /// Diagnostics found beyond those shown.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub truncated: usize,
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
-}
+use warden_api::policies::{
+    PolicyDiagnostic, PolicyOverview, PolicyStatement, PolicySummary, StatementCondition,
+    TextPosition, TextSpan,
+};
+pub use warden_api::policies::{
+    PolicyDto, PolicyInput, PolicyList, PolicyOverviewList, PolicyValidation,
+};
 
 /// A text's diagnostics as the API shows them: at most
 /// [`warden_policy::diagnostic::MAX_DIAGNOSTICS`] located ones, errors first, and the count of
@@ -65,25 +48,63 @@ impl Located {
 }
 
 /// The parsed form of a policy, as the API returns it.
-pub fn statements(record: &PolicyRecord) -> Vec<Value> {
+pub fn statements(record: &PolicyRecord) -> Vec<PolicyStatement> {
     record
         .ast
         .statements
         .iter()
         .map(|statement| {
-            let permissions: Vec<&str> = statement.permissions.iter().map(|p| p.node.as_str()).collect();
-            let service = permissions.first().and_then(|p| p.split(':').next()).unwrap_or_default();
-            let conditions: Vec<Value> = statement
+            let permissions: Vec<String> = statement
+                .permissions
+                .iter()
+                .map(|p| p.node.clone())
+                .collect();
+            let service = permissions
+                .first()
+                .and_then(|p| p.split(':').next())
+                .unwrap_or_default()
+                .to_owned();
+            let conditions = statement
                 .conditions
                 .iter()
-                .map(|c| {
-                    let values: Vec<String> = c.value.strings().iter().map(|s| s.display_text()).collect();
-                    json!({ "name": c.name.node, "operator": c.operator.node.api_name(), "values": values })
+                .map(|c| StatementCondition {
+                    name: c.name.node.clone(),
+                    operator: c.operator.node.api_name().to_owned(),
+                    values: c.value.strings().iter().map(|s| s.display_text()).collect(),
                 })
                 .collect();
-            json!({ "effect": statement.effect.node, "service": service, "permissions": permissions, "conditions": conditions })
+            PolicyStatement {
+                effect: statement.effect.node.as_str().to_owned(),
+                service,
+                permissions,
+                conditions,
+            }
         })
         .collect()
+}
+
+/// A located diagnostic on the wire.
+pub fn wire_diagnostic(d: &LocatedDiagnostic) -> PolicyDiagnostic {
+    PolicyDiagnostic {
+        severity: d.severity.as_str().to_owned(),
+        code: d.code.as_str().to_owned(),
+        message: d.message.clone(),
+        start: TextPosition {
+            line: d.start.line,
+            column: d.start.column,
+        },
+        end: TextPosition {
+            line: d.end.line,
+            column: d.end.column,
+        },
+        span: TextSpan {
+            start: d.span.start,
+            end: d.span.end,
+        },
+        text: d.text.clone(),
+        label: d.label.clone(),
+        help: d.help.clone(),
+    }
 }
 
 pub fn dto(
@@ -100,11 +121,150 @@ pub fn dto(
         description: record.description.clone(),
         statement_query: record.text.to_string(),
         statements: statements(record),
-        level_type,
+        level_type: level_type.to_owned(),
         level_id,
-        diagnostics: located.diagnostics,
+        diagnostics: located.diagnostics.iter().map(wire_diagnostic).collect(),
         truncated: located.truncated,
     }
+}
+
+/// The policies of a level, by name; `name` keeps those whose name contains it (case-folded).
+pub async fn list(
+    state: &AppState,
+    authed: &Authed,
+    level_type: &str,
+    level_id: &str,
+    name: Option<&str>,
+) -> ApiResult<PolicyList> {
+    let model = state.model.lock().await;
+    let level = level(&model, level_type, level_id)?;
+    may_read(state, authed, &level)?;
+    let snapshot = state.snapshot();
+    let wanted = name.map(fold);
+    let mut policies: Vec<PolicySummary> = snapshot
+        .directory()
+        .policies()
+        .filter(|p| p.level == level)
+        .filter(|p| {
+            wanted
+                .as_ref()
+                .is_none_or(|w| fold(&p.name).contains(w.as_str()))
+        })
+        .map(|p| PolicySummary {
+            uuid: p.id.to_string(),
+            name: p.name.clone(),
+            description: p.description.clone(),
+        })
+        .collect();
+    policies.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(PolicyList { policies })
+}
+
+/// The policies that apply at a level below the global one: the global policies, the account's
+/// and the level's, by level type, then name.
+pub async fn aggregate(
+    state: &AppState,
+    authed: &Authed,
+    level_type: &str,
+    level_id: &str,
+) -> ApiResult<PolicyOverviewList> {
+    let model = state.model.lock().await;
+    let level = level(&model, level_type, level_id)?;
+    if level == Level::Global {
+        return Err(ApiError::invalid(
+            "aggregate is not available at the global level; list the global policies instead",
+        ));
+    }
+    may_read(state, authed, &level)?;
+    let snapshot = state.snapshot();
+    let visible = |p: &Level| *p == Level::Global || *p == Level::Account || *p == level;
+    let mut list: Vec<PolicyOverview> = snapshot
+        .directory()
+        .policies()
+        .filter(|p| visible(&p.level))
+        .map(|p| {
+            let (level_type, level_id) = level_parts(&model, &p.level);
+            PolicyOverview {
+                uuid: p.id.to_string(),
+                name: p.name.clone(),
+                description: p.description.clone(),
+                level_type: level_type.to_owned(),
+                level_id,
+            }
+        })
+        .collect();
+    list.sort_by(|a, b| (&a.level_type, &a.name).cmp(&(&b.level_type, &b.name)));
+    Ok(PolicyOverviewList {
+        policy_overview_list: list,
+    })
+}
+
+/// The policy `uuid` of the level, with its parsed statements.
+pub async fn get(
+    state: &AppState,
+    authed: &Authed,
+    level_type: &str,
+    level_id: &str,
+    uuid: &str,
+) -> ApiResult<PolicyDto> {
+    let model = state.model.lock().await;
+    let level = level(&model, level_type, level_id)?;
+    state.require(
+        authed,
+        "iam:policies:read",
+        &level,
+        &attributes(&[
+            ("iam:policyUuid", uuid),
+            ("iam:levelType", level.type_name()),
+        ]),
+    )?;
+    let snapshot = state.snapshot();
+    let record = snapshot
+        .directory()
+        .policy(uuid)
+        .filter(|p| p.level == level)
+        .ok_or_else(|| ApiError::not_found("policy", uuid))?;
+    Ok(dto(
+        &model,
+        record,
+        model.policies.get(uuid),
+        Located::default(),
+    ))
+}
+
+/// Validates a text without saving it: its warnings, or a refusal with its errors.
+pub async fn validate(
+    state: &AppState,
+    authed: &Authed,
+    level_type: &str,
+    level_id: &str,
+    input: &PolicyInput,
+) -> ApiResult<PolicyValidation> {
+    {
+        let model = state.model.lock().await;
+        may_read(state, authed, &level(&model, level_type, level_id)?)?;
+    }
+    let (_, located) = validated(&state.snapshot(), input)?;
+    let warnings = located
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}:{}: {}", d.start.line, d.start.column, d.message))
+        .collect();
+    Ok(PolicyValidation {
+        diagnostics: located.diagnostics.iter().map(wire_diagnostic).collect(),
+        truncated: located.truncated,
+        warnings,
+    })
+}
+
+/// Refuses a caller who may not read the level's policies.
+fn may_read(state: &AppState, authed: &Authed, level: &Level) -> ApiResult<()> {
+    state.require(
+        authed,
+        "iam:policies:read",
+        level,
+        &attributes(&[("iam:levelType", level.type_name())]),
+    )
 }
 
 /// Validates the text; errors refuse with the diagnostics located, warnings come back.
