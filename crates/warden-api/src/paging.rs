@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 /// The query of a list paged by key.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema, IntoParams)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct KeyPageQuery {
     /// Items per page (1–1000, default 100); `page-size` is Warden's older name.
     #[serde(default, alias = "page-size")]
@@ -22,6 +23,7 @@ pub struct KeyPageQuery {
 /// The query of a list paged by number (`page`, `size`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct NumberPageQuery {
     /// 1-based (default 1).
     #[serde(default)]

@@ -765,6 +765,16 @@ mod tests {
     }
 
     #[test]
+    fn paging_parameters_are_query_parameters() {
+        let document = super::document();
+        let list = &document["paths"]["/iam/v1/repo/account/{accountId}/boundaries"]["get"];
+        assert_eq!(
+            parameters(list),
+            [("path", "accountId"), ("query", "page"), ("query", "size")]
+        );
+    }
+
+    #[test]
     fn policy_operations_are_typed() {
         let document = super::document();
         let paths = &document["paths"];
