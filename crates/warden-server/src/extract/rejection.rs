@@ -26,6 +26,11 @@ pub fn json_body(report: &str, syntax: bool) -> String {
             "recursion limit exceeded" => {
                 "values are nested more than 128 levels deep; nest them less deeply"
             }
+            eof if eof.starts_with("EOF while parsing") => {
+                "the body ends before the JSON document does; send the whole document"
+            }
+            "trailing characters" => "text follows the JSON document; send one document only",
+            "expected value" => "a JSON value is expected here",
             other => other,
         };
         return format!("invalid JSON body{at}{place}: {what}");
