@@ -358,7 +358,17 @@ mod tests {
         );
         assert_eq!(
             json_body("expected value at line 1 column 1", true),
-            "invalid JSON body (line 1, column 1): expected value"
+            "invalid JSON body (line 1, column 1): a JSON value is expected here"
+        );
+        assert_eq!(
+            json_body("EOF while parsing an object at line 1 column 9", true),
+            "invalid JSON body (line 1, column 9): the body ends before the JSON document does; \
+             send the whole document"
+        );
+        assert_eq!(
+            json_body("trailing characters at line 1 column 3", true),
+            "invalid JSON body (line 1, column 3): text follows the JSON document; send one \
+             document only"
         );
         assert_eq!(
             path("Invalid URL: Invalid UTF-8 in `groupUuid`"),
