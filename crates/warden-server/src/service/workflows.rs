@@ -270,16 +270,27 @@ pub async fn create(
                 updated_by: authed.caller.uid.clone(),
             };
             check_action(state, authed, &body, "write")?;
-            let out = dto(model, &body);
-            let mut plan = Plan::new("workflow.create", format!("workflow/{}", body.id), out);
-            plan.after = Some(json!(body));
-            plan.ops = vec![body.op()];
-            plan.apply = Box::new(move |model: &mut Model| {
-                model.workflows.insert(body.id.clone(), body);
-            });
-            Ok(plan)
+            Ok(saving(model, "workflow.create", None, body))
         })
         .await
+}
+
+/// The plan that stores `body` (created or replacing `previous`), answering with its DTO.
+fn saving(
+    model: &Model,
+    action: &'static str,
+    previous: Option<&WorkflowBody>,
+    body: WorkflowBody,
+) -> Plan<Value> {
+    let out = dto(model, &body);
+    let mut plan = Plan::new(action, format!("workflow/{}", body.id), out);
+    plan.before = previous.map(|p| json!(p));
+    plan.after = Some(json!(body));
+    plan.ops = vec![body.op()];
+    plan.apply = Box::new(move |model: &mut Model| {
+        model.workflows.insert(body.id.clone(), body);
+    });
+    plan
 }
 
 /// Changes a workflow: title and type by anyone who may write it, visibility and ownership by
@@ -360,15 +371,7 @@ pub async fn update(
             }
             body.updated_at = now;
             body.updated_by = authed.caller.uid.clone();
-            let out = dto(model, &body);
-            let mut plan = Plan::new("workflow.update", format!("workflow/{id}"), out);
-            plan.before = Some(json!(previous));
-            plan.after = Some(json!(body));
-            plan.ops = vec![body.op()];
-            plan.apply = Box::new(move |model: &mut Model| {
-                model.workflows.insert(body.id.clone(), body);
-            });
-            Ok(plan)
+            Ok(saving(model, "workflow.update", Some(&previous), body))
         })
         .await
 }
