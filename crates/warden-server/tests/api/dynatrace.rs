@@ -452,3 +452,58 @@ async fn coarse_oauth_scopes_grant_exactly_their_permissions() {
         .await;
     assert_eq!(groups.status, StatusCode::FORBIDDEN);
 }
+
+/// The attack on the group-permissions path: someone who may write bindings but does not hold
+/// what `account-viewer` gives puts it on a group; an anonymous caller tries the same. Both are
+/// refused and nothing is stored.
+#[tokio::test]
+async fn group_permissions_give_nobody_more_than_their_author_holds() {
+    let server = TestServer::start().await;
+    let acc = server.account();
+    let group = server
+        .post(
+            &format!("/iam/v1/accounts/{acc}/groups"),
+            json!([{ "name": "target" }]),
+        )
+        .await
+        .body[0]["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, binder) = crate::credentials::user_with(
+        &server,
+        "binder@example.com",
+        "ALLOW iam:bindings:write;\nALLOW iam:bindings:read;\nALLOW iam:groups:read;",
+    )
+    .await;
+    let path = format!("/iam/v1/accounts/{acc}/groups/{group}/permissions");
+    let body =
+        json!([{ "permissionName": "account-viewer", "scope": acc, "scopeType": "account" }]);
+    let before = server.state.store.revision().await.unwrap();
+
+    let escalating = server
+        .call_as(Some(&binder), Method::PUT, &path, Some(body.clone()))
+        .await;
+    assert_eq!(
+        escalating.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        escalating.body
+    );
+    assert_eq!(
+        escalating.body["error"]["details"]["rule"], "no-escalation",
+        "{}",
+        escalating.body
+    );
+    let anonymous = server.call_as(None, Method::PUT, &path, Some(body)).await;
+    assert_eq!(
+        anonymous.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        anonymous.body
+    );
+
+    assert_eq!(server.state.store.revision().await.unwrap(), before);
+    let read = server.get(&path).await;
+    assert_eq!(read.body["permissions"], json!([]), "{}", read.body);
+}
