@@ -24,6 +24,8 @@ pub struct TestServer {
     pub config: Config,
     pub state: AppState,
     pub clock: Arc<ManualClock>,
+    /// The account, read once at start (the model's lock may be held by a write later).
+    account: String,
     /// The API's client, without a token (`with_token` gives one with).
     pub api: warden_client::Client,
     /// Plain HTTP, for requests the API client does not make (cookies, redirects, …).
@@ -56,6 +58,7 @@ impl TestServer {
     pub async fn start_with(config: Config, dir: PathBuf) -> TestServer {
         let clock = Arc::new(ManualClock::new(START_MS));
         let (state, _) = warden_server::start(&config, clock.clone()).await.unwrap();
+        let account = state.model.lock().await.account.clone();
         // A replica joining an existing store has no token file of its own.
         let token = std::fs::read_to_string(&config.token_file)
             .map(|t| t.trim().to_owned())
@@ -78,6 +81,7 @@ impl TestServer {
             config,
             state,
             clock,
+            account,
             api: warden_client::Client::new(&base, &warden_client::Options::default()).unwrap(),
             client: reqwest::Client::new(),
             shutdown: Some(tx),
@@ -137,11 +141,7 @@ impl TestServer {
     }
 
     pub fn account(&self) -> String {
-        self.state
-            .model
-            .try_lock()
-            .map(|m| m.account.clone())
-            .unwrap_or_default()
+        self.account.clone()
     }
 
     pub async fn call_as(
