@@ -10,10 +10,11 @@
 
 mod command;
 mod output;
+mod settings;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::output::{Output, OutputFormat};
 
@@ -38,6 +39,9 @@ struct Cli {
 enum Command {
     /// Run the Warden service (creates `./warden.db` and an administrator on first start).
     Serve(command::serve::ServeArgs),
+    /// The settings of `warden serve`: check, print the effective values, or document them.
+    #[command(subcommand)]
+    Config(command::config::ConfigCommand),
     /// Check and format policy files; create, list, show, update and delete policies on a server.
     #[command(subcommand)]
     Policy(command::policy::PolicyCommand),
@@ -80,6 +84,15 @@ enum Command {
     /// Operator commands run on the store: restore an administrator when none is left.
     #[command(subcommand)]
     Admin(command::admin::AdminCommand),
+    /// Ask a server's `/health` (no token needed): exit 0 healthy, 1 not, 2 unreachable.
+    Health(command::health::HealthArgs),
+    /// Print shell completions (`warden completions bash > /etc/bash_completion.d/warden`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (`warden man > /usr/local/share/man/man1/warden.1`).
+    Man,
 }
 
 fn main() -> ExitCode {
@@ -89,6 +102,7 @@ fn main() -> ExitCode {
         Command::Policy(command) => command::policy::run(command, &mut output),
         Command::Test(args) => command::test::run(args, &mut output),
         Command::Serve(args) => command::serve::run(args, &mut output),
+        Command::Config(command) => command::config::run(command, &mut output),
         Command::Audit(command) => command::audit::run(command, &mut output),
         Command::Admin(command) => command::admin::run(command, &mut output),
         Command::Group(args) => command::group::run(args, &mut output),
@@ -106,6 +120,14 @@ fn main() -> ExitCode {
         Command::Effective(args) => command::effective::run(args, &mut output),
         Command::Catalogue(args) => command::catalogue::run(args, &mut output),
         Command::Workflow(args) => command::workflow::run(args, &mut output),
+        Command::Completions { shell } => {
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "warden", &mut text);
+            output.text(&String::from_utf8_lossy(&text));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => man_page(&mut output),
+        Command::Health(args) => command::health::run(args, &mut output),
     };
     match result {
         Ok(code) => code,
@@ -114,6 +136,16 @@ fn main() -> ExitCode {
             ExitCode::from(error.exit)
         }
     }
+}
+
+/// The man page of `warden` and its commands, in roff.
+fn man_page(output: &mut Output) -> Result<ExitCode, output::CliError> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut page)
+        .map_err(|e| output::CliError::new("io", format!("cannot render the man page: {e}")))?;
+    output.text(&String::from_utf8_lossy(&page));
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

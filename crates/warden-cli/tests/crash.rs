@@ -66,7 +66,7 @@ impl Server {
             .env_remove("WARDEN_LISTEN")
             .env_remove("WARDEN_DB")
             .env_remove("WARDEN_READ_TIMEOUT")
-            .env("WARDEN_LOG", "warn")
+            .env("WARDEN_LOG_FILTER", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)

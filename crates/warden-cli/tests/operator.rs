@@ -39,7 +39,7 @@ impl Server {
             .current_dir(dir)
             .env_remove("WARDEN_LISTEN")
             .env_remove("WARDEN_DB")
-            .env("WARDEN_LOG", "warn")
+            .env("WARDEN_LOG_FILTER", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())

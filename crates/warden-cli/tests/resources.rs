@@ -62,7 +62,7 @@ impl Server {
             .env_remove("WARDEN_LISTEN")
             .env_remove("WARDEN_DB")
             .env_remove("WARDEN_READ_TIMEOUT")
-            .env("WARDEN_LOG", "error")
+            .env("WARDEN_LOG_FILTER", "error")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)

@@ -94,11 +94,7 @@ fn kind_prefix(kind: &str) -> Option<&'static str> {
 }
 
 pub fn request_id(headers: &HeaderMap) -> String {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()))
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
+    crate::access_log::request_id(headers.get(crate::access_log::REQUEST_ID))
 }
 
 /// Why a presented token is not accepted.
@@ -200,6 +196,9 @@ impl FromRequestParts<AppState> for Authed {
                 ApiError::unauthenticated("the Authorization header must be `Bearer <token>`")
             })?;
         let (caller, _) = state.authenticate(token.trim())?;
+        if let Some(slot) = parts.extensions.get::<crate::access_log::CallerSlot>() {
+            slot.record(&caller.uid);
+        }
         Ok(Authed::principal(
             caller,
             request_id(&parts.headers),

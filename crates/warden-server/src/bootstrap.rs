@@ -18,6 +18,8 @@ use crate::state::{AppState, Clock, Inner};
 pub const ADMINISTRATORS_GROUP: &str = "Warden Administrators";
 
 /// The default of [`Config::read_timeout`].
+pub const DEFAULT_BOOTSTRAP_TOKEN_TTL: std::time::Duration =
+    std::time::Duration::from_secs(24 * 3600);
 pub const DEFAULT_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// How the server starts.
@@ -45,6 +47,9 @@ pub struct Config {
     pub read_timeout: std::time::Duration,
     /// The argon2id pool's workers and queue ([`crate::hashing`]).
     pub hashing: crate::hashing::HashingConfig,
+    /// How long the token made at the first start lives (default 24 hours): long enough to set
+    /// up lasting credentials, short enough that a forgotten file stops mattering.
+    pub bootstrap_token_ttl: std::time::Duration,
 }
 
 impl Default for Config {
@@ -61,6 +66,7 @@ impl Default for Config {
             replication: crate::replication::ReplicationConfig::default(),
             read_timeout: DEFAULT_READ_TIMEOUT,
             hashing: crate::hashing::HashingConfig::default(),
+            bootstrap_token_ttl: DEFAULT_BOOTSTRAP_TOKEN_TTL,
         }
     }
 }
@@ -85,6 +91,8 @@ pub struct Bootstrapped {
     pub account: String,
     pub admin_email: String,
     pub token_file: PathBuf,
+    /// When the token in the file stops working (epoch milliseconds).
+    pub token_expires_at: i64,
 }
 
 /// Opens the store, bootstraps it on first start, and builds the server's state.

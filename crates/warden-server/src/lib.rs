@@ -13,6 +13,7 @@
 //! - [`api`]: the routes and their handlers; [`console`]: the administrators' web console;
 //! - [`model`], [`records`]: what is stored and the in-memory model derived from it.
 
+pub mod access_log;
 pub mod api;
 pub mod app;
 pub mod auth;

@@ -153,6 +153,15 @@ fn normalise_url(url: &str) -> (String, Backend) {
     (url, Backend::Sqlite)
 }
 
+/// The file a store address names (a path, `sqlite://…`), unless it is PostgreSQL or in memory.
+pub fn sqlite_path(address: &str) -> Option<std::path::PathBuf> {
+    let (url, backend) = normalise_url(address);
+    match backend {
+        Backend::Sqlite => sqlite_file(&url),
+        Backend::Postgres => None,
+    }
+}
+
 /// The file of an SQLite URL (`sqlite://PATH?…`), unless the database lives in memory.
 fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     let rest = url.strip_prefix("sqlite://")?;

@@ -216,7 +216,7 @@ pub fn with_query(mut url: Url, pairs: &[(&str, &str)]) -> Url {
     url
 }
 
-fn server_url(text: &str) -> Result<Url, CliError> {
+pub fn server_url(text: &str) -> Result<Url, CliError> {
     let help =
         "give the server's address with `--server` (or `WARDEN_URL`), e.g. `http://127.0.0.1:8080`";
     let url = Url::parse(text).map_err(|e| {

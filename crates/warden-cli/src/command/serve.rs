@@ -1,6 +1,7 @@
 //! `warden serve`: runs the service on its store (an SQLite file by default, created on first
 //! start) until SIGINT or SIGTERM.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,66 +10,176 @@ use std::sync::Arc;
 use warden_server::{Config, SystemClock};
 
 use crate::output::{CliError, Output};
+use crate::settings::{self, Loaded, LogFormat, Overrides, Settings};
 
+/// The flags of `warden serve` and `warden config`: every setting, each overriding the
+/// settings file and the environment ([`crate::settings`]).
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// The store: an SQLite file path, `sqlite://…`, or `postgres://…`.
-    #[arg(long, env = "WARDEN_DB", default_value = "warden.db")]
-    db: String,
-    /// Address to listen on.
-    #[arg(long, env = "WARDEN_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
-    /// Email of the administrator created on first start.
-    #[arg(long, default_value = "admin@warden.local")]
-    admin_email: String,
-    /// Where the first start writes the administrator's token (readable only by you).
-    #[arg(long, default_value = "warden-admin-token")]
-    token_file: PathBuf,
-    /// Domain of service-user emails (`<uid>@service.<domain>`).
-    #[arg(long, default_value = "warden.local")]
-    domain: String,
+    /// A TOML settings file (see `warden config docs`).
+    #[arg(long, env = "WARDEN_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The store: an SQLite file path, `sqlite://…`, or `postgres://…` [default: warden.db].
+    #[arg(long)]
+    db: Option<String>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long)]
+    listen: Option<String>,
+    /// Email of the administrator created on first start [default: admin@warden.local].
+    #[arg(long)]
+    admin_email: Option<String>,
+    /// Where the first start writes the administrator's token (readable only by you)
+    /// [default: warden-admin-token].
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// Domain of service-user emails (`<uid>@service.<domain>`) [default: warden.local].
+    #[arg(long)]
+    domain: Option<String>,
     /// An environment that must exist (repeatable); created when missing.
     #[arg(long = "environment", value_name = "ID")]
     environments: Vec<String>,
     /// Extra service definitions for the catalogue (TOML, repeatable).
     #[arg(long = "catalogue", value_name = "FILE")]
     catalogue: Vec<PathBuf>,
-    /// Seconds a client may take to send a request's headers, and then its body; slower clients
-    /// are cut off (idle keep-alive connections close after it too).
-    #[arg(long, env = "WARDEN_READ_TIMEOUT", value_name = "SECONDS", default_value_t = 15,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
-    read_timeout: u64,
+    /// Seconds a client may take to send a request's headers, and then its body [default: 15].
+    #[arg(long, value_name = "SECONDS")]
+    read_timeout: Option<u64>,
+    /// Seconds an OAuth access token lives [default: 300].
+    #[arg(long, value_name = "SECONDS")]
+    access_token_ttl: Option<u64>,
+    /// Seconds between writes of usage counters [default: 10].
+    #[arg(long, value_name = "SECONDS")]
+    usage_flush: Option<u64>,
+    /// Milliseconds between looks at the store for other replicas' writes [default: 500].
+    #[arg(long, value_name = "MS")]
+    replication_poll: Option<u64>,
+    /// Milliseconds after which decisions are marked stale [default: 3000].
+    #[arg(long, value_name = "MS")]
+    stale_after: Option<u64>,
+    /// Milliseconds after which decisions are refused [default: 60000].
+    #[arg(long, value_name = "MS")]
+    max_stale: Option<u64>,
+    /// How log lines are written [default: auto: text on a terminal, JSON otherwise].
+    #[arg(long, value_enum)]
+    log_format: Option<LogFormat>,
+    /// Which log lines are written [default: warden=info,warn].
+    #[arg(long, value_name = "FILTER")]
+    log_filter: Option<String>,
+    /// Hours the administrator token of the first start lives [default: 24].
+    #[arg(long, value_name = "HOURS")]
+    bootstrap_token_ttl: Option<u64>,
+    /// Start even when other users can read the store file (Warden narrows it to 600).
+    #[arg(long)]
+    allow_insecure_permissions: bool,
+}
+
+impl ServeArgs {
+    /// The settings these flags, the environment and the settings file give.
+    pub fn load(&self) -> Result<Loaded, CliError> {
+        let overrides = Overrides {
+            db: self.db.clone(),
+            listen: self.listen.clone(),
+            admin_email: self.admin_email.clone(),
+            token_file: self.token_file.clone(),
+            domain: self.domain.clone(),
+            environments: self.environments.clone(),
+            catalogue: self.catalogue.clone(),
+            read_timeout_seconds: self.read_timeout,
+            access_token_ttl_seconds: self.access_token_ttl,
+            usage_flush_seconds: self.usage_flush,
+            replication_poll_ms: self.replication_poll,
+            stale_after_ms: self.stale_after,
+            max_stale_ms: self.max_stale,
+            log_format: self.log_format,
+            log_filter: self.log_filter.clone(),
+            bootstrap_token_ttl_hours: self.bootstrap_token_ttl,
+            allow_insecure_permissions: self.allow_insecure_permissions.then_some(true),
+        };
+        settings::load(self.config.as_deref(), &overrides)
+    }
 }
 
 pub fn run(args: ServeArgs, output: &mut Output) -> Result<ExitCode, CliError> {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG")
-        .unwrap_or_else(|_| "warden=info,warn".into());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let settings = args.load()?.settings;
+    init_logging(&settings);
+    check_store_permissions(&settings)?;
     let mut catalogue_files = Vec::new();
-    for path in &args.catalogue {
+    for path in &settings.catalogue {
         catalogue_files.push((
             path.display().to_string(),
             crate::command::read_input(path)?,
         ));
     }
-    let config = Config {
-        db: args.db.clone(),
-        admin_email: args.admin_email,
-        token_file: args.token_file,
-        domain: args.domain,
-        environments: args.environments,
-        catalogue_files,
-        read_timeout: std::time::Duration::from_secs(args.read_timeout),
-        ..Config::default()
-    };
+    let listen = settings.listen_address()?;
+    let config = settings.server_config(catalogue_files);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::new("runtime", format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(serve(config, args.listen, output))
+    runtime.block_on(serve(config, listen, output))
+}
+
+/// Refuses a store file that other users can read or write: it holds the token key and every
+/// password hash, so it may already have been copied — the operator must know, not have Warden
+/// quietly narrow it. `allow_insecure_permissions` lets Warden start and narrow it to 0600.
+#[cfg(unix)]
+fn check_store_permissions(settings: &Settings) -> Result<(), CliError> {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(path) = warden_store::sqlite_path(&settings.db) else {
+        return Ok(());
+    };
+    let Ok(metadata) = std::fs::metadata(&path) else {
+        return Ok(());
+    };
+    let mode = metadata.permissions().mode() & 0o777;
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    if settings.allow_insecure_permissions {
+        tracing::warn!(
+            "the store `{}` was open to other users (mode {mode:o}); narrowed to 600",
+            path.display()
+        );
+        return Ok(());
+    }
+    Err(CliError::new(
+        "store-permissions",
+        format!(
+            "the store `{}` can be read or written by other users (mode {mode:o}); it holds the token key and password hashes",
+            path.display()
+        ),
+    )
+    .with_help(format!(
+        "run `chmod 600 {}` and consider rotating credentials if others may have copied it; or start with `--allow-insecure-permissions` to have Warden narrow it",
+        path.display()
+    )))
+}
+
+#[cfg(not(unix))]
+fn check_store_permissions(_: &Settings) -> Result<(), CliError> {
+    Ok(())
+}
+
+/// Log lines to standard error: JSON objects, or text with colours only on a terminal (a file or
+/// a journal never gets escape codes).
+fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log_filter)
+        .unwrap_or_else(|_| "warden=info,warn".into());
+    let terminal = std::io::stderr().is_terminal();
+    let json = match settings.log_format {
+        LogFormat::Json => true,
+        LogFormat::Text => false,
+        LogFormat::Auto => !terminal,
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(terminal && !json);
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 async fn serve(
@@ -84,11 +195,18 @@ async fn serve(
         })?;
     if let Some(first) = &bootstrapped {
         output.line(&format!(
-            "first start: created account {} with administrator {}; its token is in `{}` (readable only by you)",
+            "first start: created account {} with administrator {}; its token is in `{}` (readable only by you) and expires at {}",
             first.account,
             first.admin_email,
-            first.token_file.display()
+            first.token_file.display(),
+            warden_server::service::groups::iso(first.token_expires_at)
         ));
+        output.line(
+            "before then, make lasting credentials: a service user with an OAuth client \
+             (`warden service-user create …`, `warden oauth-client create …`), a password for the \
+             console (`warden user set-password …`), or a platform token with an expiry date \
+             (`warden token create NAME --scope … --expires …`)",
+        );
     }
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
         CliError::new("listen", format!("cannot listen on {listen}: {e}"))
@@ -132,7 +250,7 @@ async fn shutdown_signal() {
 }
 
 /// The store's address without its password (`postgres://user:***@host/db`), for printing.
-fn redact_db(db: &str) -> String {
+pub fn redact_db(db: &str) -> String {
     let Some((scheme, rest)) = db.split_once("://") else {
         return db.to_owned();
     };

@@ -381,6 +381,9 @@ impl FromRequestParts<ConsoleState> for Cx {
             Credential::Token { id } => id.clone(),
             Credential::Password { .. } => "console-password".to_owned(),
         };
+        if let Some(slot) = parts.extensions.get::<crate::access_log::CallerSlot>() {
+            slot.record(&session.uid);
+        }
         let authed = Authed {
             caller: Caller {
                 uid: session.uid.clone(),

@@ -111,6 +111,8 @@ pub async fn create_account(
         groups: admin_groups,
     });
     let (id, token, hash) = new_token("pt", &key).map_err(|e| StartError::Other(e.message))?;
+    let ttl_ms = i64::try_from(config.bootstrap_token_ttl.as_millis()).unwrap_or(i64::MAX);
+    let expires_at = now.saturating_add(ttl_ms);
     let token_body = TokenBody {
         id,
         kind: "platform".into(),
@@ -120,7 +122,7 @@ pub async fn create_account(
         scopes: Vec::new(),
         unrestricted: Some(true),
         status: "ACTIVE".into(),
-        expires_at: None,
+        expires_at: Some(expires_at),
         created_at: now,
         created_by: "bootstrap".into(),
         last_used_at: None,
@@ -159,6 +161,7 @@ pub async fn create_account(
         account,
         admin_email: admin.email,
         token_file: config.token_file.clone(),
+        token_expires_at: expires_at,
     }))
 }
 

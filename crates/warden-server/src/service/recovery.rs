@@ -138,6 +138,9 @@ pub async fn recover(
     result
 }
 
+/// How long a recovered administrator token lives: 24 hours.
+pub const RECOVERED_TOKEN_TTL_MS: i64 = 24 * 3600 * 1000;
+
 /// The recovery on a state built from the store.
 pub async fn recover_on(state: &AppState, recovery: &Recovery) -> Result<Recovered, RecoverError> {
     let email = check_email(&recovery.email, &state.domain)?;
@@ -154,7 +157,8 @@ pub async fn recover_on(state: &AppState, recovery: &Recovery) -> Result<Recover
         scopes: Vec::new(),
         unrestricted: Some(true),
         status: "ACTIVE".into(),
-        expires_at: None,
+        // Like the first start's: enough to mend the account and make lasting credentials.
+        expires_at: Some(now.saturating_add(RECOVERED_TOKEN_TTL_MS)),
         created_at: now,
         created_by: OPERATOR.into(),
         last_used_at: None,

@@ -50,6 +50,8 @@ impl TestServer {
             db: dir.join("warden.db").display().to_string(),
             token_file: dir.join("admin-token"),
             environments: vec!["env-prod".into(), "env-dev".into()],
+            // Tests move the clock by days; the first start's token must outlive them.
+            bootstrap_token_ttl: std::time::Duration::from_secs(400 * 24 * 3600),
             ..Config::default()
         };
         Self::start_with(config, dir).await

@@ -197,3 +197,28 @@ async fn at_most_ten_platform_tokens_per_user() {
         StatusCode::BAD_REQUEST
     );
 }
+
+/// The first start's administrator token lives 24 hours by default: the last millisecond
+/// works, the next is refused as expired.
+#[tokio::test]
+async fn the_first_starts_token_expires_after_a_day() {
+    let dir = std::env::temp_dir().join(format!("warden-api-ttl-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = warden_server::Config {
+        db: dir.join("warden.db").display().to_string(),
+        token_file: dir.join("admin-token"),
+        ..warden_server::Config::default()
+    };
+    let server = TestServer::start_with(config, dir).await;
+    let acc = acc(&server);
+    server.clock.advance(24 * 3600 * 1000 - 1);
+    assert_eq!(
+        server.get(&format!("{acc}/groups")).await.status,
+        StatusCode::OK
+    );
+    server.clock.advance(1);
+    let expired = server.get(&format!("{acc}/groups")).await;
+    assert_eq!(expired.status, StatusCode::FORBIDDEN);
+    assert_eq!(expired.body["error"]["message"], "the token has expired");
+}
