@@ -84,6 +84,13 @@ enum Command {
     /// Operator commands run on the store: restore an administrator when none is left.
     #[command(subcommand)]
     Admin(command::admin::AdminCommand),
+    /// Back up an SQLite store while it is in use (a consistent copy, checked once written).
+    Backup(command::store::BackupArgs),
+    /// Restore a backup (its audit chain checked first; migrated if from an older release).
+    Restore(command::store::RestoreArgs),
+    /// Schema migrations of a store: `warden migrate status`.
+    #[command(subcommand)]
+    Migrate(command::store::MigrateCommand),
     /// Ask a server's `/health` (no token needed): exit 0 healthy, 1 not, 2 unreachable.
     Health(command::health::HealthArgs),
     /// Print shell completions (`warden completions bash > /etc/bash_completion.d/warden`).
@@ -128,6 +135,9 @@ fn main() -> ExitCode {
         }
         Command::Man => man_page(&mut output),
         Command::Health(args) => command::health::run(args, &mut output),
+        Command::Backup(args) => command::store::backup(args, &mut output),
+        Command::Restore(args) => command::store::restore(args, &mut output),
+        Command::Migrate(command) => command::store::migrate(command, &mut output),
     };
     match result {
         Ok(code) => code,

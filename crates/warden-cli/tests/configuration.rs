@@ -8,38 +8,13 @@
     clippy::indexing_slicing
 )] // test code fails loudly
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("warden-config-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// `warden` in `dir`, with no `WARDEN_…` variable of the caller's environment.
-fn warden(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_warden"));
-    command.current_dir(dir).stdin(Stdio::null());
-    for (name, _) in std::env::vars() {
-        if name.starts_with("WARDEN_") {
-            command.env_remove(name);
-        }
-    }
-    command
-}
-
-fn run(command: &mut Command) -> Output {
-    command.output().unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use support::{Server, http, json_field, run, stderr, temp_dir, warden};
 
 #[test]
 fn a_flag_beats_a_variable_beats_the_file_beats_the_default() {
@@ -200,102 +175,6 @@ fn every_invalid_setting_is_named_with_where_it_came_from() {
             );
         }
     }
-}
-
-/// A running `warden serve`, killed and reaped when dropped.
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Server {
-    #[expect(
-        clippy::zombie_processes,
-        reason = "the child is reaped on drop, or here when it stops by itself"
-    )]
-    fn start(dir: &Path, args: &[&str]) -> Server {
-        let log = std::fs::File::create(dir.join("serve.log")).unwrap();
-        let mut child = warden(dir)
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--token-file",
-                "admin-token",
-            ])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if stdout.read_line(&mut line).unwrap() == 0 {
-                let status = child.wait().unwrap();
-                panic!(
-                    "`warden serve` stopped ({status}):\n{}",
-                    std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default()
-                );
-            }
-            if let Some(rest) = line.trim().strip_prefix("Warden listening on http://") {
-                let address = rest.split(' ').next().unwrap().to_owned();
-                // The rest of standard output is not read: it is drained in the background.
-                std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-                return Server { child, address };
-            }
-        }
-    }
-
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One HTTP/1.1 request on its own connection: the status, the headers (lower-case names) and
-/// the body.
-fn http(
-    address: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, Vec<(String, String)>, String) {
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.lines();
-    let status = lines.next().unwrap()[9..12].parse().unwrap();
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.to_ascii_lowercase(), value.trim().to_owned()))
-        .collect();
-    (status, headers, body.to_owned())
-}
-
-fn json_field(body: &str, field: &str) -> String {
-    let value: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-    value[field].as_str().unwrap_or_default().to_owned()
 }
 
 #[test]

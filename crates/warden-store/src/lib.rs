@@ -15,6 +15,7 @@
 //! be narrowed is not opened.
 
 pub mod audit;
+pub mod maintenance;
 mod ops;
 mod schema;
 
@@ -220,6 +221,17 @@ impl Store {
     /// Opens (and creates, for SQLite) the store and applies pending migrations. An SQLite file
     /// is created, or narrowed to, mode 0600 first (see the module's documentation).
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens the store as it is, without applying migrations (to report on it).
+    pub async fn open_unmigrated(url: &str) -> Result<Store, StoreError> {
+        Self::connect(url).await
+    }
+
+    async fn connect(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let (url, backend) = normalise_url(url);
         if backend == Backend::Sqlite
@@ -245,9 +257,7 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Open(e.to_string()))?;
-        let store = Store { pool, backend };
-        store.migrate().await?;
-        Ok(store)
+        Ok(Store { pool, backend })
     }
 
     pub fn backend(&self) -> Backend {

@@ -21,6 +21,7 @@ pub mod resolve;
 pub mod serve;
 pub mod service_user;
 pub mod service_user_lifecycle;
+pub mod store;
 pub mod test;
 pub mod token;
 pub mod user;
