@@ -27,3 +27,19 @@ pub struct Me {
     /// Whether the token acts with all of the caller's permissions.
     pub unrestricted: bool,
 }
+
+/// `GET /ready`: whether this replica should get traffic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Ready {
+    /// `ready` or `not ready`.
+    pub status: String,
+    /// The revision of the snapshot serving decisions.
+    pub revision: u64,
+    /// The store's revision; absent when the store did not answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_revision: Option<u64>,
+    /// Why the replica is not ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}

@@ -169,7 +169,16 @@ impl AppState {
 
     /// [`AppState::check_token`] with the API's errors.
     pub fn authenticate(&self, token: &str) -> ApiResult<(Caller, std::sync::Arc<TokenBody>)> {
-        self.check_token(token).map_err(TokenProblem::error)
+        self.check_token(token).map_err(|problem| {
+            let reason = match problem {
+                TokenProblem::Invalid => 0,
+                TokenProblem::Inactive => 1,
+                TokenProblem::Expired => 2,
+                TokenProblem::OwnerDeactivated => 3,
+            };
+            self.metrics.token_refused(reason);
+            problem.error()
+        })
     }
 }
 

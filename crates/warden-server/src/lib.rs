@@ -24,6 +24,7 @@ pub mod extract;
 #[doc(hidden)]
 pub mod fuzz_checks;
 pub mod hashing;
+pub mod histogram;
 pub mod intake;
 pub mod limits;
 pub mod model;

@@ -12,6 +12,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -146,6 +147,9 @@ pub struct SourceLimiter {
     window_ms: i64,
     capacity: usize,
     tracked: Mutex<Tracked>,
+    /// Failed checks and refused attempts since start, for the metrics.
+    failed: AtomicU64,
+    refused: AtomicU64,
 }
 
 impl SourceLimiter {
@@ -157,6 +161,8 @@ impl SourceLimiter {
             window_ms: window_ms.max(1),
             capacity: capacity.max(1),
             tracked: Mutex::new(Tracked::default()),
+            failed: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
         }
     }
 
@@ -186,6 +192,9 @@ impl SourceLimiter {
         if entry.failures > 0 && now >= entry.window_start + window {
             entry.failures = 0;
         }
+        if entry.failures >= max || entry.failures + entry.in_flight >= max {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+        }
         if entry.failures >= max {
             let left = entry.window_start + window - now;
             let retry_after = u64::try_from(left.max(1)).unwrap_or(1).div_ceil(1000);
@@ -208,6 +217,7 @@ impl SourceLimiter {
         };
         entry.in_flight = entry.in_flight.saturating_sub(1);
         if !succeeded {
+            self.failed.fetch_add(1, Ordering::Relaxed);
             if entry.failures == 0 {
                 entry.window_start = now;
             }
@@ -216,6 +226,16 @@ impl SourceLimiter {
         if entry.failures == 0 && entry.in_flight == 0 {
             tracked.remove(&source);
         }
+    }
+
+    /// Failed checks since start.
+    pub fn failed(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// Attempts refused since start because their source had spent its budget.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
     }
 
     /// How many sources are tracked.

@@ -604,6 +604,7 @@ pub fn typed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(policies::validate))
         .routes(routes!(policies::validate_existing))
         .routes(routes!(health::health))
+        .routes(routes!(health::ready))
         .routes(routes!(health::metrics))
         .routes(routes!(me))
 }

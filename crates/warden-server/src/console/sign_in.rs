@@ -191,6 +191,10 @@ pub async fn submit(
     let (uid, credential, scopes) = match signed_in {
         Ok(found) => found,
         Err(refused) => {
+            state
+                .app
+                .metrics
+                .sign_in_refused(refused.status == StatusCode::TOO_MANY_REQUESTS);
             let mut response = render(
                 &headers,
                 refused.status,

@@ -93,6 +93,7 @@ impl AppState {
         let plan = plan(&model, &snapshot)?;
         // The revision is provisional until the store has given it.
         let provisional = snapshot.revision + 1;
+        let building = std::time::Instant::now();
         let next = match (&plan.directory, &plan.catalogue) {
             (Some((directory, _)), Some(catalogue)) => Some(Snapshot::build(
                 directory.clone(),
@@ -109,6 +110,9 @@ impl AppState {
             )),
             (None, None) => None,
         };
+        if next.is_some() {
+            self.metrics.snapshot_builds.observe(building.elapsed());
+        }
         if let Some(next) = &next {
             // A catalogue change only adds services, whose permissions no statement names yet
             // (the administrator policy names every permission by definition): the groups its
@@ -130,7 +134,10 @@ impl AppState {
             ops: plan.ops,
             expected_revision: Some(i64::try_from(snapshot.revision).unwrap_or(i64::MAX)),
         };
-        let committed = match self.store.write(write).await {
+        let writing = std::time::Instant::now();
+        let written = self.store.write(write).await;
+        self.metrics.store_writes.observe(writing.elapsed());
+        let committed = match written {
             Ok(committed) => committed,
             Err(warden_store::StoreError::Stale { current }) => {
                 drop(model);

@@ -21,6 +21,7 @@ mod leaks;
 mod nulls;
 mod oauth;
 mod oauth_rights;
+mod operations;
 mod policies;
 mod replicas;
 mod routes;
