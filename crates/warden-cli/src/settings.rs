@@ -35,6 +35,10 @@ pub struct Settings {
     pub log_filter: String,
     pub bootstrap_token_ttl_hours: u64,
     pub allow_insecure_permissions: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -58,6 +62,8 @@ impl Default for Settings {
             log_filter: "warden=info,warn".to_owned(),
             bootstrap_token_ttl_hours: server.bootstrap_token_ttl.as_secs() / 3600,
             allow_insecure_permissions: false,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -189,6 +195,16 @@ pub const KEYS: &[Key] = &[
         "--allow-insecure-permissions",
         "Start even when other users may read or write the SQLite store file (Warden then narrows it to mode 600). Without it, such a store is refused: it holds the token key and password hashes.",
     ),
+    key(
+        "tls_cert",
+        "--tls-cert",
+        "A PEM file with the server's certificate chain: Warden then serves HTTPS (HTTP/2 and HTTP/1.1) itself. Reloaded with the key on SIGHUP, without dropping connections. Not set: plain HTTP (behind a TLS-terminating proxy).",
+    ),
+    key(
+        "tls_key",
+        "--tls-key",
+        "The PEM file of the certificate's private key (PKCS#8, PKCS#1 or SEC1); required with `tls_cert`.",
+    ),
 ];
 
 /// Values given on the command line; an unset one leaves the lower layers' value.
@@ -228,6 +244,10 @@ pub struct Overrides {
     pub bootstrap_token_ttl_hours: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_insecure_permissions: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// The settings and where each came from.
@@ -425,6 +445,23 @@ fn check(loaded: &Loaded) -> Result<(), CliError> {
             "decisions are marked stale before they are refused: raise `max_stale_ms`",
         ));
     }
+    match (&settings.tls_cert, &settings.tls_key) {
+        (Some(_), None) => {
+            return Err(invalid(
+                "tls_cert",
+                "a certificate without `tls_key`".to_owned(),
+                "give both `tls_cert` and `tls_key`, or neither for plain HTTP",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(invalid(
+                "tls_key",
+                "a key without `tls_cert`".to_owned(),
+                "give both `tls_cert` and `tls_key`, or neither for plain HTTP",
+            ));
+        }
+        _ => {}
+    }
     if let Err(error) = tracing_subscriber::EnvFilter::try_new(&settings.log_filter) {
         return Err(invalid(
             "log_filter",
@@ -536,6 +573,7 @@ impl Provider for Flags<'_> {
 /// `docs/configuration.md`: every key with its variable, flag, default and meaning.
 pub fn documentation() -> String {
     let defaults = print_values(&Settings::default(), false);
+    // `table` lists the keys set by default; the others are written as not set.
     let mut text = String::from(
         "# Configuration\n\n\
          `warden serve` reads its settings from three places, in this order of precedence: a flag \
@@ -577,7 +615,7 @@ pub fn print_values(settings: &Settings, redact: bool) -> Vec<(&'static str, Str
         .map(|key| {
             let value = table
                 .get(key.name)
-                .map_or_else(String::new, |value| value.to_string());
+                .map_or_else(|| "(not set)".to_owned(), |value| value.to_string());
             let value = if redact && key.secret {
                 crate::command::serve::redact_db(&value)
             } else {
@@ -627,7 +665,8 @@ mod tests {
     fn every_key_is_a_setting_and_every_setting_a_key() {
         let table = toml::Table::try_from(Settings::default()).unwrap();
         let mut fields: Vec<&str> = table.keys().map(String::as_str).collect();
-        fields.extend(["environments", "catalogue"]);
+        // Unset optional keys are not serialised.
+        fields.extend(["tls_cert", "tls_key"]);
         fields.sort_unstable();
         fields.dedup();
         let mut keys: Vec<&str> = KEYS.iter().map(|key| key.name).collect();

@@ -36,6 +36,7 @@ pub mod service;
 pub use service::recovery;
 pub mod state;
 pub mod throttle;
+pub mod tls;
 pub mod usage;
 
 use std::net::SocketAddr;
@@ -46,8 +47,8 @@ use tower::ServiceExt as _;
 pub use bootstrap::{Bootstrapped, Config, StartError, start};
 pub use state::{AppState, Clock, ManualClock, SystemClock};
 
-/// Serves the API on `listener` until `shutdown` resolves, then lets the requests in flight
-/// finish.
+/// Serves the API over plain HTTP on `listener` until `shutdown` resolves, then lets the
+/// requests in flight finish.
 ///
 /// Connections speak HTTP/1.1. A client has [`Config::read_timeout`] to send a request's headers
 /// (counted from the connection's start or the previous response, so an idle keep-alive
@@ -56,6 +57,28 @@ pub use state::{AppState, Clock, ManualClock, SystemClock};
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with(state, listener, None, shutdown).await
+}
+
+/// [`serve`] over TLS: the handshake must finish within [`Config::read_timeout`]; HTTP/2 when the
+/// client offers it (ALPN), HTTP/1.1 otherwise. Requests are marked as HTTPS
+/// (`X-Forwarded-Proto: https`, replacing what the client sent), so the console's cookies are
+/// `Secure` with the `__Host-` prefix.
+pub async fn serve_tls(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    tls: std::sync::Arc<tls::Tls>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with(state, listener, Some(tls), shutdown).await
+}
+
+async fn serve_with(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    tls: Option<std::sync::Arc<tls::Tls>>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = app::router(state.clone());
@@ -79,30 +102,23 @@ pub async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let mut open = open.clone();
+        let connection = Connection {
+            app: app.clone(),
+            remote,
+            read_timeout,
+            open: open.clone(),
+        };
+        let acceptor = tls.as_ref().map(|tls| tls.acceptor());
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(
-                move |mut request: hyper::Request<hyper::body::Incoming>| {
-                    request
-                        .extensions_mut()
-                        .insert(axum::extract::ConnectInfo::<SocketAddr>(remote));
-                    app.clone().oneshot(request)
-                },
-            );
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(read_timeout);
-            let connection =
-                builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            let mut connection = std::pin::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => return,
-                _ = open.changed() => {}
-            }
-            connection.as_mut().graceful_shutdown();
-            let _ = connection.await;
+            let Some(acceptor) = acceptor else {
+                return connection.serve(stream, false, false).await;
+            };
+            let handshake = tokio::time::timeout(read_timeout, acceptor.accept(stream)).await;
+            let Ok(Ok(stream)) = handshake else {
+                return;
+            };
+            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+            connection.serve(stream, true, h2).await;
         });
     }
     drop(listener);
@@ -113,4 +129,65 @@ pub async fn serve(
         tracing::warn!(%error, "usage counters not flushed at shutdown");
     }
     Ok(())
+}
+
+/// One accepted connection and what serving it needs.
+struct Connection {
+    app: axum::Router,
+    remote: SocketAddr,
+    read_timeout: Duration,
+    open: tokio::sync::watch::Receiver<()>,
+}
+
+impl Connection {
+    async fn serve<S>(mut self, stream: S, https: bool, h2: bool)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let (app, remote) = (self.app, self.remote);
+        let service = hyper::service::service_fn(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo::<SocketAddr>(remote));
+                if https {
+                    request.headers_mut().insert(
+                        "x-forwarded-proto",
+                        axum::http::HeaderValue::from_static("https"),
+                    );
+                }
+                app.clone().oneshot(request)
+            },
+        );
+        let io = hyper_util::rt::TokioIo::new(stream);
+        if h2 {
+            let mut builder =
+                hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new());
+            builder
+                .timer(hyper_util::rt::TokioTimer::new())
+                .keep_alive_interval(Some(self.read_timeout))
+                .keep_alive_timeout(self.read_timeout);
+            let connection = builder.serve_connection(io, service);
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                _ = self.open.changed() => {}
+            }
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        } else {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(self.read_timeout);
+            let connection = builder.serve_connection(io, service);
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                _ = self.open.changed() => {}
+            }
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+    }
 }

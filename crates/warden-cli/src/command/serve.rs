@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use warden_server::tls::Tls;
 use warden_server::{Config, SystemClock};
 
 use crate::output::{CliError, Output};
@@ -71,6 +72,12 @@ pub struct ServeArgs {
     /// Start even when other users can read the store file (Warden narrows it to 600).
     #[arg(long)]
     allow_insecure_permissions: bool,
+    /// Serve HTTPS with this PEM certificate chain (with `--tls-key`); reloaded on SIGHUP.
+    #[arg(long, value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of `--tls-cert`.
+    #[arg(long, value_name = "FILE")]
+    tls_key: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -94,6 +101,8 @@ impl ServeArgs {
             log_filter: self.log_filter.clone(),
             bootstrap_token_ttl_hours: self.bootstrap_token_ttl,
             allow_insecure_permissions: self.allow_insecure_permissions.then_some(true),
+            tls_cert: self.tls_cert.clone(),
+            tls_key: self.tls_key.clone(),
         };
         settings::load(self.config.as_deref(), &overrides)
     }
@@ -111,12 +120,20 @@ pub fn run(args: ServeArgs, output: &mut Output) -> Result<ExitCode, CliError> {
         ));
     }
     let listen = settings.listen_address()?;
+    let tls = match (&settings.tls_cert, &settings.tls_key) {
+        (Some(cert), Some(key)) => Some(warden_server::tls::Tls::load(cert, key).map_err(|e| {
+            CliError::new("tls", e.to_string()).with_help(
+                "give PEM files with `--tls-cert` and `--tls-key` (`tls_cert`, `tls_key`)",
+            )
+        })?),
+        _ => None,
+    };
     let config = settings.server_config(catalogue_files);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::new("runtime", format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(serve(config, listen, output))
+    runtime.block_on(serve(config, listen, tls, output))
 }
 
 /// Refuses a store file that other users can read or write: it holds the token key and every
@@ -185,6 +202,7 @@ fn init_logging(settings: &Settings) {
 async fn serve(
     config: Config,
     listen: SocketAddr,
+    tls: Option<Arc<Tls>>,
     output: &mut Output,
 ) -> Result<ExitCode, CliError> {
     let (state, bootstrapped) = warden_server::start(&config, Arc::new(SystemClock))
@@ -215,15 +233,43 @@ async fn serve(
     let revision = state.snapshot().revision;
     // The address actually bound: with port 0 the system chose it.
     let listening = listener.local_addr().unwrap_or(listen);
+    let scheme = if tls.is_some() { "https" } else { "http" };
     output.line(&format!(
-        "Warden listening on http://{listening} (store `{}`, revision {revision})",
+        "Warden listening on {scheme}://{listening} (store `{}`, revision {revision})",
         redact_db(&config.db)
     ));
-    warden_server::serve(state, listener, shutdown_signal())
-        .await
-        .map_err(|e| CliError::new("serve", format!("the server stopped: {e}")))?;
+    let served = match tls {
+        Some(tls) => {
+            reload_on_hangup(Arc::clone(&tls));
+            warden_server::serve_tls(state, listener, tls, shutdown_signal()).await
+        }
+        None => warden_server::serve(state, listener, shutdown_signal()).await,
+    };
+    served.map_err(|e| CliError::new("serve", format!("the server stopped: {e}")))?;
     output.line("Warden stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads the certificate and key again at each SIGHUP; a failed reload keeps the ones in use.
+fn reload_on_hangup(tls: Arc<Tls>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP: the certificate will not be reloaded");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match tls.reload() {
+                Ok(()) => tracing::info!("reloaded the TLS certificate and key"),
+                Err(error) => {
+                    tracing::warn!(%error, "the TLS certificate was not reloaded; the one in use stays");
+                }
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = tls;
 }
 
 async fn shutdown_signal() {

@@ -72,13 +72,18 @@ impl Server {
                     std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default()
                 );
             }
-            if let Some(rest) = line.trim().strip_prefix("Warden listening on http://") {
-                let address = rest.split(' ').next().unwrap().to_owned();
+            if let Some(rest) = line.trim().strip_prefix("Warden listening on ") {
+                let url = rest.split(' ').next().unwrap();
+                let address = url.split_once("://").unwrap().1.to_owned();
                 // The rest of standard output is not read: it is drained in the background.
                 std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
                 return Server { child, address };
             }
         }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn stop(mut self) {

@@ -1,7 +1,8 @@
 //! Console sessions and request checks.
 //!
 //! - A session id is 256 random bits, sent only in the `warden_session` cookie (`HttpOnly`,
-//!   `SameSite=Strict`, `Path=/console`, and `Secure` when the request came over HTTPS, as seen
+//!   `SameSite=Strict`, `Path=/console`; over HTTPS `Secure` and named `__Host-warden_session`
+//!   (`Path=/`), when the request came over HTTPS, as seen
 //!   through a TLS proxy's `X-Forwarded-Proto: https` or `Forwarded: proto=https`). The server
 //!   keeps sessions in memory, keyed by the SHA-256 of the id: a restart signs everyone out, and
 //!   with several replicas a session lives on the replica that made it.
@@ -239,9 +240,28 @@ pub fn is_https(headers: &HeaderMap) -> bool {
     forwarded_proto || forwarded
 }
 
-/// A `Set-Cookie` value for a console cookie; `max_age` 0 deletes it.
-pub fn set_cookie(name: &str, value: &str, https: bool, max_age: Option<i64>) -> String {
-    let mut cookie = format!("{name}={value}; Path=/console; HttpOnly; SameSite=Strict");
+/// A console cookie's name: over HTTPS with the `__Host-` prefix, which browsers accept only
+/// `Secure`, for the whole host (`Path=/`) and without a `Domain` — no other site or subdomain,
+/// nor plain HTTP, can set or overwrite it.
+fn cookie_name(base: &str, https: bool) -> std::borrow::Cow<'_, str> {
+    if https {
+        format!("__Host-{base}").into()
+    } else {
+        base.into()
+    }
+}
+
+/// A console cookie's value from the request, under the name the request's scheme gives it.
+pub fn console_cookie<'a>(headers: &'a HeaderMap, base: &str) -> Option<&'a str> {
+    cookie(headers, &cookie_name(base, is_https(headers)))
+}
+
+/// A `Set-Cookie` value for a console cookie; `max_age` 0 deletes it. Over plain HTTP it is
+/// limited to `/console`; over HTTPS it is a `__Host-` cookie.
+pub fn set_cookie(base: &str, value: &str, https: bool, max_age: Option<i64>) -> String {
+    let name = cookie_name(base, https);
+    let path = if https { "/" } else { "/console" };
+    let mut cookie = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict");
     if let Some(seconds) = max_age {
         cookie.push_str(&format!("; Max-Age={seconds}"));
     }
@@ -359,7 +379,7 @@ impl FromRequestParts<ConsoleState> for Cx {
         state: &ConsoleState,
     ) -> Result<Self, Self::Rejection> {
         let now = state.app.now_ms();
-        let Some(id) = cookie(&parts.headers, COOKIE).filter(|v| !v.is_empty()) else {
+        let Some(id) = console_cookie(&parts.headers, COOKIE).filter(|v| !v.is_empty()) else {
             return Err(to_sign_in(parts, Ended::None));
         };
         let key = key_of(id);

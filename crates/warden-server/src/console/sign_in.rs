@@ -30,8 +30,8 @@ use warden_engine::directory::normalise_email;
 
 use super::html::{Attrs, hidden, input, url};
 use super::session::{
-    COOKIE, Credential, Post, Session, cookie, document, flash, html_response, is_https, key_of,
-    refusal, same_origin, same_secret, set_cookie,
+    COOKIE, Credential, Post, Session, console_cookie, document, flash, html_response, is_https,
+    key_of, refusal, same_origin, same_secret, set_cookie,
 };
 use super::{ConsoleState, Form, redirect};
 use crate::auth::random_url_safe;
@@ -100,7 +100,7 @@ fn render(
     email: &str,
     message: Option<(&str, &str)>,
 ) -> Response {
-    let value = cookie(headers, SIGN_IN_COOKIE)
+    let value = console_cookie(headers, SIGN_IN_COOKIE)
         .filter(|v| v.len() == 43)
         .map(str::to_owned)
         .or_else(|| random_url_safe(32).ok())
@@ -168,7 +168,7 @@ pub async fn submit(
         Err(message) => return refusal(StatusCode::BAD_REQUEST, &message),
     };
     let next = safe_next(form.get("next")).to_owned();
-    let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default();
+    let expected = console_cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default();
     if !same_secret(form.get("csrf"), expected) {
         return render(
             &headers,
