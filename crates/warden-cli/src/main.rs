@@ -11,6 +11,7 @@
 mod command;
 mod output;
 mod settings;
+mod telemetry;
 
 use std::process::ExitCode;
 

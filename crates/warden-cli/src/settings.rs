@@ -39,6 +39,8 @@ pub struct Settings {
     pub tls_cert: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_key: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Default for Settings {
@@ -64,6 +66,7 @@ impl Default for Settings {
             allow_insecure_permissions: false,
             tls_cert: None,
             tls_key: None,
+            otlp_endpoint: None,
         }
     }
 }
@@ -205,6 +208,11 @@ pub const KEYS: &[Key] = &[
         "--tls-key",
         "The PEM file of the certificate's private key (PKCS#8, PKCS#1 or SEC1); required with `tls_cert`.",
     ),
+    key(
+        "otlp_endpoint",
+        "--otlp-endpoint",
+        "Export traces over OTLP/HTTP (protobuf, plain HTTP: a collector beside Warden) to this URL, e.g. `http://collector:4318/v1/traces`: a span per request (method, route template, status, request id), per decision and per store transaction. Not set: no traces.",
+    ),
 ];
 
 /// Values given on the command line; an unset one leaves the lower layers' value.
@@ -248,6 +256,8 @@ pub struct Overrides {
     pub tls_cert: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_key: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub otlp_endpoint: Option<String>,
 }
 
 /// The settings and where each came from.
@@ -462,6 +472,15 @@ fn check(loaded: &Loaded) -> Result<(), CliError> {
         }
         _ => {}
     }
+    if let Some(endpoint) = &settings.otlp_endpoint
+        && !endpoint.starts_with("http://")
+    {
+        return Err(invalid(
+            "otlp_endpoint",
+            format!("`{endpoint}` is not an `http://` address"),
+            "write it as `http://collector:4318/v1/traces` (a collector beside Warden; traces are sent without TLS)",
+        ));
+    }
     if let Err(error) = tracing_subscriber::EnvFilter::try_new(&settings.log_filter) {
         return Err(invalid(
             "log_filter",
@@ -666,7 +685,7 @@ mod tests {
         let table = toml::Table::try_from(Settings::default()).unwrap();
         let mut fields: Vec<&str> = table.keys().map(String::as_str).collect();
         // Unset optional keys are not serialised.
-        fields.extend(["tls_cert", "tls_key"]);
+        fields.extend(["tls_cert", "tls_key", "otlp_endpoint"]);
         fields.sort_unstable();
         fields.dedup();
         let mut keys: Vec<&str> = KEYS.iter().map(|key| key.name).collect();

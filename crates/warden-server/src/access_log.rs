@@ -11,6 +11,7 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
+use tracing::Instrument;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -55,7 +56,17 @@ pub async fn log(mut request: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "(no route)".to_owned(), |path| path.as_str().to_owned());
-    let mut response = next.run(request).await;
+    // The span of the request: traced when an OTLP endpoint is configured.
+    let span = tracing::info_span!(
+        target: "warden::request",
+        "request",
+        method = %method,
+        route = %route,
+        request_id = %id,
+        status = tracing::field::Empty,
+    );
+    let mut response = next.run(request).instrument(span.clone()).await;
+    span.record("status", response.status().as_u16());
     if let Some(value) = header {
         response.headers_mut().insert(REQUEST_ID, value);
     }

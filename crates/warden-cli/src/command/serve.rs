@@ -1,7 +1,6 @@
 //! `warden serve`: runs the service on its store (an SQLite file by default, created on first
 //! start) until SIGINT or SIGTERM.
 
-use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,6 +71,9 @@ pub struct ServeArgs {
     /// Start even when other users can read the store file (Warden narrows it to 600).
     #[arg(long)]
     allow_insecure_permissions: bool,
+    /// Export traces over OTLP/HTTP to this endpoint (`http://collector:4318/v1/traces`).
+    #[arg(long, value_name = "URL")]
+    otlp_endpoint: Option<String>,
     /// Serve HTTPS with this PEM certificate chain (with `--tls-key`); reloaded on SIGHUP.
     #[arg(long, value_name = "FILE")]
     tls_cert: Option<PathBuf>,
@@ -103,6 +105,7 @@ impl ServeArgs {
             allow_insecure_permissions: self.allow_insecure_permissions.then_some(true),
             tls_cert: self.tls_cert.clone(),
             tls_key: self.tls_key.clone(),
+            otlp_endpoint: self.otlp_endpoint.clone(),
         };
         settings::load(self.config.as_deref(), &overrides)
     }
@@ -110,7 +113,7 @@ impl ServeArgs {
 
 pub fn run(args: ServeArgs, output: &mut Output) -> Result<ExitCode, CliError> {
     let settings = args.load()?.settings;
-    init_logging(&settings);
+    let telemetry = crate::telemetry::init(&settings)?;
     check_store_permissions(&settings)?;
     let mut catalogue_files = Vec::new();
     for path in &settings.catalogue {
@@ -133,7 +136,9 @@ pub fn run(args: ServeArgs, output: &mut Output) -> Result<ExitCode, CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::new("runtime", format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(serve(config, listen, tls, output))
+    let served = runtime.block_on(serve(config, listen, tls, output));
+    telemetry.shutdown();
+    served
 }
 
 /// Refuses a store file that other users can read or write: it holds the token key and every
@@ -175,28 +180,6 @@ fn check_store_permissions(settings: &Settings) -> Result<(), CliError> {
 #[cfg(not(unix))]
 fn check_store_permissions(_: &Settings) -> Result<(), CliError> {
     Ok(())
-}
-
-/// Log lines to standard error: JSON objects, or text with colours only on a terminal (a file or
-/// a journal never gets escape codes).
-fn init_logging(settings: &Settings) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log_filter)
-        .unwrap_or_else(|_| "warden=info,warn".into());
-    let terminal = std::io::stderr().is_terminal();
-    let json = match settings.log_format {
-        LogFormat::Json => true,
-        LogFormat::Text => false,
-        LogFormat::Auto => !terminal,
-    };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(terminal && !json);
-    let _ = if json {
-        builder.json().flatten_event(true).try_init()
-    } else {
-        builder.try_init()
-    };
 }
 
 async fn serve(

@@ -86,6 +86,17 @@ impl Server {
         self.child.id()
     }
 
+    /// Asks the server to stop (SIGTERM) and waits until it has: requests in flight finish and
+    /// everything buffered is written out.
+    pub fn terminate(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let _ = self.child.wait();
+    }
+
     pub fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -18,6 +18,8 @@
 
 use std::sync::Arc;
 
+use tracing::Instrument;
+
 use serde_json::{Value, json};
 use warden_engine::directory::Affected;
 use warden_engine::escalation::{Author, Escalation, Refusal, WriteCheck};
@@ -135,7 +137,9 @@ impl AppState {
             expected_revision: Some(i64::try_from(snapshot.revision).unwrap_or(i64::MAX)),
         };
         let writing = std::time::Instant::now();
-        let written = self.store.write(write).await;
+        let span =
+            tracing::info_span!(target: "warden::store", "store.write", action = %write.action);
+        let written = self.store.write(write).instrument(span).await;
         self.metrics.store_writes.observe(writing.elapsed());
         let committed = match written {
             Ok(committed) => committed,
