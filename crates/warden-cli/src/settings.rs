@@ -34,6 +34,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub log_filter: String,
     pub bootstrap_token_ttl_hours: u64,
+    pub max_connections: u64,
+    pub unauthenticated_rate_per_second: u64,
+    pub unauthenticated_burst: u64,
     pub allow_insecure_permissions: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_cert: Option<PathBuf>,
@@ -63,6 +66,9 @@ impl Default for Settings {
             log_format: LogFormat::Auto,
             log_filter: "warden=info,warn".to_owned(),
             bootstrap_token_ttl_hours: server.bootstrap_token_ttl.as_secs() / 3600,
+            max_connections: u64::try_from(server.max_connections).unwrap_or(u64::MAX),
+            unauthenticated_rate_per_second: u64::from(server.unauthenticated_rate.per_second),
+            unauthenticated_burst: u64::from(server.unauthenticated_rate.burst),
             allow_insecure_permissions: false,
             tls_cert: None,
             tls_key: None,
@@ -194,6 +200,21 @@ pub const KEYS: &[Key] = &[
         "Hours the administrator token made at the first start lives (1 to 720); make lasting credentials before it expires.",
     ),
     key(
+        "max_connections",
+        "--max-connections",
+        "Connections served at once (1 to 1000000); more are answered `503` with `Retry-After` and closed at once, never queued. Keep it below the process's open-file limit (`ulimit -n`, `LimitNOFILE=`).",
+    ),
+    key(
+        "unauthenticated_rate_per_second",
+        "--unauthenticated-rate",
+        "Requests a second from one source (an IPv4 address, an IPv6 /64) to the endpoints that answer without a token: OAuth token, introspection, revocation, console sign-in (1 to 100000). Beyond it and the burst, `429` with `Retry-After`.",
+    ),
+    key(
+        "unauthenticated_burst",
+        "--unauthenticated-burst",
+        "Requests one source may send to those endpoints at once before the rate applies (1 to 100000).",
+    ),
+    key(
         "allow_insecure_permissions",
         "--allow-insecure-permissions",
         "Start even when other users may read or write the SQLite store file (Warden then narrows it to mode 600). Without it, such a store is refused: it holds the token key and password hashes.",
@@ -250,6 +271,12 @@ pub struct Overrides {
     pub log_filter: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bootstrap_token_ttl_hours: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unauthenticated_rate_per_second: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unauthenticated_burst: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_insecure_permissions: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -409,7 +436,7 @@ fn check(loaded: &Loaded) -> Result<(), CliError> {
             "write it as `name@example.com`",
         ));
     }
-    let ranges: [(&str, u64, u64, u64); 5] = [
+    let ranges: [(&str, u64, u64, u64); 8] = [
         (
             "read_timeout_seconds",
             settings.read_timeout_seconds,
@@ -434,6 +461,19 @@ fn check(loaded: &Loaded) -> Result<(), CliError> {
             settings.bootstrap_token_ttl_hours,
             1,
             720,
+        ),
+        ("max_connections", settings.max_connections, 1, 1_000_000),
+        (
+            "unauthenticated_rate_per_second",
+            settings.unauthenticated_rate_per_second,
+            1,
+            100_000,
+        ),
+        (
+            "unauthenticated_burst",
+            settings.unauthenticated_burst,
+            1,
+            100_000,
         ),
     ];
     for (key, value, low, high) in ranges {
@@ -512,6 +552,11 @@ impl Settings {
             },
             read_timeout: Duration::from_secs(self.read_timeout_seconds),
             bootstrap_token_ttl: Duration::from_secs(self.bootstrap_token_ttl_hours * 3600),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            unauthenticated_rate: warden_server::rate::RateConfig {
+                per_second: u32::try_from(self.unauthenticated_rate_per_second).unwrap_or(u32::MAX),
+                burst: u32::try_from(self.unauthenticated_burst).unwrap_or(u32::MAX),
+            },
             ..defaults
         }
     }

@@ -17,9 +17,13 @@ use crate::state::{AppState, Clock, Inner};
 /// administrator policy; `warden admin recover` restores it.
 pub const ADMINISTRATORS_GROUP: &str = "Warden Administrators";
 
-/// The default of [`Config::read_timeout`].
+/// The default of [`Config::max_connections`]: under the usual limit of 1,024 open files per
+/// process, leaving room for the store, the log and the listener. Raise both together.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1_000;
+/// The default of [`Config::bootstrap_token_ttl`].
 pub const DEFAULT_BOOTSTRAP_TOKEN_TTL: std::time::Duration =
     std::time::Duration::from_secs(24 * 3600);
+/// The default of [`Config::read_timeout`].
 pub const DEFAULT_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// How the server starts.
@@ -50,6 +54,10 @@ pub struct Config {
     /// How long the token made at the first start lives (default 24 hours): long enough to set
     /// up lasting credentials, short enough that a forgotten file stops mattering.
     pub bootstrap_token_ttl: std::time::Duration,
+    /// Connections served at once; more are answered `503` and closed.
+    pub max_connections: usize,
+    /// Requests per source to the endpoints that answer without a token ([`crate::rate`]).
+    pub unauthenticated_rate: crate::rate::RateConfig,
 }
 
 impl Default for Config {
@@ -67,6 +75,8 @@ impl Default for Config {
             read_timeout: DEFAULT_READ_TIMEOUT,
             hashing: crate::hashing::HashingConfig::default(),
             bootstrap_token_ttl: DEFAULT_BOOTSTRAP_TOKEN_TTL,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            unauthenticated_rate: crate::rate::RateConfig::default(),
         }
     }
 }
@@ -179,6 +189,8 @@ pub(crate) async fn build_state(
         replication: config.replication,
         // Never zero: every request would time out.
         read_timeout: config.read_timeout.max(std::time::Duration::from_millis(1)),
+        max_connections: config.max_connections.max(1),
+        unauthenticated_rate: crate::rate::SourceRate::new(config.unauthenticated_rate),
     };
     Ok(AppState(Arc::new(inner)))
 }

@@ -28,6 +28,7 @@ pub mod histogram;
 pub mod intake;
 pub mod limits;
 pub mod model;
+pub mod rate;
 pub mod records;
 pub mod replay;
 pub mod replication;
@@ -83,6 +84,8 @@ async fn serve_with(
 ) -> std::io::Result<()> {
     let app = app::router(state.clone());
     let read_timeout = state.read_timeout;
+    // Connections beyond the cap are answered at once and closed, never queued.
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(state.max_connections));
     // Connections hold a receiver each; a send asks them to finish, and `closed` waits for them.
     let (closing, open) = tokio::sync::watch::channel(());
     let mut shutdown = std::pin::pin!(shutdown);
@@ -102,6 +105,11 @@ async fn serve_with(
             }
         };
         let _ = stream.set_nodelay(true);
+        let Ok(slot) = std::sync::Arc::clone(&slots).try_acquire_owned() else {
+            state.metrics.connection_refused();
+            tokio::spawn(refuse_connection(stream, tls.is_some()));
+            continue;
+        };
         let connection = Connection {
             app: app.clone(),
             remote,
@@ -110,6 +118,7 @@ async fn serve_with(
         };
         let acceptor = tls.as_ref().map(|tls| tls.acceptor());
         tokio::spawn(async move {
+            let _slot = slot;
             let Some(acceptor) = acceptor else {
                 return connection.serve(stream, false, false).await;
             };
@@ -129,6 +138,22 @@ async fn serve_with(
         tracing::warn!(%error, "usage counters not flushed at shutdown");
     }
     Ok(())
+}
+
+/// Answers a connection over the cap: `503` with `Retry-After` on plain HTTP (a TLS client gets
+/// the connection closed), within a second, then closes it.
+async fn refuse_connection(mut stream: tokio::net::TcpStream, tls: bool) {
+    use tokio::io::AsyncWriteExt as _;
+    if !tls {
+        let body = r#"{"error":{"code":503,"errorCode":"unavailable","message":"the server has as many connections as it accepts; retry in a second"}}"#;
+        let answer = format!(
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let _ =
+            tokio::time::timeout(Duration::from_secs(1), stream.write_all(answer.as_bytes())).await;
+    }
+    let _ = stream.shutdown().await;
 }
 
 /// One accepted connection and what serving it needs.

@@ -79,6 +79,10 @@ pub struct Inner {
     pub replication: crate::replication::ReplicationConfig,
     /// How long a client may take to send a request's headers, and then its body.
     pub read_timeout: std::time::Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// Requests per source to the endpoints that answer without a token.
+    pub unauthenticated_rate: crate::rate::SourceRate,
 }
 
 #[derive(Debug, Clone)]

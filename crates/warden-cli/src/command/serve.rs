@@ -68,6 +68,15 @@ pub struct ServeArgs {
     /// Hours the administrator token of the first start lives [default: 24].
     #[arg(long, value_name = "HOURS")]
     bootstrap_token_ttl: Option<u64>,
+    /// Connections served at once; more are answered 503 [default: 1000].
+    #[arg(long, value_name = "N")]
+    max_connections: Option<u64>,
+    /// Requests a second per source to the endpoints without a token [default: 10].
+    #[arg(long, value_name = "N")]
+    unauthenticated_rate: Option<u64>,
+    /// Requests at once per source to the endpoints without a token [default: 50].
+    #[arg(long, value_name = "N")]
+    unauthenticated_burst: Option<u64>,
     /// Start even when other users can read the store file (Warden narrows it to 600).
     #[arg(long)]
     allow_insecure_permissions: bool,
@@ -102,6 +111,9 @@ impl ServeArgs {
             log_format: self.log_format,
             log_filter: self.log_filter.clone(),
             bootstrap_token_ttl_hours: self.bootstrap_token_ttl,
+            max_connections: self.max_connections,
+            unauthenticated_rate_per_second: self.unauthenticated_rate,
+            unauthenticated_burst: self.unauthenticated_burst,
             allow_insecure_permissions: self.allow_insecure_permissions.then_some(true),
             tls_cert: self.tls_cert.clone(),
             tls_key: self.tls_key.clone(),

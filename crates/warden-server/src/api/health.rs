@@ -34,6 +34,8 @@ pub struct Metrics {
     /// Console sign-ins refused: wrong credentials, and refused by the source's failure limit.
     sign_in_failed: AtomicU64,
     sign_in_throttled: AtomicU64,
+    /// Connections answered 503 because the server had as many as it accepts.
+    connections_refused: AtomicU64,
 }
 
 /// Label values of [`Metrics::token_refusals`], in order.
@@ -45,6 +47,10 @@ impl Metrics {
         if let Some(counter) = self.token_refusals.get(reason) {
             counter.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    pub fn connection_refused(&self) {
+        self.connections_refused.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn sign_in_refused(&self, throttled: bool) {
@@ -285,9 +291,15 @@ fn render_refusals(out: &mut String, state: &AppState) {
     );
     let _ = writeln!(
         out,
-        "warden_rate_limited_total{{endpoint=\"oauth_token\"}} {}\nwarden_rate_limited_total{{endpoint=\"sign_in\"}} {}",
+        "warden_rate_limited_total{{endpoint=\"oauth_token\"}} {}\nwarden_rate_limited_total{{endpoint=\"sign_in\"}} {}\nwarden_rate_limited_total{{endpoint=\"unauthenticated_rate\"}} {}",
         state.client_failures.refused(),
-        metrics.sign_in_throttled.load(Ordering::Relaxed)
+        metrics.sign_in_throttled.load(Ordering::Relaxed),
+        state.unauthenticated_rate.refused()
+    );
+    let _ = writeln!(
+        out,
+        "# HELP warden_connections_refused_total Connections answered 503 because the server had as many as it accepts.\n# TYPE warden_connections_refused_total counter\nwarden_connections_refused_total {}",
+        metrics.connections_refused.load(Ordering::Relaxed)
     );
 }
 

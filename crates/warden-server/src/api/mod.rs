@@ -56,7 +56,8 @@ pub fn router(state: AppState) -> Router {
     crate::app::router(state)
 }
 
-/// What every request passes through: the access log and request id, bodies read within the time and size limits, request
+/// What every request passes through: the access log and request id, rates per source on the
+/// endpoints without a token, bodies read within the time and size limits, request
 /// counts, error bodies on every error status, and the API's answer to an unknown path.
 pub(crate) fn layered(router: Router<AppState>, state: AppState) -> Router {
     router
@@ -68,6 +69,10 @@ pub(crate) fn layered(router: Router<AppState>, state: AppState) -> Router {
         ))
         .layer(middleware::from_fn_with_state(state.clone(), health::count))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::rate::limit,
+        ))
         .layer(middleware::from_fn(crate::access_log::log))
         .with_state(state)
 }

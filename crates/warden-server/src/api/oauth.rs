@@ -68,7 +68,7 @@ impl OAuthError {
         }
     }
 
-    fn slow_down(description: impl Into<String>, retry_after: u64) -> Self {
+    pub(crate) fn slow_down(description: impl Into<String>, retry_after: u64) -> Self {
         OAuthError {
             retry_after: Some(retry_after),
             ..OAuthError::new(StatusCode::TOO_MANY_REQUESTS, "slow_down", description)

@@ -14,6 +14,7 @@ mod credentials;
 mod decisions;
 mod dynatrace;
 mod errors;
+mod flood;
 mod guardrails;
 mod hostile;
 mod journey;
