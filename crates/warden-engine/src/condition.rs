@@ -20,7 +20,7 @@ use warden_policy::{Operator, Placeholder, Value, format::quote};
 use crate::directory::Id;
 use crate::params::ParamValue;
 
-mod glob;
+pub(crate) mod glob;
 pub mod solve;
 pub mod symbolic;
 

@@ -6,6 +6,7 @@
 //! - [`snapshot`]: compiled, immutable snapshots and decisions; [`explain`] and [`effective`] build
 //!   on them;
 //! - [`builtin`]: the catalogue, global policies and default groups shipped in `data/`;
+//! - [`residual`]: residual policies, the condition on the attributes a request left open;
 //! - [`testfile`]: policy test files (SPEC §11); [`naming`]: service-user handles (SPEC §7).
 
 pub mod builtin;
@@ -22,6 +23,7 @@ pub mod held;
 pub mod impact;
 pub mod naming;
 pub mod params;
+pub mod residual;
 pub mod snapshot;
 pub mod testfile;
 pub mod workflow;
@@ -35,4 +37,5 @@ pub use directory::{
 pub use effective::{EffectivePermissions, Entity};
 pub use explain::Explanation;
 pub use params::ParamValue;
+pub use residual::{Predicate, Residual, ResidualDecision, ResidualError, ResidualRequest};
 pub use snapshot::{Decision, Outcome, Reason, Request, Snapshot, SnapshotCell};
