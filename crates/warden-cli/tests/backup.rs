@@ -137,6 +137,7 @@ fn a_backup_under_write_load_restores_every_acknowledged_write_with_an_intact_ch
 }
 
 #[test]
+#[ignore = "the fixture tests/fixtures/store-0.1.0.db (written by a 0.1.0 binary) is not in the repository yet"]
 fn a_store_of_release_0_1_0_upgrades_without_losing_a_row() {
     use std::os::unix::fs::PermissionsExt;
     let dir = temp_dir("upgrade");
