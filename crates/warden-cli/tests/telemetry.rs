@@ -1,4 +1,4 @@
-//! Traces over OTLP/HTTP: `warden serve --otlp-endpoint` sends a span per request and per store
+//! Traces over OTLP/HTTP: `warden serve --otlp-endpoint` sends a span per request, decision and store
 //! transaction to a collector — here a loopback HTTP listener that keeps what it receives.
 #![cfg(unix)]
 #![allow(
@@ -60,7 +60,7 @@ fn collector() -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
 }
 
 #[test]
-fn requests_and_store_writes_are_traced_to_the_collector() {
+fn requests_decisions_and_store_writes_are_traced_to_the_collector() {
     let (collector, received) = collector();
     let dir = temp_dir("otlp");
     let endpoint = format!("http://{collector}/v1/traces");
@@ -90,6 +90,17 @@ fn requests_and_store_writes_are_traced_to_the_collector() {
         r#"[{"name":"traced"}]"#,
     );
     assert_eq!(status, 201);
+    let (status, _, _) = http(
+        &server.address,
+        "POST",
+        "/iam/v1/authorize",
+        &[
+            ("Authorization", &bearer),
+            ("Content-Type", "application/json"),
+        ],
+        r#"{"principal":"admin@warden.local","permission":"iam:users:read"}"#,
+    );
+    assert_eq!(status, 200);
     server.terminate();
 
     let bodies = received.lock().unwrap();
@@ -104,6 +115,8 @@ fn requests_and_store_writes_are_traced_to_the_collector() {
         "traced-request-1",
         "store.write",
         "group.create",
+        "/iam/v1/authorize",
+        "decision",
     ] {
         assert!(
             text.contains(expected),

@@ -430,6 +430,9 @@ async fn decide_single(
     let (snapshot, stale) = state
         .snapshot_at_least(request.min_revision.or(query.min_revision))
         .await?;
+    // A span per decision for the trace exporter; with no subscriber interested it costs one
+    // check. Nothing is awaited while it is entered.
+    let _span = tracing::info_span!("decision", revision = snapshot.revision).entered();
     let mut decider = Decider::new(state, authed, &snapshot, query.explain, false, 1);
     let decided = decider.decide(request);
     decider.finish();
@@ -464,6 +467,12 @@ pub async fn authorize_batch(
         min = min.max(Some(asked));
     }
     let (snapshot, stale) = state.snapshot_at_least(min).await?;
+    let _span = tracing::info_span!(
+        "decision",
+        revision = snapshot.revision,
+        batch = batch.requests.len()
+    )
+    .entered();
     let trusted = batch.requests.len() > 1 && may_ask_about_anyone(&authed, &snapshot);
     let mut decider = Decider::new(
         &state,
