@@ -141,6 +141,27 @@ fn every_invalid_setting_is_named_with_where_it_came_from() {
             "choose a value in that range",
         ),
         (
+            "",
+            &[],
+            &["--max-connections", "0"],
+            "setting `max_connections` from the flag `--max-connections`: 0 is outside 1 to 1000000",
+            "choose a value in that range",
+        ),
+        (
+            "",
+            &[("WARDEN_UNAUTHENTICATED_RATE_PER_SECOND", "0")],
+            &[],
+            "setting `unauthenticated_rate_per_second` from the environment variable `WARDEN_UNAUTHENTICATED_RATE_PER_SECOND`: 0 is outside 1 to 100000",
+            "choose a value in that range",
+        ),
+        (
+            "unauthenticated_burst = 200000\n",
+            &[],
+            &[],
+            "setting `unauthenticated_burst` from `warden.toml`:1:1: 200000 is outside 1 to 100000",
+            "choose a value in that range",
+        ),
+        (
             "log_format = \"xml\"\n",
             &[],
             &[],

@@ -230,77 +230,50 @@ fn from_literal(literal: &Literal) -> Predicate {
                 present: name.to_string(),
             }),
         },
-        Literal::Hit(name, items) => {
-            let kinds = kinds(items);
-            let mut parts = Vec::new();
-            match kinds.exact.len() {
-                0 => {}
-                1 => parts.push(Comparison::predicate(
-                    name,
-                    ResidualOperator::Eq,
-                    kinds.exact,
-                )),
-                _ => parts.push(Comparison::predicate(
-                    name,
-                    ResidualOperator::In,
-                    kinds.exact,
-                )),
-            }
-            for prefix in kinds.prefixes {
-                parts.push(Comparison::predicate(
-                    name,
-                    ResidualOperator::StartsWith,
-                    vec![prefix],
-                ));
-            }
-            if !kinds.patterns.is_empty() {
-                parts.push(Comparison::predicate(
-                    name,
-                    ResidualOperator::Match,
-                    kinds.patterns,
-                ));
-            }
-            any(parts)
-        }
-        Literal::Miss(name, items) => {
-            let kinds = kinds(items);
-            let mut parts = Vec::new();
-            match kinds.exact.len() {
-                0 => {}
-                1 => parts.push(Comparison::predicate(
-                    name,
-                    ResidualOperator::NotEq,
-                    kinds.exact,
-                )),
-                _ => parts.push(Comparison::predicate(
-                    name,
-                    ResidualOperator::NotIn,
-                    kinds.exact,
-                )),
-            }
-            for prefix in kinds.prefixes {
-                parts.push(Comparison::predicate(
-                    name,
-                    ResidualOperator::NotStartsWith,
-                    vec![prefix],
-                ));
-            }
-            if !kinds.patterns.is_empty() {
-                parts.push(Predicate::Not {
-                    not: Box::new(Comparison::predicate(
-                        name,
-                        ResidualOperator::Match,
-                        kinds.patterns,
-                    )),
-                });
-            }
-            all(parts)
-        }
+        Literal::Hit(name, items) => any(comparisons(name, items, false)),
+        Literal::Miss(name, items) => all(comparisons(name, items, true)),
         // Time conditions are always evaluated (a residual request fixes the time), so a formula
         // built for a residual has no time literal. Were one to appear, it is read as false:
         // allows nothing rather than everything.
         Literal::Time(..) => Predicate::Constant(false),
     }
+}
+
+/// The comparisons of one attribute with a literal's items: exact values as one `=` or `IN`,
+/// each prefix as `startsWith`, the patterns as one `MATCH`; negated (`!=`, `NOT IN`,
+/// `NOT startsWith`, `not MATCH`) for a miss, to be joined with `all` rather than `any`.
+fn comparisons(name: &str, items: &[Item], negated: bool) -> Vec<Predicate> {
+    let kinds = kinds(items);
+    let mut parts = Vec::new();
+    let exact = match (kinds.exact.len(), negated) {
+        (0, _) => None,
+        (1, false) => Some(ResidualOperator::Eq),
+        (1, true) => Some(ResidualOperator::NotEq),
+        (_, false) => Some(ResidualOperator::In),
+        (_, true) => Some(ResidualOperator::NotIn),
+    };
+    if let Some(operator) = exact {
+        parts.push(Comparison::predicate(name, operator, kinds.exact));
+    }
+    let starts = if negated {
+        ResidualOperator::NotStartsWith
+    } else {
+        ResidualOperator::StartsWith
+    };
+    for prefix in kinds.prefixes {
+        parts.push(Comparison::predicate(name, starts, vec![prefix]));
+    }
+    if !kinds.patterns.is_empty() {
+        let matches = Comparison::predicate(name, ResidualOperator::Match, kinds.patterns);
+        parts.push(if negated {
+            Predicate::Not {
+                not: Box::new(matches),
+            }
+        } else {
+            matches
+        });
+    }
+    parts
 }
 
 /// The values a request gives an attribute (empty when it gives none).

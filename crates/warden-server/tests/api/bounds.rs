@@ -45,7 +45,7 @@ fn rand_suffix() -> String {
 }
 
 /// A client whose connections come from `127.0.0.N`, not following redirects.
-fn client_from(n: u8) -> reqwest::Client {
+pub(crate) fn client_from(n: u8) -> reqwest::Client {
     reqwest::Client::builder()
         .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)))
         .redirect(reqwest::redirect::Policy::none())
@@ -60,18 +60,18 @@ fn random_client_id() -> String {
     format!("wdn_client_{hex}")
 }
 
-struct Answer {
-    status: StatusCode,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
     headers: reqwest::header::HeaderMap,
     text: String,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or(Value::Null)
     }
 
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -91,7 +91,7 @@ async fn answer(response: reqwest::Response) -> Answer {
 }
 
 /// `POST /sso/oauth2/token` with HTTP Basic from `client`.
-async fn token_from(
+pub(crate) async fn token_from(
     server: &TestServer,
     client: &reqwest::Client,
     id: &str,

@@ -3,7 +3,6 @@
 //! time, runs on loopback only (a second source is a client bound to 127.0.0.2), and asserts the
 //! exact refusals and that nobody else is refused.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -12,6 +11,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use warden_server::Config;
 use warden_server::rate::RateConfig;
 
+use crate::bounds::{client_from, token_from};
 use crate::common::TestServer;
 use crate::credentials::client;
 
@@ -31,38 +31,19 @@ async fn start(config: Config) -> TestServer {
     TestServer::start_with(config, dir).await
 }
 
-fn client_from(n: u8) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// A client-credentials token request; the status, `Retry-After` and the JSON body.
+/// A client-credentials token request: the status, `Retry-After` and the JSON body.
 async fn token(
     server: &TestServer,
     from: &reqwest::Client,
     id: &str,
     secret: &str,
 ) -> (StatusCode, String, Value) {
-    let response = from
-        .post(format!("{}/sso/oauth2/token", server.base))
-        .basic_auth(id, Some(secret))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=client_credentials")
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let retry = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let body = response.json().await.unwrap_or(Value::Null);
-    (status, retry, body)
+    let answer = token_from(server, from, id, secret).await;
+    (
+        answer.status,
+        answer.header("retry-after").to_owned(),
+        answer.json(),
+    )
 }
 
 async fn metric(server: &TestServer, line: &str) -> String {
