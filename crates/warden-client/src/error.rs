@@ -28,3 +28,28 @@ pub enum ClientError {
     #[error("the server's answer ({status}) is not in the documented shape: {message}")]
     Unexpected { status: StatusCode, message: String },
 }
+
+impl ClientError {
+    /// The status the server answered, when it refused the request.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            ClientError::Refused { status, .. } | ClientError::Unexpected { status, .. } => {
+                Some(*status)
+            }
+            _ => None,
+        }
+    }
+
+    /// The API's error (`ErrorBody.error`), when the refusal had Warden's error shape.
+    pub fn error(&self) -> Option<&ErrorDetail> {
+        match self {
+            ClientError::Refused { error, .. } => error.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The error's stable code (`invalid`, `not_found`, … or OAuth's codes).
+    pub fn code(&self) -> Option<&str> {
+        self.error().map(|e| e.code.as_str())
+    }
+}

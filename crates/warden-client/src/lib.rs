@@ -5,20 +5,25 @@
 //!
 //! Two levels: [`Client::exchange`] answers whatever the server answered, any status (what tests
 //! of refusals need); [`Client::send`] treats anything but 2xx as a [`ClientError`] and decodes
-//! the body into the type asked for.
+//! the body into the type asked for. Above them, one typed method per operation of the API
+//! (`groups`, `create_policy`, `bind`, `authorize`, …), over the wire types of `warden-api`.
 
 mod answer;
 mod error;
+pub mod pending;
+mod typed;
 
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_TYPE, HeaderValue};
+use reqwest::header::CONTENT_TYPE;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use answer::Answer;
 pub use error::ClientError;
+pub use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 pub use reqwest::{Method, StatusCode, Url};
+pub use typed::Level;
 
 /// What a request carries as its body.
 #[derive(Debug, Clone, Copy)]
@@ -237,7 +242,7 @@ impl Client {
     }
 
     /// `send` with a typed body serialised as JSON.
-    pub async fn send_json<B: Serialize, T: DeserializeOwned>(
+    pub async fn send_json<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
         method: Method,
         url: Url,

@@ -6,8 +6,14 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde_json::{Value, json};
-use warden_client::{Method, Options, Payload};
+use std::collections::BTreeMap;
+
+use warden_api::bindings::{BindingInput, ParameterValue};
+use warden_api::groups::GroupInput;
+use warden_api::policies::PolicyInput;
+use warden_api::users::UserInput;
+use warden_client::pending::{BatchRequest, DecisionRequest};
+use warden_client::{ClientError, Level, Method, Options, Payload};
 use warden_server::{AppState, Config, SystemClock};
 
 pub const USERS: usize = 200;
@@ -50,25 +56,6 @@ impl Target {
         } else {
             Err(format!("{path}: {}: {}", answer.status, answer.body))
         }
-    }
-
-    pub async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<Value, String> {
-        let url = self
-            .client
-            .url_of(path)
-            .map_err(|e| format!("{path}: {e}"))?;
-        let payload = body.map_or(Payload::None, Payload::Json);
-        let answer = self
-            .client
-            .send::<Value>(method, url, payload)
-            .await
-            .map_err(|e| format!("{path}: {e}"))?;
-        Ok(answer.body)
     }
 }
 
@@ -143,26 +130,25 @@ impl Running {
 
 /// Groups with conditional policies, users spread over them; returns the users' emails.
 pub async fn populate(target: &Target) -> Result<Vec<String>, String> {
-    let me = target.send(Method::GET, "/iam/v1/me", None).await?;
-    let account = me
-        .get("account")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let acc = format!("/iam/v1/accounts/{account}");
-    let repo = format!("/iam/v1/repo/account/{account}");
-    let groups: Vec<Value> = (0..GROUPS)
-        .map(|i| json!({ "name": format!("team-{i}") }))
+    let api = &target.client;
+    let failed = |what: &str| {
+        let what = what.to_owned();
+        move |e: ClientError| format!("{what}: {e}")
+    };
+    let account = api.me().await.map_err(failed("who am I"))?.body.account;
+    let level = Level::Account(account.clone());
+    let groups: Vec<GroupInput> = (0..GROUPS)
+        .map(|i| GroupInput {
+            name: format!("team-{i}"),
+            description: String::new(),
+            federated_attribute_values: Vec::new(),
+        })
         .collect();
-    let created = target
-        .send(Method::POST, &format!("{acc}/groups"), Some(&json!(groups)))
-        .await?;
-    let group_ids: Vec<String> = created
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|g| g.get("uuid").and_then(Value::as_str).map(str::to_owned))
-        .collect();
+    let created = api
+        .create_groups(&account, &groups)
+        .await
+        .map_err(failed("create the groups"))?;
+    let group_ids: Vec<String> = created.body.into_iter().map(|g| g.uuid).collect();
     for (i, group) in group_ids.iter().enumerate() {
         let text = format!(
             "ALLOW storage:logs:read, storage:spans:read WHERE storage:bucket-name startsWith \"team{i}_\";\n\
@@ -170,81 +156,97 @@ pub async fn populate(target: &Target) -> Result<Vec<String>, String> {
              DENY settings:objects:write WHERE settings:schemaId = \"builtin:locked\";\n\
              ALLOW settings:objects:write;"
         );
-        let policy = target
-            .send(
-                Method::POST,
-                &format!("{repo}/policies"),
-                Some(&json!({ "name": format!("team {i}"), "statementQuery": text })),
-            )
-            .await?;
-        let uuid = policy
-            .get("uuid")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        target
-            .send(
-                Method::POST,
-                &format!("{repo}/bindings/{uuid}/{group}"),
-                Some(&json!({})),
-            )
-            .await?;
+        let policy = PolicyInput {
+            name: format!("team {i}"),
+            description: String::new(),
+            tags: Vec::new(),
+            statement_query: text,
+            category: None,
+        };
+        let uuid = api
+            .create_policy(&level, &policy)
+            .await
+            .map_err(failed("create a policy"))?
+            .body
+            .uuid;
+        api.bind(&level, &uuid, group, &BindingInput::default())
+            .await
+            .map_err(failed("bind a policy"))?;
     }
     let mut users = Vec::with_capacity(USERS);
     for i in 0..USERS {
         let email = format!("user{i}@example.com");
-        target
-            .send(
-                Method::POST,
-                &format!("{acc}/users"),
-                Some(&json!({ "email": email })),
-            )
-            .await?;
+        let user = UserInput {
+            email: email.clone(),
+            name: String::new(),
+            surname: String::new(),
+            uid: String::new(),
+        };
+        api.create_user(&account, &user)
+            .await
+            .map_err(failed("create a user"))?;
         // Each user is in its own team's group and in every seventh other one.
-        let mine: Vec<&String> = group_ids
+        let mine: Vec<String> = group_ids
             .iter()
             .enumerate()
             .filter(|(g, _)| (g + i) % 7 == 0 || *g == i % GROUPS)
-            .map(|(_, id)| id)
+            .map(|(_, id)| id.clone())
             .collect();
-        target
-            .send(
-                Method::POST,
-                &format!("{acc}/users/{email}"),
-                Some(&json!(mine)),
-            )
-            .await?;
+        api.add_user_to_groups(&account, &email, &mine)
+            .await
+            .map_err(failed("add a user to groups"))?;
         users.push(email);
     }
     Ok(users)
 }
 
-fn decision(users: &[String], i: usize) -> Value {
-    let user = users.get(i % users.len().max(1)).map_or("", String::as_str);
+fn decision(users: &[String], i: usize) -> DecisionRequest {
+    let user = users.get(i % users.len().max(1)).cloned();
     let team = (i / 3) % GROUPS;
-    match i % 4 {
-        0 => {
-            json!({ "principal": user, "permission": "storage:logs:read", "environment": "env-prod", "attributes": { "storage:bucket-name": format!("team{team}_app") } })
-        }
-        1 => {
-            json!({ "principal": user, "permission": "settings:objects:read", "environment": "env-prod", "attributes": { "settings:schemaId": "builtin:shared" } })
-        }
-        2 => {
-            json!({ "principal": user, "permission": "settings:objects:write", "environment": "env-prod", "attributes": { "settings:schemaId": "builtin:locked" } })
-        }
-        _ => {
-            json!({ "principal": user, "permission": "storage:spans:read", "environment": "env-prod" })
-        }
+    let one =
+        |name: &str, value: String| BTreeMap::from([(name.to_owned(), ParameterValue::One(value))]);
+    let (permission, attributes) = match i % 4 {
+        0 => (
+            "storage:logs:read",
+            one("storage:bucket-name", format!("team{team}_app")),
+        ),
+        1 => (
+            "settings:objects:read",
+            one("settings:schemaId", "builtin:shared".to_owned()),
+        ),
+        2 => (
+            "settings:objects:write",
+            one("settings:schemaId", "builtin:locked".to_owned()),
+        ),
+        _ => ("storage:spans:read", BTreeMap::new()),
+    };
+    DecisionRequest {
+        principal: user,
+        permission: permission.to_owned(),
+        environment: Some("env-prod".to_owned()),
+        attributes,
+        ..DecisionRequest::default()
     }
+}
+
+/// A body as JSON text (the types here always serialise).
+fn json_text<T: serde::Serialize>(body: &T) -> String {
+    serde_json::to_string(body).unwrap_or_default()
 }
 
 /// 1,024 bodies for `POST /iam/v1/authorize`.
 pub fn single_bodies(users: &[String]) -> Vec<String> {
-    (0..1024).map(|i| decision(users, i).to_string()).collect()
+    (0..1024).map(|i| json_text(&decision(users, i))).collect()
 }
 
 /// 16 bodies of [`BATCH`] decisions each for `POST /iam/v1/authorize/batch`.
 pub fn batch_bodies(users: &[String]) -> Vec<String> {
     (0..16)
-        .map(|b| json!({ "requests": (0..BATCH).map(|i| decision(users, b * BATCH + i)).collect::<Vec<_>>() }).to_string())
+        .map(|b| {
+            json_text(&BatchRequest {
+                requests: (0..BATCH).map(|i| decision(users, b * BATCH + i)).collect(),
+                min_revision: None,
+            })
+        })
         .collect()
 }

@@ -6,8 +6,9 @@
 
 use std::process::ExitCode;
 
-use crate::command::client::{Client, Connection, with_query};
-use crate::command::values::{field, items, text};
+use warden_client::pending::AuditQuery;
+
+use crate::command::client::{Client, Connection};
 use crate::output::{CliError, Output, table};
 
 #[derive(Debug, clap::Subcommand)]
@@ -99,39 +100,38 @@ fn list(
     output: &mut Output,
 ) -> Result<ExitCode, CliError> {
     let client = Client::connect(connection)?;
-    let limit = limit.to_string();
-    let after = after.map(|a| a.to_string());
-    let mut query = vec![("limit", limit.as_str())];
-    if let Some(action) = &action {
-        query.push(("action", action.as_str()));
-    }
-    if let Some(after) = &after {
-        query.push(("afterSeq", after.as_str()));
-    }
-    let reply = client.get(with_query(client.accounts(&["audit-log"])?, &query))?;
+    let query = AuditQuery {
+        after_seq: after,
+        limit: Some(i64::from(limit)),
+        action: action.clone(),
+        ..AuditQuery::default()
+    };
+    let page = client
+        .call(client.typed().audit_log(client.account()?, &query))?
+        .body;
     if output.is_json() {
-        output.json(&reply.body);
+        output.json(&page);
         return Ok(ExitCode::SUCCESS);
     }
-    let entries = items(&reply.body, "entries");
-    if entries.is_empty() {
+    if page.entries.is_empty() {
         output.line("no audit entries");
         return Ok(ExitCode::SUCCESS);
     }
-    let rows: Vec<Vec<String>> = entries
+    let rows: Vec<Vec<String>> = page
+        .entries
         .iter()
         .map(|e| {
             vec![
-                field(e, "seq").to_string(),
-                text(e, "at"),
-                text(e, "actor"),
-                text(e, "action"),
-                text(e, "target"),
+                e.seq.to_string(),
+                e.at.clone(),
+                e.actor.clone(),
+                e.action.clone(),
+                e.target.clone(),
             ]
         })
         .collect();
     output.text(&table(&["SEQ", "TIME", "ACTOR", "ACTION", "TARGET"], &rows));
-    if let Some(next) = field(&reply.body, "nextAfterSeq").as_i64() {
+    if let Some(next) = page.next_after_seq {
         let filter = action.map_or_else(String::new, |a| format!(" --action {a}"));
         output.line(&format!("more: `warden audit list --after {next}{filter}`"));
     }

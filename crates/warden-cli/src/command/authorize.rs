@@ -7,11 +7,13 @@
 
 use std::process::ExitCode;
 
-use serde_json::{Value, json};
+use serde_json::Value;
+use warden_client::pending::DecisionRequest;
 
-use crate::command::client::{Client, Connection};
+use crate::command::client::Client;
+use crate::command::client::Connection;
 use crate::command::policy_client::level_of;
-use crate::command::values::{field, items, key_value, pairs_object, text};
+use crate::command::values::{field, items, key_value, pairs_map, text};
 use crate::output::{CliError, Output};
 
 /// The exit code of a DENY.
@@ -41,35 +43,28 @@ pub struct AuthorizeArgs {
 
 pub fn run(args: AuthorizeArgs, output: &mut Output) -> Result<ExitCode, CliError> {
     let client = Client::connect(&args.connection)?;
-    let mut url = client.api(&["authorize"]);
-    if args.explain {
-        url.query_pairs_mut().append_pair("explain", "true");
-    }
-    let mut body = json!({
-        "principal": args.principal,
-        "permission": args.permission,
-        "attributes": pairs_object(&args.attributes),
-    });
-    if let Some(environment) = &args.environment {
-        crate::command::values::set(&mut body, "environment", json!(environment));
-    }
-    if let Some(time) = &args.time {
-        crate::command::values::set(&mut body, "time", json!(time));
-    }
-    let reply = client.post(url, &body)?;
-    let decision = &reply.body;
-    let allowed = text(decision, "decision") == "ALLOW";
+    let request = DecisionRequest {
+        principal: Some(args.principal),
+        permission: args.permission,
+        environment: args.environment,
+        attributes: pairs_map(&args.attributes),
+        time: args.time,
+        ..DecisionRequest::default()
+    };
+    let decision = client
+        .call(client.typed().authorize(&request, args.explain))?
+        .body;
+    let allowed = decision.decision == "ALLOW";
     if output.is_json() {
-        output.json(decision);
+        output.json(&decision);
     } else {
-        let reason = text(decision, "reason");
+        let reason = decision.reason.as_str();
         output.line(&format!(
             "{}: {} ({reason})",
             if allowed { "ALLOW" } else { "DENY" },
-            sentence(&reason)
+            sentence(reason)
         ));
-        let explanation = field(decision, "explanation");
-        if !explanation.is_null() {
+        if let Some(explanation) = &decision.explanation {
             print_explanation(explanation, output);
         }
     }
@@ -80,7 +75,6 @@ pub fn run(args: AuthorizeArgs, output: &mut Output) -> Result<ExitCode, CliErro
     })
 }
 
-/// A decision's reason as words.
 pub fn sentence(reason: &str) -> &str {
     match reason {
         "allowed" => "an ALLOW statement applies and no DENY statement does",

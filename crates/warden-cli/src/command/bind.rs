@@ -5,13 +5,16 @@
 //! `--param name=value` sets a bind parameter; giving the same name again makes it a list
 //! (`--param zone=a --param zone=b` is `zone=("a", "b")`).
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use serde_json::{Value, json};
+use warden_api::bindings::BindingInput;
+use warden_client::pending::{BindingFilter, LevelBindings, PolicyBinding};
 
-use crate::command::client::{Client, Connection, with_query, written};
+use crate::command::client::{Client, Connection, written_answer};
 use crate::command::resolve::{self, Named};
-use crate::command::values::{Level, describe_pairs, field, items, key_value, pairs_object, text};
+use crate::command::values::{Level, describe_pairs, key_value, pairs_map, pairs_object};
 use crate::output::{CliError, Output, table};
 
 #[derive(Debug, clap::Args)]
@@ -81,17 +84,20 @@ pub fn bind(args: BindArgs, output: &mut Output) -> Result<ExitCode, CliError> {
             .collect::<Result<_, _>>()?
     };
     let parameters = pairs_object(&args.params);
-    let boundary_ids: Vec<&str> = boundaries.iter().map(|b| b.id.as_str()).collect();
-    let body = json!({ "parameters": parameters, "boundaries": boundary_ids });
-    let url = client.repo(&args.level, &["bindings", &policy.id, &group.id])?;
-    let reply = client.post(url, &body)?;
+    let binding = BindingInput {
+        parameters: pairs_map(&args.params),
+        metadata: BTreeMap::new(),
+        boundaries: boundaries.iter().map(|b| b.id.clone()).collect(),
+    };
+    let level = client.level(&args.level)?;
+    let reply = client.call(client.typed().bind(&level, &policy.id, &group.id, &binding))?;
     if output.is_json() {
         let (level_type, level_id) = client.level_parts(&args.level)?;
         let boundaries: Vec<Value> = boundaries
             .iter()
             .map(|b| json!({ "uuid": b.id, "name": b.name }))
             .collect();
-        output.json(&written(
+        output.json(&written_answer(
             &reply,
             json!({
                 "policy": { "uuid": policy.id, "name": policy.name },
@@ -127,24 +133,16 @@ pub fn unbind(args: UnbindArgs, output: &mut Output) -> Result<ExitCode, CliErro
     let client = Client::connect(&args.connection)?;
     let policy = resolve::policy_visible(&client, &args.level, &args.policy)?;
     let group = resolve::group(&client, &args.group)?;
-    let keys: Vec<String> = args
-        .params
-        .iter()
-        .map(|(k, _)| format!("parameters[{k}]"))
-        .collect();
-    let mut query: Vec<(&str, &str)> = keys
-        .iter()
-        .zip(&args.params)
-        .map(|(key, (_, value))| (key.as_str(), value.as_str()))
-        .collect();
-    if args.all {
-        query.push(("forceMultiple", "true"));
-    }
-    let url = with_query(
-        client.repo(&args.level, &["bindings", &policy.id, &group.id])?,
-        &query,
-    );
-    let reply = client.delete(url).map_err(|mut e| {
+    let filter = BindingFilter {
+        parameters: args.params.iter().cloned().collect(),
+        metadata: BTreeMap::new(),
+        force_multiple: args.all,
+    };
+    let level = client.level(&args.level)?;
+    let request = client
+        .typed()
+        .unbind(&level, &policy.id, Some(&group.id), &filter);
+    let reply = client.call(request).map_err(|mut e| {
         if e.message.contains("bindings match") {
             e.help = Some(
                 "pick one with `--param name=value`, or remove them all with `--all`".to_owned(),
@@ -159,7 +157,7 @@ pub fn unbind(args: UnbindArgs, output: &mut Output) -> Result<ExitCode, CliErro
         e
     })?;
     if output.is_json() {
-        output.json(&written(
+        output.json(&written_answer(
             &reply,
             json!({
                 "unbound": {
@@ -180,7 +178,8 @@ pub fn unbind(args: UnbindArgs, output: &mut Output) -> Result<ExitCode, CliErro
 
 pub fn bindings(args: BindingsArgs, output: &mut Output) -> Result<ExitCode, CliError> {
     let client = Client::connect(&args.connection)?;
-    let reply = client.get(client.repo(&args.level, &["bindings"])?)?;
+    let level = client.level(&args.level)?;
+    let at_level = client.call(client.typed().bindings(&level))?.body;
     let policies = resolve::policies(&client, &args.level, true)?;
     let groups = resolve::groups(&client)?;
     let only_group = match &args.group {
@@ -191,33 +190,36 @@ pub fn bindings(args: BindingsArgs, output: &mut Output) -> Result<ExitCode, Cli
         Some(wanted) => Some(resolve::pick("policy", wanted, &policies, "warden policy list")?.id),
         None => None,
     };
-    let mut selected: Vec<Value> = Vec::new();
-    for binding in items(&reply.body, "policyBindings") {
-        let policy = text(binding, "policyUuid");
-        if only_policy.as_ref().is_some_and(|p| *p != policy) {
+    let mut selected: Vec<PolicyBinding> = Vec::new();
+    for binding in &at_level.policy_bindings {
+        if only_policy
+            .as_ref()
+            .is_some_and(|p| *p != binding.policy_uuid)
+        {
             continue;
         }
-        for group in items(binding, "groups") {
-            let group = group.as_str().unwrap_or_default();
+        for group in &binding.groups {
             if only_group.as_ref().is_some_and(|g| g != group) {
                 continue;
             }
-            let mut one = binding.clone();
-            crate::command::values::set(&mut one, "groups", json!([group]));
-            selected.push(one);
+            selected.push(PolicyBinding {
+                groups: vec![group.clone()],
+                ..binding.clone()
+            });
         }
     }
     if output.is_json() {
-        let mut document = reply.body.clone();
-        crate::command::values::set(&mut document, "policyBindings", json!(selected));
-        output.json(&document);
+        output.json(&LevelBindings {
+            policy_bindings: selected,
+            ..at_level
+        });
         return Ok(ExitCode::SUCCESS);
     }
     if selected.is_empty() {
         output.line(&format!("no bindings at {}", args.level));
         return Ok(ExitCode::SUCCESS);
     }
-    let boundaries = if selected.iter().any(|b| !items(b, "boundaries").is_empty()) {
+    let boundaries = if selected.iter().any(|b| !b.boundaries.is_empty()) {
         resolve::boundaries(&client)?
     } else {
         Vec::new()
@@ -230,18 +232,17 @@ pub fn bindings(args: BindingsArgs, output: &mut Output) -> Result<ExitCode, Cli
     let mut rows: Vec<Vec<String>> = selected
         .iter()
         .map(|b| {
-            let group = items(b, "groups")
-                .first()
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let bounded: Vec<String> = items(b, "boundaries")
+            let group = b.groups.first().map_or("", String::as_str);
+            let bounded: Vec<String> = b
+                .boundaries
                 .iter()
-                .map(|id| name_of(&boundaries, id.as_str().unwrap_or_default()))
+                .map(|id| name_of(&boundaries, id))
                 .collect();
+            let parameters = serde_json::to_value(&b.parameters).unwrap_or(Value::Null);
             vec![
-                name_of(&policies, &text(b, "policyUuid")),
+                name_of(&policies, &b.policy_uuid),
                 name_of(&groups, group),
-                describe_pairs(field(b, "parameters")),
+                describe_pairs(&parameters),
                 bounded.join(", "),
             ]
         })

@@ -5,10 +5,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
-use crate::command::client::{Client, Connection, located_in, written};
-use crate::command::values::{Level, items, text};
+use serde_json::{Value, json};
+use warden_api::boundaries::BoundaryInput;
+
+use crate::command::client::{Client, Connection, located_in, written_answer};
+use crate::command::values::{items, text};
 use crate::command::{read_input, resolve};
 use crate::output::{CliError, Output, fields, table};
 
@@ -48,17 +51,21 @@ pub fn run(args: BoundaryArgs, output: &mut Output) -> Result<ExitCode, CliError
         BoundaryCommand::Create { name, file } => {
             let source = read_input(&file)?;
             let origin = file.display().to_string();
-            let body = json!({ "name": name, "boundaryQuery": source });
-            let reply = client
-                .post(client.repo(&Level::Account, &["boundaries"])?, &body)
-                .map_err(|e| located_in(e, &origin))?;
+            let input = BoundaryInput {
+                name,
+                boundary_query: source,
+                metadata: BTreeMap::new(),
+            };
+            let created = client
+                .call(client.typed().create_boundary(client.account()?, &input))
+                .map_err(|e| located_in(e, &origin))?
+                .body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&created);
             } else {
                 output.line(&format!(
                     "created boundary `{}` ({})",
-                    text(&reply.body, "name"),
-                    text(&reply.body, "uuid")
+                    created.name, created.uuid
                 ));
             }
         }
@@ -81,29 +88,27 @@ pub fn run(args: BoundaryArgs, output: &mut Output) -> Result<ExitCode, CliError
         }
         BoundaryCommand::Get { boundary } => {
             let found = resolve::boundary(&client, &boundary)?;
-            let reply = client.get(client.repo(&Level::Account, &["boundaries", &found.id])?)?;
+            let shown = client
+                .call(client.typed().boundary(client.account()?, &found.id))?
+                .body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&shown);
                 return Ok(ExitCode::SUCCESS);
             }
-            output.text(&fields(&[
-                ("name", text(&reply.body, "name")),
-                ("uuid", text(&reply.body, "uuid")),
-            ]));
+            output.text(&fields(&[("name", shown.name), ("uuid", shown.uuid)]));
             output.line("");
-            let query = text(&reply.body, "boundaryQuery");
-            output.text(&query);
-            if !query.ends_with('\n') {
+            output.text(&shown.boundary_query);
+            if !shown.boundary_query.ends_with('\n') {
                 output.line("");
             }
         }
         BoundaryCommand::Delete { boundary } => {
             let found = resolve::boundary(&client, &boundary)?;
-            let url = client.repo(&Level::Account, &["boundaries", &found.id])?;
-            let reply = client.delete(url)?;
+            let deleted =
+                client.call(client.typed().delete_boundary(client.account()?, &found.id))?;
             if output.is_json() {
-                output.json(&written(
-                    &reply,
+                output.json(&written_answer(
+                    &deleted,
                     json!({ "deleted": { "uuid": found.id, "name": found.name } }),
                 ));
             } else {

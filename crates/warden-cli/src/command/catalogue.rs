@@ -55,18 +55,19 @@ fn list(
     output: &mut Output,
 ) -> Result<ExitCode, CliError> {
     let client = Client::connect(connection)?;
-    let reply = client.get(client.api(&["catalogue"]))?;
-    let services: Vec<Named> = items(&reply.body, "services")
+    let catalogue = client.call(client.typed().catalogue())?.body;
+    let services: Vec<Named> = catalogue
+        .services
         .iter()
         .map(|s| Named {
-            id: text(s, "name"),
-            name: text(s, "name"),
-            value: s.clone(),
+            id: s.name.clone(),
+            name: s.name.clone(),
+            value: serde_json::to_value(s).unwrap_or(Value::Null),
         })
         .collect();
     let Some(wanted) = service else {
         if output.is_json() {
-            output.json(&reply.body);
+            output.json(&catalogue);
             return Ok(ExitCode::SUCCESS);
         }
         let rows: Vec<Vec<String>> = services
@@ -94,7 +95,9 @@ fn list(
     };
     let found = resolve::pick("service", &wanted, &services, "warden catalogue")?;
     if output.is_json() {
-        output.json(&json!({ "services": [found.value], "globalConditions": field(&reply.body, "globalConditions") }));
+        output.json(
+            &json!({ "services": [found.value], "globalConditions": catalogue.global_conditions }),
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let rows: Vec<Vec<String>> = items(&found.value, "permissions")
@@ -129,22 +132,20 @@ fn register(
         )
         .with_help("see docs/catalogue-format.md for the format")
     })?;
-    let body = serde_json::to_value(&service)
-        .map_err(|e| CliError::new("internal", format!("cannot encode the service: {e}")))?;
     let client = Client::connect(connection)?;
-    let reply = client.post(client.api(&["catalogue", "services"]), &body)?;
+    let registered = client.call(client.typed().register_service(&service))?.body;
     if output.is_json() {
-        output.json(&reply.body);
+        output.json(&registered);
         return Ok(ExitCode::SUCCESS);
     }
-    let permissions: Vec<String> = items(&reply.body, "permissions")
+    let permissions: Vec<String> = registered
+        .permissions
         .iter()
-        .filter_map(Value::as_str)
         .map(|p| format!("`{p}`"))
         .collect();
     output.line(&format!(
         "registered service `{}` with {}: {}",
-        text(&reply.body, "service"),
+        registered.service,
         plural(permissions.len(), "permission"),
         permissions.join(", ")
     ));

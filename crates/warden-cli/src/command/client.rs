@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use warden_client::{ClientError, Method, Options, Payload, StatusCode, Url};
+use warden_client::{Answer, ClientError, Options, StatusCode, Url};
 
 use crate::command::values::{Level, field, items, set, text};
 use crate::output::CliError;
@@ -45,17 +45,6 @@ pub struct Connection {
     /// The account; discovered from the token when not given.
     #[arg(long, global = true, env = "WARDEN_ACCOUNT", value_name = "ID")]
     pub account: Option<String>,
-}
-
-/// The answer to a successful request.
-#[derive(Debug)]
-pub struct Reply {
-    /// `null` when the answer has no body.
-    pub body: Value,
-    /// `Warden-Revision`: the store revision a write produced.
-    pub revision: Option<i64>,
-    /// `Warden-Warnings`: warnings about a write that was made.
-    pub warnings: Vec<String>,
 }
 
 /// A connection to one server with one token; requests are made on a runtime of its own.
@@ -110,8 +99,8 @@ impl Client {
         if let Some(account) = self.account.get() {
             return Ok(account);
         }
-        let me = match self.get(self.api(&["me"])) {
-            Ok(reply) => reply.body,
+        let me = match self.call(self.api.me()) {
+            Ok(answer) => answer.body,
             Err(error) if error.code == "not_found" => {
                 return Err(CliError::new(
                     "account",
@@ -124,7 +113,7 @@ impl Client {
             }
             Err(error) => return Err(error),
         };
-        let account = text(&me, "account");
+        let account = me.account;
         if account.is_empty() {
             return Err(CliError::new(
                 "account",
@@ -135,34 +124,13 @@ impl Client {
         Ok(self.account.get_or_init(|| account))
     }
 
-    /// `/iam/v1/<segments>`; each segment is percent-encoded as needed.
-    pub fn api(&self, segments: &[&str]) -> Url {
-        let mut all = vec!["iam", "v1"];
-        all.extend_from_slice(segments);
-        self.api.url(&all)
-    }
-
-    /// `/automation/v1/<segments>`: workflows and consent.
-    pub fn automation(&self, segments: &[&str]) -> Url {
-        let mut all = vec!["automation", "v1"];
-        all.extend_from_slice(segments);
-        self.api.url(&all)
-    }
-
-    /// `/iam/v1/accounts/<account>/<segments>`.
-    pub fn accounts(&self, segments: &[&str]) -> Result<Url, CliError> {
-        let account = self.account()?;
-        let mut all = vec!["accounts", account];
-        all.extend_from_slice(segments);
-        Ok(self.api(&all))
-    }
-
-    /// `/iam/v1/repo/<levelType>/<levelId>/<segments>`.
-    pub fn repo(&self, level: &Level, segments: &[&str]) -> Result<Url, CliError> {
-        let (level_type, level_id) = self.level_parts(level)?;
-        let mut all = vec!["repo", level_type, level_id.as_str()];
-        all.extend_from_slice(segments);
-        Ok(self.api(&all))
+    /// A level as the typed client names it (the account resolved).
+    pub fn level(&self, level: &Level) -> Result<warden_client::Level, CliError> {
+        Ok(match level {
+            Level::Global => warden_client::Level::Global,
+            Level::Account => warden_client::Level::Account(self.account()?.to_owned()),
+            Level::Environment(id) => warden_client::Level::Environment(id.clone()),
+        })
     }
 
     /// `(levelType, levelId)` of a level.
@@ -174,46 +142,26 @@ impl Client {
         })
     }
 
-    pub fn get(&self, url: Url) -> Result<Reply, CliError> {
-        self.send(Method::GET, url, None)
+    /// The typed client of the API, for [`Client::call`].
+    pub fn typed(&self) -> &warden_client::Client {
+        &self.api
     }
 
-    pub fn post(&self, url: Url, body: &Value) -> Result<Reply, CliError> {
-        self.send(Method::POST, url, Some(body))
-    }
-
-    pub fn put(&self, url: Url, body: &Value) -> Result<Reply, CliError> {
-        self.send(Method::PUT, url, Some(body))
-    }
-
-    pub fn delete(&self, url: Url) -> Result<Reply, CliError> {
-        self.send(Method::DELETE, url, None)
-    }
-
-    /// One request; any answer but 2xx is an error.
-    pub fn send(&self, method: Method, url: Url, body: Option<&Value>) -> Result<Reply, CliError> {
-        let payload = body.map_or(Payload::None, Payload::Json);
-        let answer = self
-            .runtime
-            .block_on(self.api.exchange(method, url, payload))
-            .map_err(|e| unreachable(&self.shown, &e))?;
-        if !answer.status.is_success() {
-            return Err(refused(answer.status, &answer.body, answer.retry_after));
-        }
-        Ok(Reply {
-            body: answer.body,
-            revision: answer.revision,
-            warnings: answer.warnings,
+    /// Runs one typed request of [`Client::typed`]; any answer but 2xx is an error.
+    pub fn call<T>(
+        &self,
+        request: impl Future<Output = Result<Answer<T>, ClientError>>,
+    ) -> Result<Answer<T>, CliError> {
+        self.runtime.block_on(request).map_err(|e| match e {
+            ClientError::Refused {
+                status,
+                body,
+                retry_after,
+                ..
+            } => refused(status, &body, retry_after),
+            other => unreachable(&self.shown, &other),
         })
     }
-}
-
-/// Adds query pairs to a URL.
-pub fn with_query(mut url: Url, pairs: &[(&str, &str)]) -> Url {
-    if !pairs.is_empty() {
-        url.query_pairs_mut().extend_pairs(pairs);
-    }
-    url
 }
 
 pub fn server_url(text: &str) -> Result<Url, CliError> {
@@ -390,11 +338,16 @@ fn detail_notes(details: &Value, origin: Option<&str>) -> Vec<String> {
     notes
 }
 
-/// The JSON printed for a write whose answer has no body.
-pub fn written(reply: &Reply, mut document: Value) -> Value {
-    set(&mut document, "revision", json!(reply.revision));
-    if !reply.warnings.is_empty() {
-        set(&mut document, "warnings", json!(reply.warnings));
+/// The JSON printed for a write whose answer has no body: the document, the revision the write
+/// produced and its warnings.
+pub fn written_answer<T>(answer: &Answer<T>, document: Value) -> Value {
+    with_revision(answer.revision, &answer.warnings, document)
+}
+
+fn with_revision(revision: Option<i64>, warnings: &[String], mut document: Value) -> Value {
+    set(&mut document, "revision", json!(revision));
+    if !warnings.is_empty() {
+        set(&mut document, "warnings", json!(warnings));
     }
     document
 }

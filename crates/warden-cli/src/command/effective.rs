@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-use crate::command::client::{Client, Connection, with_query};
+use warden_client::pending::EffectiveQuery;
+
+use crate::command::client::{Client, Connection};
 use crate::command::resolve;
 use crate::command::values::{Level, field, items, set, text};
 use crate::output::{CliError, Output, plural, table};
@@ -57,33 +59,28 @@ pub fn run(args: EffectiveArgs, output: &mut Output) -> Result<ExitCode, CliErro
         .environment
         .clone()
         .map_or(Level::Account, Level::Environment);
-    let services = args.services.join(",");
+    let at = client.level(&level)?;
     let mut permissions: Vec<Value> = Vec::new();
     let mut page = 1usize;
     loop {
-        let mut query = vec![
-            ("entityType", entity_type.to_owned()),
-            ("entityId", entity_id.clone()),
-            ("page", page.to_string()),
-            ("size", PAGE.to_string()),
-        ];
-        if !services.is_empty() {
-            query.push(("services", services.clone()));
-        }
-        let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let (level_type, level_id) = client.level_parts(&level)?;
-        let url = with_query(
-            client.api(&["resolution", level_type, &level_id, "effectivepermissions"]),
-            &pairs,
+        let query = EffectiveQuery {
+            entity_type: entity_type.to_owned(),
+            entity_id: entity_id.clone(),
+            services: args.services.clone(),
+            page: Some(page),
+            size: Some(PAGE),
+        };
+        let found = client
+            .call(client.typed().effective_permissions(&at, &query))?
+            .body;
+        let batch = found.effective_permissions;
+        let empty = batch.is_empty();
+        permissions.extend(
+            batch
+                .iter()
+                .map(|p| serde_json::to_value(p).unwrap_or(Value::Null)),
         );
-        let reply = client.get(url)?;
-        let batch = items(&reply.body, "effectivePermissions");
-        permissions.extend(batch.iter().cloned());
-        let total = field(&reply.body, "totalCount")
-            .as_u64()
-            .and_then(|t| usize::try_from(t).ok())
-            .unwrap_or(0);
-        if batch.is_empty() || permissions.len() >= total {
+        if empty || permissions.len() >= found.total_count {
             break;
         }
         page += 1;

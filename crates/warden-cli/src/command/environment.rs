@@ -3,10 +3,9 @@
 
 use std::process::ExitCode;
 
-use serde_json::json;
+use warden_client::pending::EnvironmentInput;
 
 use crate::command::client::{Client, Connection};
-use crate::command::values::{items, text};
 use crate::output::{CliError, Output, plural, table};
 
 #[derive(Debug, clap::Args)]
@@ -33,35 +32,32 @@ enum EnvironmentCommand {
 
 pub fn run(args: EnvironmentArgs, output: &mut Output) -> Result<ExitCode, CliError> {
     let client = Client::connect(&args.connection)?;
+    let api = client.typed();
     match args.command {
         EnvironmentCommand::Create { id, name } => {
-            let mut body = json!({ "id": id });
-            if let Some(name) = name {
-                crate::command::values::set(&mut body, "name", json!(name));
-            }
-            let reply = client.post(client.accounts(&["environments"])?, &body)?;
+            let input = EnvironmentInput { id, name };
+            let created = client
+                .call(api.create_environment(client.account()?, &input))?
+                .body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&created);
             } else {
-                output.line(&format!(
-                    "created environment `{}`",
-                    text(&reply.body, "id")
-                ));
+                output.line(&format!("created environment `{}`", created.id));
             }
         }
         EnvironmentCommand::List => {
-            let reply = client.get(client.accounts(&["environments"])?)?;
+            let environments = client.call(api.environments(client.account()?))?.body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&environments);
                 return Ok(ExitCode::SUCCESS);
             }
-            let environments = items(&reply.body, "items");
             let rows: Vec<Vec<String>> = environments
+                .items
                 .iter()
-                .map(|e| vec![text(e, "id"), text(e, "name")])
+                .map(|e| vec![e.id.clone(), e.name.clone()])
                 .collect();
             output.text(&table(&["ID", "NAME"], &rows));
-            output.line(&plural(environments.len(), "environment"));
+            output.line(&plural(environments.items.len(), "environment"));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -5,9 +5,11 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use crate::command::client::{Client, Connection, written};
+use warden_api::groups::GroupInput;
+use warden_api::users::UserSummary;
+
+use crate::command::client::{Client, Connection, written_answer};
 use crate::command::resolve;
-use crate::command::values::{field, items, text};
 use crate::output::{CliError, Output, fields, plural, table, truncate};
 
 #[derive(Debug, clap::Args)]
@@ -47,36 +49,38 @@ enum GroupCommand {
 
 pub fn run(args: GroupArgs, output: &mut Output) -> Result<ExitCode, CliError> {
     let client = Client::connect(&args.connection)?;
+    let api = client.typed();
     match args.command {
         GroupCommand::Create { name, description } => {
-            let body = json!([{ "name": name, "description": description.unwrap_or_default() }]);
-            let reply = client.post(client.accounts(&["groups"])?, &body)?;
+            let input = GroupInput {
+                name,
+                description: description.unwrap_or_default(),
+                federated_attribute_values: Vec::new(),
+            };
+            let created = client.call(api.create_groups(client.account()?, &[input]))?;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&created.body);
             } else {
-                for group in reply.body.as_array().map_or(&[][..], Vec::as_slice) {
-                    output.line(&format!(
-                        "created group `{}` ({})",
-                        text(group, "name"),
-                        text(group, "uuid")
-                    ));
+                for group in &created.body {
+                    output.line(&format!("created group `{}` ({})", group.name, group.uuid));
                 }
             }
         }
         GroupCommand::List => {
-            let reply = client.get(client.accounts(&["groups"])?)?;
+            let groups = client.call(api.groups(client.account()?))?.body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&groups);
                 return Ok(ExitCode::SUCCESS);
             }
-            let rows: Vec<Vec<String>> = items(&reply.body, "items")
+            let rows: Vec<Vec<String>> = groups
+                .items
                 .iter()
                 .map(|g| {
                     vec![
-                        text(g, "name"),
-                        text(g, "uuid"),
-                        text(g, "owner"),
-                        truncate(&text(g, "description"), 60),
+                        g.name.clone(),
+                        g.uuid.clone(),
+                        g.owner.clone(),
+                        truncate(&g.description, 60),
                     ]
                 })
                 .collect();
@@ -84,27 +88,26 @@ pub fn run(args: GroupArgs, output: &mut Output) -> Result<ExitCode, CliError> {
         }
         GroupCommand::Get { group } => {
             let id = resolve::group(&client, &group)?.id;
-            let reply = client.get(client.accounts(&["groups", &id])?)?;
+            let g = client.call(api.group(client.account()?, &id))?.body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&g);
                 return Ok(ExitCode::SUCCESS);
             }
-            let g = &reply.body;
             output.text(&fields(&[
-                ("name", text(g, "name")),
-                ("uuid", text(g, "uuid")),
-                ("owner", text(g, "owner")),
-                ("description", text(g, "description")),
-                ("created", text(g, "createdAt")),
-                ("updated", text(g, "updatedAt")),
+                ("name", g.name),
+                ("uuid", g.uuid),
+                ("owner", g.owner),
+                ("description", g.description),
+                ("created", g.created_at),
+                ("updated", g.updated_at),
             ]));
         }
         GroupCommand::Delete { group } => {
             let found = resolve::group(&client, &group)?;
-            let reply = client.delete(client.accounts(&["groups", &found.id])?)?;
+            let deleted = client.call(api.delete_group(client.account()?, &found.id))?;
             if output.is_json() {
-                output.json(&written(
-                    &reply,
+                output.json(&written_answer(
+                    &deleted,
                     json!({ "deleted": { "uuid": found.id, "name": found.name } }),
                 ));
             } else {
@@ -113,36 +116,37 @@ pub fn run(args: GroupArgs, output: &mut Output) -> Result<ExitCode, CliError> {
         }
         GroupCommand::Members { group } => {
             let found = resolve::group(&client, &group)?;
-            let reply = client.get(client.accounts(&["groups", &found.id, "users"])?)?;
+            let members = client
+                .call(api.group_members(client.account()?, &found.id))?
+                .body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&members);
                 return Ok(ExitCode::SUCCESS);
             }
-            let members = items(&reply.body, "items");
-            if members.is_empty() {
+            if members.items.is_empty() {
                 output.line(&format!("group `{}` has no members", found.name));
                 return Ok(ExitCode::SUCCESS);
             }
-            let rows: Vec<Vec<String>> = members.iter().map(principal_row).collect();
+            let rows: Vec<Vec<String>> = members.items.iter().map(principal_row).collect();
             output.text(&table(&["EMAIL", "NAME", "KIND", "STATUS", "UID"], &rows));
-            output.line(&plural(members.len(), "member"));
+            output.line(&plural(members.items.len(), "member"));
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// A user summary as a table row: email, name, kind, status, uid.
-pub fn principal_row(user: &serde_json::Value) -> Vec<String> {
-    let kind = if field(user, "serviceUser").as_bool() == Some(true) {
+pub fn principal_row(user: &UserSummary) -> Vec<String> {
+    let kind = if user.service_user {
         "service user"
     } else {
         "user"
     };
     vec![
-        text(user, "email"),
-        text(user, "name"),
+        user.email.clone(),
+        user.name.clone(),
         kind.to_owned(),
-        text(user, "userStatus"),
-        text(user, "uid"),
+        user.user_status.clone(),
+        user.uid.clone(),
     ]
 }

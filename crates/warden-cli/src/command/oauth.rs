@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use warden_client::{ClientError, Method, Options, Payload, Url};
+use warden_client::pending::TokenRequest;
+use warden_client::{ClientError, Options, Url};
 
 use crate::command::read_input;
 use crate::command::values::text;
@@ -51,17 +52,8 @@ pub fn run(command: OAuthCommand, output: &mut Output) -> Result<ExitCode, CliEr
         )
         .with_help("write the client secret that `warden oauth-client create` showed into it"));
     }
-    let url = token_url(&server)?;
-    let mut form =
-        Url::parse("http://form.invalid/").map_err(|e| CliError::new("http", e.to_string()))?;
-    {
-        let mut pairs = form.query_pairs_mut();
-        pairs.append_pair("grant_type", "client_credentials");
-        if !scopes.is_empty() {
-            pairs.append_pair("scope", &scopes.join(" "));
-        }
-    }
-    let body = form.query().unwrap_or_default().to_owned();
+    // Checked first, for the address's own message.
+    token_url(&server)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -74,39 +66,45 @@ pub fn run(command: OAuthCommand, output: &mut Output) -> Result<ExitCode, CliEr
     let api = warden_client::Client::new(&server, &options)
         .map_err(|e| CliError::new("http", e.to_string()))?
         .with_client_secret(&client_id, &secret);
-    let payload = Payload::Raw {
-        content_type: "application/x-www-form-urlencoded",
-        bytes: body.as_bytes(),
+    let request = TokenRequest {
+        scope: (!scopes.is_empty()).then(|| scopes.join(" ")),
+        resource: None,
     };
-    let reply = runtime
-        .block_on(api.exchange(Method::POST, url, payload))
-        .map_err(|e| unreachable(&server, &e))?;
-    let (status, retry_after, answer) = (reply.status, reply.retry_after, reply.body);
-    if !status.is_success() {
-        let code = text(&answer, "error");
-        let description = text(&answer, "error_description");
-        let mut error = CliError::new(
-            if code.is_empty() { "http" } else { &code },
-            if description.is_empty() {
-                format!("the server answered {status}")
-            } else {
-                description
-            },
-        )
-        .with_exit(if status.is_client_error() { 1 } else { 2 });
-        if let Some(seconds) = retry_after {
-            error = error.with_help(format!("retry in {seconds} s"));
-        } else if code == "invalid_client" {
-            error = error.with_help(
-                "check the client id and the secret file; a revoked secret no longer works",
-            );
+    let issued = match runtime.block_on(api.access_token(&request)) {
+        Ok(issued) => issued.body,
+        Err(ClientError::Refused {
+            status,
+            retry_after,
+            body,
+            ..
+        }) => {
+            // The token endpoint answers OAuth's errors (`{error, error_description}`).
+            let code = text(&body, "error");
+            let description = text(&body, "error_description");
+            let mut error = CliError::new(
+                if code.is_empty() { "http" } else { &code },
+                if description.is_empty() {
+                    format!("the server answered {status}")
+                } else {
+                    description
+                },
+            )
+            .with_exit(if status.is_client_error() { 1 } else { 2 });
+            if let Some(seconds) = retry_after {
+                error = error.with_help(format!("retry in {seconds} s"));
+            } else if code == "invalid_client" {
+                error = error.with_help(
+                    "check the client id and the secret file; a revoked secret no longer works",
+                );
+            }
+            return Err(error);
         }
-        return Err(error);
-    }
+        Err(other) => return Err(unreachable(&server, &other)),
+    };
     if output.is_json() {
-        output.json(&answer);
+        output.json(&issued);
     } else {
-        output.line(&text(&answer, "access_token"));
+        output.line(&issued.access_token);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,8 +7,10 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-use crate::command::client::{Client, Connection, written};
-use crate::command::values::{field, items, set, text};
+use warden_api::oauth_clients::{ClientInput, OAuthClient, PrincipalRef};
+
+use crate::command::client::{Client, Connection, written_answer};
+use crate::command::values::text;
 use crate::output::{CliError, Output, fields, plural, table};
 
 #[derive(Debug, clap::Args)]
@@ -91,27 +93,27 @@ pub fn show_secret(
     Ok(())
 }
 
-/// A credential's owner: the handle of a service user, else the email.
-pub fn owner_name(credential: &Value) -> String {
-    let owner = field(credential, "owner");
-    let handle = text(owner, "handle");
-    if handle.is_empty() {
-        text(owner, "email")
-    } else {
-        handle
+/// A credential's owner: the handle of a service user, else the email (the uid once the owner
+/// is gone).
+pub fn owner_name(owner: &PrincipalRef) -> String {
+    match &owner.known {
+        Some(known) => known
+            .handle
+            .clone()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| known.email.clone()),
+        None => owner.uid.clone(),
     }
 }
 
-fn summary(client: &Value) -> String {
-    let active = items(client, "secrets")
-        .iter()
-        .filter(|s| field(s, "active").as_bool() == Some(true))
-        .count();
+fn summary(client: &OAuthClient) -> String {
+    let active = client.secrets.iter().filter(|s| s.active).count();
     format!("{active} active")
 }
 
 pub fn run(args: OAuthClientArgs, output: &mut Output) -> Result<ExitCode, CliError> {
     let client = Client::connect(&args.connection)?;
+    let api = client.typed();
     match args.command {
         OAuthClientCommand::Create {
             name,
@@ -119,45 +121,44 @@ pub fn run(args: OAuthClientArgs, output: &mut Output) -> Result<ExitCode, CliEr
             owner,
             secret_file,
         } => {
-            let mut body = json!({ "name": name, "scopes": scopes });
-            if let Some(owner) = owner {
-                set(&mut body, "owner", json!(owner));
-            }
-            let reply = client.post(client.accounts(&["oauth-clients"])?, &body)?;
-            let created = &reply.body;
+            let input = ClientInput {
+                name,
+                owner,
+                scopes,
+            };
+            let created = client
+                .call(api.create_oauth_client(client.account()?, &input))?
+                .body;
             let headline = format!(
                 "created OAuth client `{}` ({}) for `{}`",
-                text(created, "name"),
-                text(created, "clientId"),
-                owner_name(created)
+                created.client.name,
+                created.client.client_id,
+                owner_name(&created.client.owner)
             );
+            let shown = serde_json::to_value(&created).unwrap_or(Value::Null);
             show_secret(
                 output,
                 &headline,
-                created,
+                &shown,
                 "clientSecret",
                 secret_file.as_ref(),
             )?;
         }
         OAuthClientCommand::List => {
-            let reply = client.get(client.accounts(&["oauth-clients"])?)?;
+            let clients = client.call(api.oauth_clients(client.account()?))?.body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&clients);
                 return Ok(ExitCode::SUCCESS);
             }
-            let clients = items(&reply.body, "items");
             let rows: Vec<Vec<String>> = clients
+                .items
                 .iter()
                 .map(|c| {
-                    let scopes: Vec<String> = items(c, "scopes")
-                        .iter()
-                        .filter_map(|s| s.as_str().map(str::to_owned))
-                        .collect();
                     vec![
-                        text(c, "clientId"),
-                        text(c, "name"),
-                        owner_name(c),
-                        scopes.join(" "),
+                        c.client_id.clone(),
+                        c.name.clone(),
+                        owner_name(&c.owner),
+                        c.scopes.join(" "),
                         summary(c),
                     ]
                 })
@@ -166,34 +167,32 @@ pub fn run(args: OAuthClientArgs, output: &mut Output) -> Result<ExitCode, CliEr
                 &["CLIENT ID", "NAME", "OWNER", "SCOPES", "SECRETS"],
                 &rows,
             ));
-            output.line(&plural(clients.len(), "OAuth client"));
+            output.line(&plural(clients.items.len(), "OAuth client"));
         }
         OAuthClientCommand::Get { client_id } => {
-            let reply = client.get(client.accounts(&["oauth-clients", &client_id])?)?;
+            let c = client
+                .call(api.oauth_client(client.account()?, &client_id))?
+                .body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&c);
                 return Ok(ExitCode::SUCCESS);
             }
-            let c = &reply.body;
-            let scopes: Vec<String> = items(c, "scopes")
-                .iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect();
             output.text(&fields(&[
-                ("client id", text(c, "clientId")),
-                ("name", text(c, "name")),
-                ("owner", owner_name(c)),
-                ("scopes", scopes.join(" ")),
-                ("created", text(c, "createdAt")),
+                ("client id", c.client_id.clone()),
+                ("name", c.name.clone()),
+                ("owner", owner_name(&c.owner)),
+                ("scopes", c.scopes.join(" ")),
+                ("created", c.created_at.clone()),
             ]));
-            let rows: Vec<Vec<String>> = items(c, "secrets")
+            let rows: Vec<Vec<String>> = c
+                .secrets
                 .iter()
                 .map(|s| {
                     vec![
-                        text(s, "id"),
-                        text(s, "createdAt"),
-                        field(s, "revokedAt")
-                            .as_str()
+                        s.id.clone(),
+                        s.created_at.clone(),
+                        s.revoked_at
+                            .as_ref()
                             .map_or_else(|| "active".to_owned(), |at| format!("revoked {at}")),
                     ]
                 })
@@ -204,18 +203,18 @@ pub fn run(args: OAuthClientArgs, output: &mut Output) -> Result<ExitCode, CliEr
             client_id,
             secret_file,
         } => {
-            let reply = client.post(
-                client.accounts(&["oauth-clients", &client_id, "secrets"])?,
-                &json!({}),
-            )?;
+            let added = client
+                .call(api.add_oauth_secret(client.account()?, &client_id))?
+                .body;
             let headline = format!(
                 "added secret `{}` to `{client_id}`; the other secrets stay valid until revoked",
-                text(&reply.body, "secretId")
+                added.secret_id
             );
+            let shown = serde_json::to_value(&added).unwrap_or(Value::Null);
             show_secret(
                 output,
                 &headline,
-                &reply.body,
+                &shown,
                 "clientSecret",
                 secret_file.as_ref(),
             )?;
@@ -224,22 +223,18 @@ pub fn run(args: OAuthClientArgs, output: &mut Output) -> Result<ExitCode, CliEr
             client_id,
             secret_id,
         } => {
-            let reply = client.delete(client.accounts(&[
-                "oauth-clients",
-                &client_id,
-                "secrets",
-                &secret_id,
-            ])?)?;
+            let revoked =
+                client.call(api.revoke_oauth_secret(client.account()?, &client_id, &secret_id))?;
             if output.is_json() {
-                output.json(&written(&reply, json!({ "revoked": secret_id })));
+                output.json(&written_answer(&revoked, json!({ "revoked": secret_id })));
             } else {
                 output.line(&format!("revoked secret `{secret_id}` of `{client_id}`"));
             }
         }
         OAuthClientCommand::Delete { client_id } => {
-            let reply = client.delete(client.accounts(&["oauth-clients", &client_id])?)?;
+            let deleted = client.call(api.delete_oauth_client(client.account()?, &client_id))?;
             if output.is_json() {
-                output.json(&written(&reply, json!({ "deleted": client_id })));
+                output.json(&written_answer(&deleted, json!({ "deleted": client_id })));
             } else {
                 output.line(&format!(
                     "deleted OAuth client `{client_id}` and its access tokens"

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde_json::{Value, json};
+use warden_api::policies::{PolicyDiagnostic, PolicyInput};
 
-use crate::command::client::{Client, Connection, located_in, with_query, written};
-use crate::command::values::{Level, field, items, set, text};
+use crate::command::client::{Client, Connection, located_in, written_answer};
+use crate::command::values::{Level, text};
 use crate::command::{read_input, resolve};
 use crate::output::{CliError, Output, fields, table, truncate};
 
@@ -85,25 +86,27 @@ pub fn create(args: CreateArgs, output: &mut Output) -> Result<ExitCode, CliErro
     let source = read_input(&args.file)?;
     let origin = args.file.display().to_string();
     let client = Client::connect(&args.connection)?;
-    let body = json!({
-        "name": args.name,
-        "description": args.description.unwrap_or_default(),
-        "statementQuery": source,
-    });
-    let reply = client
-        .post(client.repo(&args.level, &["policies"])?, &body)
-        .map_err(|e| located_in(e, &origin))?;
+    let input = PolicyInput {
+        name: args.name,
+        description: args.description.unwrap_or_default(),
+        tags: Vec::new(),
+        statement_query: source,
+        category: None,
+    };
+    let level = client.level(&args.level)?;
+    let created = client
+        .call(client.typed().create_policy(&level, &input))
+        .map_err(|e| located_in(e, &origin))?
+        .body;
     if output.is_json() {
-        output.json(&reply.body);
+        output.json(&created);
         return Ok(ExitCode::SUCCESS);
     }
     output.line(&format!(
         "created policy `{}` ({}) at {}",
-        text(&reply.body, "name"),
-        text(&reply.body, "uuid"),
-        args.level
+        created.name, created.uuid, args.level
     ));
-    warn(output, &origin, items(&reply.body, "diagnostics"));
+    warn(output, &origin, &created.diagnostics);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -112,38 +115,33 @@ pub fn update(args: UpdateArgs, output: &mut Output) -> Result<ExitCode, CliErro
     let origin = args.file.display().to_string();
     let client = Client::connect(&args.connection)?;
     let current = resolve::policy_at(&client, &args.level, &args.policy)?;
-    let body = json!({
-        "name": args.name.unwrap_or(current.name),
-        "description": args.description.unwrap_or_else(|| text(&current.value, "description")),
-        "statementQuery": source,
-    });
+    let level = client.level(&args.level)?;
+    let input = PolicyInput {
+        name: args.name.unwrap_or(current.name),
+        description: args
+            .description
+            .unwrap_or_else(|| text(&current.value, "description")),
+        tags: Vec::new(),
+        statement_query: source,
+        category: None,
+    };
+    let api = client.typed();
     // The update answers 204 without the checker's warnings; validation gives them first.
     let checked = client
-        .post(
-            client.repo(&args.level, &["policies", "validation", &current.id])?,
-            &body,
-        )
-        .map_err(|e| located_in(e, &origin))?;
+        .call(api.validate_policy_change(&level, &current.id, &input))
+        .map_err(|e| located_in(e, &origin))?
+        .body;
     client
-        .put(client.repo(&args.level, &["policies", &current.id])?, &body)
+        .call(api.put_policy(&level, &current.id, &input))
         .map_err(|e| located_in(e, &origin))?;
-    let diagnostics = items(&checked.body, "diagnostics");
     if output.is_json() {
-        let mut policy = client
-            .get(client.repo(&args.level, &["policies", &current.id])?)?
-            .body;
-        if !diagnostics.is_empty() {
-            set(&mut policy, "diagnostics", json!(diagnostics));
-        }
+        let mut policy = client.call(api.policy(&level, &current.id))?.body;
+        policy.diagnostics = checked.diagnostics;
         output.json(&policy);
         return Ok(ExitCode::SUCCESS);
     }
-    output.line(&format!(
-        "updated policy `{}` ({})",
-        field(&body, "name").as_str().unwrap_or_default(),
-        current.id
-    ));
-    warn(output, &origin, diagnostics);
+    output.line(&format!("updated policy `{}` ({})", input.name, current.id));
+    warn(output, &origin, &checked.diagnostics);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -183,22 +181,25 @@ pub fn list(args: ListArgs, output: &mut Output) -> Result<ExitCode, CliError> {
 pub fn get(args: GetArgs, output: &mut Output) -> Result<ExitCode, CliError> {
     let client = Client::connect(&args.connection)?;
     let found = resolve::policy_at(&client, &args.level, &args.policy)?;
-    let reply = client.get(client.repo(&args.level, &["policies", &found.id])?)?;
+    let level = client.level(&args.level)?;
+    let policy = client.call(client.typed().policy(&level, &found.id))?.body;
     if output.is_json() {
-        output.json(&reply.body);
+        output.json(&policy);
         return Ok(ExitCode::SUCCESS);
     }
-    let policy = &reply.body;
+    let level = match policy.level_type.as_str() {
+        "environment" => format!("environment:{}", policy.level_id),
+        other => other.to_owned(),
+    };
     output.text(&fields(&[
-        ("name", text(policy, "name")),
-        ("uuid", text(policy, "uuid")),
-        ("level", level_of(policy)),
-        ("description", text(policy, "description")),
+        ("name", policy.name),
+        ("uuid", policy.uuid),
+        ("level", level),
+        ("description", policy.description),
     ]));
     output.line("");
-    let statements = text(policy, "statementQuery");
-    output.text(&statements);
-    if !statements.ends_with('\n') {
+    output.text(&policy.statement_query);
+    if !policy.statement_query.ends_with('\n') {
         output.line("");
     }
     Ok(ExitCode::SUCCESS)
@@ -207,19 +208,19 @@ pub fn get(args: GetArgs, output: &mut Output) -> Result<ExitCode, CliError> {
 pub fn delete(args: DeleteArgs, output: &mut Output) -> Result<ExitCode, CliError> {
     let client = Client::connect(&args.connection)?;
     let found = resolve::policy_at(&client, &args.level, &args.policy)?;
-    let mut url = client.repo(&args.level, &["policies", &found.id])?;
-    if args.force {
-        url = with_query(url, &[("force", "true")]);
-    }
-    let reply = client.delete(url).map_err(|mut e| {
-        if e.code == "conflict" && !args.force {
-            e.help = Some("unbind it first, or delete it with its bindings: `--force`".to_owned());
-        }
-        e
-    })?;
+    let level = client.level(&args.level)?;
+    let deleted = client
+        .call(client.typed().delete_policy(&level, &found.id, args.force))
+        .map_err(|mut e| {
+            if e.code == "conflict" && !args.force {
+                e.help =
+                    Some("unbind it first, or delete it with its bindings: `--force`".to_owned());
+            }
+            e
+        })?;
     if output.is_json() {
-        output.json(&written(
-            &reply,
+        output.json(&written_answer(
+            &deleted,
             json!({ "deleted": { "uuid": found.id, "name": found.name } }),
         ));
     } else {
@@ -237,16 +238,13 @@ pub fn level_of(value: &Value) -> String {
 }
 
 /// The checker's warnings on a saved text, on stderr.
-fn warn(output: &mut Output, origin: &str, diagnostics: &[Value]) {
+fn warn(output: &mut Output, origin: &str, diagnostics: &[PolicyDiagnostic]) {
     for diagnostic in diagnostics {
         let mut line = format!(
             "{origin}:{}:{}: {} [{}]",
-            field(field(diagnostic, "start"), "line"),
-            field(field(diagnostic, "start"), "column"),
-            text(diagnostic, "message"),
-            text(diagnostic, "code"),
+            diagnostic.start.line, diagnostic.start.column, diagnostic.message, diagnostic.code,
         );
-        if let Some(help) = field(diagnostic, "help").as_str() {
+        if let Some(help) = &diagnostic.help {
             line.push_str(&format!("\n  help: {help}"));
         }
         output.warning(&line);

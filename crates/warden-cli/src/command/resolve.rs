@@ -3,8 +3,10 @@
 
 use serde_json::Value;
 
-use crate::command::client::{Client, with_query};
-use crate::command::values::{Level, field, items, text};
+use warden_api::paging::NumberPageQuery;
+
+use crate::command::client::Client;
+use crate::command::values::Level;
 use crate::output::CliError;
 
 /// Something with an id and a name, and the server's JSON of it.
@@ -16,11 +18,12 @@ pub struct Named {
 }
 
 impl Named {
-    fn from(value: &Value, id_key: &str) -> Named {
+    /// A typed item, kept as the JSON the commands print.
+    fn of<T: serde::Serialize>(item: &T, id: &str, name: &str) -> Named {
         Named {
-            id: text(value, id_key),
-            name: text(value, "name"),
-            value: value.clone(),
+            id: id.to_owned(),
+            name: name.to_owned(),
+            value: serde_json::to_value(item).unwrap_or(Value::Null),
         }
     }
 }
@@ -82,10 +85,11 @@ fn suggestion<'a>(wanted: &str, all: &'a [Named]) -> Option<&'a str> {
 
 /// Every group of the account.
 pub fn groups(client: &Client) -> Result<Vec<Named>, CliError> {
-    let reply = client.get(client.accounts(&["groups"])?)?;
-    Ok(items(&reply.body, "items")
+    let groups = client.call(client.typed().groups(client.account()?))?.body;
+    Ok(groups
+        .items
         .iter()
-        .map(|g| Named::from(g, "uuid"))
+        .map(|g| Named::of(g, &g.uuid, &g.name))
         .collect())
 }
 
@@ -95,17 +99,20 @@ pub fn group(client: &Client, wanted: &str) -> Result<Named, CliError> {
 
 /// The policies defined at a level; with `inherited`, also those visible there (global, account).
 pub fn policies(client: &Client, level: &Level, inherited: bool) -> Result<Vec<Named>, CliError> {
+    let at = client.level(level)?;
     if inherited && *level != Level::Global {
-        let reply = client.get(client.repo(level, &["policies", "aggregate"])?)?;
-        return Ok(items(&reply.body, "policyOverviewList")
+        let list = client.call(client.typed().policy_aggregate(&at))?.body;
+        return Ok(list
+            .policy_overview_list
             .iter()
-            .map(|p| Named::from(p, "uuid"))
+            .map(|p| Named::of(p, &p.uuid, &p.name))
             .collect());
     }
-    let reply = client.get(client.repo(level, &["policies"])?)?;
-    Ok(items(&reply.body, "policies")
+    let list = client.call(client.typed().policies(&at, None))?.body;
+    Ok(list
+        .policies
         .iter()
-        .map(|p| Named::from(p, "uuid"))
+        .map(|p| Named::of(p, &p.uuid, &p.name))
         .collect())
 }
 
@@ -126,18 +133,15 @@ pub fn boundaries(client: &Client) -> Result<Vec<Named>, CliError> {
     let mut all = Vec::new();
     let mut page = 1usize;
     loop {
-        let url = with_query(
-            client.repo(&Level::Account, &["boundaries"])?,
-            &[("page", &page.to_string()), ("size", "1000")],
-        );
-        let reply = client.get(url)?;
-        let content = items(&reply.body, "content");
-        all.extend(content.iter().map(|b| Named::from(b, "uuid")));
-        let total = field(&reply.body, "totalCount")
-            .as_u64()
-            .and_then(|t| usize::try_from(t).ok())
-            .unwrap_or(0);
-        if content.is_empty() || all.len() >= total {
+        let query = NumberPageQuery {
+            page: Some(page),
+            size: Some(1000),
+        };
+        let found = client
+            .call(client.typed().boundaries(client.account()?, &query))?
+            .body;
+        all.extend(found.content.iter().map(|b| Named::of(b, &b.uuid, &b.name)));
+        if found.content.is_empty() || all.len() >= found.total_count {
             return Ok(all);
         }
         page += 1;

@@ -7,7 +7,10 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-use crate::command::client::{Client, Connection, with_query, written};
+use warden_api::paging::KeyPageQuery;
+use warden_client::pending::{OwnerInput, ServiceUserInput};
+
+use crate::command::client::{Client, Connection, written_answer};
 use crate::command::values::{field, items, text};
 use crate::output::{CliError, Output, fields, plural, table};
 
@@ -64,6 +67,7 @@ enum ServiceUserCommand {
 
 pub fn run(args: ServiceUserArgs, output: &mut Output) -> Result<ExitCode, CliError> {
     let client = Client::connect(&args.connection)?;
+    let api = client.typed();
     match args.command {
         ServiceUserCommand::Lifecycle(command) => {
             return crate::command::service_user_lifecycle::run(&client, command, output);
@@ -76,36 +80,46 @@ pub fn run(args: ServiceUserArgs, output: &mut Output) -> Result<ExitCode, CliEr
             owner_group,
         } => {
             let owner = match (owner_user, owner_group) {
-                (Some(user), _) => json!({ "type": "USER", "id": user }),
-                (None, Some(group)) => json!({ "type": "GROUP", "id": group }),
-                (None, None) => Value::Null,
+                (Some(user), _) => Some(OwnerInput {
+                    kind: "USER".to_owned(),
+                    id: user,
+                }),
+                (None, Some(group)) => Some(OwnerInput {
+                    kind: "GROUP".to_owned(),
+                    id: group,
+                }),
+                (None, None) => None,
             };
-            let body = json!({
-                "name": name,
-                "description": description.unwrap_or_default(),
-                "purpose": purpose.unwrap_or_default(),
-                "owner": owner,
-            });
-            let reply = client.post(client.accounts(&["service-users"])?, &body)?;
+            let input = ServiceUserInput {
+                name,
+                description: description.unwrap_or_default(),
+                owner,
+                purpose: purpose.unwrap_or_default(),
+            };
+            let user = client
+                .call(api.create_service_user(client.account()?, &input))?
+                .body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&user);
             } else {
-                let user = &reply.body;
                 output.line(&format!(
                     "created service user `{}` as `{}` ({})",
-                    text(user, "name"),
-                    text(user, "handle"),
-                    text(user, "uid")
+                    user.name,
+                    user.handle.unwrap_or_default(),
+                    user.uid
                 ));
             }
         }
         ServiceUserCommand::List => {
-            let reply = client.get(client.accounts(&["service-users"])?)?;
+            let page = client
+                .call(api.service_users(client.account()?, &KeyPageQuery::default()))?
+                .body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&page);
                 return Ok(ExitCode::SUCCESS);
             }
-            let users = items(&reply.body, "results");
+            let page = serde_json::to_value(&page).unwrap_or(Value::Null);
+            let users = items(&page, "results");
             let rows: Vec<Vec<String>> = users
                 .iter()
                 .map(|u| {
@@ -121,12 +135,12 @@ pub fn run(args: ServiceUserArgs, output: &mut Output) -> Result<ExitCode, CliEr
             output.line(&plural(users.len(), "service user"));
         }
         ServiceUserCommand::Get { uid } => {
-            let reply = client.get(client.accounts(&["service-users", &uid])?)?;
+            let found = client.call(api.service_user(client.account()?, &uid))?.body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&found);
                 return Ok(ExitCode::SUCCESS);
             }
-            let user = &reply.body;
+            let user = &serde_json::to_value(&found).unwrap_or(Value::Null);
             output.text(&fields(&[
                 ("name", text(user, "name")),
                 ("handle", text(user, "handle")),
@@ -149,24 +163,24 @@ pub fn run(args: ServiceUserArgs, output: &mut Output) -> Result<ExitCode, CliEr
             unused_days,
             unreviewed_days,
         } => {
-            let url = with_query(
-                client.accounts(&["service-users", "review"])?,
-                &[
-                    ("unusedDays", &unused_days.to_string()),
-                    ("unreviewedDays", &unreviewed_days.to_string()),
-                ],
-            );
-            let reply = client.get(url)?;
+            let report = client
+                .call(api.service_user_review(
+                    client.account()?,
+                    Some(unused_days),
+                    Some(unreviewed_days),
+                ))?
+                .body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&report);
                 return Ok(ExitCode::SUCCESS);
             }
-            review(&reply.body, unused_days, unreviewed_days, output);
+            let report = serde_json::to_value(&report).unwrap_or(Value::Null);
+            review(&report, unused_days, unreviewed_days, output);
         }
         ServiceUserCommand::Delete { uid } => {
-            let reply = client.delete(client.accounts(&["service-users", &uid])?)?;
+            let deleted = client.call(api.delete_service_user(client.account()?, &uid))?;
             if output.is_json() {
-                output.json(&written(&reply, json!({ "deleted": uid })));
+                output.json(&written_answer(&deleted, json!({ "deleted": uid })));
             } else {
                 output.line(&format!("deleted service user `{uid}`"));
             }

@@ -4,10 +4,11 @@
 
 use std::process::ExitCode;
 
-use serde_json::{Value, json};
+use serde_json::Value;
+use warden_client::pending::{OwnerInput, ServiceUserUpdate};
 
-use crate::command::client::{Client, written};
-use crate::command::values::{field, set, text};
+use crate::command::client::{Client, written_answer};
+use crate::command::values::{field, text};
 use crate::output::{CliError, Output};
 
 #[derive(Debug, clap::Subcommand)]
@@ -75,6 +76,8 @@ pub fn run(
     command: LifecycleCommand,
     output: &mut Output,
 ) -> Result<ExitCode, CliError> {
+    let api = client.typed();
+    let account = client.account()?;
     let (uid, reply, done) = match command {
         LifecycleCommand::Update {
             uid,
@@ -85,52 +88,46 @@ pub fn run(
             owner_group,
             no_owner,
         } => {
-            let mut body = json!({});
-            for (key, value) in [
-                ("name", name),
-                ("description", description),
-                ("purpose", purpose),
-            ] {
-                if let Some(value) = value {
-                    set(&mut body, key, json!(value));
-                }
-            }
-            if let Some(user) = owner_user {
-                set(&mut body, "owner", json!({ "type": "USER", "id": user }));
-            } else if let Some(group) = owner_group {
-                set(&mut body, "owner", json!({ "type": "GROUP", "id": group }));
-            } else if no_owner {
-                set(&mut body, "owner", Value::Null);
-            }
-            let reply = client.put(client.accounts(&["service-users", &uid])?, &body)?;
+            let owner = match (owner_user, owner_group) {
+                (Some(user), _) => Some(Some(OwnerInput {
+                    kind: "USER".to_owned(),
+                    id: user,
+                })),
+                (None, Some(group)) => Some(Some(OwnerInput {
+                    kind: "GROUP".to_owned(),
+                    id: group,
+                })),
+                (None, None) => no_owner.then_some(None),
+            };
+            let update = ServiceUserUpdate {
+                name,
+                description,
+                owner,
+                purpose,
+            };
+            let reply = client.call(api.update_service_user(account, &uid, &update))?;
             (uid, reply, "updated")
         }
         LifecycleCommand::Deactivate { uid, reason } => {
-            let reply = client.post(
-                client.accounts(&["service-users", &uid, "deactivate"])?,
-                &json!({ "reason": reason }),
-            )?;
+            let reply = client.call(api.deactivate_service_user(account, &uid, &reason))?;
             (uid, reply, "deactivated")
         }
         LifecycleCommand::Reactivate { uid } => {
-            let reply = client.post(
-                client.accounts(&["service-users", &uid, "reactivate"])?,
-                &json!({}),
-            )?;
+            let reply = client.call(api.reactivate_service_user(account, &uid))?;
             (uid, reply, "reactivated")
         }
         LifecycleCommand::MarkReviewed { uid, note } => {
-            let body = note.map_or_else(|| json!({}), |note| json!({ "note": note }));
-            let reply = client.post(client.accounts(&["service-users", &uid, "review"])?, &body)?;
+            let reply =
+                client.call(api.mark_service_user_reviewed(account, &uid, note.as_deref()))?;
             (uid, reply, "recorded a review of")
         }
     };
     if output.is_json() {
-        output.json(&written(&reply, reply.body.clone()));
+        let shown = serde_json::to_value(&reply.body).unwrap_or(Value::Null);
+        output.json(&written_answer(&reply, shown));
         return Ok(ExitCode::SUCCESS);
     }
-    let user = &reply.body;
-    let handle = text(user, "handle");
+    let handle = reply.body.handle.clone().unwrap_or_default();
     output.line(&format!(
         "{done} service user `{}`",
         if handle.is_empty() { uid } else { handle }

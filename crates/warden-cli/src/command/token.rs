@@ -7,9 +7,10 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use crate::command::client::{Client, Connection, with_query, written};
+use warden_api::platform_tokens::{StatusInput, TokenInput, TokenQuery};
+
+use crate::command::client::{Client, Connection, written_answer};
 use crate::command::oauth_client::show_secret;
-use crate::command::values::{field, items, set, text};
 use crate::output::{CliError, Output, plural, table};
 
 #[derive(Debug, clap::Args)]
@@ -57,6 +58,7 @@ enum TokenCommand {
 
 pub fn run(args: TokenArgs, output: &mut Output) -> Result<ExitCode, CliError> {
     let client = Client::connect(&args.connection)?;
+    let api = client.typed();
     match args.command {
         TokenCommand::Create {
             name,
@@ -65,57 +67,60 @@ pub fn run(args: TokenArgs, output: &mut Output) -> Result<ExitCode, CliError> {
             user,
             token_out,
         } => {
-            let mut body = json!({ "name": name, "scope": scopes, "expirationDate": expires });
-            if let Some(user) = user {
-                set(&mut body, "userUuid", json!(user));
-            }
-            let reply = client.post(client.accounts(&["platform-tokens"])?, &body)?;
+            let input = TokenInput {
+                name,
+                scope: scopes,
+                expiration_date: expires,
+                user_uuid: user,
+                resource: Vec::new(),
+                tags: Vec::new(),
+            };
+            let created = client
+                .call(api.create_platform_token(client.account()?, &input))?
+                .body;
             let headline = format!(
                 "created platform token `{}` ({})",
-                text(&reply.body, "name"),
-                text(&reply.body, "tokenId")
+                created.name, created.token_id
             );
-            show_secret(output, &headline, &reply.body, "token", token_out.as_ref())?;
+            let shown = serde_json::to_value(&created).unwrap_or_default();
+            show_secret(output, &headline, &shown, "token", token_out.as_ref())?;
         }
         TokenCommand::List { search, status } => {
-            let mut query = Vec::new();
-            if let Some(search) = &search {
-                query.push(("searchTerm", search.as_str()));
-            }
-            if let Some(status) = &status {
-                query.push(("status", status.as_str()));
-            }
-            query.push(("size", "500"));
-            let reply = client.get(with_query(client.accounts(&["platform-tokens"])?, &query))?;
+            let query = TokenQuery {
+                search_term: search,
+                status,
+                page: None,
+                size: Some(500),
+            };
+            let page = client
+                .call(api.platform_tokens(client.account()?, &query))?
+                .body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&page);
                 return Ok(ExitCode::SUCCESS);
             }
-            let tokens = items(&reply.body, "items");
-            let rows: Vec<Vec<String>> = tokens
+            let rows: Vec<Vec<String>> = page
+                .items
                 .iter()
                 .map(|t| {
-                    let scopes: Vec<String> = items(t, "scope")
-                        .iter()
-                        .filter_map(|s| s.as_str().map(str::to_owned))
-                        .collect();
-                    let status = if field(t, "expired").as_bool() == Some(true) {
+                    let status = if t.expired {
                         "EXPIRED".to_owned()
                     } else {
-                        text(t, "status")
+                        t.status.clone()
                     };
                     vec![
-                        text(t, "tokenId"),
-                        text(t, "name"),
-                        Some(text(t, "userHandle"))
+                        t.token_id.clone(),
+                        t.name.clone(),
+                        t.user_handle
+                            .clone()
                             .filter(|h| !h.is_empty())
-                            .unwrap_or_else(|| text(t, "userEmail")),
+                            .or_else(|| t.user_email.clone())
+                            .unwrap_or_default(),
                         status,
-                        field(t, "expirationDate")
-                            .as_str()
-                            .unwrap_or("never")
-                            .to_owned(),
-                        scopes.join(" "),
+                        t.expiration_date
+                            .clone()
+                            .unwrap_or_else(|| "never".to_owned()),
+                        t.scope.join(" "),
                     ]
                 })
                 .collect();
@@ -123,12 +128,12 @@ pub fn run(args: TokenArgs, output: &mut Output) -> Result<ExitCode, CliError> {
                 &["TOKEN ID", "NAME", "OWNER", "STATUS", "EXPIRES", "SCOPE"],
                 &rows,
             ));
-            output.line(&plural(tokens.len(), "platform token"));
+            output.line(&plural(page.items.len(), "platform token"));
         }
         TokenCommand::Revoke { token_id } => {
-            let reply = client.delete(client.accounts(&["platform-tokens", &token_id])?)?;
+            let deleted = client.call(api.delete_platform_token(client.account()?, &token_id))?;
             if output.is_json() {
-                output.json(&written(&reply, json!({ "deleted": token_id })));
+                output.json(&written_answer(&deleted, json!({ "deleted": token_id })));
             } else {
                 output.line(&format!("revoked platform token `{token_id}`"));
             }
@@ -146,13 +151,17 @@ fn set_status(
     enable: bool,
 ) -> Result<(), CliError> {
     let status = if enable { "ACTIVE" } else { "INACTIVE" };
-    let reply = client.put(
-        client.accounts(&["platform-tokens", token_id, "status"])?,
-        &json!({ "status": status }),
-    )?;
+    let input = StatusInput {
+        status: status.to_owned(),
+    };
+    let changed = client.call(client.typed().set_platform_token_status(
+        client.account()?,
+        token_id,
+        &input,
+    ))?;
     if output.is_json() {
-        output.json(&written(
-            &reply,
+        output.json(&written_answer(
+            &changed,
             json!({ "tokenId": token_id, "status": status }),
         ));
     } else {

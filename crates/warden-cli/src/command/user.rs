@@ -5,10 +5,12 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-use crate::command::client::{Client, Connection, with_query, written};
+use warden_api::users::UserInput;
+use warden_client::Answer;
+
+use crate::command::client::{Client, Connection, written_answer};
 use crate::command::group::principal_row;
 use crate::command::resolve::{self, Named};
-use crate::command::values::{items, text};
 use crate::output::{CliError, Output, fields, plural, table};
 
 #[derive(Debug, clap::Args)]
@@ -52,83 +54,81 @@ enum UserCommand {
 
 pub fn run(args: UserArgs, output: &mut Output) -> Result<ExitCode, CliError> {
     let client = Client::connect(&args.connection)?;
+    let api = client.typed();
     match args.command {
         UserCommand::Create {
             email,
             name,
             surname,
         } => {
-            let body = json!({ "email": email, "name": name.unwrap_or_default(), "surname": surname.unwrap_or_default() });
-            let reply = client.post(client.accounts(&["users"])?, &body)?;
+            let input = UserInput {
+                email,
+                name: name.unwrap_or_default(),
+                surname: surname.unwrap_or_default(),
+                uid: String::new(),
+            };
+            let user = client
+                .call(api.create_user(client.account()?, &input))?
+                .body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&user);
             } else {
-                output.line(&format!(
-                    "created user `{}` ({})",
-                    text(&reply.body, "email"),
-                    text(&reply.body, "uid")
-                ));
+                output.line(&format!("created user `{}` ({})", user.email, user.uid));
             }
         }
         UserCommand::List => {
-            let url = with_query(client.accounts(&["users"])?, &[("service-users", "false")]);
-            let reply = client.get(url)?;
+            let users = client.call(api.users(client.account()?, Some(false)))?.body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&users);
                 return Ok(ExitCode::SUCCESS);
             }
-            let users = items(&reply.body, "items");
-            let rows: Vec<Vec<String>> = users.iter().map(principal_row).collect();
+            let rows: Vec<Vec<String>> = users.items.iter().map(principal_row).collect();
             output.text(&table(&["EMAIL", "NAME", "KIND", "STATUS", "UID"], &rows));
-            output.line(&plural(users.len(), "user"));
+            output.line(&plural(users.items.len(), "user"));
         }
         UserCommand::Get { email } => {
-            let reply = client.get(client.accounts(&["users", &email])?)?;
+            let detail = client.call(api.user(client.account()?, &email))?.body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&detail);
                 return Ok(ExitCode::SUCCESS);
             }
-            let user = &reply.body;
-            let groups: Vec<String> = items(user, "groups")
+            let groups: Vec<String> = detail
+                .groups
                 .iter()
-                .map(|g| format!("`{}`", text(g, "groupName")))
+                .map(|g| format!("`{}`", g.group_name))
                 .collect();
+            let user = detail.user;
             output.text(&fields(&[
-                ("email", text(user, "email")),
-                ("uid", text(user, "uid")),
+                ("email", user.email),
+                ("uid", user.uid),
                 (
                     "name",
-                    format!("{} {}", text(user, "name"), text(user, "surname"))
-                        .trim()
-                        .to_owned(),
+                    format!("{} {}", user.name, user.surname).trim().to_owned(),
                 ),
-                ("status", text(user, "userStatus")),
+                ("status", user.user_status),
                 ("groups", groups.join(", ")),
             ]));
         }
         UserCommand::Delete { email } => {
-            let reply = client.delete(client.accounts(&["users", &email])?)?;
+            let deleted = client.call(api.delete_user(client.account()?, &email))?;
             if output.is_json() {
-                output.json(&written(&reply, json!({ "deleted": email })));
+                output.json(&written_answer(&deleted, json!({ "deleted": email })));
             } else {
                 output.line(&format!("deleted user `{email}`"));
             }
         }
         UserCommand::AddGroups { email, groups } => {
             let groups = resolve_all(&client, &groups)?;
-            let ids: Vec<&str> = groups.iter().map(|g| g.id.as_str()).collect();
-            let reply = client.post(client.accounts(&["users", &email])?, &json!(ids))?;
-            report(output, &reply, &email, &groups, "added", "to");
+            let ids: Vec<String> = groups.iter().map(|g| g.id.clone()).collect();
+            let added = client.call(api.add_user_to_groups(client.account()?, &email, &ids))?;
+            report(output, &added, &email, &groups, "added", "to");
         }
         UserCommand::RemoveGroups { email, groups } => {
             let groups = resolve_all(&client, &groups)?;
-            let pairs: Vec<(&str, &str)> = groups
-                .iter()
-                .map(|g| ("group-uuid", g.id.as_str()))
-                .collect();
-            let url = with_query(client.accounts(&["users", &email, "groups"])?, &pairs);
-            let reply = client.delete(url)?;
-            report(output, &reply, &email, &groups, "removed", "from");
+            let ids: Vec<String> = groups.iter().map(|g| g.id.clone()).collect();
+            let removed =
+                client.call(api.remove_user_from_groups(client.account()?, &email, &ids))?;
+            report(output, &removed, &email, &groups, "removed", "from");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -145,7 +145,7 @@ fn resolve_all(client: &Client, wanted: &[String]) -> Result<Vec<Named>, CliErro
 
 fn report(
     output: &mut Output,
-    reply: &crate::command::client::Reply,
+    reply: &Answer<()>,
     email: &str,
     groups: &[Named],
     verb: &str,
@@ -156,7 +156,7 @@ fn report(
             .iter()
             .map(|g| json!({ "uuid": g.id, "name": g.name }))
             .collect();
-        output.json(&written(reply, json!({ "user": email, verb: list })));
+        output.json(&written_answer(reply, json!({ "user": email, verb: list })));
     } else {
         let names: Vec<String> = groups.iter().map(|g| format!("`{}`", g.name)).collect();
         let noun = if groups.len() == 1 { "group" } else { "groups" };

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde_json::{Value, json};
+use warden_api::bindings::ParameterValue;
 
 /// A level of the API: `account`, `environment:ID` or `global`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +69,28 @@ pub fn pairs_object(pairs: &[(String, String)]) -> Value {
         })
         .collect();
     Value::Object(map)
+}
+
+/// Pairs as typed attribute or parameter values: a name given once is one value, a name
+/// repeated is a list.
+pub fn pairs_map(pairs: &[(String, String)]) -> BTreeMap<String, ParameterValue> {
+    let mut grouped: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (key, value) in pairs {
+        grouped.entry(key.clone()).or_default().push(value.clone());
+    }
+    grouped
+        .into_iter()
+        .map(|(key, mut values)| {
+            let value = match (values.len(), values.pop()) {
+                (1, Some(one)) => ParameterValue::One(one),
+                (_, last) => {
+                    values.extend(last);
+                    ParameterValue::Many(values)
+                }
+            };
+            (key, value)
+        })
+        .collect()
 }
 
 /// `team="ops"`, `teams=("a", "b")`, space-separated.

@@ -9,12 +9,13 @@
 use std::process::ExitCode;
 
 use serde_json::{Value, json};
-use warden_client::Url;
+use warden_client::Answer;
+use warden_client::pending::{Consent, TaskInput, Workflow, WorkflowInput, WorkflowUpdate};
 
 use crate::command::authorize::{DENY_EXIT, print_statements, sentence};
-use crate::command::client::{Client, Connection, with_query, written};
+use crate::command::client::{Client, Connection, written_answer};
 use crate::command::resolve::{self, Named};
-use crate::command::values::{field, items, key_value, pairs_object, set, text};
+use crate::command::values::{field, key_value, pairs_map, text};
 use crate::output::{CliError, Output, fields, plural, table};
 
 #[derive(Debug, clap::Args)]
@@ -140,24 +141,25 @@ enum ConsentCommand {
 
 pub fn run(args: WorkflowArgs, output: &mut Output) -> Result<ExitCode, CliError> {
     let client = Client::connect(&args.connection)?;
+    let api = client.typed();
     match args.command {
         WorkflowCommand::List { admin } => {
-            let reply = client.get(admin_mode(client.automation(&["workflows"]), admin))?;
+            let list = client.call(api.workflows(admin))?.body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&list);
                 return Ok(ExitCode::SUCCESS);
             }
-            let workflows = items(&reply.body, "results");
-            let rows: Vec<Vec<String>> = workflows
+            let rows: Vec<Vec<String>> = list
+                .results
                 .iter()
                 .map(|w| {
                     vec![
-                        text(w, "title"),
-                        text(w, "environment"),
+                        w.title.clone(),
+                        w.environment.clone(),
                         visibility(w).to_owned(),
                         owner(w),
                         actor(w),
-                        text(w, "id"),
+                        w.id.clone(),
                     ]
                 })
                 .collect();
@@ -165,30 +167,29 @@ pub fn run(args: WorkflowArgs, output: &mut Output) -> Result<ExitCode, CliError
                 &["TITLE", "ENVIRONMENT", "VISIBILITY", "OWNER", "ACTOR", "ID"],
                 &rows,
             ));
-            output.line(&plural(workflows.len(), "workflow"));
+            output.line(&plural(list.results.len(), "workflow"));
         }
         WorkflowCommand::Get { workflow, admin } => {
             let id = workflow_id(&client, &workflow, admin)?;
-            let reply = client.get(admin_mode(client.automation(&["workflows", &id]), admin))?;
+            let w = client.call(api.workflow(&id, admin))?.body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&w);
                 return Ok(ExitCode::SUCCESS);
             }
-            let w = &reply.body;
-            let mut actor = actor(w);
-            if text(w, "actorType") == "SERVICE_USER" {
+            let mut actor = actor(&w);
+            if w.actor_type.as_deref() == Some("SERVICE_USER") {
                 actor.push_str(" (service user)");
             }
             output.text(&fields(&[
-                ("title", text(w, "title")),
-                ("id", text(w, "id")),
-                ("environment", text(w, "environment")),
-                ("visibility", visibility(w).to_owned()),
-                ("owner", owner(w)),
+                ("title", w.title.clone()),
+                ("id", w.id.clone()),
+                ("environment", w.environment.clone()),
+                ("visibility", visibility(&w).to_owned()),
+                ("owner", owner(&w)),
                 ("actor", actor),
-                ("type", text(w, "workflowType")),
-                ("created", text(w, "createdAt")),
-                ("updated", text(w, "updatedAt")),
+                ("type", w.workflow_type.clone()),
+                ("created", w.created_at.clone()),
+                ("updated", w.updated_at.clone()),
             ]));
         }
         WorkflowCommand::Create {
@@ -200,16 +201,17 @@ pub fn run(args: WorkflowArgs, output: &mut Output) -> Result<ExitCode, CliError
             owner_group,
             workflow_type,
         } => {
-            let mut body =
-                json!({ "title": title, "environment": environment, "isPrivate": !public });
-            set_owner(&mut body, owner_user, owner_group);
-            if let Some(actor) = actor {
-                set(&mut body, "actor", json!(actor));
-            }
-            if let Some(workflow_type) = workflow_type {
-                set(&mut body, "workflowType", json!(workflow_type));
-            }
-            let reply = client.post(client.automation(&["workflows"]), &body)?;
+            let (owner, owner_type) = owner_input(owner_user, owner_group);
+            let input = WorkflowInput {
+                title,
+                environment,
+                is_private: Some(!public),
+                workflow_type,
+                actor,
+                owner,
+                owner_type,
+            };
+            let reply = client.call(api.create_workflow(&input))?;
             report(output, &reply, "created");
         }
         WorkflowCommand::Update {
@@ -224,30 +226,23 @@ pub fn run(args: WorkflowArgs, output: &mut Output) -> Result<ExitCode, CliError
             admin,
         } => {
             let id = workflow_id(&client, &workflow, admin)?;
-            let mut body = json!({});
-            if let Some(title) = title {
-                set(&mut body, "title", json!(title));
-            }
-            if public || private {
-                set(&mut body, "isPrivate", json!(private));
-            }
-            set_owner(&mut body, owner_user, owner_group);
-            if let Some(actor) = actor {
-                set(&mut body, "actor", json!(actor));
-            }
-            if let Some(workflow_type) = workflow_type {
-                set(&mut body, "workflowType", json!(workflow_type));
-            }
-            let url = admin_mode(client.automation(&["workflows", &id]), admin);
-            let reply = client.put(url, &body)?;
+            let (owner, owner_type) = owner_input(owner_user, owner_group);
+            let update = WorkflowUpdate {
+                title,
+                is_private: (public || private).then_some(private),
+                workflow_type,
+                actor,
+                owner,
+                owner_type,
+            };
+            let reply = client.call(api.update_workflow(&id, &update, admin))?;
             report(output, &reply, "updated");
         }
         WorkflowCommand::Delete { workflow, admin } => {
             let id = workflow_id(&client, &workflow, admin)?;
-            let url = admin_mode(client.automation(&["workflows", &id]), admin);
-            let reply = client.delete(url)?;
+            let deleted = client.call(api.delete_workflow(&id, admin))?;
             if output.is_json() {
-                output.json(&written(&reply, json!({ "deleted": id })));
+                output.json(&written_answer(&deleted, json!({ "deleted": id })));
             } else {
                 output.line(&format!("deleted workflow `{workflow}`"));
             }
@@ -260,26 +255,17 @@ pub fn run(args: WorkflowArgs, output: &mut Output) -> Result<ExitCode, CliError
             admin,
         } => {
             let id = workflow_id(&client, &workflow, admin)?;
-            let url = admin_mode(
-                client.automation(&["workflows", &id, "authorize-task"]),
-                admin,
-            );
-            let body = json!({ "permission": permission, "attributes": pairs_object(&attributes) });
-            let reply = client.post(url, &body)?;
-            return Ok(decision(&reply.body, explain, output));
+            let task = TaskInput {
+                permission,
+                attributes: pairs_map(&attributes),
+            };
+            let decided = client.call(api.authorize_task(&id, &task, admin))?.body;
+            let decided = serde_json::to_value(&decided).unwrap_or(Value::Null);
+            return Ok(decision(&decided, explain, output));
         }
         WorkflowCommand::Consent(command) => consent(&client, command, output)?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Adds `adminAccess=true` when asked.
-fn admin_mode(url: Url, admin: bool) -> Url {
-    if admin {
-        with_query(url, &[("adminAccess", "true")])
-    } else {
-        url
-    }
 }
 
 /// Whether a workflow argument is an id (a UUID) rather than a title.
@@ -296,65 +282,69 @@ fn workflow_id(client: &Client, given: &str, admin: bool) -> Result<String, CliE
     if looks_like_id(given) {
         return Ok(given.to_owned());
     }
-    let reply = client.get(admin_mode(client.automation(&["workflows"]), admin))?;
-    let all: Vec<Named> = items(&reply.body, "results")
+    let list = client.call(client.typed().workflows(admin))?.body;
+    let all: Vec<Named> = list
+        .results
         .iter()
         .map(|w| Named {
-            id: text(w, "id"),
-            name: text(w, "title"),
-            value: w.clone(),
+            id: w.id.clone(),
+            name: w.title.clone(),
+            value: Value::Null,
         })
         .collect();
     resolve::pick("workflow", given, &all, "warden workflow list").map(|w| w.id)
 }
 
-fn set_owner(body: &mut Value, user: Option<String>, group: Option<String>) {
-    if let Some(user) = user {
-        set(body, "owner", json!(user));
-        set(body, "ownerType", json!("USER"));
-    } else if let Some(group) = group {
-        set(body, "owner", json!(group));
-        set(body, "ownerType", json!("GROUP"));
+/// `(owner, ownerType)` of a workflow from `--owner-user` or `--owner-group`.
+fn owner_input(user: Option<String>, group: Option<String>) -> (Option<String>, Option<String>) {
+    match (user, group) {
+        (Some(user), _) => (Some(user), Some("USER".to_owned())),
+        (None, Some(group)) => (Some(group), Some("GROUP".to_owned())),
+        (None, None) => (None, None),
     }
 }
 
-fn visibility(workflow: &Value) -> &'static str {
-    if field(workflow, "isPrivate").as_bool() == Some(false) {
-        "public"
-    } else {
+fn visibility(workflow: &Workflow) -> &'static str {
+    if workflow.is_private {
         "private"
+    } else {
+        "public"
     }
 }
 
 /// `user alice@example.com` or `group devs` (the id when the name is unknown).
-fn owner(workflow: &Value) -> String {
-    let name = Some(text(workflow, "ownerName"))
+fn owner(workflow: &Workflow) -> String {
+    let name = workflow
+        .owner_name
+        .clone()
         .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| text(workflow, "owner"));
-    format!("{} {name}", text(workflow, "ownerType").to_lowercase())
+        .unwrap_or_else(|| workflow.owner.clone());
+    format!("{} {name}", workflow.owner_type.to_lowercase())
 }
 
 /// The actor's handle (a service user) or email (a user), else its uid.
-fn actor(workflow: &Value) -> String {
-    ["actorHandle", "actorEmail", "actor"]
-        .iter()
-        .map(|key| text(workflow, key))
+fn actor(workflow: &Workflow) -> String {
+    [&workflow.actor_handle, &workflow.actor_email]
+        .into_iter()
+        .flatten()
         .find(|value| !value.is_empty())
-        .unwrap_or_default()
+        .cloned()
+        .unwrap_or_else(|| workflow.actor.clone())
 }
 
 /// `created workflow `T` (id) in `env-prod`: private, owned by user a@example.com, run as `…``.
-fn report(output: &mut Output, reply: &crate::command::client::Reply, done: &str) {
+fn report(output: &mut Output, reply: &Answer<Workflow>, done: &str) {
     if output.is_json() {
-        output.json(&written(reply, reply.body.clone()));
+        let shown = serde_json::to_value(&reply.body).unwrap_or(Value::Null);
+        output.json(&written_answer(reply, shown));
         return;
     }
     let w = &reply.body;
     output.line(&format!(
         "{done} workflow `{}` ({}) in `{}`: {}, owned by {}, run as `{}`",
-        text(w, "title"),
-        text(w, "id"),
-        text(w, "environment"),
+        w.title,
+        w.id,
+        w.environment,
         visibility(w),
         owner(w),
         actor(w)
@@ -405,26 +395,24 @@ fn decision(decision: &Value, explain: bool, output: &mut Output) -> ExitCode {
 }
 
 fn consent(client: &Client, command: ConsentCommand, output: &mut Output) -> Result<(), CliError> {
-    let url = client.automation(&["authorization-settings"]);
     match command {
         ConsentCommand::Get { environment } => {
-            let reply = client.get(with_query(url, &[("environment", &environment)]))?;
+            let consent = client.call(client.typed().consent(&environment))?.body;
             if output.is_json() {
-                output.json(&reply.body);
+                output.json(&consent);
                 return Ok(());
             }
-            let permissions = strings(&reply.body);
-            for permission in &permissions {
+            for permission in &consent.permissions {
                 output.line(permission);
             }
-            if permissions.is_empty() {
+            if consent.permissions.is_empty() {
                 output.line(&format!(
                     "no consent in `{environment}`: tasks that run as you may do nothing there"
                 ));
             } else {
                 output.line(&format!(
                     "{} consented to in `{environment}`",
-                    plural(permissions.len(), "permission")
+                    plural(consent.permissions.len(), "permission")
                 ));
             }
         }
@@ -432,13 +420,17 @@ fn consent(client: &Client, command: ConsentCommand, output: &mut Output) -> Res
             environment,
             permissions,
         } => {
-            let body = json!({ "environment": environment, "permissions": permissions });
-            let reply = client.put(url, &body)?;
+            let input = Consent {
+                environment: environment.clone(),
+                permissions,
+            };
+            let reply = client.call(client.typed().set_consent(&input))?;
             if output.is_json() {
-                output.json(&written(&reply, reply.body.clone()));
+                let shown = serde_json::to_value(&reply.body).unwrap_or(Value::Null);
+                output.json(&written_answer(&reply, shown));
                 return Ok(());
             }
-            let permissions = strings(&reply.body);
+            let permissions = &reply.body.permissions;
             if permissions.is_empty() {
                 output.line(&format!(
                     "withdrew consent in `{environment}`: tasks that run as you may do nothing there"
@@ -456,14 +448,6 @@ fn consent(client: &Client, command: ConsentCommand, output: &mut Output) -> Res
     Ok(())
 }
 
-/// The `permissions` of a consent answer.
-fn strings(consent: &Value) -> Vec<String> {
-    items(consent, "permissions")
-        .iter()
-        .filter_map(|p| p.as_str().map(str::to_owned))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,14 +462,25 @@ mod tests {
 
     #[test]
     fn owners_and_actors_read_as_names() {
-        let workflow = json!({
+        let workflow: Workflow = serde_json::from_value(json!({
+            "id": "w-1", "title": "T", "environment": "env-prod", "isPrivate": true,
             "owner": "g-1", "ownerType": "GROUP", "ownerName": "devs",
             "actor": "u-1", "actorEmail": "x@service.warden.local", "actorHandle": "pipeline@service",
-        });
+            "actorType": "SERVICE_USER", "workflowType": "STANDARD", "createdAt": "", "createdBy": "",
+            "updatedAt": "", "updatedBy": "",
+        }))
+        .unwrap();
         assert_eq!(owner(&workflow), "group devs");
         assert_eq!(actor(&workflow), "pipeline@service");
-        let bare =
-            json!({ "owner": "u-2", "ownerType": "USER", "ownerName": null, "actor": "u-2" });
+        let bare = Workflow {
+            owner: "u-2".to_owned(),
+            owner_type: "USER".to_owned(),
+            owner_name: None,
+            actor: "u-2".to_owned(),
+            actor_email: None,
+            actor_handle: None,
+            ..workflow
+        };
         assert_eq!(owner(&bare), "user u-2");
         assert_eq!(actor(&bare), "u-2");
     }

@@ -9,8 +9,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
 use serde_json::{Value, json};
+use warden_client::StatusCode;
 use warden_server::Config;
 use warden_server::hashing::HashingConfig;
 
@@ -45,12 +45,12 @@ fn rand_suffix() -> String {
 }
 
 /// A client whose connections come from `127.0.0.N`, not following redirects.
-pub(crate) fn client_from(n: u8) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+pub(crate) fn client_from(n: u8) -> warden_client::Client {
+    let options = warden_client::Options {
+        local_address: Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, n))),
+        ..warden_client::Options::default()
+    };
+    warden_client::Client::new(&format!("http://127.0.0.{n}:1"), &options).unwrap()
 }
 
 fn random_client_id() -> String {
@@ -62,8 +62,8 @@ fn random_client_id() -> String {
 
 pub(crate) struct Answer {
     pub(crate) status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    text: String,
+    headers: warden_client::HeaderMap,
+    pub(crate) text: String,
 }
 
 impl Answer {
@@ -79,48 +79,64 @@ impl Answer {
     }
 }
 
-async fn answer(response: reqwest::Response) -> Answer {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
+fn answer(answer: warden_client::Answer<String>) -> Answer {
     Answer {
-        status,
-        headers,
-        text,
+        status: answer.status,
+        headers: answer.headers,
+        text: answer.body,
     }
+}
+
+/// A form sent from `client` to `path` of the server, with extra headers.
+pub(crate) async fn form_from(
+    server: &TestServer,
+    client: &warden_client::Client,
+    path: &str,
+    form: &str,
+    headers: &[(&str, &str)],
+) -> Answer {
+    let url = warden_client::Url::parse(&format!("{}{path}", server.base)).unwrap();
+    let payload = warden_client::Payload::Raw {
+        content_type: "application/x-www-form-urlencoded",
+        bytes: form.as_bytes(),
+    };
+    answer(
+        client
+            .exchange_with_headers(warden_client::Method::POST, url, payload, headers)
+            .await
+            .unwrap(),
+    )
 }
 
 /// `POST /sso/oauth2/token` with HTTP Basic from `client`.
 pub(crate) async fn token_from(
     server: &TestServer,
-    client: &reqwest::Client,
+    client: &warden_client::Client,
     id: &str,
     secret: &str,
 ) -> Answer {
-    let response = client
-        .post(format!("{}{TOKEN}", server.base))
-        .basic_auth(id, Some(secret))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=client_credentials")
-        .send()
-        .await
-        .unwrap();
-    answer(response).await
+    let client = client.with_client_secret(id, secret);
+    form_from(server, &client, TOKEN, "grant_type=client_credentials", &[]).await
 }
 
 /// A console sign-in with an email and password, or a token, from `client`.
-async fn sign_in(server: &TestServer, client: &reqwest::Client, fields: &[(&str, &str)]) -> Answer {
+async fn sign_in(
+    server: &TestServer,
+    client: &warden_client::Client,
+    fields: &[(&str, &str)],
+) -> Answer {
     let mut form = vec![("csrf", CSRF), ("next", "/console")];
     form.extend_from_slice(fields);
-    let response = client
-        .post(format!("{}/console/sign-in", server.base))
-        .header("cookie", format!("warden_sign_in={CSRF}"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(&form).unwrap())
-        .send()
-        .await
-        .unwrap();
-    answer(response).await
+    let cookie = format!("warden_sign_in={CSRF}");
+    let body = serde_urlencoded::to_string(&form).unwrap();
+    form_from(
+        server,
+        client,
+        "/console/sign-in",
+        &body,
+        &[("cookie", &cookie)],
+    )
+    .await
 }
 
 /// The `warden_session` cookie a successful sign-in set.
@@ -144,29 +160,47 @@ fn session_cookie(signed_in: &Answer) -> String {
 
 /// Whether a console session still works (the console's home page, not the sign-in page).
 async fn session_works(server: &TestServer, cookie: &str) -> bool {
-    let response = client_from(1)
-        .get(format!("{}/console", server.base))
-        .header("cookie", format!("warden_session={cookie}"))
-        .send()
+    let url = warden_client::Url::parse(&format!("{}/console", server.base)).unwrap();
+    let cookie = format!("warden_session={cookie}");
+    let answer = client_from(1)
+        .exchange_with_headers(
+            warden_client::Method::GET,
+            url,
+            warden_client::Payload::None,
+            &[("cookie", &cookie)],
+        )
         .await
         .unwrap();
-    response.status() == StatusCode::OK
+    answer.status == StatusCode::OK
 }
 
 async fn set_password(server: &TestServer, email: &str, password: &str) -> Answer {
-    let response = server
-        .client
-        .put(format!(
-            "{}{}/users/{email}/password",
-            server.base,
-            acc(server)
-        ))
-        .bearer_auth(&server.token)
-        .json(&json!({ "password": password }))
-        .send()
-        .await
-        .unwrap();
-    answer(response).await
+    let client = server.api.with_token(Some(&server.token));
+    let input = warden_api::users::PasswordInput::new(password.to_owned());
+    match client.set_password(&server.account(), email, &input).await {
+        Ok(done) => Answer {
+            status: done.status,
+            headers: done.headers,
+            text: String::new(),
+        },
+        Err(warden_client::ClientError::Refused {
+            status,
+            body,
+            retry_after,
+            ..
+        }) => {
+            let mut headers = warden_client::HeaderMap::new();
+            if let Some(seconds) = retry_after {
+                headers.insert("retry-after", seconds.into());
+            }
+            Answer {
+                status,
+                headers,
+                text: body.to_string(),
+            }
+        }
+        Err(other) => panic!("{other}"),
+    }
 }
 
 async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
@@ -199,12 +233,14 @@ async fn argon2_work_runs_in_a_bounded_pool_that_answers_503_when_full() {
     let submitted = counts.submitted.load(Relaxed);
     let base = server.base.clone();
     let gone = tokio::spawn(async move {
+        let url = warden_client::Url::parse(&format!("{base}{TOKEN}")).unwrap();
+        let payload = warden_client::Payload::Raw {
+            content_type: "application/x-www-form-urlencoded",
+            bytes: b"grant_type=client_credentials",
+        };
         client_from(1)
-            .post(format!("{base}{TOKEN}"))
-            .basic_auth(random_client_id(), Some("wdn_cs_ab_x"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("grant_type=client_credentials")
-            .send()
+            .with_client_secret(&random_client_id(), "wdn_cs_ab_x")
+            .exchange_raw(warden_client::Method::POST, url, payload)
             .await
     });
     wait_for("the token request to be queued", || {
@@ -653,13 +689,12 @@ async fn bind_parameters_and_decision_attributes_are_bounded() {
             .join(",")
     );
     let response = server
-        .client
-        .post(format!("{}/iam/v1/authorize", server.base))
-        .bearer_auth(&server.token)
-        .header("content-type", "application/json")
-        .body(escaped)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        .raw(
+            warden_client::Method::POST,
+            "/iam/v1/authorize",
+            "application/json",
+            escaped.as_bytes(),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
 }

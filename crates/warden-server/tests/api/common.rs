@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::sync::oneshot;
+use warden_client::{Method, StatusCode};
 use warden_server::{AppState, Config, ManualClock};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -28,8 +28,6 @@ pub struct TestServer {
     account: String,
     /// The API's client, without a token (`with_token` gives one with).
     pub api: warden_client::Client,
-    /// Plain HTTP, for requests the API client does not make (cookies, redirects, …).
-    pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
 }
@@ -85,7 +83,6 @@ impl TestServer {
             clock,
             account,
             api: warden_client::Client::new(&base, &warden_client::Options::default()).unwrap(),
-            client: reqwest::Client::new(),
             shutdown: Some(tx),
             handle: Some(handle),
         }

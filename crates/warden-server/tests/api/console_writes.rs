@@ -2,8 +2,8 @@
 //! would (session cookie, CSRF field, same-origin `Origin`), and the stored state is read back
 //! through the API.
 
-use reqwest::StatusCode;
 use serde_json::Value;
+use warden_client::StatusCode;
 use warden_client::{Answer, Method, Payload};
 
 use crate::common::TestServer;

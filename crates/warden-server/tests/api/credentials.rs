@@ -1,9 +1,9 @@
 //! Helpers for the credential tests: service users with policies, OAuth clients, form-encoded
 //! OAuth requests, token minting.
 
-use reqwest::header::HeaderMap;
-use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use warden_client::HeaderMap;
+use warden_client::{Method, StatusCode};
 
 use crate::common::{Reply, TestServer};
 

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use warden_client::{Method, StatusCode};
 use warden_engine::{AttributeValue, Attributes, Request};
 use warden_server::api::JsonBody;
 use warden_server::api::authorize::BatchRequest;

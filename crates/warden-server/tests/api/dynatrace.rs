@@ -6,8 +6,8 @@
 //! The bodies a Go client sends with unset fields (`null`s, `"uid": ""`, `"tags": []`) are
 //! accepted: the typed wire format reads `null` as absent.
 
-use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use warden_client::{Method, StatusCode};
 
 use crate::common::TestServer;
 

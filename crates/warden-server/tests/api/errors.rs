@@ -2,8 +2,8 @@
 //! a message a person can act on — including the ones the HTTP stack itself gives (405, 404, 415)
 //! and the decoders' (no Rust type, no serde term).
 
-use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use warden_client::{Method, StatusCode};
 
 use crate::common::TestServer;
 

@@ -5,13 +5,13 @@
 
 use std::time::Duration;
 
-use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use warden_client::{Method, StatusCode};
 use warden_server::Config;
 use warden_server::rate::RateConfig;
 
-use crate::bounds::{client_from, token_from};
+use crate::bounds::{client_from, form_from, token_from};
 use crate::common::TestServer;
 use crate::credentials::client;
 
@@ -34,7 +34,7 @@ async fn start(config: Config) -> TestServer {
 /// A client-credentials token request: the status, `Retry-After` and the JSON body.
 async fn token(
     server: &TestServer,
-    from: &reqwest::Client,
+    from: &warden_client::Client,
     id: &str,
     secret: &str,
 ) -> (StatusCode, String, Value) {
@@ -47,12 +47,10 @@ async fn token(
 }
 
 async fn metric(server: &TestServer, line: &str) -> String {
-    let text = reqwest::get(format!("{}/metrics", server.base))
+    let text = server
+        .raw_as(None, Method::GET, "/metrics", "text/plain", b"")
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .body;
     text.lines()
         .find(|l| l.starts_with(line))
         .unwrap_or("")
@@ -87,41 +85,34 @@ async fn the_endpoints_without_a_token_are_limited_per_source() {
         })
     );
     // The same bucket covers introspection and the console's sign-in form.
-    let introspect = first
-        .post(format!("{}/sso/oauth2/introspect", server.base))
-        .basic_auth(&id, Some(&secret))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("token=x")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(introspect.status(), StatusCode::TOO_MANY_REQUESTS);
-    let sign_in = first
-        .post(format!("{}/console/sign-in", server.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("email=a%40example.com&password=x")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sign_in.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(sign_in.headers()["retry-after"], "1");
+    let introspect = form_from(
+        &server,
+        &first.with_client_secret(&id, &secret),
+        "/sso/oauth2/introspect",
+        "token=x",
+        &[],
+    )
+    .await;
+    assert_eq!(introspect.status, StatusCode::TOO_MANY_REQUESTS);
+    let sign_in = form_from(
+        &server,
+        &first,
+        "/console/sign-in",
+        "email=a%40example.com&password=x",
+        &[],
+    )
+    .await;
+    assert_eq!(sign_in.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(sign_in.header("retry-after"), "1");
     assert!(
         sign_in
-            .text()
-            .await
-            .unwrap()
+            .text
             .contains("Too many requests from your address. Retry in 1 s.")
     );
     // Another source is untouched, and so are the endpoints that need a token.
     let (status, _, body) = token(&server, &client_from(2), &id, &secret).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let me = first
-        .get(format!("{}/iam/v1/me", server.base))
-        .bearer_auth(&server.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(me.status(), StatusCode::OK);
+    assert_eq!(server.get("/iam/v1/me").await.status, StatusCode::OK);
     // Half a second later (2 a second) one request has come back, and only one.
     server.clock.advance(500);
     assert_eq!(token(&server, &first, &id, &secret).await.0, StatusCode::OK);
@@ -152,18 +143,18 @@ async fn a_flood_from_one_source_leaves_another_answered() {
     // answered, the rest refused at once without an argon2 check.
     let flood: Vec<_> = (0..300)
         .map(|_| {
-            let flooder = flooder.clone();
-            let url = format!("{}/sso/oauth2/token", server.base);
-            let id = id.clone();
+            let flooder = flooder.with_client_secret(&id, "wrong");
+            let url =
+                warden_client::Url::parse(&format!("{}/sso/oauth2/token", server.base)).unwrap();
             tokio::spawn(async move {
+                let payload = warden_client::Payload::Raw {
+                    content_type: "application/x-www-form-urlencoded",
+                    bytes: b"grant_type=client_credentials",
+                };
                 flooder
-                    .post(url)
-                    .basic_auth(id, Some("wrong"))
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .body("grant_type=client_credentials")
-                    .send()
+                    .exchange_raw(Method::POST, url, payload)
                     .await
-                    .map(|r| r.status())
+                    .map(|answer| answer.status)
             })
         })
         .collect();

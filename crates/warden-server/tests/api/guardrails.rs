@@ -7,8 +7,8 @@
 //! victim's decision is still what it was. Where the same request by someone who holds what it
 //! takes must succeed, that is tested too, so that no test passes by refusing everything.
 
-use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use warden_client::{Method, StatusCode};
 
 use crate::common::{Reply, TestServer};
 use crate::credentials::{acc, user_with};

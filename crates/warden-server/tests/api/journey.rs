@@ -1,7 +1,7 @@
 //! The journey of a new administrator, over HTTP, and what a delegated administrator may not do.
 
-use reqwest::StatusCode;
 use serde_json::{Value, json};
+use warden_client::StatusCode;
 
 use crate::common::TestServer;
 
@@ -277,7 +277,7 @@ async fn boundaries_in_use_and_policies_in_use_are_conflicts() {
     );
     let forced = server
         .call(
-            reqwest::Method::DELETE,
+            warden_client::Method::DELETE,
             &format!("{repo}/policies/{policy}?force=true"),
             None,
         )
@@ -385,7 +385,7 @@ async fn delegated_administration_and_escalation() {
     let create = server
         .call_as(
             Some(&bob_token),
-            reqwest::Method::POST,
+            warden_client::Method::POST,
             &format!("{repo}/policies"),
             Some(json!({ "name": "x", "statementQuery": "ALLOW hub:catalog:read;" })),
         )
@@ -400,7 +400,7 @@ async fn delegated_administration_and_escalation() {
     let ok = server
         .call_as(
             Some(&bob_token),
-            reqwest::Method::POST,
+            warden_client::Method::POST,
             &format!("{repo}/bindings/{reads}/{team}"),
             Some(json!({})),
         )
@@ -410,7 +410,7 @@ async fn delegated_administration_and_escalation() {
     let other = server
         .call_as(
             Some(&bob_token),
-            reqwest::Method::POST,
+            warden_client::Method::POST,
             &format!("{repo}/bindings/{reads}/{delegates}"),
             Some(json!({})),
         )
@@ -424,7 +424,7 @@ async fn delegated_administration_and_escalation() {
     let escalation = server
         .call_as(
             Some(&bob_token),
-            reqwest::Method::POST,
+            warden_client::Method::POST,
             &format!("{repo}/bindings/{writes}/{team}"),
             Some(json!({})),
         )
@@ -457,7 +457,7 @@ async fn delegated_administration_and_escalation() {
     let join = server
         .call_as(
             Some(&bob_token),
-            reqwest::Method::POST,
+            warden_client::Method::POST,
             &format!("{acc}/users/bob@example.com"),
             Some(json!([admins])),
         )

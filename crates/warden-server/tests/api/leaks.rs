@@ -6,8 +6,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use warden_client::{Method, StatusCode};
 
 use crate::common::TestServer;
 use crate::credentials::{Auth, acc, oauth};

@@ -28,5 +28,6 @@ mod replicas;
 mod routes;
 mod service_users;
 mod tokens;
+mod typed_client;
 mod usage;
 mod workflows;

@@ -1,8 +1,8 @@
 //! `null` where a list or map is optional, and the fields Dynatrace's clients send that Warden
 //! has no use for: accepted as none, as Go clients send them.
 
-use reqwest::StatusCode;
 use serde_json::json;
+use warden_client::StatusCode;
 
 use crate::common::TestServer;
 

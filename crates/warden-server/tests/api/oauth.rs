@@ -2,8 +2,8 @@
 //! clock, rotation with overlap, revocation (RFC 7009), introspection (RFC 7662). What the tokens
 //! may do is in `oauth_rights.rs`.
 
-use reqwest::StatusCode;
 use serde_json::json;
+use warden_client::StatusCode;
 
 use crate::common::TestServer;
 use crate::credentials::{Auth, acc, client, client_as, get_as, mint, oauth};
@@ -208,7 +208,7 @@ async fn the_token_endpoint_follows_rfc_6749() {
     let as_client = server.api.with_client_secret(&id, &secret);
     let json_body = as_client
         .exchange(
-            reqwest::Method::POST,
+            warden_client::Method::POST,
             as_client.url_of(TOKEN).unwrap(),
             warden_client::Payload::Json(&json!({ "grant_type": "client_credentials" })),
         )

@@ -2,8 +2,8 @@
 //! deactivation of the owner, issuing for service users (use permission, no escalation), the
 //! limit on bad secrets, and persistence and lifetime of clients and tokens.
 
-use reqwest::StatusCode;
 use serde_json::json;
+use warden_client::StatusCode;
 
 use crate::common::TestServer;
 use crate::credentials::{
@@ -294,7 +294,7 @@ async fn issuing_for_a_service_user_needs_use_and_no_escalation() {
     let wider = server
         .call_as(
             Some(&scoped),
-            reqwest::Method::POST,
+            warden_client::Method::POST,
             &format!("{acc}/platform-tokens"),
             Some(json!({ "name": "wider", "scope": ["iam:groups:read"], "expirationDate": "2026-06-01T00:00:00Z" })),
         )
@@ -314,7 +314,7 @@ async fn issuing_for_a_service_user_needs_use_and_no_escalation() {
     let rotate = server
         .call_as(
             Some(&bob),
-            reqwest::Method::POST,
+            warden_client::Method::POST,
             &format!("{acc}/oauth-clients/{foreign}/secrets"),
             Some(json!({})),
         )

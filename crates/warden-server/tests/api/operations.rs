@@ -1,9 +1,9 @@
 //! What an operator watches: `/ready` for load balancers, and `/metrics` latency histograms per
 //! route, store write and snapshot build timings, refused tokens by reason.
 
-use reqwest::Method;
-use reqwest::StatusCode;
 use serde_json::json;
+use warden_client::Method;
+use warden_client::StatusCode;
 
 use crate::common::TestServer;
 

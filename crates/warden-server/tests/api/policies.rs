@@ -1,5 +1,5 @@
-use reqwest::StatusCode;
 use serde_json::json;
+use warden_client::StatusCode;
 
 use crate::common::TestServer;
 
@@ -11,7 +11,7 @@ fn policies_path(server: &TestServer) -> String {
 async fn health_and_authentication() {
     let server = TestServer::start().await;
     let health = server
-        .call_as(None, reqwest::Method::GET, "/health", None)
+        .call_as(None, warden_client::Method::GET, "/health", None)
         .await;
     assert_eq!(health.status, StatusCode::OK);
     assert_eq!(health.body["status"], "ok");
@@ -19,7 +19,7 @@ async fn health_and_authentication() {
 
     let path = policies_path(&server);
     let missing = server
-        .call_as(None, reqwest::Method::GET, &path, None)
+        .call_as(None, warden_client::Method::GET, &path, None)
         .await;
     assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
     assert_eq!(missing.body["error"]["code"], "unauthenticated");
@@ -27,7 +27,7 @@ async fn health_and_authentication() {
     let forged = server
         .call_as(
             Some("wdn_pt_0000_notasecret"),
-            reqwest::Method::GET,
+            warden_client::Method::GET,
             &path,
             None,
         )
@@ -38,7 +38,7 @@ async fn health_and_authentication() {
     wrong.pop();
     wrong.push('x');
     let tampered = server
-        .call_as(Some(&wrong), reqwest::Method::GET, &path, None)
+        .call_as(Some(&wrong), warden_client::Method::GET, &path, None)
         .await;
     assert_eq!(
         tampered.body["error"]["message"], "invalid token",
@@ -165,7 +165,7 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     let path = policies_path(&server);
     let malformed = server
         .raw(
-            reqwest::Method::POST,
+            warden_client::Method::POST,
             &path,
             "application/json",
             b"{\"name\": ",

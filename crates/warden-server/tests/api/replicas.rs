@@ -7,8 +7,8 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
 use serde_json::{Value, json};
+use warden_client::StatusCode;
 use warden_server::Config;
 
 use crate::common::TestServer;

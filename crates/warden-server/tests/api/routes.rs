@@ -1,6 +1,6 @@
 //! Every endpoint documented in `/openapi.json` is routed and guarded; Swagger UI is at `/docs`.
 
-use reqwest::{Method, StatusCode};
+use warden_client::{Method, StatusCode};
 
 use crate::common::TestServer;
 

@@ -1,8 +1,8 @@
 //! Service users (SPEC §7): handles, generated emails, owner and purpose, immutable fields,
 //! deactivation, reactivation, review, and deletion refused while referenced.
 
-use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use warden_client::{Method, StatusCode};
 
 use crate::common::TestServer;
 use crate::credentials::{acc, client, service_user};
@@ -251,7 +251,7 @@ async fn deactivate_reactivate_and_review() {
     server.clock.advance(86_400_000);
     let reviewed = server
         .call(
-            reqwest::Method::POST,
+            warden_client::Method::POST,
             &format!("{path}/review"),
             Some(json!({ "note": "still needed for deploys" })),
         )

@@ -1,8 +1,8 @@
 //! Platform tokens (reference §3.8): create (shown once), list with filters, disable and enable,
 //! expiry on the manual clock, delete, at most 10 per user.
 
-use reqwest::StatusCode;
 use serde_json::json;
+use warden_client::StatusCode;
 
 use crate::common::TestServer;
 use crate::credentials::{acc, get_as, service_user};

@@ -1,8 +1,8 @@
 //! Workflow authorisation over HTTP (SPEC §9): visibility, ownership, the actor rule in its three
 //! branches, the confused deputy, consent both ways and its revocation.
 
-use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use warden_client::{Method, StatusCode};
 
 use crate::common::{Reply, TestServer};
 use crate::journey::token_for;
