@@ -2,7 +2,7 @@
 //! effectivepermissions`, in Dynatrace's shape.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 /// A condition as Dynatrace writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -71,4 +71,27 @@ pub struct EffectivePermissionsPage {
     pub total_count: usize,
     pub page: usize,
     pub size: usize,
+}
+
+/// Whose effective permissions, and which page: `?entityType=&entityId=&services=&page=&size=`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct EffectiveQuery {
+    /// `user` or `group`.
+    #[param(example = "user")]
+    pub entity_type: String,
+    /// The user's uid (or email) or the group's uuid.
+    pub entity_id: String,
+    /// Comma-separated service names (`storage,settings`); all when absent.
+    #[serde(default)]
+    pub services: Option<String>,
+    /// From 1 (the default).
+    #[serde(default)]
+    #[param(minimum = 1)]
+    pub page: Option<usize>,
+    /// 1–1000; 100 when absent.
+    #[serde(default)]
+    #[param(minimum = 1, maximum = 1000)]
+    pub size: Option<usize>,
 }

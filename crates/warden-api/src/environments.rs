@@ -39,3 +39,15 @@ pub struct DynatraceEnvironment {
 pub struct DynatraceEnvironmentList {
     pub data: Vec<DynatraceEnvironment>,
 }
+
+/// An environment to create.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentInput {
+    /// 1–64 letters, digits, `.`, `_`, `@` and `-`; unique in the account.
+    #[schema(example = "env-prod")]
+    pub id: String,
+    /// The id when absent.
+    #[serde(default)]
+    pub name: Option<String>,
+}

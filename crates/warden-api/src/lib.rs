@@ -6,13 +6,16 @@
 pub mod audit;
 pub mod bindings;
 pub mod boundaries;
+pub mod decisions;
 pub mod effective;
 pub mod environments;
 pub mod error;
 pub mod group_permissions;
 pub mod groups;
+pub mod limits;
 pub mod list;
 pub mod nullable;
+pub mod oauth;
 pub mod oauth_clients;
 pub mod paging;
 pub mod platform_tokens;

@@ -51,22 +51,6 @@ const fn e(
 
 pub const ENDPOINTS: &[Endpoint] = &[
     e(
-        "POST",
-        "/iam/v1/authorize",
-        "authorize",
-        "decisions",
-        "One decision; `explain=true` for the reasons; `minRevision` for read-your-writes",
-        Some("iam:effective-permissions:read (for another principal)"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/authorize/batch",
-        "authorize_batch",
-        "decisions",
-        "Up to 1,000 decisions from one snapshot",
-        Some("iam:effective-permissions:read (for another principal)"),
-    ),
-    e(
         "GET",
         "/iam/v1/repo/{levelType}/{levelId}/bindings",
         "bindings_list",
@@ -164,38 +148,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     e(
         "GET",
-        "/iam/v1/repo/{levelType}/{levelId}/limits",
-        "limits",
-        "limits",
-        "Counts and limits",
-        Some("iam:limits:read"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/resolution/{levelType}/{levelId}/effectivepermissions",
-        "effective_permissions",
-        "resolution",
-        "Effective permissions of a user or group, with provenance",
-        Some("iam:effective-permissions:read"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/audit-log",
-        "audit_list",
-        "audit",
-        "The audit log, filtered and paged",
-        Some("iam:audit:read"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/audit-log/verify",
-        "audit_verify",
-        "audit",
-        "Recompute the audit hash chain",
-        Some("iam:audit:read"),
-    ),
-    e(
-        "GET",
         "/iam/v1/catalogue",
         "catalogue_list",
         "catalogue",
@@ -217,46 +169,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "catalogue",
         "One permission",
         Some("iam:catalogue:read"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/environments",
-        "environments_list",
-        "environments",
-        "Environments of the account",
-        Some("iam:environments:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/accounts/{accountId}/environments",
-        "environments_create",
-        "environments",
-        "Create an environment",
-        Some("iam:environments:write"),
-    ),
-    e(
-        "GET",
-        "/env/v2/accounts/{accountId}/environments",
-        "environments_list_dynatrace",
-        "environments",
-        "The environments in Dynatrace's shape (`data: [{id, name, active, url}]`)",
-        Some("iam:environments:read"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/groups/{groupUuid}/permissions",
-        "group_permissions_get",
-        "groups",
-        "Dynatrace's group permissions: the group's bindings of the default policies they map to",
-        Some("iam:groups:read and iam:bindings:read"),
-    ),
-    e(
-        "PUT",
-        "/iam/v1/accounts/{accountId}/groups/{groupUuid}/permissions",
-        "group_permissions_set",
-        "groups",
-        "Set the group's Dynatrace permissions (bindings of the mapped default policies)",
-        Some("iam:bindings:write"),
     ),
     e(
         "GET",
@@ -331,30 +243,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Some("iam:service-users:write"),
     ),
     e(
-        "POST",
-        "/sso/oauth2/token",
-        "oauth_token",
-        "oauth2",
-        "Client credentials grant (RFC 6749 §4.4), form-encoded; `invalid_client` 401, 429 after repeated bad secrets",
-        Some("OAuth client authentication (HTTP Basic or `client_id`/`client_secret`)"),
-    ),
-    e(
-        "POST",
-        "/sso/oauth2/revoke",
-        "oauth_revoke",
-        "oauth2",
-        "Revoke an access token issued to the client (RFC 7009)",
-        Some("OAuth client authentication"),
-    ),
-    e(
-        "POST",
-        "/sso/oauth2/introspect",
-        "oauth_introspect",
-        "oauth2",
-        "Introspect a token (RFC 7662); `{\"active\":false}` for anything not valid",
-        Some("OAuth client authentication, or a bearer token with iam:tokens:read"),
-    ),
-    e(
         "GET",
         "/automation/v1/workflows",
         "workflows_list",
@@ -423,8 +311,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
 /// The handler of an operation, on its method.
 fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
     Some(match operation {
-        "authorize" => post(authorize::authorize_http),
-        "authorize_batch" => post(authorize::authorize_batch),
         "bindings_list" => get(bindings::list),
         "bindings_delete_all" => delete(bindings::delete_all),
         "bindings_descendants" => get(bindings::descendants),
@@ -437,18 +323,9 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "bindings_add" => post(bindings::add_one),
         "bindings_put" => put(bindings::put_one),
         "bindings_delete" => delete(bindings::delete_one),
-        "limits" => get(environments::limits),
-        "effective_permissions" => get(resolution::effective_permissions),
-        "audit_list" => get(audit::list),
-        "audit_verify" => get(audit::verify),
         "catalogue_list" => get(catalogue::list),
         "catalogue_register" => post(catalogue::register),
         "catalogue_permission" => get(catalogue::permission),
-        "environments_list" => get(environments::list),
-        "environments_create" => post(environments::create),
-        "environments_list_dynatrace" => get(environments::list_dynatrace),
-        "group_permissions_get" => get(group_permissions::get),
-        "group_permissions_set" => put(group_permissions::set),
         "service_users_review" => get(review::report),
         "service_users_list" => get(service_users::list),
         "service_users_create" => post(service_users::create),
@@ -458,9 +335,6 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "service_users_deactivate" => post(service_users::deactivate),
         "service_users_reactivate" => post(service_users::reactivate),
         "service_users_mark_reviewed" => post(service_users::review),
-        "oauth_token" => post(oauth::token),
-        "oauth_revoke" => post(oauth::revoke),
-        "oauth_introspect" => post(oauth::introspect),
         "workflows_list" => get(workflows::list),
         "workflows_create" => post(workflows::create),
         "workflows_get" => get(workflows::get),
@@ -532,27 +406,6 @@ fn table_document() -> Value {
                 json!({ "required": true, "content": { "application/json": { "schema": { "type": ["object", "array"] } } } }),
             );
         }
-        if endpoint.tag == "oauth2" {
-            // RFC 6749 §5.2 errors, form-encoded requests, client authentication.
-            let security = if endpoint.operation == "oauth_introspect" {
-                json!([{ "clientBasic": [] }, { "bearer": [] }])
-            } else {
-                json!([{ "clientBasic": [] }])
-            };
-            crate::api::set(&mut operation, "security", security);
-            crate::api::set(
-                &mut operation,
-                "requestBody",
-                json!({ "required": true, "content": { "application/x-www-form-urlencoded": { "schema": { "type": "object" } } } }),
-            );
-            if let Some(responses) = operation.get_mut("responses") {
-                crate::api::set(
-                    responses,
-                    "default",
-                    json!({ "description": "`{\"error\", \"error_description\"}` (RFC 6749 §5.2)" }),
-                );
-            }
-        }
         paths
             .entry(endpoint.path)
             .or_default()
@@ -563,10 +416,6 @@ fn table_document() -> Value {
         "info": { "title": "Warden", "version": env!("CARGO_PKG_VERSION"), "description": "Identity and access management: policies, bindings, boundaries, groups, users, service users and decisions." },
         "paths": paths,
         "components": {
-            "securitySchemes": {
-                "bearer": { "type": "http", "scheme": "bearer", "description": "A Warden token (`wdn_…`)" },
-                "clientBasic": { "type": "http", "scheme": "basic", "description": "An OAuth client id and secret (or `client_id`/`client_secret` form parameters)" }
-            },
             "schemas": { "Error": { "type": "object", "properties": { "error": { "type": "object", "properties": {
                 "code": { "type": "string" }, "message": { "type": "string" }, "details": {} }, "required": ["code", "message"] } } } }
         },
@@ -576,7 +425,7 @@ fn table_document() -> Value {
 /// The endpoints declared with their handlers (`#[utoipa::path]`): route and document come from
 /// one declaration.
 pub fn typed_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    OpenApiRouter::with_openapi(security_schemes())
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::get, groups::update, groups::delete))
         .routes(routes!(groups::members))
@@ -607,6 +456,48 @@ pub fn typed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::ready))
         .routes(routes!(health::metrics))
         .routes(routes!(me))
+        .routes(routes!(authorize::authorize))
+        .routes(routes!(authorize::authorize_batch))
+        .routes(routes!(environments::limits))
+        .routes(routes!(resolution::effective_permissions))
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::verify))
+        .routes(routes!(environments::list, environments::create))
+        .routes(routes!(environments::list_dynatrace))
+        .routes(routes!(group_permissions::get, group_permissions::set))
+        .routes(routes!(oauth::token))
+        .routes(routes!(oauth::revoke))
+        .routes(routes!(oauth::introspect))
+}
+
+/// The security schemes the operations name: `bearer` (a Warden token) and `clientBasic` (an
+/// OAuth client's id and secret, for the OAuth endpoints).
+fn security_schemes() -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+    let mut components = utoipa::openapi::Components::new();
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some("A Warden token (`wdn_…`)"))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "clientBasic",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Basic)
+                .description(Some(
+                    "An OAuth client id and secret (or `client_id`/`client_secret` form parameters)",
+                ))
+                .build(),
+        ),
+    );
+    utoipa::openapi::OpenApiBuilder::new()
+        .components(Some(components))
+        .build()
 }
 
 /// The OpenAPI 3.1 document served at `/openapi.json`: the typed endpoints' generated
@@ -617,8 +508,17 @@ pub fn document() -> Value {
 
 fn merge_generated(mut document: Value, generated: utoipa::openapi::OpenApi) -> Value {
     let generated = json!(generated);
-    for section in ["paths", "components/schemas"] {
-        let pointer = format!("/{section}");
+    for (parent, section) in [
+        ("", "paths"),
+        ("/components", "schemas"),
+        ("/components", "securitySchemes"),
+    ] {
+        let pointer = format!("{parent}/{section}");
+        if document.pointer(&pointer).is_none()
+            && let Some(parent) = document.pointer_mut(parent)
+        {
+            crate::api::set(parent, section, json!({}));
+        }
         let (Some(from), Some(into)) = (
             generated
                 .pointer(&pointer)

@@ -1,20 +1,19 @@
 //! The audit log: entries filtered by actor, action prefix and target, paged by sequence number,
-//! each with its before/after state; and the hash chain's verification.
+//! each with its before/after state; and the hash chain's verification. Both read through
+//! the service layer ([`crate::service::audit`]).
 
-use axum::extract::State;
 use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use warden_api::audit::AuditQuery;
 
+use super::Cx;
 use super::html::{Attrs, at, code, input, link, s, table, url};
 use super::session::flash;
-use super::{Cx, input as api_input};
-use crate::api::audit;
-use crate::extract::{Path, Query};
+use crate::service::audit;
 
 #[derive(Debug, Deserialize, Default)]
-pub struct AuditQuery {
+pub struct AuditPageQuery {
     #[serde(default)]
     actor: String,
     #[serde(default)]
@@ -31,60 +30,46 @@ pub struct AuditQuery {
 
 pub async fn list(
     cx: Cx,
-    axum::extract::Query(query): axum::extract::Query<AuditQuery>,
+    axum::extract::Query(query): axum::extract::Query<AuditPageQuery>,
 ) -> Response {
     let limit: i64 = query.limit.trim().parse().unwrap_or(50);
     let after: Option<i64> = query.after_seq.trim().parse().ok();
-    let mut filter = Map::new();
-    filter.insert("limit".into(), json!(limit));
-    if let Some(after) = after {
-        filter.insert("afterSeq".into(), json!(after));
-    }
-    for (key, value) in [
-        ("actor", &query.actor),
-        ("action", &query.action),
-        ("target", &query.target),
-    ] {
-        if !value.trim().is_empty() {
-            filter.insert(key.into(), json!(value.trim()));
-        }
-    }
-    let parsed = match api_input(Value::Object(filter)) {
-        Ok(parsed) => parsed,
-        Err(error) => return cx.error_page(&error, "/console/audit"),
+    let given = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+    let filter = AuditQuery {
+        after_seq: after,
+        limit: Some(limit),
+        actor: given(&query.actor),
+        action: given(&query.action),
+        target: given(&query.target),
     };
-    let listed = audit::list(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path(cx.account.clone()),
-        Query(parsed),
-    )
-    .await;
-    let value = match listed {
-        Ok(axum::Json(page)) => serde_json::to_value(page).unwrap_or_default(),
+    let value = match audit::list(&cx.app, &cx.authed(), &cx.account, filter).await {
+        Ok(page) => serde_json::to_value(page).unwrap_or_default(),
         Err(error) => return cx.error_page(&error, "/console"),
     };
     let verified = if query.verify == "1" {
-        let verified =
-            audit::verify(State(cx.app.clone()), cx.authed(), Path(cx.account.clone())).await;
-        Some(match verified {
-            Ok(axum::Json(v)) if at(&v, "valid").as_bool() == Some(true) => flash(
-                "ok",
-                &format!(
-                    "The hash chain is intact: {} entries verified.",
-                    at(&v, "entries").as_i64().unwrap_or(0)
+        Some(
+            match audit::verify(&cx.app, &cx.authed(), &cx.account).await {
+                Ok(verification) if verification.valid => flash(
+                    "ok",
+                    &format!(
+                        "The hash chain is intact: {} entries verified.",
+                        verification.entries
+                    ),
                 ),
-            ),
-            Ok(axum::Json(v)) => flash(
-                "bad",
-                &format!(
-                    "The hash chain is broken at entry {}: {}",
-                    at(at(&v, "problem"), "seq").as_i64().unwrap_or(0),
-                    s(at(&v, "problem"), "message")
+                Ok(verification) => flash(
+                    "bad",
+                    &format!(
+                        "The hash chain is broken at entry {}: {}",
+                        verification.problem.as_ref().map_or(0, |p| p.seq),
+                        verification
+                            .problem
+                            .as_ref()
+                            .map_or("", |p| p.message.as_str())
+                    ),
                 ),
-            ),
-            Err(error) => flash("bad", &error.message),
-        })
+                Err(error) => flash("bad", &error.message),
+            },
+        )
     } else {
         None
     };

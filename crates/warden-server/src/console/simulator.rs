@@ -1,20 +1,21 @@
 //! The access simulator: pick a principal, a permission, an environment and attributes; see the
 //! decision with its explanation — the deciding statements, the nearest misses and the condition
-//! that failed on each. It asks `POST /iam/v1/authorize?explain=true` (a caller may always ask
-//! about itself; about others it needs `iam:effective-permissions:read`).
+//! that failed on each. It asks the service layer's decisions with `explain` (as
+//! `POST /iam/v1/authorize?explain=true` does; a caller may always ask about itself, about others
+//! it needs `iam:effective-permissions:read`).
 
-use axum::extract::State;
 use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::Value;
-use warden_engine::{AttributeValue, Attributes, Level};
+use warden_api::decisions::{AttributeValue, Attributes, DecisionRequest};
+use warden_engine::Level;
 
 use super::html::{Attrs, at, badge, code, input, s, select, table, textarea};
 use super::session::{error_alert, flash};
 use super::{Cx, Form};
-use crate::api::authorize::{self, DecisionRequest, ExplainQuery};
-use crate::extract::{Body, Query};
+use crate::service::decision_input::DecisionInput;
+use crate::service::decisions;
 
 #[derive(Debug, Deserialize, Default)]
 pub struct SimulatorQuery {
@@ -176,18 +177,16 @@ async fn answer(cx: &Cx, query: &SimulatorQuery) -> Markup {
         time: Some(query.time.trim().to_owned()).filter(|t| !t.is_empty()),
         min_revision: None,
     };
-    let decided = authorize::authorize(
-        State(cx.app.clone()),
-        cx.authed(),
-        Query(ExplainQuery {
-            explain: true,
-            min_revision: None,
-        }),
-        Body(request),
+    let decided = decisions::decide(
+        &cx.app,
+        &cx.authed(),
+        true,
+        None,
+        &DecisionInput::borrowing(&request),
     )
     .await;
     match decided {
-        Ok(axum::Json(response)) => {
+        Ok(response) => {
             let value = serde_json::to_value(&response).unwrap_or(Value::Null);
             explanation_html(&value)
         }

@@ -1,8 +1,6 @@
 //! Users: the list, create, one user with its groups and effective permissions, group changes,
 //! the console password, delete.
 
-use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 use serde_json::{Value, json};
@@ -13,13 +11,13 @@ use super::html::{
     none, not_permitted, s, select, table, url,
 };
 use super::session::{Flash, error_alert, with_status};
-use super::{Cx, Form, Post, input as api_input, redirect, strings};
-use crate::api::resolution;
+use super::{Cx, Form, Post, redirect, strings};
 use crate::error::ApiError;
-use crate::extract::{Path, Query};
+use crate::extract::Path;
 use crate::service;
 use crate::service::passwords::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordInput};
 use crate::service::users::Change;
+use warden_api::effective::EffectiveQuery;
 use warden_api::users::UserInput;
 
 async fn list_page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
@@ -100,22 +98,24 @@ pub async fn effective_table(cx: &Cx, entity_type: &str, entity_id: &str, level:
     } else {
         ("environment".to_owned(), level.to_owned())
     };
-    let query = match api_input(
-        json!({ "entityType": entity_type, "entityId": entity_id, "size": 1000 }),
-    ) {
-        Ok(query) => query,
-        Err(error) => return error_alert(&error),
+    let query = EffectiveQuery {
+        entity_type: entity_type.to_owned(),
+        entity_id: entity_id.to_owned(),
+        services: None,
+        page: None,
+        size: Some(1000),
     };
-    let resolved = resolution::effective_permissions(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((level_type, level_id)),
-        Query(query),
+    let resolved = service::effective::effective_permissions(
+        &cx.app,
+        &cx.authed(),
+        &level_type,
+        &level_id,
+        query,
     )
     .await;
     let value = match resolved {
-        Ok(axum::Json(page)) => serde_json::to_value(page).unwrap_or_default(),
-        Err(error) if error.status() == StatusCode::FORBIDDEN => {
+        Ok(page) => serde_json::to_value(page).unwrap_or_default(),
+        Err(error) if error.code == service::ErrorCode::Forbidden => {
             return not_permitted(
                 "see these effective permissions",
                 "iam:effective-permissions:read",

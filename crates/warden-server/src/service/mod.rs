@@ -12,10 +12,14 @@
 
 pub mod access_tokens;
 pub mod actor;
+pub mod audit;
 pub mod bindings;
 pub mod boundaries;
 pub mod catalogue;
 pub mod commit;
+pub mod decision_input;
+pub mod decisions;
+pub mod effective;
 pub mod environments;
 pub mod error;
 pub mod first_start;
@@ -24,6 +28,7 @@ pub mod groups;
 pub mod guard;
 pub mod issuing;
 pub mod levels;
+pub mod oauth;
 pub mod oauth_clients;
 pub mod passwords;
 pub mod platform_tokens;

@@ -28,6 +28,7 @@ mod replicas;
 mod routes;
 mod service_users;
 mod tokens;
+mod typed;
 mod typed_client;
 mod usage;
 mod workflows;
