@@ -67,12 +67,12 @@ impl IntoResponse for Decided<BatchResponse> {
     tag = "decisions",
     operation_id = "authorize",
     summary = "One decision; `explain=true` for the reasons; `minRevision` for read-your-writes",
-    description = "A caller may always ask about itself (or give a `token` to ask about its owner within its scopes). Permission: `iam:effective-permissions:read` for another principal. A permission the catalogue does not know is a 400 whose `details` name it and the closest known one (`suggestion`); a negative `minRevision` is a 400.",
+    description = "A caller may always ask about itself (or give a `token` to ask about its owner within its scopes). Permission: `iam:effective-permissions:read` for another principal. A permission the catalogue does not know is a 400 whose `details` name it and the closest known one (`suggestion`); a negative `minRevision`, or one ahead of the store, is a 400.",
     params(DecisionQuery),
     request_body = DecisionRequest,
     responses(
         (status = 200, description = "The decision (DENY is an answer, not an error)", body = DecisionResponse),
-        (status = 400, description = "Invalid input: an unknown permission, a negative `minRevision`, neither or both of `principal` and `token`, a bad `time`", body = ErrorBody),
+        (status = 400, description = "Invalid input: an unknown permission, a negative `minRevision` or one ahead of the store, neither or both of `principal` and `token`, a bad `time`", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Asking about another principal without `iam:effective-permissions:read`", body = ErrorBody),
         (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
@@ -105,7 +105,7 @@ pub async fn authorize(
     request_body = BatchRequest,
     responses(
         (status = 200, description = "One slot per request, in order", body = BatchResponse),
-        (status = 400, description = "Invalid input: more than 1,000 requests, a negative `minRevision`, a request without `principal` or `token`", body = ErrorBody),
+        (status = 400, description = "Invalid input: more than 1,000 requests, a negative `minRevision` or one ahead of the store, a request without `principal` or `token`", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Asking about another principal without `iam:effective-permissions:read`", body = ErrorBody),
         (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),

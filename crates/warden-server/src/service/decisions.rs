@@ -55,9 +55,17 @@ impl AppState {
                 return Ok((snapshot, stale));
             }
             if !asked {
-                // Do not wait for the next notification or poll: look now.
+                // Do not wait for the next notification or poll: look now. Having caught up,
+                // this replica is at the store's revision: one the store has not reached was
+                // never answered by a write, and waiting would not bring it.
                 asked = true;
-                let _ = self.catch_up().await;
+                if let Ok(store) = self.catch_up().await
+                    && store < min
+                {
+                    return Err(ApiError::invalid(format!(
+                        "`minRevision` {min} is ahead of the store (at revision {store}); use the `revision` a write answered with, or leave it out"
+                    )));
+                }
                 continue;
             }
             if tokio::time::Instant::now() >= deadline {

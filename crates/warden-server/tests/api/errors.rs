@@ -194,6 +194,54 @@ async fn a_negative_min_revision_is_refused() {
 }
 
 #[tokio::test]
+async fn a_min_revision_ahead_of_the_store_is_refused_at_once() {
+    let server = TestServer::start().await;
+    let head = server
+        .post(
+            "/iam/v1/authorize",
+            json!({ "principal": "admin@warden.local", "permission": "iam:users:read" }),
+        )
+        .await
+        .body["revision"]
+        .as_i64()
+        .unwrap();
+    let message = format!(
+        "`minRevision` {} is ahead of the store (at revision {head}); use the `revision` a write answered with, or leave it out",
+        head + 1
+    );
+    let single = server
+        .post(
+            &format!("/iam/v1/authorize?minRevision={}", head + 1),
+            json!({ "principal": "admin@warden.local", "permission": "iam:users:read" }),
+        )
+        .await;
+    assert_eq!(
+        (single.status, single.body),
+        (StatusCode::BAD_REQUEST, error("invalid", &message))
+    );
+    let batch = server
+        .post(
+            "/iam/v1/authorize/batch",
+            json!({ "minRevision": head + 1, "requests": [
+                { "principal": "admin@warden.local", "permission": "iam:users:read" },
+            ] }),
+        )
+        .await;
+    assert_eq!(
+        (batch.status, batch.body),
+        (StatusCode::BAD_REQUEST, error("invalid", &message))
+    );
+    // The store's own revision is answered.
+    let now = server
+        .post(
+            "/iam/v1/authorize",
+            json!({ "principal": "admin@warden.local", "permission": "iam:users:read", "minRevision": head }),
+        )
+        .await;
+    assert_eq!(now.body["decision"], "ALLOW", "{}", now.body);
+}
+
+#[tokio::test]
 async fn an_empty_statement_query_is_refused() {
     let server = TestServer::start().await;
     let acc = server.account();

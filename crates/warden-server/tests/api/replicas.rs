@@ -105,10 +105,17 @@ async fn a_write_on_one_replica_is_honoured_on_another_with_its_revision() {
     let after = decide(&b, "alice@example.com", revoked.revision).await;
     assert_eq!(after["decision"], "DENY", "{after}");
 
-    // A revision no replica has reached yet: 503 with a retry hint, never an older answer.
+    // A revision the store itself has not reached was never answered by a write: refused at
+    // once, never decided on an older snapshot.
     let future = b.post("/iam/v1/authorize", json!({ "principal": "alice@example.com", "permission": "settings:objects:read", "minRevision": 1_000_000 })).await;
-    assert_eq!(future.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(future.body["error"]["code"], "unavailable");
+    assert_eq!(future.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        future.body["error"]["message"],
+        format!(
+            "`minRevision` 1000000 is ahead of the store (at revision {}); use the `revision` a write answered with, or leave it out",
+            revoked.revision.unwrap()
+        )
+    );
 }
 
 #[tokio::test]

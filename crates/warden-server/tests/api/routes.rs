@@ -61,7 +61,7 @@ async fn every_endpoint_is_routed_guarded_and_documented() {
         .values()
         .map(|p| p.as_object().unwrap().len())
         .sum();
-    assert_eq!(typed, 57);
+    assert_eq!(typed, 56);
     assert_eq!(
         operations,
         warden_server::api::routes::ENDPOINTS.len() + typed

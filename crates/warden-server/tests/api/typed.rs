@@ -2,8 +2,8 @@
 //! (`at` in RFC 3339, `before`/`after` as JSON objects) and its verification, limits, and the
 //! OAuth endpoints' error shape (RFC 6749 §5.2) as `/openapi.json` documents it.
 
-use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use warden_client::{Method, StatusCode};
 
 use crate::common::TestServer;
 
