@@ -11,7 +11,7 @@
 
 mod support;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -137,7 +137,6 @@ fn a_backup_under_write_load_restores_every_acknowledged_write_with_an_intact_ch
 }
 
 #[test]
-#[ignore = "the fixture tests/fixtures/store-0.1.0.db (written by a 0.1.0 binary) is not in the repository yet"]
 fn a_store_of_release_0_1_0_upgrades_without_losing_a_row() {
     use std::os::unix::fs::PermissionsExt;
     let dir = temp_dir("upgrade");
@@ -154,41 +153,69 @@ fn a_store_of_release_0_1_0_upgrades_without_losing_a_row() {
         assert!(output.status.success(), "{when}: {}", stderr(&output));
         serde_json::from_slice(&output.stdout).unwrap()
     };
+    let rows = |status: &Value| -> BTreeMap<String, i64> {
+        status["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| Some((t["table"].as_str()?.to_owned(), t["rows"].as_i64()?)))
+            .collect()
+    };
+    let applied = |status: &Value| -> Vec<i64> {
+        status["migrations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["applied"] == true)
+            .map(|m| m["version"].as_i64().unwrap())
+            .collect()
+    };
     let before = status("before");
+    // 0.1.0 had applied the first four migrations; the upgrade has the rest to do.
+    assert_eq!(applied(&before), [1, 2, 3, 4], "{before}");
+    // What 0.1.0 wrote (`tests/fixtures/make-store-0.1.0.sh` prints these counts): 8 audited
+    // writes (the first start, two groups, a user and her membership, a policy, its binding with a
+    // parameter, a service user), their 8 change-log rows, and the usage counters of the
+    // administrator's calls and of three decisions.
+    let fixture: BTreeMap<String, i64> = [
+        ("meta", 3),
+        ("store_revision", 1),
+        ("environments", 0),
+        ("principals", 3),
+        ("user_groups", 9),
+        ("memberships", 4),
+        ("policies", 1),
+        ("boundaries", 0),
+        ("bindings", 21),
+        ("tokens", 1),
+        ("custom_services", 0),
+        ("audit_log", 8),
+        ("oauth_clients", 0),
+        ("usage_counters", 10),
+        ("workflows", 0),
+        ("consents", 0),
+        ("changes", 8),
+    ]
+    .into_iter()
+    .map(|(table, rows)| (table.to_owned(), rows))
+    .collect();
+    assert_eq!(rows(&before), fixture);
+
     let server = Server::start(&dir, &["--db", "warden.db"]);
     server.stop();
     let after = status("after");
-    assert!(
-        after["migrations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|m| m["applied"] == true),
-        "{after}"
-    );
-    // Every table of the old store keeps every row (the fixture's 8 writes: groups, a user, a
-    // policy, a binding with a parameter, a service user; decisions' usage counters).
-    for table in before["tables"].as_array().unwrap() {
-        let name = table["table"].as_str().unwrap();
-        let Some(rows) = table["rows"].as_i64() else {
-            continue;
-        };
-        let now = after["tables"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["table"] == name)
-            .and_then(|t| t["rows"].as_i64());
-        assert_eq!(now, Some(rows), "table `{name}`");
-    }
-    let audit = before["tables"]
+    let all: Vec<i64> = after["migrations"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|t| t["table"] == "audit_log")
-        .unwrap()["rows"]
-        .clone();
-    assert_eq!(audit, 8);
+        .map(|m| m["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(applied(&after), all, "{after}");
+    // Every table of the old store keeps every row, and the upgrade itself writes none.
+    let now = rows(&after);
+    for (table, count) in &fixture {
+        assert_eq!(now.get(table), Some(count), "table `{table}`");
+    }
     let verify = run(warden(&dir).args(["audit", "verify", "--db", "warden.db"]));
     assert_eq!(verify.status.code(), Some(0), "{}", stderr(&verify));
 }
