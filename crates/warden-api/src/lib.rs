@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod bindings;
 pub mod boundaries;
+pub mod catalogue;
 pub mod decisions;
 pub mod effective;
 pub mod environments;
@@ -22,7 +23,9 @@ pub mod platform_tokens;
 pub mod policies;
 pub mod scopes;
 pub mod service;
+pub mod service_users;
 pub mod users;
+pub mod workflows;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use list::List;

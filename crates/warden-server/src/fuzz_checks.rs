@@ -23,12 +23,12 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tower::{Layer, ServiceExt};
 
 use crate::api::{
     Body, MAX_BODY_BYTES, authorize, bindings, boundaries, environments, oauth_clients, passwords,
-    platform_tokens, policies, service_users, users, workflows,
+    platform_tokens, policies, users,
 };
 use crate::error::ApiError;
 
@@ -93,10 +93,12 @@ pub fn json_body(kind: &str, body: &[u8]) -> Result<bool, String> {
         "authorize-batch" => decodes::<authorize::BatchRequest>(body).map(accepted),
         "policy" => decodes::<policies::PolicyInput>(body).map(accepted),
         "binding" => decodes::<bindings::BindingInput>(body).map(accepted),
-        "binding-groups" => decodes::<bindings::GroupsInput>(body).map(accepted),
-        "binding-policies" => decodes::<bindings::PolicyUuidsInput>(body).map(accepted),
+        "binding-groups" => decodes::<warden_api::bindings::GroupsBindingInput>(body).map(accepted),
+        "binding-policies" => decodes::<warden_api::bindings::PolicyUuidsInput>(body).map(accepted),
         "boundary" => decodes::<boundaries::BoundaryInput>(body).map(accepted),
-        "catalogue-service" => decodes::<warden_policy::ServiceFile>(body).map(accepted),
+        "catalogue-service" => {
+            decodes::<warden_api::catalogue::ServiceDefinition>(body).map(accepted)
+        }
         "environment" => decodes::<environments::EnvironmentInput>(body).map(accepted),
         "group" => decodes::<warden_api::groups::GroupInput>(body).map(accepted),
         "groups" => decodes::<Vec<warden_api::groups::GroupInput>>(body).map(accepted),
@@ -107,15 +109,21 @@ pub fn json_body(kind: &str, body: &[u8]) -> Result<bool, String> {
             decodes::<platform_tokens::ExpirationInput>(body).map(accepted)
         }
         "platform-token-status" => decodes::<platform_tokens::StatusInput>(body).map(accepted),
-        "service-user" => decodes::<service_users::CreateInput>(body).map(accepted),
-        "service-user-update" => decodes::<Map<String, Value>>(body).map(accepted),
-        "service-user-deactivate" => decodes::<service_users::DeactivateInput>(body).map(accepted),
+        "service-user" => {
+            decodes::<warden_api::service_users::ServiceUserInput>(body).map(accepted)
+        }
+        "service-user-update" => {
+            decodes::<warden_api::service_users::ServiceUserUpdate>(body).map(accepted)
+        }
+        "service-user-deactivate" => {
+            decodes::<warden_api::service_users::DeactivateInput>(body).map(accepted)
+        }
         "user" => decodes::<users::UserInput>(body).map(accepted),
         "user-groups" => decodes::<Vec<String>>(body).map(accepted),
-        "workflow" => decodes::<workflows::WorkflowInput>(body).map(accepted),
-        "workflow-update" => decodes::<workflows::WorkflowUpdate>(body).map(accepted),
-        "workflow-task" => decodes::<workflows::TaskInput>(body).map(accepted),
-        "workflow-consent" => decodes::<workflows::ConsentInput>(body).map(accepted),
+        "workflow" => decodes::<warden_api::workflows::WorkflowInput>(body).map(accepted),
+        "workflow-update" => decodes::<warden_api::workflows::WorkflowUpdate>(body).map(accepted),
+        "workflow-task" => decodes::<warden_api::workflows::TaskInput>(body).map(accepted),
+        "workflow-consent" => decodes::<warden_api::workflows::ConsentInput>(body).map(accepted),
         other => Err(format!("unknown kind of body `{other}`")),
     }
 }

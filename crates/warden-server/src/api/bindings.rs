@@ -1,4 +1,5 @@
-//! `/iam/v1/repo/{levelType}/{levelId}/bindings…`: every binding variant of the public API.
+//! `/iam/v1/repo/{levelType}/{levelId}/bindings…`: every binding variant of the public API
+//! ([`crate::service::bindings`] has the rules).
 //!
 //! A binding is (level, policy, group, parameters, metadata) with boundaries. Writes need
 //! `iam:bindings:write` with `iam:policyUuid`, `iam:levelType` and `iam:boundGroup` from the
@@ -6,44 +7,40 @@
 //! caller does not hold at that level (no escalation). Boundaries that leave a permission
 //! unrestricted (SPEC §4 rule 4) are reported in the `Warden-Warnings` header.
 
-use std::collections::BTreeMap;
-
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use warden_engine::Level;
+use warden_api::ErrorBody;
+use warden_api::bindings::{
+    BindingFilterQuery, DescendantsPage, DetailsQuery, GroupBindings, GroupsBindingInput,
+    LevelBindings, PolicyUuidsInput,
+};
+use warden_api::paging::NumberPageQuery;
 
-use crate::api::{Body, Path, Written, level, level_parts};
+use crate::api::{Body, Path, Query, Written};
 use crate::error::{ApiError, ApiResult};
-use crate::model::Model;
-use crate::records::BindingBody;
 use crate::service::Authed;
 pub use crate::service::bindings::BindingInput;
-use crate::service::bindings::{self, BindingFilter, at_level};
-use crate::service::guard::attributes;
+use crate::service::bindings::{self, BindingFilter};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GroupsInput {
-    pub groups: Vec<String>,
-    #[serde(default)]
-    pub boundaries: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PolicyUuidsInput {
-    pub policy_uuids: Vec<String>,
-}
-
-/// `parameters[k]=v`, `metadata[k]=v`, `forceMultiple`, `details`, `page`, `size` from a raw query.
+/// `parameters[k]=v`, `metadata[k]=v`, `forceMultiple`, `details` (and the `page`, `size` that
+/// Dynatrace clients send along) from a raw query: the keys are the caller's, so no struct
+/// reads them.
 #[derive(Debug, Default)]
 struct Filter {
     binding: BindingFilter,
     details: bool,
+}
+
+fn flag(key: &str, value: &str) -> ApiResult<bool> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(ApiError::invalid(format!(
+            "`{key}` is `true` or `false`, not `{other}`"
+        ))),
+    }
 }
 
 fn filter(query: Option<String>) -> ApiResult<Filter> {
@@ -62,9 +59,9 @@ fn filter(query: Option<String>) -> ApiResult<Filter> {
         } else if let Some(name) = field("metadata[") {
             filter.binding.metadata.insert(name, value);
         } else if key == "forceMultiple" {
-            filter.binding.force_multiple = value == "true";
+            filter.binding.force_multiple = flag(&key, &value)?;
         } else if key == "details" {
-            filter.details = value == "true";
+            filter.details = flag(&key, &value)?;
         } else if key != "page" && key != "size" {
             return Err(ApiError::invalid(format!(
                 "unknown query parameter `{key}`"
@@ -74,211 +71,226 @@ fn filter(query: Option<String>) -> ApiResult<Filter> {
     Ok(filter)
 }
 
-/// The public shape: bindings grouped by (policy, parameters, metadata, boundaries).
-fn level_dto<'a>(
-    model: &Model,
-    level: &Level,
-    bindings: impl Iterator<Item = &'a BindingBody>,
-) -> Value {
-    let mut grouped: BTreeMap<String, (Value, Vec<String>)> = BTreeMap::new();
-    for body in bindings {
-        let key = json!([
-            body.policy_uuid,
-            body.parameters,
-            body.metadata,
-            body.boundaries
-        ])
-        .to_string();
-        let entry = grouped.entry(key).or_insert_with(|| {
-            (json!({ "policyUuid": body.policy_uuid, "parameters": body.parameters, "metadata": body.metadata, "boundaries": body.boundaries }), Vec::new())
-        });
-        entry.1.push(body.group_uuid.clone());
-    }
-    let policy_bindings: Vec<Value> = grouped
-        .into_values()
-        .map(|(mut value, groups)| {
-            crate::api::set(&mut value, "groups", json!(groups));
-            value
-        })
-        .collect();
-    let (level_type, level_id) = level_parts(model, level);
-    json!({ "levelType": level_type, "levelId": level_id, "policyBindings": policy_bindings })
-}
-
-fn read_check(
-    state: &AppState,
-    authed: &Authed,
-    level: &Level,
-    policy: Option<&str>,
-    group: Option<&str>,
-) -> ApiResult<()> {
-    let mut pairs = vec![("iam:levelType", level.type_name())];
-    pairs.extend(policy.map(|p| ("iam:policyUuid", p)));
-    pairs.extend(group.map(|g| ("iam:boundGroup", g)));
-    state.require(authed, "iam:bindings:read", level, &attributes(&pairs))
-}
-
-// ---- reads ----------------------------------------------------------------------------------------
-
-pub async fn list(
-    State(state): State<AppState>,
-    authed: Authed,
-    Path((lt, lid)): Path<(String, String)>,
-) -> ApiResult<axum::Json<Value>> {
-    let model = state.model.lock().await;
-    let level = level(&model, &lt, &lid)?;
-    read_check(&state, &authed, &level, None, None)?;
-    Ok(axum::Json(level_dto(
-        &model,
-        &level,
-        model
-            .bindings
-            .values()
-            .filter(|b| at_level(b, &model, &level)),
-    )))
-}
-
-pub async fn of_policy(
-    State(state): State<AppState>,
-    authed: Authed,
-    Path((lt, lid, policy)): Path<(String, String, String)>,
-) -> ApiResult<axum::Json<Value>> {
-    let model = state.model.lock().await;
-    let level = level(&model, &lt, &lid)?;
-    read_check(&state, &authed, &level, Some(&policy), None)?;
-    let bindings = model
-        .bindings
-        .values()
-        .filter(|b| at_level(b, &model, &level) && b.policy_uuid == policy);
-    Ok(axum::Json(level_dto(&model, &level, bindings)))
-}
-
-pub async fn of_policy_and_group(
-    State(state): State<AppState>,
-    authed: Authed,
-    Path((lt, lid, policy, group)): Path<(String, String, String, String)>,
-) -> ApiResult<axum::Json<Value>> {
-    let model = state.model.lock().await;
-    let level = level(&model, &lt, &lid)?;
-    read_check(&state, &authed, &level, Some(&policy), Some(&group))?;
-    let bindings = model.bindings.values().filter(|b| {
-        at_level(b, &model, &level) && b.policy_uuid == policy && b.group_uuid == group
-    });
-    Ok(axum::Json(level_dto(&model, &level, bindings)))
-}
-
-pub async fn of_group(
-    State(state): State<AppState>,
-    authed: Authed,
-    Path((lt, lid, group)): Path<(String, String, String)>,
-    RawQuery(query): RawQuery,
-) -> ApiResult<axum::Json<Value>> {
-    let filter = filter(query)?;
-    let model = state.model.lock().await;
-    let level = level(&model, &lt, &lid)?;
-    read_check(&state, &authed, &level, None, Some(&group))?;
-    if !model.groups.contains_key(&group) {
-        return Err(ApiError::not_found("group", &group));
-    }
-    let bindings: Vec<&BindingBody> = model
-        .bindings
-        .values()
-        .filter(|b| at_level(b, &model, &level) && b.group_uuid == group)
-        .collect();
-    let mut policy_uuids: Vec<&str> = bindings.iter().map(|b| b.policy_uuid.as_str()).collect();
-    policy_uuids.sort_unstable();
-    policy_uuids.dedup();
-    let mut out = json!({ "policyUuids": policy_uuids });
-    if filter.details {
-        crate::api::set(&mut out, "bindingsDetails", json!(bindings
-            .iter()
-            .map(|b| json!({ "policyUuid": b.policy_uuid, "groups": [b.group_uuid], "parameters": b.parameters, "metadata": b.metadata, "boundaries": b.boundaries, "levelType": b.level_type, "levelId": b.level_id }))
-            .collect::<Vec<_>>()));
-    }
-    Ok(axum::Json(out))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    #[serde(default = "one")]
-    page: usize,
-    #[serde(default = "hundred")]
-    size: usize,
-}
-
-fn one() -> usize {
-    1
-}
-
-fn hundred() -> usize {
-    100
-}
-
-pub async fn descendants(
-    State(state): State<AppState>,
-    authed: Authed,
-    Path((lid, policy)): Path<(String, String)>,
-    crate::api::Query(page): crate::api::Query<PageQuery>,
-) -> ApiResult<axum::Json<Value>> {
-    let model = state.model.lock().await;
-    level(&model, "account", &lid)?;
-    if page.page == 0 || page.size == 0 || page.size > 1000 {
-        return Err(ApiError::invalid("`page` starts at 1 and `size` is 1–1000"));
-    }
-    let environments: Vec<Level> = model
-        .environments
-        .keys()
-        .map(|e| Level::Environment(e.as_str().into()))
-        .collect();
-    let mut content = Vec::new();
-    for level in &environments {
-        if read_check(&state, &authed, level, Some(&policy), None).is_err() {
-            continue;
-        }
-        let bindings: Vec<&BindingBody> = model
-            .bindings
-            .values()
-            .filter(|b| at_level(b, &model, level) && b.policy_uuid == policy)
-            .collect();
-        if !bindings.is_empty() {
-            content.push(level_dto(&model, level, bindings.into_iter()));
-        }
-    }
-    let total = content.len();
-    let page_content: Vec<Value> = content
-        .into_iter()
-        .skip((page.page - 1) * page.size)
-        .take(page.size)
-        .collect();
-    Ok(axum::Json(
-        json!({ "pageSize": page.size, "pageNumber": page.page, "totalCount": total, "content": page_content }),
-    ))
-}
-
-// ---- writes ----------------------------------------------------------------------------------
-
 /// 204 with any boundary warnings in `Warden-Warnings` (a JSON array).
 fn no_content(revision: i64, warnings: &[String]) -> Response {
-    let mut response = Written::<()> {
-        status: StatusCode::NO_CONTENT,
-        revision,
-        body: None,
-    }
-    .into_response();
+    let mut response = deleted(revision).into_response();
     if !warnings.is_empty()
-        && let Ok(value) = HeaderValue::from_str(&json!(warnings).to_string())
+        && let Ok(text) = serde_json::to_string(warnings)
+        && let Ok(value) = HeaderValue::from_str(&text)
     {
         response.headers_mut().insert("warden-warnings", value);
     }
     response
 }
 
+fn deleted(revision: i64) -> Written<()> {
+    Written {
+        status: StatusCode::NO_CONTENT,
+        revision,
+        body: None,
+    }
+}
+
+// ---- reads ----------------------------------------------------------------------------------
+
+#[utoipa::path(
+    get,
+    path = "/iam/v1/repo/{levelType}/{levelId}/bindings",
+    tag = "bindings",
+    operation_id = "bindings_list",
+    summary = "Every binding at a level",
+    description = "Grouped by policy, parameters, metadata and boundaries. Permission: `iam:bindings:read`.",
+    params(
+        ("levelType" = String, Path, description = "`global`, `account` or `environment`"),
+        ("levelId" = String, Path, description = "The level's id"),
+    ),
+    responses(
+        (status = 200, description = "The bindings", body = LevelBindings),
+        (status = 400, description = "An invalid level", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such level", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:bindings:read"))),
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((lt, lid)): Path<(String, String)>,
+) -> ApiResult<axum::Json<LevelBindings>> {
+    bindings::at(&state, &authed, &lt, &lid, None, None)
+        .await
+        .map(axum::Json)
+}
+
+#[utoipa::path(
+    get,
+    path = "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}",
+    tag = "bindings",
+    operation_id = "bindings_of_policy",
+    summary = "A policy's bindings at a level",
+    description = "Permission: `iam:bindings:read`.",
+    params(
+        ("levelType" = String, Path, description = "`global`, `account` or `environment`"),
+        ("levelId" = String, Path, description = "The level's id"),
+        ("policyUuid" = String, Path, description = "The policy"),
+    ),
+    responses(
+        (status = 200, description = "The bindings", body = LevelBindings),
+        (status = 400, description = "An invalid level", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such level", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:bindings:read"))),
+)]
+pub async fn of_policy(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((lt, lid, policy)): Path<(String, String, String)>,
+) -> ApiResult<axum::Json<LevelBindings>> {
+    bindings::at(&state, &authed, &lt, &lid, Some(&policy), None)
+        .await
+        .map(axum::Json)
+}
+
+#[utoipa::path(
+    get,
+    path = "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}/{groupUuid}",
+    tag = "bindings",
+    operation_id = "bindings_get",
+    summary = "The bindings of a policy to a group",
+    description = "Permission: `iam:bindings:read`.",
+    params(
+        ("levelType" = String, Path, description = "`global`, `account` or `environment`"),
+        ("levelId" = String, Path, description = "The level's id"),
+        ("policyUuid" = String, Path, description = "The policy"),
+        ("groupUuid" = String, Path, description = "The group"),
+    ),
+    responses(
+        (status = 200, description = "The bindings", body = LevelBindings),
+        (status = 400, description = "An invalid level", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such level", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:bindings:read"))),
+)]
+pub async fn of_policy_and_group(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((lt, lid, policy, group)): Path<(String, String, String, String)>,
+) -> ApiResult<axum::Json<LevelBindings>> {
+    bindings::at(&state, &authed, &lt, &lid, Some(&policy), Some(&group))
+        .await
+        .map(axum::Json)
+}
+
+#[utoipa::path(
+    get,
+    path = "/iam/v1/repo/{levelType}/{levelId}/bindings/groups/{groupUuid}",
+    tag = "bindings",
+    operation_id = "bindings_of_group",
+    summary = "A group's bindings (`details=true` for parameters and boundaries)",
+    description = "Permission: `iam:bindings:read`.",
+    params(
+        ("levelType" = String, Path, description = "`global`, `account` or `environment`"),
+        ("levelId" = String, Path, description = "The level's id"),
+        ("groupUuid" = String, Path, description = "The group"),
+        DetailsQuery,
+    ),
+    responses(
+        (status = 200, description = "The group's policies", body = GroupBindings),
+        (status = 400, description = "An invalid level or query", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such level or group", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:bindings:read"))),
+)]
+pub async fn of_group(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((lt, lid, group)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<axum::Json<GroupBindings>> {
+    let filter = filter(query)?;
+    bindings::of_group(&state, &authed, &lt, &lid, &group, filter.details)
+        .await
+        .map(axum::Json)
+}
+
+#[utoipa::path(
+    get,
+    path = "/iam/v1/repo/account/{levelId}/bindings/descendants/{policyUuid}",
+    tag = "bindings",
+    operation_id = "bindings_descendants",
+    summary = "A policy's bindings in every environment of the account",
+    description = "Environments where the caller may not read bindings are left out. Permission: `iam:bindings:read`.",
+    params(
+        ("levelId" = String, Path, description = "The account"),
+        ("policyUuid" = String, Path, description = "The policy"),
+        NumberPageQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of environments' bindings", body = DescendantsPage),
+        (status = 400, description = "An invalid page or size (`size` is 1–1000)", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:bindings:read"))),
+)]
+pub async fn descendants(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((lid, policy)): Path<(String, String)>,
+    Query(page): Query<NumberPageQuery>,
+) -> ApiResult<axum::Json<DescendantsPage>> {
+    bindings::descendants(&state, &authed, &lid, &policy, page.page, page.size)
+        .await
+        .map(axum::Json)
+}
+
+// ---- writes ----------------------------------------------------------------------------------
+
+#[utoipa::path(
+    post,
+    path = "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}",
+    tag = "bindings",
+    operation_id = "bindings_add_groups",
+    summary = "Bind a policy to groups",
+    description = "Appended to the groups' bindings. Permission: `iam:bindings:write`.",
+    params(
+        ("levelType" = String, Path, description = "`global`, `account` or `environment`"),
+        ("levelId" = String, Path, description = "The level's id"),
+        ("policyUuid" = String, Path, description = "The policy"),
+    ),
+    request_body = GroupsBindingInput,
+    responses(
+        (status = 204, description = "Bound", headers(
+            ("warden-revision" = i64, description = "The store revision of the change"),
+            ("warden-warnings" = String, description = "Boundaries that leave a permission unrestricted (a JSON array), when any"))),
+        (status = 400, description = "Invalid input, or the limit reached", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted, or beyond what the caller holds", body = ErrorBody),
+        (status = 404, description = "No such level, policy, group or boundary", body = ErrorBody),
+        (status = 409, description = "A legacy policy, or a conflicting change", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:bindings:write"))),
+)]
 pub async fn add_groups(
     State(state): State<AppState>,
     authed: Authed,
     Path((lt, lid, policy)): Path<(String, String, String)>,
-    Body(input): Body<GroupsInput>,
+    Body(input): Body<GroupsBindingInput>,
 ) -> ApiResult<Response> {
     if input.groups.is_empty() {
         return Err(ApiError::invalid("`groups` must name at least one group"));
@@ -300,6 +312,35 @@ pub async fn add_groups(
     Ok(no_content(bound.revision, &bound.warnings))
 }
 
+#[utoipa::path(
+    post,
+    path = "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}/{groupUuid}",
+    tag = "bindings",
+    operation_id = "bindings_add",
+    summary = "Add a binding with parameters, metadata and boundaries",
+    description = "Permission: `iam:bindings:write`.",
+    params(
+        ("levelType" = String, Path, description = "`global`, `account` or `environment`"),
+        ("levelId" = String, Path, description = "The level's id"),
+        ("policyUuid" = String, Path, description = "The policy"),
+        ("groupUuid" = String, Path, description = "The group"),
+    ),
+    request_body = BindingInput,
+    responses(
+        (status = 204, description = "Bound", headers(
+            ("warden-revision" = i64, description = "The store revision of the change"),
+            ("warden-warnings" = String, description = "Boundaries that leave a permission unrestricted (a JSON array), when any"))),
+        (status = 400, description = "Invalid input, or the limit reached", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted, or beyond what the caller holds", body = ErrorBody),
+        (status = 404, description = "No such level, policy, group or boundary", body = ErrorBody),
+        (status = 409, description = "A legacy policy, or a conflicting change", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:bindings:write"))),
+)]
 pub async fn add_one(
     State(state): State<AppState>,
     authed: Authed,
@@ -319,6 +360,36 @@ pub async fn add_one(
     Ok(no_content(bound.revision, &bound.warnings))
 }
 
+#[utoipa::path(
+    put,
+    path = "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}/{groupUuid}",
+    tag = "bindings",
+    operation_id = "bindings_put",
+    summary = "Update or create the binding matching the query filter",
+    description = "Permission: `iam:bindings:write`.",
+    params(
+        ("levelType" = String, Path, description = "`global`, `account` or `environment`"),
+        ("levelId" = String, Path, description = "The level's id"),
+        ("policyUuid" = String, Path, description = "The policy"),
+        ("groupUuid" = String, Path, description = "The group"),
+        BindingFilterQuery,
+    ),
+    request_body = BindingInput,
+    responses(
+        (status = 204, description = "Bound", headers(
+            ("warden-revision" = i64, description = "The store revision of the change"),
+            ("warden-warnings" = String, description = "Boundaries that leave a permission unrestricted (a JSON array), when any"))),
+        (status = 400, description = "Invalid input, several bindings match, or the limit reached", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted, or beyond what the caller holds", body = ErrorBody),
+        (status = 404, description = "No such level, policy, group or boundary", body = ErrorBody),
+        (status = 409, description = "A legacy policy, or a conflicting change", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:bindings:write"))),
+)]
 pub async fn put_one(
     State(state): State<AppState>,
     authed: Authed,
@@ -340,14 +411,68 @@ pub async fn put_one(
     Ok(no_content(bound.revision, &bound.warnings))
 }
 
-fn deleted(revision: i64) -> Written<()> {
-    Written {
-        status: StatusCode::NO_CONTENT,
-        revision,
-        body: None,
-    }
+#[utoipa::path(
+    put,
+    path = "/iam/v1/repo/{levelType}/{levelId}/bindings/groups/{groupUuid}",
+    tag = "bindings",
+    operation_id = "bindings_set_group",
+    summary = "Make a group's bindings exactly these policies",
+    description = "Bindings of other policies are removed. Permission: `iam:bindings:write`.",
+    params(
+        ("levelType" = String, Path, description = "`global`, `account` or `environment`"),
+        ("levelId" = String, Path, description = "The level's id"),
+        ("groupUuid" = String, Path, description = "The group"),
+    ),
+    request_body = PolicyUuidsInput,
+    responses(
+        (status = 204, description = "Replaced", headers(
+            ("warden-revision" = i64, description = "The store revision of the change"),
+            ("warden-warnings" = String, description = "Boundaries that leave a permission unrestricted (a JSON array), when any"))),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted, or beyond what the caller holds", body = ErrorBody),
+        (status = 404, description = "No such level, policy or group", body = ErrorBody),
+        (status = 409, description = "A legacy policy, or a conflicting change", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:bindings:write"))),
+)]
+pub async fn set_group_policies(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((lt, lid, group)): Path<(String, String, String)>,
+    Body(input): Body<PolicyUuidsInput>,
+) -> ApiResult<Response> {
+    let bound =
+        bindings::set_group_policies(&state, &authed, &lt, &lid, &group, &input.policy_uuids)
+            .await?;
+    Ok(no_content(bound.revision, &bound.warnings))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/iam/v1/repo/{levelType}/{levelId}/bindings",
+    tag = "bindings",
+    operation_id = "bindings_delete_all",
+    summary = "Delete every binding at a level",
+    description = "Permission: `iam:bindings:write` for each binding.",
+    params(
+        ("levelType" = String, Path, description = "`global`, `account` or `environment`"),
+        ("levelId" = String, Path, description = "The level's id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted", headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "An invalid level", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted, or it would leave the account without an administrator", body = ErrorBody),
+        (status = 404, description = "No such level, or no binding", body = ErrorBody),
+        (status = 409, description = "A conflicting change", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:bindings:write"))),
+)]
 pub async fn delete_all(
     State(state): State<AppState>,
     authed: Authed,
@@ -361,6 +486,30 @@ pub async fn delete_all(
     Ok(deleted(revision))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}",
+    tag = "bindings",
+    operation_id = "bindings_delete_of_policy",
+    summary = "Delete a policy's bindings (filtered by `parameters[k]`, `metadata[k]`)",
+    description = "Permission: `iam:bindings:write` for each binding.",
+    params(
+        ("levelType" = String, Path, description = "`global`, `account` or `environment`"),
+        ("levelId" = String, Path, description = "The level's id"),
+        ("policyUuid" = String, Path, description = "The policy"),
+        BindingFilterQuery,
+    ),
+    responses(
+        (status = 204, description = "Deleted", headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "An invalid level or query, or several bindings match", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted, or it would leave the account without an administrator", body = ErrorBody),
+        (status = 404, description = "No such level, or no binding matches", body = ErrorBody),
+        (status = 409, description = "A conflicting change", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:bindings:write"))),
+)]
 pub async fn delete_of_policy(
     State(state): State<AppState>,
     authed: Authed,
@@ -381,6 +530,31 @@ pub async fn delete_of_policy(
     Ok(deleted(revision))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}/{groupUuid}",
+    tag = "bindings",
+    operation_id = "bindings_delete",
+    summary = "Delete the bindings of a policy to a group",
+    description = "Permission: `iam:bindings:write`.",
+    params(
+        ("levelType" = String, Path, description = "`global`, `account` or `environment`"),
+        ("levelId" = String, Path, description = "The level's id"),
+        ("policyUuid" = String, Path, description = "The policy"),
+        ("groupUuid" = String, Path, description = "The group"),
+        BindingFilterQuery,
+    ),
+    responses(
+        (status = 204, description = "Deleted", headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "An invalid level or query, or several bindings match", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted, or it would leave the account without an administrator", body = ErrorBody),
+        (status = 404, description = "No such level, or no binding matches", body = ErrorBody),
+        (status = 409, description = "A conflicting change", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:bindings:write"))),
+)]
 pub async fn delete_one(
     State(state): State<AppState>,
     authed: Authed,
@@ -399,18 +573,4 @@ pub async fn delete_one(
     )
     .await?;
     Ok(deleted(revision))
-}
-
-/// `PUT …/bindings/groups/{group}`: the group's bindings at this level become exactly these
-/// policies (without parameters); bindings of other policies are removed.
-pub async fn set_group_policies(
-    State(state): State<AppState>,
-    authed: Authed,
-    Path((lt, lid, group)): Path<(String, String, String)>,
-    Body(input): Body<PolicyUuidsInput>,
-) -> ApiResult<Response> {
-    let bound =
-        bindings::set_group_policies(&state, &authed, &lt, &lid, &group, &input.policy_uuids)
-            .await?;
-    Ok(no_content(bound.revision, &bound.warnings))
 }

@@ -1,76 +1,91 @@
 //! `/iam/v1/catalogue`: the permission catalogue (read), and the registration of a platform's own
-//! services. A registration is validated as a whole, stored, and rebuilds the snapshot; the
-//! administrator policy grows with the catalogue.
+//! services ([`crate::service::catalogue`] has the rules).
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde_json::{Value, json};
-use warden_engine::Level;
-use warden_policy::ServiceFile;
+use warden_api::ErrorBody;
 
 use crate::api::{Body, Path, Written};
-use crate::error::{ApiError, ApiResult};
-use crate::service::guard::attributes;
-use crate::service::{self, Authed};
+use crate::error::ApiResult;
+use crate::service::Authed;
+use crate::service::catalogue::{
+    self, CatalogueDto, PermissionDetail, Registered, ServiceDefinition,
+};
 use crate::state::AppState;
 
-pub async fn list(State(state): State<AppState>, authed: Authed) -> ApiResult<axum::Json<Value>> {
-    state.require(
-        &authed,
-        "iam:catalogue:read",
-        &Level::Account,
-        &attributes(&[]),
-    )?;
-    let snapshot = state.snapshot();
-    let catalogue = snapshot.catalogue();
-    let services: Vec<Value> = catalogue
-        .services()
-        .map(|service| {
-            let permissions: Vec<Value> =
-                service.permissions.iter().filter_map(|p| catalogue.permission(p)).map(|p| json!(p)).collect();
-            json!({ "name": service.name, "title": service.title, "custom": service.custom, "permissions": permissions })
-        })
-        .collect();
-    let global: Vec<Value> = catalogue.global_conditions().map(|c| json!(c)).collect();
-    Ok(axum::Json(
-        json!({ "services": services, "globalConditions": global }),
-    ))
+#[utoipa::path(
+    get,
+    path = "/iam/v1/catalogue",
+    tag = "catalogue",
+    operation_id = "catalogue_list",
+    summary = "Services, permissions, conditions and operators",
+    description = "Permission: `iam:catalogue:read`.",
+    responses(
+        (status = 200, description = "The catalogue", body = CatalogueDto),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:catalogue:read"))),
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    authed: Authed,
+) -> ApiResult<axum::Json<CatalogueDto>> {
+    catalogue::list(&state, &authed).map(axum::Json)
 }
 
+#[utoipa::path(
+    get,
+    path = "/iam/v1/catalogue/permissions/{permission}",
+    tag = "catalogue",
+    operation_id = "catalogue_permission",
+    summary = "One permission",
+    description = "With the permissions that imply it. Permission: `iam:catalogue:read`.",
+    params(("permission" = String, Path, description = "The permission, e.g. `storage:logs:read`")),
+    responses(
+        (status = 200, description = "The permission", body = PermissionDetail),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such permission (`details.didYouMean` names the closest)", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:catalogue:read"))),
+)]
 pub async fn permission(
     State(state): State<AppState>,
     authed: Authed,
     Path(name): Path<String>,
-) -> ApiResult<axum::Json<Value>> {
-    state.require(
-        &authed,
-        "iam:catalogue:read",
-        &Level::Account,
-        &attributes(&[]),
-    )?;
-    let snapshot = state.snapshot();
-    let catalogue = snapshot.catalogue();
-    let permission = catalogue.permission(&name).ok_or_else(|| {
-        let help = catalogue
-            .suggest_permission(&name)
-            .map(|s| json!({ "didYouMean": s }));
-        let error = ApiError::not_found("permission", &name);
-        match help {
-            Some(help) => error.with_details(help),
-            None => error,
-        }
-    })?;
-    Ok(axum::Json(
-        json!({ "permission": permission, "impliedBy": catalogue.implied_by(&name) }),
-    ))
+) -> ApiResult<axum::Json<PermissionDetail>> {
+    catalogue::permission(&state, &authed, &name).map(axum::Json)
 }
 
+#[utoipa::path(
+    post,
+    path = "/iam/v1/catalogue/services",
+    tag = "catalogue",
+    operation_id = "catalogue_register",
+    summary = "Register a custom service",
+    description = "Validated as a whole; only new services. Permission: `iam:catalogue:write`.",
+    request_body = ServiceDefinition,
+    responses(
+        (status = 201, description = "The service registered", body = Registered, headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "An invalid definition", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 409, description = "The service is already registered", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:catalogue:write"))),
+)]
 pub async fn register(
     State(state): State<AppState>,
     authed: Authed,
-    Body(file): Body<ServiceFile>,
-) -> ApiResult<Written<Value>> {
-    let (out, revision) = service::catalogue::register(&state, &authed, file).await?;
+    Body(definition): Body<ServiceDefinition>,
+) -> ApiResult<Written<Registered>> {
+    let (out, revision) = catalogue::register(&state, &authed, definition).await?;
     Ok(Written {
         status: StatusCode::CREATED,
         revision,

@@ -19,7 +19,6 @@ pub mod passwords;
 pub mod platform_tokens;
 pub mod policies;
 pub mod resolution;
-pub mod review;
 pub mod routes;
 pub mod service_users;
 pub mod users;
@@ -37,18 +36,13 @@ use crate::state::AppState;
 pub(crate) use crate::extract::rejection;
 pub use crate::extract::{Body, JsonBody, MAX_BODY_BYTES, Path, Query};
 
-/// The API's routes: the typed operations (declared with their handlers), the endpoint table's,
-/// and Swagger UI at `/docs`. [`crate::app`] adds the console and what every request passes
+/// The API's routes: the operations (declared with their handlers) and Swagger UI at `/docs`. [`crate::app`] adds the console and what every request passes
 /// through.
 pub fn routes() -> Router<AppState> {
     let (typed, _) = routes::typed_routes().split_for_parts();
     let docs = utoipa_swagger_ui::SwaggerUi::new("/docs")
         .external_url_unchecked("/openapi.json", routes::document());
-    let mut router = Router::new().merge(typed).merge(docs);
-    for (path, method_router) in routes::method_routers() {
-        router = router.route(path, method_router);
-    }
-    router
+    Router::new().merge(typed).merge(docs)
 }
 
 /// The whole server's router: the API and the console (see [`crate::app::router`]).
@@ -138,12 +132,5 @@ impl<T: serde::Serialize> IntoResponse for Written<T> {
 }
 
 pub use crate::service::levels::{level, level_parts, writable};
-
-/// Sets a field of a JSON object (no-op on anything else).
-pub fn set(value: &mut serde_json::Value, key: &str, field: serde_json::Value) {
-    if let Some(object) = value.as_object_mut() {
-        object.insert(key.to_owned(), field);
-    }
-}
 
 pub use crate::service::levels::new_uuid;

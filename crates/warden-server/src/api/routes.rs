@@ -1,431 +1,24 @@
-//! Every endpoint, from two places that both build the router and `/openapi.json`, so that route
-//! and document cannot drift apart: [`typed_routes`], the handlers declared with
-//! `#[utoipa::path]` (typed bodies, every status, parameters and the permission); and the table
-//! [`ENDPOINTS`] of those not yet declared that way, each naming its handler, the permission that
-//! guards it and a one-line summary, documented with untyped bodies.
+//! Every endpoint of the API, declared once with its handler (`#[utoipa::path]`: typed bodies,
+//! every status, parameters and the permission that guards it), so that the router and
+//! `/openapi.json` cannot drift apart.
 
-use std::collections::BTreeMap;
-
-use axum::routing::{MethodRouter, delete, get, post, put};
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
     audit, authorize, bindings, boundaries, catalogue, environments, group_permissions, groups,
-    health, oauth, oauth_clients, passwords, platform_tokens, policies, resolution, review,
-    service_users, users, workflows,
+    health, oauth, oauth_clients, passwords, platform_tokens, policies, resolution, service_users,
+    users, workflows,
 };
 use crate::state::AppState;
 use warden_api::ErrorBody;
 use warden_api::service::Me;
 
-#[derive(Debug, Clone, Copy)]
-pub struct Endpoint {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub operation: &'static str,
-    pub tag: &'static str,
-    pub summary: &'static str,
-    /// `None` for the endpoints that answer without a token.
-    pub permission: Option<&'static str>,
-}
-
-const fn e(
-    method: &'static str,
-    path: &'static str,
-    operation: &'static str,
-    tag: &'static str,
-    summary: &'static str,
-    permission: Option<&'static str>,
-) -> Endpoint {
-    Endpoint {
-        method,
-        path,
-        operation,
-        tag,
-        summary,
-        permission,
-    }
-}
-
-pub const ENDPOINTS: &[Endpoint] = &[
-    e(
-        "GET",
-        "/iam/v1/repo/{levelType}/{levelId}/bindings",
-        "bindings_list",
-        "bindings",
-        "Every binding at a level",
-        Some("iam:bindings:read"),
-    ),
-    e(
-        "DELETE",
-        "/iam/v1/repo/{levelType}/{levelId}/bindings",
-        "bindings_delete_all",
-        "bindings",
-        "Delete every binding at a level",
-        Some("iam:bindings:write"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/repo/account/{levelId}/bindings/descendants/{policyUuid}",
-        "bindings_descendants",
-        "bindings",
-        "A policy's bindings in every environment of the account",
-        Some("iam:bindings:read"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/repo/{levelType}/{levelId}/bindings/groups/{groupUuid}",
-        "bindings_of_group",
-        "bindings",
-        "A group's bindings (`details=true` for parameters and boundaries)",
-        Some("iam:bindings:read"),
-    ),
-    e(
-        "PUT",
-        "/iam/v1/repo/{levelType}/{levelId}/bindings/groups/{groupUuid}",
-        "bindings_set_group",
-        "bindings",
-        "Make a group's bindings exactly these policies",
-        Some("iam:bindings:write"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}",
-        "bindings_of_policy",
-        "bindings",
-        "A policy's bindings at a level",
-        Some("iam:bindings:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}",
-        "bindings_add_groups",
-        "bindings",
-        "Bind a policy to groups",
-        Some("iam:bindings:write"),
-    ),
-    e(
-        "DELETE",
-        "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}",
-        "bindings_delete_of_policy",
-        "bindings",
-        "Delete a policy's bindings (filtered by `parameters[k]`, `metadata[k]`)",
-        Some("iam:bindings:write"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}/{groupUuid}",
-        "bindings_get",
-        "bindings",
-        "The bindings of a policy to a group",
-        Some("iam:bindings:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}/{groupUuid}",
-        "bindings_add",
-        "bindings",
-        "Add a binding with parameters, metadata and boundaries",
-        Some("iam:bindings:write"),
-    ),
-    e(
-        "PUT",
-        "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}/{groupUuid}",
-        "bindings_put",
-        "bindings",
-        "Update or create the binding matching the query filter",
-        Some("iam:bindings:write"),
-    ),
-    e(
-        "DELETE",
-        "/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}/{groupUuid}",
-        "bindings_delete",
-        "bindings",
-        "Delete the bindings of a policy to a group",
-        Some("iam:bindings:write"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/catalogue",
-        "catalogue_list",
-        "catalogue",
-        "Services, permissions, conditions and operators",
-        Some("iam:catalogue:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/catalogue/services",
-        "catalogue_register",
-        "catalogue",
-        "Register a custom service",
-        Some("iam:catalogue:write"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/catalogue/permissions/{permission}",
-        "catalogue_permission",
-        "catalogue",
-        "One permission",
-        Some("iam:catalogue:read"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/service-users",
-        "service_users_list",
-        "service users",
-        "Service users",
-        Some("iam:service-users:read"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/service-users/review",
-        "service_users_review",
-        "service users",
-        "Service users unused, unreviewed, without owner, or with unused permissions",
-        Some("iam:service-users:read"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/accounts/{accountId}/service-users",
-        "service_users_create",
-        "service users",
-        "Create a service user with its own group",
-        Some("iam:service-users:write"),
-    ),
-    e(
-        "GET",
-        "/iam/v1/accounts/{accountId}/service-users/{uid}",
-        "service_users_get",
-        "service users",
-        "One service user",
-        Some("iam:service-users:read"),
-    ),
-    e(
-        "PUT",
-        "/iam/v1/accounts/{accountId}/service-users/{uid}",
-        "service_users_update",
-        "service users",
-        "Update name, description, owner or purpose; a changed immutable field is a 400 saying why",
-        Some("iam:service-users:write"),
-    ),
-    e(
-        "DELETE",
-        "/iam/v1/accounts/{accountId}/service-users/{uid}",
-        "service_users_delete",
-        "service users",
-        "Delete a service user; 409 listing its OAuth clients, platform tokens and workflows while any exist",
-        Some("iam:service-users:write"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/accounts/{accountId}/service-users/{uid}/deactivate",
-        "service_users_deactivate",
-        "service users",
-        "Deactivate with a reason: every decision for it is DENY and its tokens stop at once",
-        Some("iam:service-users:write"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/accounts/{accountId}/service-users/{uid}/reactivate",
-        "service_users_reactivate",
-        "service users",
-        "Reactivate a deactivated service user",
-        Some("iam:service-users:write"),
-    ),
-    e(
-        "POST",
-        "/iam/v1/accounts/{accountId}/service-users/{uid}/review",
-        "service_users_mark_reviewed",
-        "service users",
-        "Record a review (`lastReviewedAt`), optionally with `{note}`",
-        Some("iam:service-users:write"),
-    ),
-    e(
-        "GET",
-        "/automation/v1/workflows",
-        "workflows_list",
-        "workflows",
-        "Workflows visible to the caller (`adminAccess=true` for all)",
-        Some("automation:workflows:read"),
-    ),
-    e(
-        "POST",
-        "/automation/v1/workflows",
-        "workflows_create",
-        "workflows",
-        "Create a workflow record (owner, visibility, actor)",
-        Some("automation:workflows:write"),
-    ),
-    e(
-        "GET",
-        "/automation/v1/workflows/{workflowId}",
-        "workflows_get",
-        "workflows",
-        "One workflow, if visible",
-        Some("automation:workflows:read"),
-    ),
-    e(
-        "PUT",
-        "/automation/v1/workflows/{workflowId}",
-        "workflows_update",
-        "workflows",
-        "Update; only the owner changes visibility or ownership; the updater becomes the actor",
-        Some("automation:workflows:write"),
-    ),
-    e(
-        "DELETE",
-        "/automation/v1/workflows/{workflowId}",
-        "workflows_delete",
-        "workflows",
-        "Delete a workflow record",
-        Some("automation:workflows:write"),
-    ),
-    e(
-        "POST",
-        "/automation/v1/workflows/{workflowId}/authorize-task",
-        "workflows_authorize_task",
-        "workflows",
-        "Decide a task as the workflow's actor (permissions ∩ consent for a human actor)",
-        Some("automation:workflows:run"),
-    ),
-    e(
-        "GET",
-        "/automation/v1/authorization-settings",
-        "consent_get",
-        "workflows",
-        "The caller's consent for an environment",
-        Some("any valid token"),
-    ),
-    e(
-        "PUT",
-        "/automation/v1/authorization-settings",
-        "consent_put",
-        "workflows",
-        "Set the caller's consent for an environment",
-        Some("any valid token"),
-    ),
-];
-
-/// The handler of an operation, on its method.
-fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
-    Some(match operation {
-        "bindings_list" => get(bindings::list),
-        "bindings_delete_all" => delete(bindings::delete_all),
-        "bindings_descendants" => get(bindings::descendants),
-        "bindings_of_group" => get(bindings::of_group),
-        "bindings_set_group" => put(bindings::set_group_policies),
-        "bindings_of_policy" => get(bindings::of_policy),
-        "bindings_add_groups" => post(bindings::add_groups),
-        "bindings_delete_of_policy" => delete(bindings::delete_of_policy),
-        "bindings_get" => get(bindings::of_policy_and_group),
-        "bindings_add" => post(bindings::add_one),
-        "bindings_put" => put(bindings::put_one),
-        "bindings_delete" => delete(bindings::delete_one),
-        "catalogue_list" => get(catalogue::list),
-        "catalogue_register" => post(catalogue::register),
-        "catalogue_permission" => get(catalogue::permission),
-        "service_users_review" => get(review::report),
-        "service_users_list" => get(service_users::list),
-        "service_users_create" => post(service_users::create),
-        "service_users_get" => get(service_users::get),
-        "service_users_update" => put(service_users::update),
-        "service_users_delete" => delete(service_users::delete),
-        "service_users_deactivate" => post(service_users::deactivate),
-        "service_users_reactivate" => post(service_users::reactivate),
-        "service_users_mark_reviewed" => post(service_users::review),
-        "workflows_list" => get(workflows::list),
-        "workflows_create" => post(workflows::create),
-        "workflows_get" => get(workflows::get),
-        "workflows_update" => put(workflows::update),
-        "workflows_delete" => delete(workflows::delete),
-        "workflows_authorize_task" => post(workflows::authorize_task),
-        "consent_get" => get(workflows::get_consent),
-        "consent_put" => put(workflows::put_consent),
-        _ => return None,
-    })
-}
-
-/// Every path with the methods routed on it.
-pub fn method_routers() -> BTreeMap<&'static str, MethodRouter<AppState>> {
-    let mut routes: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
-    for endpoint in ENDPOINTS {
-        let Some(method_router) = handler(endpoint.operation) else {
-            continue;
-        };
-        let merged = match routes.remove(endpoint.path) {
-            Some(existing) => existing.merge(method_router),
-            None => method_router,
-        };
-        routes.insert(endpoint.path, merged);
-    }
-    routes
-}
-
-/// Operations of the table without a handler (a test keeps this empty).
-pub fn unrouted() -> Vec<&'static str> {
-    ENDPOINTS
-        .iter()
-        .filter(|e| handler(e.operation).is_none())
-        .map(|e| e.operation)
-        .collect()
-}
-
-/// The OpenAPI 3.1 document of the table.
-fn table_document() -> Value {
-    let mut paths: BTreeMap<&str, serde_json::Map<String, Value>> = BTreeMap::new();
-    for endpoint in ENDPOINTS {
-        let parameters: Vec<Value> = endpoint
-            .path
-            .split('/')
-            .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
-            .collect();
-        let mut operation = json!({
-            "operationId": endpoint.operation,
-            "tags": [endpoint.tag],
-            "summary": endpoint.summary,
-            "parameters": parameters,
-            "responses": {
-                "default": { "description": "`{\"error\":{\"code\",\"message\",\"details\"}}` on any error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
-                "200": { "description": "success", "content": { "application/json": { "schema": { "type": "object" } } } }
-            },
-        });
-        match endpoint.permission {
-            Some(permission) => {
-                crate::api::set(&mut operation, "security", json!([{ "bearer": [] }]));
-                crate::api::set(&mut operation, "x-warden-permission", json!(permission));
-            }
-            None => crate::api::set(&mut operation, "security", json!([])),
-        }
-        if matches!(endpoint.method, "POST" | "PUT") {
-            crate::api::set(
-                &mut operation,
-                "requestBody",
-                json!({ "required": true, "content": { "application/json": { "schema": { "type": ["object", "array"] } } } }),
-            );
-        }
-        paths
-            .entry(endpoint.path)
-            .or_default()
-            .insert(endpoint.method.to_lowercase(), operation);
-    }
-    json!({
-        "openapi": "3.1.0",
-        "info": { "title": "Warden", "version": env!("CARGO_PKG_VERSION"), "description": "Identity and access management: policies, bindings, boundaries, groups, users, service users and decisions." },
-        "paths": paths,
-        "components": {
-            "schemas": { "Error": { "type": "object", "properties": { "error": { "type": "object", "properties": {
-                "code": { "type": "string" }, "message": { "type": "string" }, "details": {} }, "required": ["code", "message"] } } } }
-        },
-    })
-}
-
 /// The endpoints declared with their handlers (`#[utoipa::path]`): route and document come from
 /// one declaration.
 pub fn typed_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(security_schemes())
+    OpenApiRouter::with_openapi(frame())
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::get, groups::update, groups::delete))
         .routes(routes!(groups::members))
@@ -452,6 +45,41 @@ pub fn typed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(policies::get, policies::upsert, policies::delete))
         .routes(routes!(policies::validate))
         .routes(routes!(policies::validate_existing))
+        .routes(routes!(bindings::list, bindings::delete_all))
+        .routes(routes!(bindings::descendants))
+        .routes(routes!(bindings::of_group, bindings::set_group_policies))
+        .routes(routes!(
+            bindings::of_policy,
+            bindings::add_groups,
+            bindings::delete_of_policy
+        ))
+        .routes(routes!(
+            bindings::of_policy_and_group,
+            bindings::add_one,
+            bindings::put_one,
+            bindings::delete_one
+        ))
+        .routes(routes!(service_users::list, service_users::create))
+        .routes(routes!(service_users::report))
+        .routes(routes!(
+            service_users::get,
+            service_users::update,
+            service_users::delete
+        ))
+        .routes(routes!(service_users::deactivate))
+        .routes(routes!(service_users::reactivate))
+        .routes(routes!(service_users::review))
+        .routes(routes!(workflows::list, workflows::create))
+        .routes(routes!(
+            workflows::get,
+            workflows::update,
+            workflows::delete
+        ))
+        .routes(routes!(workflows::authorize_task))
+        .routes(routes!(workflows::get_consent, workflows::put_consent))
+        .routes(routes!(catalogue::list))
+        .routes(routes!(catalogue::register))
+        .routes(routes!(catalogue::permission))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
         .routes(routes!(health::metrics))
@@ -470,9 +98,10 @@ pub fn typed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(oauth::introspect))
 }
 
-/// The security schemes the operations name: `bearer` (a Warden token) and `clientBasic` (an
-/// OAuth client's id and secret, for the OAuth endpoints).
-fn security_schemes() -> utoipa::openapi::OpenApi {
+/// The document's frame: its title and version, and the security schemes the operations name:
+/// `bearer` (a Warden token) and `clientBasic` (an OAuth client's id and secret, for the OAuth
+/// endpoints).
+fn frame() -> utoipa::openapi::OpenApi {
     use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     let mut components = utoipa::openapi::Components::new();
     components.add_security_scheme(
@@ -495,44 +124,22 @@ fn security_schemes() -> utoipa::openapi::OpenApi {
                 .build(),
         ),
     );
+    let info = utoipa::openapi::InfoBuilder::new()
+        .title("Warden")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(
+            "Identity and access management: policies, bindings, boundaries, groups, users, service users and decisions.",
+        ))
+        .build();
     utoipa::openapi::OpenApiBuilder::new()
+        .info(info)
         .components(Some(components))
         .build()
 }
 
-/// The OpenAPI 3.1 document served at `/openapi.json`: the typed endpoints' generated
-/// operations and schemas, with the table's.
+/// The OpenAPI 3.1 document served at `/openapi.json`, generated from the declarations.
 pub fn document() -> Value {
-    merge_generated(table_document(), typed_routes().into_openapi())
-}
-
-fn merge_generated(mut document: Value, generated: utoipa::openapi::OpenApi) -> Value {
-    let generated = json!(generated);
-    for (parent, section) in [
-        ("", "paths"),
-        ("/components", "schemas"),
-        ("/components", "securitySchemes"),
-    ] {
-        let pointer = format!("{parent}/{section}");
-        if document.pointer(&pointer).is_none()
-            && let Some(parent) = document.pointer_mut(parent)
-        {
-            crate::api::set(parent, section, json!({}));
-        }
-        let (Some(from), Some(into)) = (
-            generated
-                .pointer(&pointer)
-                .and_then(Value::as_object)
-                .cloned(),
-            document
-                .pointer_mut(&pointer)
-                .and_then(Value::as_object_mut),
-        ) else {
-            continue;
-        };
-        into.extend(from);
-    }
-    document
+    json!(typed_routes().into_openapi())
 }
 
 #[utoipa::path(
@@ -727,5 +334,63 @@ mod tests {
                 "{name} missing"
             );
         }
+    }
+
+    #[test]
+    fn binding_service_user_workflow_and_catalogue_operations_are_typed() {
+        let document = super::document();
+        let paths = &document["paths"];
+        let body = |operation: &Value| {
+            operation["requestBody"]["content"]["application/json"]["schema"].clone()
+        };
+        let answer = |operation: &Value, status: &str| {
+            operation["responses"][status]["content"]["application/json"]["schema"].clone()
+        };
+        let schema = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
+
+        let one = &paths["/iam/v1/repo/{levelType}/{levelId}/bindings/{policyUuid}/{groupUuid}"];
+        assert_eq!(body(&one["post"]), schema("BindingInput"));
+        assert_eq!(answer(&one["get"], "200"), schema("LevelBindings"));
+        assert_eq!(
+            parameters(&one["delete"]),
+            [
+                ("path", "levelType"),
+                ("path", "levelId"),
+                ("path", "policyUuid"),
+                ("path", "groupUuid"),
+                ("query", "parameters"),
+                ("query", "metadata"),
+                ("query", "forceMultiple")
+            ]
+        );
+        assert_eq!(one["put"]["x-warden-permission"], "iam:bindings:write");
+        let group = &paths["/iam/v1/repo/{levelType}/{levelId}/bindings/groups/{groupUuid}"];
+        assert_eq!(answer(&group["get"], "200"), schema("GroupBindings"));
+        assert_eq!(body(&group["put"]), schema("PolicyUuidsInput"));
+
+        let users = &paths["/iam/v1/accounts/{accountId}/service-users"];
+        assert_eq!(body(&users["post"]), schema("ServiceUserInput"));
+        assert_eq!(answer(&users["post"], "201"), schema("ServiceUserDto"));
+        assert_eq!(answer(&users["get"], "200"), schema("ServiceUserPage"));
+        let review = &paths["/iam/v1/accounts/{accountId}/service-users/review"]["get"];
+        assert_eq!(
+            parameters(review),
+            [
+                ("path", "accountId"),
+                ("query", "unusedDays"),
+                ("query", "unreviewedDays")
+            ]
+        );
+
+        let task = &paths["/automation/v1/workflows/{workflowId}/authorize-task"]["post"];
+        assert_eq!(body(task), schema("TaskInput"));
+        assert_eq!(answer(task, "200"), schema("TaskDecision"));
+        assert_eq!(task["x-warden-permission"], "automation:workflows:run");
+        let register = &paths["/iam/v1/catalogue/services"]["post"];
+        assert_eq!(body(register), schema("ServiceDefinition"));
+        assert_eq!(
+            statuses(register),
+            ["201", "400", "401", "403", "409", "413", "415"]
+        );
     }
 }

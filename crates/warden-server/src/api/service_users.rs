@@ -1,26 +1,24 @@
-//! `/iam/v1/accounts/{accountId}/service-users…`: service users (SPEC §7) and their lifecycle
-//! ([`crate::service::service_users`] has the rules). Path keys accept the uid, the email or the
-//! handle.
+//! `/iam/v1/accounts/{accountId}/service-users…`: service users (SPEC §7), their lifecycle and
+//! the review report ([`crate::service::service_users`] has the rules). Path keys accept the
+//! uid, the email or the handle.
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde_json::{Map, Value, json};
-use warden_engine::PrincipalKind;
+use warden_api::ErrorBody;
+use warden_api::paging::KeyPageQuery;
 
-use crate::api::groups::account;
 use crate::api::{Body, Path, Query, Written};
-use crate::error::{ApiError, ApiResult};
-use crate::records::PrincipalBody;
-use crate::service::Authed;
-use crate::service::guard::attributes;
-use crate::service::service_users::{self, service_user};
-pub use crate::service::service_users::{
-    CreateInput, DeactivateInput, OwnerInput, owner_dto, referrers, service_user_dto,
+use crate::error::ApiResult;
+use crate::extract::JsonBody;
+use crate::service::service_users::{
+    self, DeactivateInput, ReviewInput, ReviewQuery, ReviewReport, ServiceUserDto,
+    ServiceUserInput, ServiceUserPage, ServiceUserUpdate,
 };
+use crate::service::{Authed, review};
 use crate::state::AppState;
 
-fn written(status: StatusCode, (out, revision): (Value, i64)) -> Written<Value> {
+fn written(status: StatusCode, (out, revision): (ServiceUserDto, i64)) -> Written<ServiceUserDto> {
     Written {
         status,
         revision,
@@ -28,119 +26,296 @@ fn written(status: StatusCode, (out, revision): (Value, i64)) -> Written<Value> 
     }
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    authed: Authed,
-    Path(acc): Path<String>,
-    Body(input): Body<CreateInput>,
-) -> ApiResult<Written<Value>> {
-    let created = service_users::create(&state, &authed, &acc, input).await?;
-    Ok(written(StatusCode::CREATED, created))
-}
-
-pub use warden_api::paging::KeyPageQuery as ListQuery;
-
+#[utoipa::path(
+    get,
+    path = "/iam/v1/accounts/{accountId}/service-users",
+    tag = "service users",
+    operation_id = "service_users_list",
+    summary = "Service users, by handle, paged by key",
+    description = "Permission: `iam:service-users:read`.",
+    params(("accountId" = String, Path, description = "The account"), KeyPageQuery),
+    responses(
+        (status = 200, description = "A page of service users", body = ServiceUserPage),
+        (status = 400, description = "An invalid page size or key", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:service-users:read"))),
+)]
 pub async fn list(
     State(state): State<AppState>,
     authed: Authed,
     Path(acc): Path<String>,
-    Query(query): Query<ListQuery>,
-) -> ApiResult<axum::Json<Value>> {
-    let model = state.model.lock().await;
-    let level = account(&model, &acc)?;
-    state.require(&authed, "iam:service-users:read", &level, &attributes(&[]))?;
-    let size = query.page_size.unwrap_or(100);
-    if !(1..=1000).contains(&size) {
-        return Err(ApiError::invalid(format!(
-            "`pageSize` is 1–1000, not {size}"
-        )));
-    }
-    let start: usize = match (&query.next_page_key, query.page) {
-        (Some(key), _) => key.parse().map_err(|_| {
-            ApiError::invalid(format!(
-                "`nextPageKey` `{key}` is not a key this server gave; send the one of the previous answer"
-            ))
-        })?,
-        (None, Some(0)) => return Err(ApiError::invalid("`page` starts at 1")),
-        (None, Some(page)) => (page - 1).saturating_mul(size),
-        (None, None) => 0,
-    };
-    let mut all: Vec<&PrincipalBody> = model
-        .principals
-        .values()
-        .filter(|p| p.kind == PrincipalKind::ServiceUser)
-        .collect();
-    all.sort_by(|a, b| a.handle.cmp(&b.handle));
-    let results: Vec<Value> = all
-        .iter()
-        .skip(start)
-        .take(size)
-        .map(|p| service_user_dto(&model, p))
-        .collect();
-    let next = (start.saturating_add(size) < all.len()).then(|| (start + size).to_string());
-    Ok(axum::Json(
-        json!({ "totalCount": all.len(), "results": results, "nextPageKey": next }),
-    ))
+    Query(query): Query<KeyPageQuery>,
+) -> ApiResult<axum::Json<ServiceUserPage>> {
+    service_users::list(
+        &state,
+        &authed,
+        &acc,
+        query.page_size,
+        query.next_page_key.as_deref(),
+        query.page,
+    )
+    .await
+    .map(axum::Json)
 }
 
+#[utoipa::path(
+    get,
+    path = "/iam/v1/accounts/{accountId}/service-users/review",
+    tag = "service users",
+    operation_id = "service_users_review",
+    summary = "Service users unused, unreviewed, without owner, or with unused permissions",
+    description = "Permission: `iam:service-users:read`.",
+    params(("accountId" = String, Path, description = "The account"), ReviewQuery),
+    responses(
+        (status = 200, description = "The report", body = ReviewReport),
+        (status = 400, description = "A window outside 1–36500 days", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:service-users:read"))),
+)]
+pub async fn report(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(acc): Path<String>,
+    Query(query): Query<ReviewQuery>,
+) -> ApiResult<axum::Json<ReviewReport>> {
+    review::report(&state, &authed, &acc, &query)
+        .await
+        .map(axum::Json)
+}
+
+#[utoipa::path(
+    post,
+    path = "/iam/v1/accounts/{accountId}/service-users",
+    tag = "service users",
+    operation_id = "service_users_create",
+    summary = "Create a service user with its own group",
+    description = "Permission: `iam:service-users:write`.",
+    params(("accountId" = String, Path, description = "The account")),
+    request_body = ServiceUserInput,
+    responses(
+        (status = 201, description = "The service user created", body = ServiceUserDto, headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "Invalid input, or the limit reached", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+        (status = 409, description = "A conflicting change", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:service-users:write"))),
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(acc): Path<String>,
+    Body(input): Body<ServiceUserInput>,
+) -> ApiResult<Written<ServiceUserDto>> {
+    let created = service_users::create(&state, &authed, &acc, input).await?;
+    Ok(written(StatusCode::CREATED, created))
+}
+
+#[utoipa::path(
+    get,
+    path = "/iam/v1/accounts/{accountId}/service-users/{uid}",
+    tag = "service users",
+    operation_id = "service_users_get",
+    summary = "One service user",
+    description = "Permission: `iam:service-users:read`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("uid" = String, Path, description = "The service user's uid, email or handle"),
+    ),
+    responses(
+        (status = 200, description = "The service user", body = ServiceUserDto),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account or service user", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:service-users:read"))),
+)]
 pub async fn get(
     State(state): State<AppState>,
     authed: Authed,
     Path((acc, key)): Path<(String, String)>,
-) -> ApiResult<axum::Json<Value>> {
-    let model = state.model.lock().await;
-    let level = account(&model, &acc)?;
-    state.require(&authed, "iam:service-users:read", &level, &attributes(&[]))?;
-    Ok(axum::Json(service_user_dto(
-        &model,
-        service_user(&model, &key)?,
-    )))
+) -> ApiResult<axum::Json<ServiceUserDto>> {
+    service_users::get(&state, &authed, &acc, &key)
+        .await
+        .map(axum::Json)
 }
 
-/// `PUT …/{uid}`: name, description, owner, purpose. Fields left out keep their value; `owner:
-/// null` removes the owner. Immutable fields may be sent back unchanged (a GET body round-trips).
+/// Fields left out keep their value; `owner: null` removes the owner. Immutable fields may be
+/// sent back unchanged (a GET body round-trips).
+#[utoipa::path(
+    put,
+    path = "/iam/v1/accounts/{accountId}/service-users/{uid}",
+    tag = "service users",
+    operation_id = "service_users_update",
+    summary = "Update name, description, owner or purpose; a changed immutable field is a 400 saying why",
+    description = "Permission: `iam:service-users:write`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("uid" = String, Path, description = "The service user's uid, email or handle"),
+    ),
+    request_body = ServiceUserUpdate,
+    responses(
+        (status = 200, description = "The service user changed", body = ServiceUserDto, headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "Invalid input, or an immutable field changed", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account or service user", body = ErrorBody),
+        (status = 409, description = "A conflicting change", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:service-users:write"))),
+)]
 pub async fn update(
     State(state): State<AppState>,
     authed: Authed,
     Path((acc, key)): Path<(String, String)>,
-    Body(input): Body<Map<String, Value>>,
-) -> ApiResult<Written<Value>> {
+    Body(input): Body<ServiceUserUpdate>,
+) -> ApiResult<Written<ServiceUserDto>> {
     let updated = service_users::update(&state, &authed, &acc, &key, input).await?;
     Ok(written(StatusCode::OK, updated))
 }
 
-/// `POST …/{uid}/deactivate {reason}`: every decision for it is DENY and its tokens stop at once.
+#[utoipa::path(
+    post,
+    path = "/iam/v1/accounts/{accountId}/service-users/{uid}/deactivate",
+    tag = "service users",
+    operation_id = "service_users_deactivate",
+    summary = "Deactivate with a reason: every decision for it is DENY and its tokens stop at once",
+    description = "Permission: `iam:service-users:write`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("uid" = String, Path, description = "The service user's uid, email or handle"),
+    ),
+    request_body = DeactivateInput,
+    responses(
+        (status = 200, description = "The service user, deactivated", body = ServiceUserDto, headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account or service user", body = ErrorBody),
+        (status = 409, description = "Already deactivated", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:service-users:write"))),
+)]
 pub async fn deactivate(
     State(state): State<AppState>,
     authed: Authed,
     Path((acc, key)): Path<(String, String)>,
     Body(input): Body<DeactivateInput>,
-) -> ApiResult<Written<Value>> {
+) -> ApiResult<Written<ServiceUserDto>> {
     let changed = service_users::deactivate(&state, &authed, &acc, &key, input).await?;
     Ok(written(StatusCode::OK, changed))
 }
 
-/// `POST …/{uid}/reactivate`: gives back everything it holds, so the caller must hold that too.
+#[utoipa::path(
+    post,
+    path = "/iam/v1/accounts/{accountId}/service-users/{uid}/reactivate",
+    tag = "service users",
+    operation_id = "service_users_reactivate",
+    summary = "Reactivate a deactivated service user",
+    description = "It gets back everything it holds, so the caller must hold that too. Permission: `iam:service-users:write`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("uid" = String, Path, description = "The service user's uid, email or handle"),
+    ),
+    responses(
+        (status = 200, description = "The service user, active", body = ServiceUserDto, headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted, or beyond what the caller holds", body = ErrorBody),
+        (status = 404, description = "No such account or service user", body = ErrorBody),
+        (status = 409, description = "Not deactivated", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:service-users:write"))),
+)]
 pub async fn reactivate(
     State(state): State<AppState>,
     authed: Authed,
     Path((acc, key)): Path<(String, String)>,
-) -> ApiResult<Written<Value>> {
+) -> ApiResult<Written<ServiceUserDto>> {
     let changed = service_users::reactivate(&state, &authed, &acc, &key).await?;
     Ok(written(StatusCode::OK, changed))
 }
 
-/// `POST …/{uid}/review`, optionally `{note}`: records that the service user was reviewed now.
+/// The body is optional: nothing (or only white space) is a review without a note.
+#[utoipa::path(
+    post,
+    path = "/iam/v1/accounts/{accountId}/service-users/{uid}/review",
+    tag = "service users",
+    operation_id = "service_users_mark_reviewed",
+    summary = "Record a review (`lastReviewedAt`), optionally with `{note}`",
+    description = "Permission: `iam:service-users:write`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("uid" = String, Path, description = "The service user's uid, email or handle"),
+    ),
+    request_body(content = Option<ReviewInput>, description = "Optional"),
+    responses(
+        (status = 200, description = "The service user, reviewed now", body = ServiceUserDto, headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account or service user", body = ErrorBody),
+        (status = 409, description = "A conflicting change", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:service-users:write"))),
+)]
 pub async fn review(
     State(state): State<AppState>,
     authed: Authed,
     Path((acc, key)): Path<(String, String)>,
     body: Bytes,
-) -> ApiResult<Written<Value>> {
-    let changed = service_users::review(&state, &authed, &acc, &key, &body).await?;
+) -> ApiResult<Written<ServiceUserDto>> {
+    let input = if body.iter().all(u8::is_ascii_whitespace) {
+        ReviewInput::default()
+    } else {
+        JsonBody::<ReviewInput>::canonical(&body)?
+    };
+    let changed = service_users::review(&state, &authed, &acc, &key, input).await?;
     Ok(written(StatusCode::OK, changed))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/iam/v1/accounts/{accountId}/service-users/{uid}",
+    tag = "service users",
+    operation_id = "service_users_delete",
+    summary = "Delete a service user; 409 listing its OAuth clients, platform tokens and workflows while any exist",
+    description = "Its own group and that group's bindings go with it. Permission: `iam:service-users:write`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("uid" = String, Path, description = "The service user's uid, email or handle"),
+    ),
+    responses(
+        (status = 200, description = "Deleted", headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account or service user", body = ErrorBody),
+        (status = 409, description = "Still used by OAuth clients, platform tokens or workflows (`details.referrers`)", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:service-users:write"))),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     authed: Authed,

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
@@ -23,9 +22,8 @@ use super::impact::{Draft, html as impact_html};
 use super::session::{Flash, error_alert, flash, with_status};
 use super::users::level_options;
 use super::{Cx, Form, Post, redirect, strings};
-use crate::api::bindings::{self as api, BindingInput};
-use crate::api::{Body, Path};
 use crate::error::{ApiError, ApiResult};
+use crate::service::bindings::{self, BindingFilter, BindingInput};
 use crate::service::policies;
 
 fn level_parts(cx: &Cx, level: &str) -> (String, String, Level) {
@@ -112,14 +110,10 @@ struct View<'a> {
 
 async fn page(cx: &Cx, view: View<'_>) -> Response {
     let (level_type, level_id, level) = level_parts(cx, view.level);
-    let listed = api::list(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((level_type.clone(), level_id.clone())),
-    )
-    .await;
+    let listed = bindings::at(&cx.app, &cx.authed(), &level_type, &level_id, None, None).await;
+    // The template reads the wire shape, as the API answers it.
     let value = match listed {
-        Ok(axum::Json(value)) => value,
+        Ok(listed) => serde_json::json!(listed),
         Err(error) => return cx.error_page(&error, "/console"),
     };
     let snapshot = cx.app.snapshot();
@@ -389,26 +383,19 @@ pub async fn add(post: Post) -> Response {
         metadata: BTreeMap::new(),
         boundaries: form.all("boundary"),
     };
-    let added = api::add_one(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((
-            level_type,
-            level_id,
-            form.get("policy").to_owned(),
-            form.get("group").to_owned(),
-        )),
-        Body(input),
+    let added = bindings::add(
+        &cx.app,
+        &cx.authed(),
+        &level_type,
+        &level_id,
+        form.get("policy"),
+        vec![(form.get("group").to_owned(), input)],
+        None,
     )
     .await;
     match added {
-        Ok(response) => {
-            let warnings: Vec<String> = response
-                .headers()
-                .get("warden-warnings")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| serde_json::from_str(v).ok())
-                .unwrap_or_default();
+        Ok(bound) => {
+            let warnings = bound.warnings;
             let snapshot = cx.app.snapshot();
             let name = |id: &str, policy: bool| {
                 let d = snapshot.directory();
@@ -491,29 +478,26 @@ pub async fn remove(post: Post) -> Response {
         )
         .await;
     }
-    let mut filter: Vec<(String, String)> = parameters
-        .iter()
-        .filter_map(|(k, v)| match v {
-            ParamValue::One(one) => Some((format!("parameters[{k}]"), one.clone())),
-            ParamValue::Many(_) => None,
-        })
-        .collect();
-    filter.extend(
-        metadata
+    // The binding shown: its single-valued parameters and its metadata pick it.
+    let filter = BindingFilter {
+        parameters: parameters
             .iter()
-            .map(|(k, v)| (format!("metadata[{k}]"), v.clone())),
-    );
-    let query = serde_urlencoded::to_string(&filter).unwrap_or_default();
-    let removed = api::delete_one(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((
-            level_type,
-            level_id,
-            form.get("policy").to_owned(),
-            form.get("group").to_owned(),
-        )),
-        RawQuery(Some(query)),
+            .filter_map(|(k, v)| match v {
+                ParamValue::One(one) => Some((k.clone(), one.clone())),
+                ParamValue::Many(_) => None,
+            })
+            .collect(),
+        metadata,
+        force_multiple: false,
+    };
+    let removed = bindings::delete_where(
+        &cx.app,
+        &cx.authed(),
+        &level_type,
+        &level_id,
+        Some(form.get("policy")),
+        Some(form.get("group")),
+        &filter,
     )
     .await;
     match removed {

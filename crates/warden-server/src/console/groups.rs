@@ -2,7 +2,6 @@
 //! membership changes (through the users use case, so the no-escalation rule for joining
 //! applies). Reads and writes go through the service layer.
 
-use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
@@ -105,18 +104,17 @@ pub async fn binding_rows(cx: &Cx, group: &str) -> (Vec<Vec<Markup>>, Vec<String
     let mut rows = Vec::new();
     let mut refused = Vec::new();
     for (level_type, level_id) in levels {
-        let found = crate::api::bindings::of_group(
-            State(cx.app.clone()),
-            cx.authed(),
-            Path((level_type.clone(), level_id.clone(), group.to_owned())),
-            RawQuery(Some("details=true".to_owned())),
+        let found = crate::service::bindings::of_group(
+            &cx.app,
+            &cx.authed(),
+            &level_type,
+            &level_id,
+            group,
+            true,
         )
         .await;
         let details = match found {
-            Ok(axum::Json(value)) => at(&value, "bindingsDetails")
-                .as_array()
-                .cloned()
-                .unwrap_or_default(),
+            Ok(found) => super::values(&found.bindings_details.unwrap_or_default()),
             Err(error) if error.status() == StatusCode::FORBIDDEN => {
                 refused.push(if level_type == "account" {
                     "account".to_owned()

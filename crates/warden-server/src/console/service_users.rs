@@ -3,8 +3,6 @@
 //! description, owner, purpose, groups; the email and handle shown as immutable), deactivation
 //! with a reason, reactivation, reviews, and the review report.
 
-use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
@@ -19,29 +17,25 @@ use super::html::{
 };
 use super::session::{Flash, error_alert, with_status};
 use super::users::groups_form;
-use super::{Cx, Form, Post, input as api_input, redirect};
-use crate::api::{review as report, service_users, users};
+use super::{Cx, Form, Post, redirect};
 use crate::error::ApiError;
-use crate::extract::{Body, Path, Query};
+use crate::extract::Path;
+use crate::service::service_users::{
+    self, DeactivateInput, OwnerInput, ReviewInput, ReviewQuery, ServiceUserInput,
+    ServiceUserUpdate,
+};
+use crate::service::users::{self, Change};
 
 fn may_write(cx: &Cx) -> bool {
     cx.may("iam:service-users:write", &Level::Account, &[])
 }
 
 pub async fn list(cx: Cx) -> Response {
-    let query = match api_input(json!({ "page-size": 1000 })) {
-        Ok(query) => query,
-        Err(error) => return cx.error_page(&error, "/console"),
-    };
-    let listed = service_users::list(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path(cx.account.clone()),
-        Query(query),
-    )
-    .await;
+    let listed =
+        service_users::list(&cx.app, &cx.authed(), &cx.account, Some(1000), None, None).await;
+    // The template reads the wire shape, as the API answers it.
     let value = match listed {
-        Ok(axum::Json(value)) => value,
+        Ok(page) => json!(page),
         Err(error) => return cx.error_page(&error, "/console"),
     };
     let writer = may_write(&cx);
@@ -104,10 +98,13 @@ fn owner_fields(kind: &str, id: &str) -> Markup {
     }
 }
 
-fn owner_value(form: &Form) -> Value {
+fn owner_value(form: &Form) -> Option<OwnerInput> {
     match form.get("owner-type") {
-        "" => Value::Null,
-        kind => json!({ "type": kind, "id": form.get("owner").trim() }),
+        "" => None,
+        kind => Some(OwnerInput {
+            kind: kind.to_owned(),
+            id: form.get("owner").trim().to_owned(),
+        }),
     }
 }
 
@@ -212,40 +209,32 @@ pub async fn handle_preview(
 
 pub async fn create(post: Post) -> Response {
     let Post { cx, form } = post;
-    let made = async {
-        let input = api_input(json!({
-            "name": form.get("name"),
-            "description": form.get("description"),
-            "owner": owner_value(&form),
-            "purpose": form.get("purpose"),
-        }))?;
-        service_users::create(
-            State(cx.app.clone()),
-            cx.authed(),
-            Path(cx.account.clone()),
-            Body(input),
-        )
-        .await
-    }
-    .await;
+    let input = ServiceUserInput {
+        name: form.get("name").to_owned(),
+        description: form.get("description").to_owned(),
+        owner: owner_value(&form),
+        purpose: form.get("purpose").to_owned(),
+    };
+    let made = service_users::create(&cx.app, &cx.authed(), &cx.account, input).await;
     let created = match made {
-        Ok(written) => written.body.unwrap_or_default(),
+        Ok((created, _)) => created,
         Err(error) => return new_form(&cx, Some((&error, &form))).await,
     };
-    let uid = s(&created, "uid").to_owned();
+    let uid = created.uid.clone();
     let mut message = format!(
         "Created service user `{}` with handle `{}` and email `{}`.",
-        s(&created, "name"),
-        s(&created, "handle"),
-        s(&created, "email")
+        created.name,
+        created.handle.as_deref().unwrap_or(""),
+        created.email
     );
     let groups = form.all("group");
     if !groups.is_empty() {
-        let joined = users::add_groups(
-            State(cx.app.clone()),
-            cx.authed(),
-            Path((cx.account.clone(), uid.clone())),
-            Body(groups),
+        let joined = users::change_memberships(
+            &cx.app,
+            &cx.authed(),
+            &cx.account,
+            &uid,
+            Change::Add(groups),
         )
         .await;
         if let Err(error) = joined {
@@ -262,14 +251,9 @@ pub async fn create(post: Post) -> Response {
 }
 
 async fn edit_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
-    let found = service_users::get(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), id.to_owned())),
-    )
-    .await;
+    let found = service_users::get(&cx.app, &cx.authed(), &cx.account, id).await;
     let user = match found {
-        Ok(axum::Json(value)) => value,
+        Ok(user) => json!(user),
         Err(error) => return cx.error_page(&error, "/console/service-users"),
     };
     let uid = s(&user, "uid").to_owned();
@@ -398,23 +382,14 @@ pub async fn edit(cx: Cx, Path(id): Path<String>) -> Response {
 
 pub async fn update(Path(id): Path<String>, post: Post) -> Response {
     let Post { cx, form } = post;
-    let changed = service_users::update(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), id.clone())),
-        Body(
-            json!({
-                "name": form.get("name"),
-                "description": form.get("description"),
-                "owner": owner_value(&form),
-                "purpose": form.get("purpose"),
-            })
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-        ),
-    )
-    .await;
+    let input = ServiceUserUpdate {
+        name: Some(form.get("name").to_owned()),
+        description: Some(form.get("description").to_owned()),
+        owner: Some(owner_value(&form)),
+        purpose: Some(form.get("purpose").to_owned()),
+        ..ServiceUserUpdate::default()
+    };
+    let changed = service_users::update(&cx.app, &cx.authed(), &cx.account, &id, input).await;
     match changed {
         Ok(_) => {
             cx.flash(Flash::ok("Saved."));
@@ -426,11 +401,12 @@ pub async fn update(Path(id): Path<String>, post: Post) -> Response {
 
 pub async fn set_groups(Path(id): Path<String>, post: Post) -> Response {
     let Post { cx, form } = post;
-    let replaced = users::replace_groups(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), id.clone())),
-        Body(form.all("group")),
+    let replaced = users::change_memberships(
+        &cx.app,
+        &cx.authed(),
+        &cx.account,
+        &id,
+        Change::Replace(form.all("group")),
     )
     .await;
     match replaced {
@@ -444,28 +420,31 @@ pub async fn set_groups(Path(id): Path<String>, post: Post) -> Response {
 
 pub async fn lifecycle(Path(id): Path<String>, post: Post) -> Response {
     let Post { cx, form } = post;
-    let state = State(cx.app.clone());
-    let path = Path((cx.account.clone(), id.clone()));
+    let (app, authed, account) = (&cx.app, &cx.authed(), &cx.account);
     let (done, message) = match form.get("action") {
-        "deactivate" => match api_input(json!({ "reason": form.get("reason") })) {
-            Ok(input) => (
-                service_users::deactivate(state, cx.authed(), path, Body(input))
+        "deactivate" => {
+            let input = DeactivateInput {
+                reason: form.get("reason").to_owned(),
+            };
+            (
+                service_users::deactivate(app, authed, account, &id, input)
                     .await
                     .map(|_| ()),
                 "Deactivated. Its tokens no longer work.",
-            ),
-            Err(error) => (Err(error), ""),
-        },
+            )
+        }
         "reactivate" => (
-            service_users::reactivate(state, cx.authed(), path)
+            service_users::reactivate(app, authed, account, &id)
                 .await
                 .map(|_| ()),
             "Reactivated.",
         ),
         "review" => {
-            let note = serde_json::to_vec(&json!({ "note": form.get("note") })).unwrap_or_default();
+            let input = ReviewInput {
+                note: form.get("note").to_owned(),
+            };
             (
-                service_users::review(state, cx.authed(), path, Bytes::from(note))
+                service_users::review(app, authed, account, &id, input)
                     .await
                     .map(|_| ()),
                 "Recorded the review.",
@@ -484,12 +463,7 @@ pub async fn lifecycle(Path(id): Path<String>, post: Post) -> Response {
 
 pub async fn delete(Path(id): Path<String>, post: Post) -> Response {
     let cx = post.cx;
-    let deleted = service_users::delete(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path((cx.account.clone(), id.clone())),
-    )
-    .await;
+    let deleted = service_users::delete(&cx.app, &cx.authed(), &cx.account, &id).await;
     match deleted {
         Ok(_) => {
             cx.flash(Flash::ok("Deleted the service user."));
@@ -499,8 +473,9 @@ pub async fn delete(Path(id): Path<String>, post: Post) -> Response {
     }
 }
 
+/// The review page's windows as typed in its form (text; anything unreadable means 90 days).
 #[derive(Debug, Deserialize, Default)]
-pub struct ReviewQuery {
+pub struct ReviewForm {
     #[serde(default, rename = "unusedDays")]
     unused_days: Option<String>,
     #[serde(default, rename = "unreviewedDays")]
@@ -509,7 +484,7 @@ pub struct ReviewQuery {
 
 pub async fn review(
     cx: Cx,
-    axum::extract::Query(query): axum::extract::Query<ReviewQuery>,
+    axum::extract::Query(query): axum::extract::Query<ReviewForm>,
 ) -> Response {
     let days = |v: &Option<String>| {
         v.as_deref()
@@ -517,19 +492,13 @@ pub async fn review(
             .unwrap_or(90)
     };
     let (unused, unreviewed) = (days(&query.unused_days), days(&query.unreviewed_days));
-    let query = match api_input(json!({ "unusedDays": unused, "unreviewedDays": unreviewed })) {
-        Ok(query) => query,
-        Err(error) => return cx.error_page(&error, "/console/service-users"),
+    let query = ReviewQuery {
+        unused_days: Some(unused),
+        unreviewed_days: Some(unreviewed),
     };
-    let found = report::report(
-        State(cx.app.clone()),
-        cx.authed(),
-        Path(cx.account.clone()),
-        Query(query),
-    )
-    .await;
+    let found = crate::service::review::report(&cx.app, &cx.authed(), &cx.account, &query).await;
     let value = match found {
-        Ok(axum::Json(value)) => value,
+        Ok(report) => json!(report),
         Err(error) => return cx.error_page(&error, "/console/service-users"),
     };
     let rows: Vec<Vec<Markup>> = at(&value, "serviceUsers")

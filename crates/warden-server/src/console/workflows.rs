@@ -1,30 +1,22 @@
 //! Workflows: the authorisation records visible to the signed-in principal (owner, visibility,
 //! actor, environment), create and delete. The rules of SPEC §9 are the API's.
 
-use axum::extract::State;
 use axum::response::Response;
 use maud::{Markup, html};
-use serde_json::{Value, json};
 use warden_engine::Level;
 
 use super::html::{Attrs, at, badge, button_form, form, input, s, select, table, url};
 use super::session::{Flash, error_alert};
-use super::{Cx, Form, Post, input as api_input, redirect};
-use crate::api::workflows;
+use super::{Cx, Form, Post, redirect};
 use crate::error::ApiError;
-use crate::extract::{Body, Path, Query};
+use crate::extract::Path;
+use crate::service::workflows::{self, WorkflowInput};
 
 async fn page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
-    let query = match api_input(json!({})) {
-        Ok(query) => query,
-        Err(error) => return cx.error_page(&error, "/console"),
-    };
-    let listed = workflows::list(State(cx.app.clone()), cx.authed(), Query(query)).await;
+    let listed = workflows::list(&cx.app, &cx.authed(), false).await;
+    // The template reads the wire shape, as the API answers it.
     let items = match listed {
-        Ok(axum::Json(value)) => at(&value, "results")
-            .as_array()
-            .cloned()
-            .unwrap_or_default(),
+        Ok(list) => super::values(&list.results),
         Err(error) => return cx.error_page(&error, "/console"),
     };
     let snapshot = cx.app.snapshot();
@@ -123,17 +115,15 @@ pub async fn list(cx: Cx) -> Response {
 pub async fn create(post: Post) -> Response {
     let Post { cx, form } = post;
     let actor = form.get("actor").trim();
-    let made = async {
-        let input = api_input(json!({
-            "title": form.get("title"),
-            "environment": form.get("environment"),
-            "workflowType": form.get("type"),
-            "isPrivate": form.get("visibility") != "public",
-            "actor": if actor.is_empty() { Value::Null } else { json!(actor) },
-        }))?;
-        workflows::create(State(cx.app.clone()), cx.authed(), Body(input)).await
-    }
-    .await;
+    let input = WorkflowInput {
+        title: form.get("title").to_owned(),
+        environment: form.get("environment").to_owned(),
+        workflow_type: Some(form.get("type").to_owned()),
+        is_private: Some(form.get("visibility") != "public"),
+        actor: (!actor.is_empty()).then(|| actor.to_owned()),
+        ..WorkflowInput::default()
+    };
+    let made = workflows::create(&cx.app, &cx.authed(), input).await;
     match made {
         Ok(_) => {
             cx.flash(Flash::ok(format!(
@@ -148,12 +138,7 @@ pub async fn create(post: Post) -> Response {
 
 pub async fn delete(Path(id): Path<String>, post: Post) -> Response {
     let cx = post.cx;
-    let query = match api_input(json!({})) {
-        Ok(query) => query,
-        Err(error) => return cx.error_page(&error, "/console/workflows"),
-    };
-    let deleted =
-        workflows::delete(State(cx.app.clone()), cx.authed(), Path(id), Query(query)).await;
+    let deleted = workflows::delete(&cx.app, &cx.authed(), &id, false).await;
     match deleted {
         Ok(_) => {
             cx.flash(Flash::ok("Deleted the workflow."));

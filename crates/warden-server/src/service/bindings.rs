@@ -3,7 +3,7 @@
 //! `iam:policyUuid`, `iam:levelType` and `iam:boundGroup` from the request, so administration can
 //! be delegated per group. Legacy default policies cannot be bound again (SPEC §6). What a
 //! binding grants — or, removed, stops denying — is checked against the author by the commit
-//! pipeline like every other change.
+//! pipeline like every other change. Reads need `iam:bindings:read` with the same attributes.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,7 +20,10 @@ use crate::service::levels::{level, level_parts, writable};
 use crate::service::{ApiError, ApiResult, Authed, ErrorCode, Plan};
 use crate::state::AppState;
 
-pub use warden_api::bindings::{BindingInput, ParameterValue};
+pub use warden_api::bindings::{
+    BindingDetail, BindingInput, DescendantsPage, GroupBindings, LevelBindings, ParameterValue,
+    PolicyBinding,
+};
 
 /// A binding's parameters as the engine reads them.
 pub fn engine_parameters(
@@ -419,4 +422,178 @@ pub async fn set_group_policies(
         })
         .await?;
     Ok(Bound { warnings, revision })
+}
+
+// ---- reads ----------------------------------------------------------------------------------
+
+fn read_check(
+    state: &AppState,
+    authed: &Authed,
+    level: &Level,
+    policy: Option<&str>,
+    group: Option<&str>,
+) -> ApiResult<()> {
+    let mut pairs = vec![("iam:levelType", level.type_name())];
+    pairs.extend(policy.map(|p| ("iam:policyUuid", p)));
+    pairs.extend(group.map(|g| ("iam:boundGroup", g)));
+    state.require(authed, "iam:bindings:read", level, &attributes(&pairs))
+}
+
+/// Dynatrace's shape: the bindings grouped by (policy, parameters, metadata, boundaries), each
+/// group listing its groups.
+fn level_bindings<'a>(
+    model: &Model,
+    level: &Level,
+    bindings: impl Iterator<Item = &'a BindingBody>,
+) -> LevelBindings {
+    let mut grouped: Vec<PolicyBinding> = Vec::new();
+    for body in bindings {
+        let parameters = wire_parameters(&body.parameters);
+        let same = grouped.iter_mut().find(|b| {
+            b.policy_uuid == body.policy_uuid
+                && b.parameters == parameters
+                && b.metadata == body.metadata
+                && b.boundaries == body.boundaries
+        });
+        match same {
+            Some(binding) => binding.groups.push(body.group_uuid.clone()),
+            None => grouped.push(PolicyBinding {
+                policy_uuid: body.policy_uuid.clone(),
+                groups: vec![body.group_uuid.clone()],
+                parameters,
+                metadata: body.metadata.clone(),
+                boundaries: body.boundaries.clone(),
+            }),
+        }
+    }
+    // A stable order: by policy, then by what distinguishes the bindings.
+    grouped.sort_by(|a, b| {
+        (
+            &a.policy_uuid,
+            serde_json::to_string(&a.parameters).ok(),
+            &a.metadata,
+            &a.boundaries,
+        )
+            .cmp(&(
+                &b.policy_uuid,
+                serde_json::to_string(&b.parameters).ok(),
+                &b.metadata,
+                &b.boundaries,
+            ))
+    });
+    let (level_type, level_id) = level_parts(model, level);
+    LevelBindings {
+        level_type: level_type.to_owned(),
+        level_id,
+        policy_bindings: grouped,
+    }
+}
+
+/// The bindings at a level, of `policy` and to `group` when given.
+pub async fn at(
+    state: &AppState,
+    authed: &Authed,
+    level_type: &str,
+    level_id: &str,
+    policy: Option<&str>,
+    group: Option<&str>,
+) -> ApiResult<LevelBindings> {
+    let model = state.model.lock().await;
+    let level = level(&model, level_type, level_id)?;
+    read_check(state, authed, &level, policy, group)?;
+    let bindings = model.bindings.values().filter(|b| {
+        at_level(b, &model, &level)
+            && policy.is_none_or(|p| b.policy_uuid == p)
+            && group.is_none_or(|g| b.group_uuid == g)
+    });
+    Ok(level_bindings(&model, &level, bindings))
+}
+
+/// The policies bound to a group at a level; with `details`, every binding.
+pub async fn of_group(
+    state: &AppState,
+    authed: &Authed,
+    level_type: &str,
+    level_id: &str,
+    group: &str,
+    details: bool,
+) -> ApiResult<GroupBindings> {
+    let model = state.model.lock().await;
+    let level = level(&model, level_type, level_id)?;
+    read_check(state, authed, &level, None, Some(group))?;
+    if !model.groups.contains_key(group) {
+        return Err(ApiError::not_found("group", group));
+    }
+    let bindings: Vec<&BindingBody> = model
+        .bindings
+        .values()
+        .filter(|b| at_level(b, &model, &level) && b.group_uuid == group)
+        .collect();
+    let mut policy_uuids: Vec<String> = bindings.iter().map(|b| b.policy_uuid.clone()).collect();
+    policy_uuids.sort_unstable();
+    policy_uuids.dedup();
+    let bindings_details = details.then(|| {
+        bindings
+            .iter()
+            .map(|b| BindingDetail {
+                policy_uuid: b.policy_uuid.clone(),
+                groups: vec![b.group_uuid.clone()],
+                parameters: wire_parameters(&b.parameters),
+                metadata: b.metadata.clone(),
+                boundaries: b.boundaries.clone(),
+                level_type: b.level_type.clone(),
+                level_id: b.level_id.clone(),
+            })
+            .collect()
+    });
+    Ok(GroupBindings {
+        policy_uuids,
+        bindings_details,
+    })
+}
+
+/// A policy's bindings in each environment of the account the caller may read them in, paged
+/// (`page` from 1, `size` 1–1000, defaults 1 and 100).
+pub async fn descendants(
+    state: &AppState,
+    authed: &Authed,
+    account_id: &str,
+    policy: &str,
+    page: Option<usize>,
+    size: Option<usize>,
+) -> ApiResult<DescendantsPage> {
+    let model = state.model.lock().await;
+    level(&model, "account", account_id)?;
+    let (page, size) = (page.unwrap_or(1), size.unwrap_or(100));
+    if page == 0 || size == 0 || size > 1000 {
+        return Err(ApiError::invalid("`page` starts at 1 and `size` is 1–1000"));
+    }
+    let mut content = Vec::new();
+    for environment in model.environments.keys() {
+        let level = Level::Environment(environment.as_str().into());
+        // Environments the caller may not read bindings in are left out, not refused.
+        if read_check(state, authed, &level, Some(policy), None).is_err() {
+            continue;
+        }
+        let bindings: Vec<&BindingBody> = model
+            .bindings
+            .values()
+            .filter(|b| at_level(b, &model, &level) && b.policy_uuid == policy)
+            .collect();
+        if !bindings.is_empty() {
+            content.push(level_bindings(&model, &level, bindings.into_iter()));
+        }
+    }
+    let total_count = content.len();
+    let content = content
+        .into_iter()
+        .skip((page - 1).saturating_mul(size))
+        .take(size)
+        .collect();
+    Ok(DescendantsPage {
+        page_size: size,
+        page_number: page,
+        total_count,
+        content,
+    })
 }

@@ -11,8 +11,7 @@
 //!
 //! Path keys accept the uid, the email or the handle.
 
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use warden_engine::naming::service_user_handle;
 use warden_engine::{Id, PrincipalKind};
 use warden_policy::temporal::parse_date_time;
@@ -28,44 +27,47 @@ use crate::service::users::find;
 use crate::service::{ApiError, ApiResult, Authed};
 use crate::state::AppState;
 
+pub use warden_api::service_users::{
+    DeactivateInput, DeactivationDto, OwnerDto, OwnerInput, ReviewEntry, ReviewInput, ReviewQuery,
+    ReviewReport, ServiceUserDto, ServiceUserInput, ServiceUserPage, ServiceUserUpdate,
+};
+
 /// A service user as the API shows it.
-pub fn service_user_dto(model: &Model, body: &PrincipalBody) -> Value {
-    json!({
-        "uid": body.uid,
-        "email": body.email,
-        "handle": body.handle,
-        "name": body.name,
-        "surname": body.surname,
-        "description": body.description,
-        "owner": body.owner.as_ref().map(|o| owner_dto(model, o)),
-        "purpose": body.purpose,
-        "groupUuid": body.group_uuid,
-        "createdAt": iso(body.created_at),
-        "createdBy": body.created_by,
-        "lastReviewedAt": body.last_reviewed_at.map(iso),
-        "lastUsedAt": body.last_used_at.map(iso),
-        "active": body.active(),
-        "deactivation": body.deactivation.as_ref().map(|d| json!({
-            "reason": d.reason, "at": iso(d.at), "by": d.by,
-        })),
-    })
+pub fn service_user_dto(model: &Model, body: &PrincipalBody) -> ServiceUserDto {
+    ServiceUserDto {
+        uid: body.uid.clone(),
+        email: body.email.clone(),
+        handle: body.handle.clone(),
+        name: body.name.clone(),
+        surname: body.surname.clone(),
+        description: body.description.clone(),
+        owner: body.owner.as_ref().map(|o| owner_dto(model, o)),
+        purpose: body.purpose.clone(),
+        group_uuid: body.group_uuid.clone(),
+        created_at: iso(body.created_at),
+        created_by: body.created_by.clone(),
+        last_reviewed_at: body.last_reviewed_at.map(iso),
+        last_used_at: body.last_used_at.map(iso),
+        active: body.active(),
+        deactivation: body.deactivation.as_ref().map(|d| DeactivationDto {
+            reason: d.reason.clone(),
+            at: iso(d.at),
+            by: d.by.clone(),
+        }),
+    }
 }
 
 /// An owner with its name (email or group name), for people.
-pub fn owner_dto(model: &Model, owner: &OwnerRef) -> Value {
+pub fn owner_dto(model: &Model, owner: &OwnerRef) -> OwnerDto {
     let name = match owner.kind.as_str() {
         "USER" => model.principals.get(&owner.id).map(|p| p.email.clone()),
         _ => model.groups.get(&owner.id).map(|g| g.name.clone()),
     };
-    json!({ "type": owner.kind, "id": owner.id, "name": name })
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OwnerInput {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub id: String,
+    OwnerDto {
+        kind: owner.kind.clone(),
+        id: owner.id.clone(),
+        name,
+    }
 }
 
 /// The owner as stored: a person (by uid) or a group (by uuid).
@@ -125,7 +127,7 @@ async fn save(
     action: &'static str,
     note: Option<Value>,
     change: impl FnOnce(&Model, &PrincipalBody) -> ApiResult<PrincipalBody> + Send,
-) -> ApiResult<(Value, i64)> {
+) -> ApiResult<(ServiceUserDto, i64)> {
     state
         .write(authed, |model, _| {
             let level = account(model, acc)?;
@@ -141,8 +143,8 @@ async fn save(
             directory.upsert_principal(principal_record(&body, groups))?;
             let out = service_user_dto(model, &body);
             let mut plan = Plan::new(action, format!("service-user/{}", body.uid), out.clone());
-            plan.before = Some(service_user_dto(model, &previous));
-            let mut after = out;
+            plan.before = Some(json!(service_user_dto(model, &previous)));
+            let mut after = json!(out);
             if let Some(note) = note
                 && let Some(object) = after.as_object_mut()
             {
@@ -159,25 +161,13 @@ async fn save(
         .await
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateInput {
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub owner: Option<OwnerInput>,
-    #[serde(default)]
-    pub purpose: String,
-}
-
 /// Creates a service user with its own group.
 pub async fn create(
     state: &AppState,
     authed: &Authed,
     acc: &str,
-    input: CreateInput,
-) -> ApiResult<(Value, i64)> {
+    input: ServiceUserInput,
+) -> ApiResult<(ServiceUserDto, i64)> {
     let now = authed.context.now_ms;
     state
         .write(authed, |model, _| {
@@ -244,7 +234,7 @@ pub async fn create(
                 format!("service-user/{uid}"),
                 out.clone(),
             );
-            plan.after = Some(out);
+            plan.after = Some(json!(out));
             plan.ops = vec![
                 group.op(),
                 body.op(),
@@ -300,15 +290,6 @@ fn same_value(given: &Value, current: &Value) -> bool {
     }
 }
 
-fn text_field(input: &Map<String, Value>, field: &str) -> ApiResult<Option<String>> {
-    match input.get(field) {
-        None => Ok(None),
-        Some(Value::Null) => Ok(Some(String::new())),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(ApiError::invalid(format!("`{field}` must be a string"))),
-    }
-}
-
 /// `PUT …/{uid}`: name, description, owner, purpose. Fields left out keep their value; `owner:
 /// null` removes the owner. Immutable fields may be sent back unchanged (a GET body round-trips).
 pub async fn update(
@@ -316,14 +297,11 @@ pub async fn update(
     authed: &Authed,
     acc: &str,
     key: &str,
-    input: Map<String, Value>,
-) -> ApiResult<(Value, i64)> {
+    input: ServiceUserUpdate,
+) -> ApiResult<(ServiceUserDto, i64)> {
     save(state, authed, acc, key, "service-user.update", None, move |model, previous| {
-        let current = service_user_dto(model, previous);
-        for (field, given) in &input {
-            if matches!(field.as_str(), "name" | "description" | "owner" | "purpose") {
-                continue;
-            }
+        let current = json!(service_user_dto(model, previous));
+        for (field, given) in &input.read_only {
             if matches!(field.as_str(), "password" | "passwordHash") {
                 return Err(ApiError::invalid(
                     "service users cannot have a password: they never sign in; give them an OAuth client or a platform token",
@@ -340,37 +318,26 @@ pub async fn update(
             }
         }
         let mut body = previous.clone();
-        if let Some(name) = text_field(&input, "name")? {
-            check_text("name", &name, 1, 200)?;
+        if let Some(name) = &input.name {
+            check_text("name", name, 1, 200)?;
             body.name = name.trim().to_owned();
         }
-        if let Some(description) = text_field(&input, "description")? {
-            check_text("description", &description, 0, 2000)?;
-            body.description = description;
+        if let Some(description) = &input.description {
+            check_text("description", description, 0, 2000)?;
+            body.description = description.clone();
         }
-        if let Some(purpose) = text_field(&input, "purpose")? {
-            check_text("purpose", &purpose, 0, 2000)?;
-            body.purpose = purpose;
+        if let Some(purpose) = &input.purpose {
+            check_text("purpose", purpose, 0, 2000)?;
+            body.purpose = purpose.clone();
         }
-        match input.get("owner") {
+        match &input.owner {
             None => {}
-            Some(Value::Null) => body.owner = None,
-            Some(owner) => {
-                let owner: OwnerInput = serde_json::from_value(owner.clone()).map_err(|e| {
-                    ApiError::invalid(format!("owner: {e}; give `{{\"type\": \"USER\" or \"GROUP\", \"id\": …}}`"))
-                })?;
-                body.owner = Some(resolve_owner(model, &owner)?);
-            }
+            Some(None) => body.owner = None,
+            Some(Some(owner)) => body.owner = Some(resolve_owner(model, owner)?),
         }
         Ok(body)
     })
     .await
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeactivateInput {
-    pub reason: String,
 }
 
 /// `POST …/{uid}/deactivate {reason}`: every decision for it is DENY and its tokens stop at once.
@@ -380,7 +347,7 @@ pub async fn deactivate(
     acc: &str,
     key: &str,
     input: DeactivateInput,
-) -> ApiResult<(Value, i64)> {
+) -> ApiResult<(ServiceUserDto, i64)> {
     let now = authed.context.now_ms;
     let by = authed.caller.uid.clone();
     save(
@@ -418,7 +385,7 @@ pub async fn reactivate(
     authed: &Authed,
     acc: &str,
     key: &str,
-) -> ApiResult<(Value, i64)> {
+) -> ApiResult<(ServiceUserDto, i64)> {
     save(
         state,
         authed,
@@ -447,25 +414,8 @@ pub async fn review(
     authed: &Authed,
     acc: &str,
     key: &str,
-    body: &[u8],
-) -> ApiResult<(Value, i64)> {
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct ReviewInput {
-        #[serde(default)]
-        note: String,
-    }
-    let input: ReviewInput = if body.iter().all(u8::is_ascii_whitespace) {
-        ReviewInput {
-            note: String::new(),
-        }
-    } else {
-        serde_json::from_slice(body).map_err(|e| {
-            ApiError::invalid(format!(
-                "invalid JSON body: {e}; send `{{\"note\": …}}` or nothing"
-            ))
-        })?
-    };
+    input: ReviewInput,
+) -> ApiResult<(ServiceUserDto, i64)> {
     check_text("note", &input.note, 0, 2000)?;
     let now = authed.context.now_ms;
     let note = (!input.note.is_empty()).then(|| json!(input.note));
@@ -574,7 +524,7 @@ pub async fn delete(state: &AppState, authed: &Authed, acc: &str, key: &str) -> 
                 .map(|(k, _)| k.clone())
                 .collect();
             let mut plan = Plan::new("service-user.delete", format!("service-user/{}", body.uid), ());
-            plan.before = Some(service_user_dto(model, &body));
+            plan.before = Some(json!(service_user_dto(model, &body)));
             plan.ops = ops;
             plan.directory = Some((directory, affected));
             plan.apply = Box::new(move |model: &mut Model| {
@@ -594,4 +544,66 @@ pub async fn delete(state: &AppState, authed: &Authed, acc: &str, key: &str) -> 
         })
         .await?;
     Ok(revision)
+}
+
+/// The service users by handle, a page of `page_size` (1–1000, default 100) from the
+/// `next_page_key` of the previous page, or from the 1-based `page`.
+pub async fn list(
+    state: &AppState,
+    authed: &Authed,
+    acc: &str,
+    page_size: Option<usize>,
+    next_page_key: Option<&str>,
+    page: Option<usize>,
+) -> ApiResult<ServiceUserPage> {
+    let model = state.model.lock().await;
+    let level = account(&model, acc)?;
+    state.require(authed, "iam:service-users:read", &level, &attributes(&[]))?;
+    let size = page_size.unwrap_or(100);
+    if !(1..=1000).contains(&size) {
+        return Err(ApiError::invalid(format!(
+            "`pageSize` is 1–1000, not {size}"
+        )));
+    }
+    let start: usize = match (next_page_key, page) {
+        (Some(key), _) => key.parse().map_err(|_| {
+            ApiError::invalid(format!(
+                "`nextPageKey` `{key}` is not a key this server gave; send the one of the previous answer"
+            ))
+        })?,
+        (None, Some(0)) => return Err(ApiError::invalid("`page` starts at 1")),
+        (None, Some(page)) => (page - 1).saturating_mul(size),
+        (None, None) => 0,
+    };
+    let mut all: Vec<&PrincipalBody> = model
+        .principals
+        .values()
+        .filter(|p| p.kind == PrincipalKind::ServiceUser)
+        .collect();
+    all.sort_by(|a, b| a.handle.cmp(&b.handle));
+    let results = all
+        .iter()
+        .skip(start)
+        .take(size)
+        .map(|p| service_user_dto(&model, p))
+        .collect();
+    let end = start.saturating_add(size);
+    Ok(ServiceUserPage {
+        total_count: all.len(),
+        results,
+        next_page_key: (end < all.len()).then(|| end.to_string()),
+    })
+}
+
+/// One service user, by uid, email or handle.
+pub async fn get(
+    state: &AppState,
+    authed: &Authed,
+    acc: &str,
+    key: &str,
+) -> ApiResult<ServiceUserDto> {
+    let model = state.model.lock().await;
+    let level = account(&model, acc)?;
+    state.require(authed, "iam:service-users:read", &level, &attributes(&[]))?;
+    Ok(service_user_dto(&model, service_user(&model, key)?))
 }

@@ -7,8 +7,7 @@
 //! `automation:workflows:admin` and bypasses visibility and ownership. A workflow that is not
 //! visible answers 404, as if it did not exist.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use warden_engine::workflow::Owner;
 use warden_engine::{Level, PrincipalKind, Snapshot};
 
@@ -21,49 +20,21 @@ use crate::service::levels::new_uuid;
 use crate::service::{ApiError, ApiResult, Authed, Plan};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct AdminQuery {
-    #[serde(default)]
-    pub admin_access: bool,
+pub use warden_api::workflows::{
+    AdminQuery, Consent, ConsentInput, ConsentQuery, TaskDecision, TaskInput, WorkflowDto,
+    WorkflowInput, WorkflowList, WorkflowUpdate,
+};
+
+/// A principal kind's wire name (`USER`, `SERVICE_USER`).
+fn kind_name(kind: PrincipalKind) -> String {
+    match kind {
+        PrincipalKind::User => "USER",
+        PrincipalKind::ServiceUser => "SERVICE_USER",
+    }
+    .to_owned()
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct WorkflowInput {
-    pub title: String,
-    pub environment: String,
-    #[serde(default)]
-    pub is_private: Option<bool>,
-    #[serde(default)]
-    pub workflow_type: Option<String>,
-    /// uid, email or handle; default the caller.
-    #[serde(default)]
-    pub actor: Option<String>,
-    #[serde(default)]
-    pub owner: Option<String>,
-    #[serde(default)]
-    pub owner_type: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct WorkflowUpdate {
-    #[serde(default)]
-    pub title: Option<String>,
-    #[serde(default)]
-    pub is_private: Option<bool>,
-    #[serde(default)]
-    pub workflow_type: Option<String>,
-    #[serde(default)]
-    pub actor: Option<String>,
-    #[serde(default)]
-    pub owner: Option<String>,
-    #[serde(default)]
-    pub owner_type: Option<String>,
-}
-
-pub fn dto(model: &Model, body: &WorkflowBody) -> Value {
+pub fn dto(model: &Model, body: &WorkflowBody) -> WorkflowDto {
     let actor = model.principals.get(&body.actor);
     // For people: the owning user's email or the owning group's name.
     let owner_name = if body.owner_type == "GROUP" {
@@ -71,24 +42,24 @@ pub fn dto(model: &Model, body: &WorkflowBody) -> Value {
     } else {
         model.principals.get(&body.owner).map(|p| p.email.clone())
     };
-    json!({
-        "id": body.id,
-        "title": body.title,
-        "environment": body.environment,
-        "owner": body.owner,
-        "ownerType": body.owner_type,
-        "ownerName": owner_name,
-        "isPrivate": body.is_private,
-        "actor": body.actor,
-        "actorEmail": actor.map(|a| a.email.clone()),
-        "actorHandle": actor.and_then(|a| a.handle.clone()),
-        "actorType": actor.map(|a| a.kind),
-        "workflowType": body.workflow_type,
-        "createdAt": iso(body.created_at),
-        "createdBy": body.created_by,
-        "updatedAt": iso(body.updated_at),
-        "updatedBy": body.updated_by,
-    })
+    WorkflowDto {
+        id: body.id.clone(),
+        title: body.title.clone(),
+        environment: body.environment.clone(),
+        owner: body.owner.clone(),
+        owner_type: body.owner_type.clone(),
+        owner_name,
+        is_private: body.is_private,
+        actor: body.actor.clone(),
+        actor_email: actor.map(|a| a.email.clone()),
+        actor_handle: actor.and_then(|a| a.handle.clone()),
+        actor_type: actor.map(|a| kind_name(a.kind)),
+        workflow_type: body.workflow_type.clone(),
+        created_at: iso(body.created_at),
+        created_by: body.created_by.clone(),
+        updated_at: iso(body.updated_at),
+        updated_by: body.updated_by.clone(),
+    }
 }
 
 pub fn owner_of(body: &WorkflowBody) -> Owner<'_> {
@@ -223,7 +194,7 @@ pub async fn create(
     state: &AppState,
     authed: &Authed,
     input: WorkflowInput,
-) -> ApiResult<(Value, i64)> {
+) -> ApiResult<(WorkflowDto, i64)> {
     let now = authed.context.now_ms;
     state
         .write(authed, |model, _| {
@@ -281,7 +252,7 @@ fn saving(
     action: &'static str,
     previous: Option<&WorkflowBody>,
     body: WorkflowBody,
-) -> Plan<Value> {
+) -> Plan<WorkflowDto> {
     let out = dto(model, &body);
     let mut plan = Plan::new(action, format!("workflow/{}", body.id), out);
     plan.before = previous.map(|p| json!(p));
@@ -301,7 +272,7 @@ pub async fn update(
     id: &str,
     admin_access: bool,
     input: WorkflowUpdate,
-) -> ApiResult<(Value, i64)> {
+) -> ApiResult<(WorkflowDto, i64)> {
     let now = authed.context.now_ms;
     state
         .write(authed, |model, snapshot| {
@@ -410,20 +381,13 @@ pub async fn delete(
 
 // ---- consent ------------------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConsentInput {
-    pub environment: String,
-    pub permissions: Vec<String>,
-}
-
 /// Stores the caller's consent. Permissions must exist; consenting to one the caller does not
 /// hold is allowed and never grants it.
 pub async fn put_consent(
     state: &AppState,
     authed: &Authed,
     input: ConsentInput,
-) -> ApiResult<(Value, i64)> {
+) -> ApiResult<(Consent, i64)> {
     state
         .write(authed, |model, snapshot| {
             if !model.environments.contains_key(&input.environment) {
@@ -472,7 +436,10 @@ pub async fn put_consent(
                 permissions,
                 updated_at: authed.context.now_ms,
             };
-            let out = json!({ "environment": body.environment, "permissions": body.permissions });
+            let out = Consent {
+                environment: body.environment.clone(),
+                permissions: body.permissions.clone(),
+            };
             let mut plan = Plan::new(
                 "consent.update",
                 format!("consent/{}/{}", body.uid, body.environment),
@@ -489,4 +456,169 @@ pub async fn put_consent(
             Ok(plan)
         })
         .await
+}
+
+// ---- reads and task decisions -------------------------------------------------------------------
+
+/// The workflows visible to the caller (all of them in admin mode), by title.
+pub async fn list(
+    state: &AppState,
+    authed: &Authed,
+    admin_access: bool,
+) -> ApiResult<WorkflowList> {
+    let admin_mode = admin(state, authed, None, admin_access)?;
+    let snapshot = state.snapshot();
+    let model = state.model.lock().await;
+    let mut results: Vec<WorkflowDto> = model
+        .workflows
+        .values()
+        .filter(|w| visible(state, authed, &snapshot, w, admin_mode).is_ok())
+        .map(|w| dto(&model, w))
+        .collect();
+    results.sort_by(|a, b| a.title.cmp(&b.title));
+    Ok(WorkflowList {
+        count: results.len(),
+        results,
+    })
+}
+
+/// One workflow, if visible to the caller.
+pub async fn get(
+    state: &AppState,
+    authed: &Authed,
+    id: &str,
+    admin_access: bool,
+) -> ApiResult<WorkflowDto> {
+    let snapshot = state.snapshot();
+    let model = state.model.lock().await;
+    let body = model
+        .workflows
+        .get(id)
+        .ok_or_else(|| ApiError::not_found("workflow", id))?;
+    let admin_mode = admin(state, authed, Some(body), admin_access)?;
+    visible(state, authed, &snapshot, body, admin_mode)?;
+    Ok(dto(&model, body))
+}
+
+/// A serde name of an engine enum (`ALLOW`, `no-consent`, …), as the engine writes it.
+fn wire_name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Decides a task as the workflow's actor (its permissions ∩ consent for a human actor); every
+/// check is recorded in the audit log. The caller must be able to run the workflow (or be in
+/// admin mode).
+pub async fn authorize_task(
+    state: &AppState,
+    authed: &Authed,
+    id: &str,
+    admin_access: bool,
+    input: TaskInput,
+) -> ApiResult<TaskDecision> {
+    let attributes: warden_engine::Attributes = input
+        .attributes
+        .into_iter()
+        .map(|(name, value)| {
+            let value = match value {
+                warden_api::workflows::TaskAttribute::One(one) => {
+                    warden_engine::AttributeValue::One(one)
+                }
+                warden_api::workflows::TaskAttribute::Many(many) => {
+                    warden_engine::AttributeValue::Many(many)
+                }
+            };
+            (name, value)
+        })
+        .collect();
+    crate::limits::check_decision_attributes(
+        attributes
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.values())),
+    )?;
+    let snapshot = state.snapshot();
+    let (workflow, consent, actor) = {
+        let model = state.model.lock().await;
+        let workflow = model
+            .workflows
+            .get(id)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("workflow", id))?;
+        let consent = model
+            .consents
+            .get(&(workflow.actor.clone(), workflow.environment.clone()))
+            .map(|c| c.permissions.clone());
+        // The actor as people name it (handle or email), so that explanations read well; the
+        // engine resolves either to the same principal.
+        let actor = model.principals.get(&workflow.actor).map_or_else(
+            || workflow.actor.clone(),
+            |p| p.handle.clone().unwrap_or_else(|| p.email.clone()),
+        );
+        (workflow, consent, actor)
+    };
+    let admin_mode = admin(state, authed, Some(&workflow), admin_access)?;
+    visible(state, authed, &snapshot, &workflow, admin_mode)?;
+    if !admin_mode {
+        check_action(state, authed, &workflow, "run")?;
+    }
+    let task = warden_engine::workflow::Task {
+        actor: &actor,
+        permission: &input.permission,
+        environment: Some(&workflow.environment),
+        attributes: &attributes,
+        time: authed.context.now_ms.div_euclid(1000),
+    };
+    let decision = snapshot.authorize_task(&task, consent.as_deref());
+    state.usage.record(
+        &workflow.actor,
+        &input.permission,
+        decision.decision.is_allowed(),
+        authed.context.now_ms,
+    );
+    let record = json!({
+        "workflow": workflow.id,
+        "actor": workflow.actor,
+        "caller": authed.caller.uid,
+        "permission": input.permission,
+        "decision": decision.decision.outcome,
+        "reason": decision.decision.reason,
+        "refusedBy": decision.refused_by,
+    });
+    let seq = state
+        .record(
+            authed,
+            "workflow.authorize-task",
+            &format!("workflow/{id}"),
+            record,
+        )
+        .await?;
+    Ok(TaskDecision {
+        outcome: wire_name(&decision.decision.outcome),
+        reason: wire_name(&decision.decision.reason),
+        actor: decision.actor,
+        actor_type: decision.actor_type.map(kind_name),
+        refused_by: decision.refused_by.as_ref().map(wire_name),
+        summary: decision.summary,
+        explanation: serde_json::to_value(&decision.explanation).unwrap_or_default(),
+        audit_seq: seq,
+    })
+}
+
+/// The caller's consent for an environment (none until set).
+pub async fn consent(state: &AppState, authed: &Authed, environment: &str) -> ApiResult<Consent> {
+    let model = state.model.lock().await;
+    if !model.environments.contains_key(environment) {
+        return Err(ApiError::not_found("environment", environment));
+    }
+    let permissions = model
+        .consents
+        .get(&(authed.caller.uid.clone(), environment.to_owned()))
+        .map(|c| c.permissions.clone())
+        .unwrap_or_default();
+    Ok(Consent {
+        environment: environment.to_owned(),
+        permissions,
+    })
 }

@@ -121,3 +121,124 @@ async fn an_empty_uid_and_empty_tags_are_accepted() {
     assert_eq!(token.status, StatusCode::OK, "{}", token.body);
     assert!(token.body["token"].as_str().is_some(), "{}", token.body);
 }
+
+#[tokio::test]
+async fn null_lists_on_bindings_and_service_users_are_read_as_none() {
+    let server = TestServer::start().await;
+    let account = server.account();
+    let acc = format!("/iam/v1/accounts/{account}");
+    let repo = format!("/iam/v1/repo/account/{account}");
+    let group = server
+        .post(&format!("{acc}/groups"), json!([{ "name": "ops" }]))
+        .await
+        .body[0]["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let policy = server
+        .post(
+            &format!("{repo}/policies"),
+            json!({ "name": "Read hub", "statementQuery": "ALLOW hub:catalog:read;" }),
+        )
+        .await
+        .body["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // `POST …/bindings/{policy}` with `boundaries: null`.
+    let bound = server
+        .post(
+            &format!("{repo}/bindings/{policy}"),
+            json!({ "groups": [group], "boundaries": null }),
+        )
+        .await;
+    assert_eq!(bound.status, StatusCode::NO_CONTENT, "{}", bound.body);
+    let listed = server.get(&format!("{repo}/bindings/{policy}")).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    assert_eq!(
+        listed.body,
+        json!({ "levelType": "account", "levelId": account, "policyBindings": [
+            { "policyUuid": policy, "groups": [group], "parameters": {}, "metadata": {}, "boundaries": [] }
+        ] })
+    );
+    // `groups: null` is no group, refused as such; nothing changes.
+    let no_groups = server
+        .post(
+            &format!("{repo}/bindings/{policy}"),
+            json!({ "groups": null, "boundaries": null }),
+        )
+        .await;
+    assert_eq!(no_groups.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        no_groups.body,
+        json!({ "error": { "code": "invalid", "message": "`groups` must name at least one group", "details": null } })
+    );
+    let of_group = server
+        .get(&format!("{repo}/bindings/groups/{group}?details=true"))
+        .await;
+    assert_eq!(
+        of_group.body,
+        json!({ "policyUuids": [policy], "bindingsDetails": [
+            { "policyUuid": policy, "groups": [group], "parameters": {}, "metadata": {}, "boundaries": [], "levelType": "account", "levelId": account }
+        ] })
+    );
+    // `policyUuids: null` is none: the group's bindings at the level go.
+    let cleared = server
+        .put(
+            &format!("{repo}/bindings/groups/{group}"),
+            json!({ "policyUuids": null }),
+        )
+        .await;
+    assert_eq!(cleared.status, StatusCode::NO_CONTENT, "{}", cleared.body);
+    let of_group = server.get(&format!("{repo}/bindings/groups/{group}")).await;
+    assert_eq!(of_group.body, json!({ "policyUuids": [] }));
+
+    // A service user with every optional field `null`.
+    let created = server
+        .post(
+            &format!("{acc}/service-users"),
+            json!({ "name": "Nightly", "description": null, "owner": null, "purpose": null }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["description"], "");
+    assert_eq!(created.body["owner"], json!(null));
+    assert_eq!(created.body["purpose"], "");
+    let uid = created.body["uid"].as_str().unwrap().to_owned();
+    let path = format!("{acc}/service-users/{uid}");
+    let owned = server
+        .put(
+            &path,
+            json!({ "description": "exports", "owner": { "type": "USER", "id": "admin@warden.local" } }),
+        )
+        .await;
+    assert_eq!(owned.status, StatusCode::OK, "{}", owned.body);
+    assert_eq!(owned.body["owner"]["name"], "admin@warden.local");
+    // `null` empties a text field and removes the owner; the name is kept.
+    let cleared = server
+        .put(&path, json!({ "description": null, "owner": null }))
+        .await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
+    assert_eq!(cleared.body["description"], "");
+    assert_eq!(cleared.body["owner"], json!(null));
+    assert_eq!(cleared.body["name"], "Nightly");
+    let reviewed = server
+        .post(&format!("{path}/review"), json!({ "note": null }))
+        .await;
+    assert_eq!(reviewed.status, StatusCode::OK, "{}", reviewed.body);
+    assert!(
+        reviewed.body["lastReviewedAt"].is_string(),
+        "{}",
+        reviewed.body
+    );
+    let stored = server.state.model.lock().await.principals[&uid].clone();
+    assert_eq!(
+        (
+            stored.description.as_str(),
+            stored.owner.is_none(),
+            stored.last_reviewed_at.is_some()
+        ),
+        ("", true, true)
+    );
+}

@@ -1,72 +1,39 @@
-//! `GET /iam/v1/accounts/{accountId}/service-users/review`: the service users that need an
-//! administrator's attention — unused for `unusedDays`, unreviewed for `unreviewedDays`, without
-//! an owner, or holding permissions they have not used within `unusedDays` (from the decision
-//! counters, flushed first so that the report is current).
+//! The service-user review report: the service users that need an administrator's attention —
+//! unused for `unusedDays`, unreviewed for `unreviewedDays`, without an owner, or holding
+//! permissions they have not used within `unusedDays` (from the decision counters, flushed
+//! first so that the report is current).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use axum::extract::State;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use warden_engine::PrincipalKind;
 use warden_policy::Effect;
 
-use crate::api::groups::{account, iso};
-use crate::api::service_users::owner_dto;
-use crate::api::{Path, Query};
-use crate::error::{ApiError, ApiResult};
-use crate::service::Authed;
+use crate::service::groups::{account, iso};
 use crate::service::guard::attributes;
+use crate::service::service_users::{ReviewEntry, ReviewQuery, ReviewReport, owner_dto};
+use crate::service::{ApiError, ApiResult, Authed};
 use crate::state::AppState;
 
 const DAY_MS: i64 = 86_400_000;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ReviewQuery {
-    #[serde(default = "ninety")]
-    unused_days: i64,
-    #[serde(default = "ninety")]
-    unreviewed_days: i64,
-}
-
-fn ninety() -> i64 {
-    90
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReviewEntry {
-    pub uid: String,
-    pub name: String,
-    pub handle: Option<String>,
-    pub email: String,
-    pub owner: Value,
-    pub active: bool,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub last_reviewed_at: Option<String>,
-    /// `unused`, `unreviewed`, `no-owner`, `unused-permissions`.
-    pub findings: Vec<&'static str>,
-    pub unused_permissions: Vec<String>,
-}
-
+/// The report for the windows of `query` (1–36500 days each, default 90).
 pub async fn report(
-    State(state): State<AppState>,
-    authed: Authed,
-    Path(acc): Path<String>,
-    Query(query): Query<ReviewQuery>,
-) -> ApiResult<axum::Json<Value>> {
-    if !(1..=36_500).contains(&query.unused_days) || !(1..=36_500).contains(&query.unreviewed_days)
-    {
+    state: &AppState,
+    authed: &Authed,
+    acc: &str,
+    query: &ReviewQuery,
+) -> ApiResult<ReviewReport> {
+    let unused_days = query.unused_days.unwrap_or(90);
+    let unreviewed_days = query.unreviewed_days.unwrap_or(90);
+    if !(1..=36_500).contains(&unused_days) || !(1..=36_500).contains(&unreviewed_days) {
         return Err(ApiError::invalid(
             "`unusedDays` and `unreviewedDays` are 1–36500",
         ));
     }
     {
         let model = state.model.lock().await;
-        let level = account(&model, &acc)?;
-        state.require(&authed, "iam:service-users:read", &level, &attributes(&[]))?;
+        let level = account(&model, acc)?;
+        state.require(authed, "iam:service-users:read", &level, &attributes(&[]))?;
     }
     state.flush_usage().await?;
     let usage = state.store.usage(None).await?;
@@ -78,8 +45,8 @@ pub async fn report(
             .insert(row.permission.as_str(), (row.last_used, row.last_allowed));
     }
     let now = authed.context.now_ms;
-    let unused_since = now - query.unused_days * DAY_MS;
-    let unreviewed_since = now - query.unreviewed_days * DAY_MS;
+    let unused_since = now - unused_days * DAY_MS;
+    let unreviewed_since = now - unreviewed_days * DAY_MS;
     let snapshot = state.snapshot();
     let environments: Vec<Option<String>> = std::iter::once(None)
         .chain(
@@ -101,13 +68,13 @@ pub async fn report(
         let last_used = counters.and_then(|c| c.values().map(|(used, _)| *used).max());
         let mut findings = Vec::new();
         if last_used.unwrap_or(body.created_at) < unused_since {
-            findings.push("unused");
+            findings.push("unused".to_owned());
         }
         if body.last_reviewed_at.unwrap_or(body.created_at) < unreviewed_since {
-            findings.push("unreviewed");
+            findings.push("unreviewed".to_owned());
         }
         if body.owner.is_none() {
-            findings.push("no-owner");
+            findings.push("no-owner".to_owned());
         }
         let mut held: BTreeSet<String> = BTreeSet::new();
         for environment in &environments {
@@ -130,7 +97,7 @@ pub async fn report(
             Vec::new()
         };
         if !unused_permissions.is_empty() {
-            findings.push("unused-permissions");
+            findings.push("unused-permissions".to_owned());
         }
         if findings.is_empty() {
             continue;
@@ -140,7 +107,7 @@ pub async fn report(
             name: body.name.clone(),
             handle: body.handle.clone(),
             email: body.email.clone(),
-            owner: json!(body.owner.as_ref().map(|o| owner_dto(&model, o))),
+            owner: body.owner.as_ref().map(|o| owner_dto(&model, o)),
             active: body.active(),
             created_at: iso(body.created_at),
             last_used_at: last_used.map(iso),
@@ -150,10 +117,10 @@ pub async fn report(
         });
     }
     entries.sort_by(|a, b| (a.name.to_lowercase(), &a.uid).cmp(&(b.name.to_lowercase(), &b.uid)));
-    Ok(axum::Json(json!({
-        "generatedAt": iso(now),
-        "unusedDays": query.unused_days,
-        "unreviewedDays": query.unreviewed_days,
-        "serviceUsers": entries,
-    })))
+    Ok(ReviewReport {
+        generated_at: iso(now),
+        unused_days,
+        unreviewed_days,
+        service_users: entries,
+    })
 }

@@ -1,0 +1,227 @@
+//! Service users: what a client sends to create, change, deactivate and review one, what it reads
+//! back (Dynatrace's `ServiceUserDto` fields and Warden's lifecycle fields), and the review report.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::nullable::or_default;
+
+/// The person or group accountable for a service user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OwnerInput {
+    /// `USER` or `GROUP`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A user's uid or email, or a group's uuid or name.
+    pub id: String,
+}
+
+/// A service user to create; `null` for a text field is empty, for `owner` none.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceUserInput {
+    pub name: String,
+    #[serde(default, deserialize_with = "or_default")]
+    pub description: String,
+    #[serde(default)]
+    pub owner: Option<OwnerInput>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub purpose: String,
+}
+
+/// `absent` → `None`; `null` → `Some(T::default())`; a value → `Some(value)`.
+fn present_or_default<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Some(
+        Option::<T>::deserialize(deserializer)?.unwrap_or_default(),
+    ))
+}
+
+/// `absent` → `None`; `null` → `Some(None)`; a value → `Some(Some(value))`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Some(Option::<T>::deserialize(deserializer)?))
+}
+
+/// `PUT …/service-users/{uid}`: the fields to change. Fields left out keep their value; `null`
+/// empties a text field and removes the owner. The read-only fields of a service user (`uid`,
+/// `email`, `handle`, `createdAt`, …) may be sent back unchanged, so that a `GET` body
+/// round-trips; a changed one is a 400 saying why it cannot change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ServiceUserUpdate {
+    #[serde(
+        default,
+        deserialize_with = "present_or_default",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "present_or_default",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<OwnerInput>)]
+    pub owner: Option<Option<OwnerInput>>,
+    #[serde(
+        default,
+        deserialize_with = "present_or_default",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub purpose: Option<String>,
+    /// The other fields sent: read-only fields of the service user, accepted when unchanged.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub read_only: BTreeMap<String, serde_json::Value>,
+}
+
+/// `POST …/service-users/{uid}/deactivate`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeactivateInput {
+    /// Why (1–500 characters), kept with the service user and in the audit log.
+    pub reason: String,
+}
+
+/// `POST …/service-users/{uid}/review`: an optional note for the audit log; the body itself is
+/// optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    #[serde(default, deserialize_with = "or_default")]
+    pub note: String,
+}
+
+/// An owner with its name (the user's email or the group's name) for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OwnerDto {
+    /// `USER` or `GROUP`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The user's uid or the group's uuid.
+    pub id: String,
+    pub name: Option<String>,
+}
+
+/// Why, when and by whom a service user was deactivated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DeactivationDto {
+    pub reason: String,
+    pub at: String,
+    /// The uid of who deactivated it.
+    pub by: String,
+}
+
+/// A service user as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceUserDto {
+    pub uid: String,
+    /// `<uid>@service.<domain>`, generated and immutable.
+    pub email: String,
+    /// Derived from the name at creation, immutable.
+    pub handle: Option<String>,
+    pub name: String,
+    /// Always empty: service users have no surname.
+    pub surname: String,
+    pub description: String,
+    pub owner: Option<OwnerDto>,
+    pub purpose: String,
+    /// The service user's own group, for permissions assigned to it directly.
+    pub group_uuid: Option<String>,
+    pub created_at: String,
+    pub created_by: String,
+    pub last_reviewed_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub active: bool,
+    pub deactivation: Option<DeactivationDto>,
+}
+
+/// A page of service users, by handle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceUserPage {
+    pub total_count: usize,
+    pub results: Vec<ServiceUserDto>,
+    /// The key of the next page; `null` on the last.
+    pub next_page_key: Option<String>,
+}
+
+/// The windows of the review report, in days (1–36500, default 90 each).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ReviewQuery {
+    /// Unused (no decision) for this many days counts as `unused`.
+    #[serde(default)]
+    pub unused_days: Option<i64>,
+    /// Not reviewed for this many days counts as `unreviewed`.
+    #[serde(default)]
+    pub unreviewed_days: Option<i64>,
+}
+
+/// A service user that needs attention, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewEntry {
+    pub uid: String,
+    pub name: String,
+    pub handle: Option<String>,
+    pub email: String,
+    pub owner: Option<OwnerDto>,
+    pub active: bool,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub last_reviewed_at: Option<String>,
+    /// `unused`, `unreviewed`, `no-owner`, `unused-permissions`.
+    pub findings: Vec<String>,
+    pub unused_permissions: Vec<String>,
+}
+
+/// `GET …/service-users/review`: the service users that need an administrator's attention.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewReport {
+    pub generated_at: String,
+    pub unused_days: i64,
+    pub unreviewed_days: i64,
+    pub service_users: Vec<ReviewEntry>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_update_tells_absent_from_null() {
+        let read = |text: &str| serde_json::from_str::<ServiceUserUpdate>(text).ok();
+        let absent = read("{}");
+        assert_eq!(absent.as_ref().map(|u| u.owner.clone()), Some(None));
+        let null = read(r#"{"owner":null,"description":null}"#);
+        assert_eq!(null.as_ref().map(|u| u.owner.clone()), Some(Some(None)));
+        assert_eq!(
+            null.as_ref().map(|u| u.description.clone()),
+            Some(Some(String::new()))
+        );
+        let kept = read(r#"{"uid":"u-1","name":"x"}"#);
+        assert_eq!(
+            kept.as_ref()
+                .map(|u| u.read_only.keys().cloned().collect::<Vec<_>>()),
+            Some(vec!["uid".to_owned()])
+        );
+    }
+}
