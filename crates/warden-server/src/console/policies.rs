@@ -2,7 +2,6 @@
 //! its line, the canonical formatter, the diff against the saved version, and the impact preview
 //! before saving. Global policies are shown read-only.
 
-use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
@@ -18,9 +17,8 @@ use super::html::{
 use super::impact::{Draft, html as impact_html};
 use super::session::{Flash, details, flash, with_status};
 use super::{Cx, Post, redirect};
-use crate::api::policies as handlers;
-use crate::api::{Body, Path};
 use crate::error::ApiError;
+use crate::extract::Path;
 use crate::service::guard::attributes;
 use crate::service::policies::{self as api, PolicyInput};
 
@@ -507,35 +505,18 @@ async fn act(cx: &Cx, post_form: &super::Form, uuid: Option<&str>) -> Response {
                 statement_query: text.clone(),
                 category: None,
             };
-            let result = match uuid {
-                Some(uuid) => {
-                    handlers::upsert(
-                        State(cx.app.clone()),
-                        cx.authed(),
-                        Path((level_type.clone(), level_id.clone(), uuid.to_owned())),
-                        Body(input),
-                    )
-                    .await
-                }
-                None => {
-                    handlers::create(
-                        State(cx.app.clone()),
-                        cx.authed(),
-                        Path((level_type.clone(), level_id.clone())),
-                        Body(input),
-                    )
-                    .await
-                }
-            };
+            let result = crate::service::policies::save(
+                &cx.app,
+                &cx.authed(),
+                &level_type,
+                &level_id,
+                uuid.map(str::to_owned),
+                input,
+            )
+            .await;
             match result {
-                Ok(written) => {
-                    let id = written
-                        .body
-                        .as_ref()
-                        .map(|d| d.uuid.clone())
-                        .or_else(|| uuid.map(str::to_owned))
-                        .unwrap_or_default();
-                    let warnings = written.body.as_ref().map_or(0, |d| d.diagnostics.len());
+                Ok(saved) => {
+                    let warnings = saved.policy.diagnostics.len();
                     let verb = if uuid.is_some() { "Saved" } else { "Created" };
                     let note = if warnings > 0 {
                         format!(" It has {warnings} warning(s).")
@@ -546,7 +527,7 @@ async fn act(cx: &Cx, post_form: &super::Form, uuid: Option<&str>) -> Response {
                     return redirect(&format!(
                         "/console/policies/{}/{}",
                         url(&level_key(&level_type, &level_id)),
-                        url(&id)
+                        url(&saved.policy.uuid)
                     ));
                 }
                 Err(e) => error = Some(e),
