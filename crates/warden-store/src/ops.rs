@@ -120,6 +120,14 @@ pub enum Op {
 
 type Tx<'c> = Transaction<'c, Any>;
 
+/// Ended sessions are marked, not removed: the next request of one is told that its credential
+/// changed (rather than shown a bare sign-in page), and the mark's expiry lets the next
+/// sign-in's sweep remove it.
+const END_SESSIONS: &str =
+    "UPDATE console_sessions SET revoked = 1, expires_at = created_at WHERE uid = $1";
+const END_CREDENTIAL_SESSIONS: &str = "UPDATE console_sessions SET revoked = 1, expires_at = created_at \
+     WHERE uid = $1 AND credential = $2";
+
 async fn run(tx: &mut Tx<'_>, sql: &'static str, args: &[&str]) -> Result<(), StoreError> {
     let mut query = sqlx::query(sql);
     for arg in args {
@@ -159,7 +167,7 @@ impl Op {
                 run(tx, "DELETE FROM oauth_clients WHERE owner_uid = $1", &[uid]).await?;
                 run(tx, "DELETE FROM usage_counters WHERE principal = $1", &[uid]).await?;
                 run(tx, "DELETE FROM consents WHERE uid = $1", &[uid]).await?;
-                run(tx, "DELETE FROM console_sessions WHERE uid = $1", &[uid]).await?;
+                run(tx, END_SESSIONS, &[uid]).await?;
                 run(tx, "DELETE FROM principals WHERE uid = $1", &[uid]).await
             }
             Op::SetMemberships { uid, groups } => {
@@ -268,12 +276,9 @@ impl Op {
                 )
                 .await
             }
-            Op::EndSessions { uid, credential: None } => {
-                run(tx, "DELETE FROM console_sessions WHERE uid = $1", &[uid]).await
-            }
+            Op::EndSessions { uid, credential: None } => run(tx, END_SESSIONS, &[uid]).await,
             Op::EndSessions { uid, credential: Some(credential) } => {
-                run(tx, "DELETE FROM console_sessions WHERE uid = $1 AND credential = $2", &[uid, credential])
-                    .await
+                run(tx, END_CREDENTIAL_SESSIONS, &[uid, credential]).await
             }
             Op::PutCustomService { name, body } => {
                 run(

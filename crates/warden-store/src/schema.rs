@@ -90,7 +90,8 @@ pub const MIGRATIONS: &[(i64, &[&str])] = &[
             // (the id itself is never stored); not directory data, so outside the revision.
             "CREATE TABLE console_sessions (session_key TEXT PRIMARY KEY, uid TEXT NOT NULL, \
              credential TEXT NOT NULL, scopes TEXT NOT NULL, created_at BIGINT NOT NULL, \
-             expires_at BIGINT NOT NULL, last_seen BIGINT NOT NULL, flash TEXT)",
+             expires_at BIGINT NOT NULL, last_seen BIGINT NOT NULL, flash TEXT, \
+             revoked BIGINT NOT NULL DEFAULT 0)",
             "CREATE INDEX console_sessions_by_uid ON console_sessions (uid)",
             "CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at)",
         ],

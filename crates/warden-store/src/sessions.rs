@@ -29,6 +29,8 @@ pub struct SessionRow {
     pub last_seen: i64,
     /// A message for the next page, as JSON.
     pub flash: Option<String>,
+    /// Ended by a write that took its credential away ([`Op::EndSessions`](crate::Op)).
+    pub revoked: bool,
 }
 
 /// Serialises session openings on PostgreSQL, so that a principal's cap holds even when it signs
@@ -36,8 +38,8 @@ pub struct SessionRow {
 const OPEN_LOCK: i64 = 7_412_002;
 
 impl Store {
-    /// Stores a new session. In the same transaction it first removes every expired session
-    /// (`expires_at <= now`), the principal's idle ones (last seen at or before `idle_before`)
+    /// Stores a new session. In the same transaction it first removes every expired (or revoked)
+    /// session (`expires_at <= now`), the principal's idle ones (last seen at or before `idle_before`)
     /// and then its oldest ones until fewer than `cap` remain, so that the new one makes `cap`.
     /// Returns how many of the principal's live sessions were ended to make room.
     pub async fn open_session(
@@ -101,7 +103,7 @@ impl Store {
     /// The session stored under `key`, as the store holds it now.
     pub async fn session(&self, key: &str) -> Result<Option<SessionRow>, StoreError> {
         let row = sqlx::query(
-            "SELECT session_key, uid, credential, scopes, created_at, expires_at, last_seen, flash \
+            "SELECT session_key, uid, credential, scopes, created_at, expires_at, last_seen, flash, revoked \
              FROM console_sessions WHERE session_key = $1",
         )
         .bind(key)
@@ -113,7 +115,7 @@ impl Store {
     /// The sessions of a principal, oldest first.
     pub async fn sessions_of(&self, uid: &str) -> Result<Vec<SessionRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT session_key, uid, credential, scopes, created_at, expires_at, last_seen, flash \
+            "SELECT session_key, uid, credential, scopes, created_at, expires_at, last_seen, flash, revoked \
              FROM console_sessions WHERE uid = $1 ORDER BY created_at, session_key",
         )
         .bind(uid)
@@ -169,5 +171,6 @@ fn session_row(row: &sqlx::any::AnyRow) -> Result<SessionRow, StoreError> {
         expires_at: row.try_get(5)?,
         last_seen: row.try_get(6)?,
         flash: row.try_get(7)?,
+        revoked: row.try_get::<i64, _>(8)? != 0,
     })
 }

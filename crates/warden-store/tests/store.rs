@@ -934,15 +934,18 @@ fn session(key: &str, uid: &str, credential: &str, at: i64) -> warden_store::Ses
         expires_at: at + 1_000,
         last_seen: at,
         flash: None,
+        revoked: false,
     }
 }
 
+/// The keys of a principal's sessions that are not revoked.
 async fn keys_of(store: &Store, uid: &str) -> Vec<String> {
     store
         .sessions_of(uid)
         .await
         .unwrap()
         .into_iter()
+        .filter(|s| !s.revoked)
         .map(|s| s.key)
         .collect()
 }

@@ -30,6 +30,7 @@ pub mod platform_tokens;
 pub mod policies;
 pub mod recovery;
 pub mod service_users;
+pub mod sessions;
 pub mod users;
 pub mod workflows;
 
