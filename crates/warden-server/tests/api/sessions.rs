@@ -454,3 +454,51 @@ async fn sessions_survive_a_restart() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_per_user_cap_holds_across_replicas() {
+    for (backend, a, b) in pairs().await {
+        let cap = warden_server::console::session::MAX_SESSIONS_PER_USER;
+        let mut sessions = Vec::new();
+        for n in 0..=cap {
+            a.clock.advance(1_000);
+            b.clock.advance(1_000);
+            let on = if n % 2 == 0 { &a } else { &b };
+            sessions.push(sign_in(on, &[("token", &a.token)]).await);
+        }
+        let first = sessions.remove(0);
+        assert_eq!(
+            refused(&b, &first).await,
+            "/console/sign-in?next=%2Fconsole",
+            "{backend}: the oldest ended"
+        );
+        for (n, session) in sessions.iter().enumerate() {
+            let on = if n % 2 == 0 { &b } else { &a };
+            assert!(works(on, session).await, "{backend}: session {n}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_session_is_not_ended_when_the_store_cannot_be_read() {
+    let server = TestServer::start().await;
+    let session = sign_in(&server, &[("token", &server.token)]).await;
+    server.state.store.close().await;
+    let answer = page(&server, "/console/groups", &session).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        answer.text
+    );
+    assert_eq!(answer.headers.get("retry-after").unwrap(), "5");
+    assert!(
+        answer.headers.get(SET_COOKIE).is_none(),
+        "the cookie is kept"
+    );
+    assert!(
+        answer.text.contains("the store is unavailable, so the console cannot check your session; try again in a moment"),
+        "{}",
+        answer.text
+    );
+}
