@@ -231,6 +231,8 @@ impl Model {
                     self.consents
                         .insert((consent.uid.clone(), consent.environment.clone()), consent);
                 }
+                // Sessions live in the store only; every replica reads them there.
+                Op::EndSessions { .. } => {}
             }
         }
         let catalogue = if catalogue_changed {

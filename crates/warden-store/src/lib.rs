@@ -6,7 +6,9 @@
 //! only after the commit, so nothing acknowledged is ever lost. The revision row records the log's
 //! last entry and each change-log row names its write's entry, so the log cannot be shortened or
 //! rewritten without disagreeing with them ([`audit`]). The store knows rows, not rules: records arrive as JSON
-//! bodies with their key columns, and the server decides what is valid before writing.
+//! bodies with their key columns, and the server decides what is valid before writing. Console
+//! sessions are kept here too, outside the revision, so that every replica honours them
+//! ([`SessionRow`]).
 //!
 //! An SQLite store holds the token key and every hash: its file is readable by its owner only.
 //! [`Store::open`] creates a missing file with mode 0600 before SQLite writes a byte, and narrows
@@ -18,6 +20,7 @@ pub mod audit;
 pub mod maintenance;
 mod ops;
 mod schema;
+mod sessions;
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -27,6 +30,7 @@ use sqlx::{AnyPool, Connection, Executor, Row};
 
 pub use audit::{AuditEntry, ChainProblem, Verification};
 pub use ops::Op;
+pub use sessions::SessionRow;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {

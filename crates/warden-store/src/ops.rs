@@ -1,6 +1,6 @@
 //! The operations a write can carry, and the SQL each runs inside the write's transaction.
 //! Deleting a group, principal or policy also deletes what hangs off it (memberships, bindings,
-//! tokens), so that no dangling row survives.
+//! tokens, console sessions), so that no dangling row survives.
 
 use sqlx::{Any, Transaction};
 
@@ -108,9 +108,25 @@ pub enum Op {
         environment: String,
         body: String,
     },
+    /// Ends console sessions of `uid`: all of them, or (with `credential`) those signed in with
+    /// that credential. Part of the write that made the credential stop holding (a deactivation,
+    /// a changed password, a revoked token), so every replica refuses them from its commit on.
+    EndSessions {
+        uid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credential: Option<String>,
+    },
 }
 
 type Tx<'c> = Transaction<'c, Any>;
+
+/// Ended sessions are marked, not removed: the next request of one is told that its credential
+/// changed (rather than shown a bare sign-in page), and the mark's expiry lets the next
+/// sign-in's sweep remove it.
+const END_SESSIONS: &str =
+    "UPDATE console_sessions SET revoked = 1, expires_at = created_at WHERE uid = $1";
+const END_CREDENTIAL_SESSIONS: &str = "UPDATE console_sessions SET revoked = 1, expires_at = created_at \
+     WHERE uid = $1 AND credential = $2";
 
 async fn run(tx: &mut Tx<'_>, sql: &'static str, args: &[&str]) -> Result<(), StoreError> {
     let mut query = sqlx::query(sql);
@@ -151,6 +167,7 @@ impl Op {
                 run(tx, "DELETE FROM oauth_clients WHERE owner_uid = $1", &[uid]).await?;
                 run(tx, "DELETE FROM usage_counters WHERE principal = $1", &[uid]).await?;
                 run(tx, "DELETE FROM consents WHERE uid = $1", &[uid]).await?;
+                run(tx, END_SESSIONS, &[uid]).await?;
                 run(tx, "DELETE FROM principals WHERE uid = $1", &[uid]).await
             }
             Op::SetMemberships { uid, groups } => {
@@ -258,6 +275,10 @@ impl Op {
                     &[uid, environment, body],
                 )
                 .await
+            }
+            Op::EndSessions { uid, credential: None } => run(tx, END_SESSIONS, &[uid]).await,
+            Op::EndSessions { uid, credential: Some(credential) } => {
+                run(tx, END_CREDENTIAL_SESSIONS, &[uid, credential]).await
             }
             Op::PutCustomService { name, body } => {
                 run(

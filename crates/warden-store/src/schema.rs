@@ -83,6 +83,19 @@ pub const MIGRATIONS: &[(i64, &[&str])] = &[
             "ALTER TABLE changes ADD COLUMN audit_hash TEXT",
         ],
     ),
+    (
+        6,
+        &[
+            // Console sessions, shared by every replica. Keyed by the SHA-256 of the session id
+            // (the id itself is never stored); not directory data, so outside the revision.
+            "CREATE TABLE console_sessions (session_key TEXT PRIMARY KEY, uid TEXT NOT NULL, \
+             credential TEXT NOT NULL, scopes TEXT NOT NULL, created_at BIGINT NOT NULL, \
+             expires_at BIGINT NOT NULL, last_seen BIGINT NOT NULL, flash TEXT, \
+             revoked BIGINT NOT NULL DEFAULT 0)",
+            "CREATE INDEX console_sessions_by_uid ON console_sessions (uid)",
+            "CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at)",
+        ],
+    ),
 ];
 
 /// Every table of the latest schema, for the operator's row counts.
@@ -104,6 +117,7 @@ pub const TABLES: &[&str] = &[
     "workflows",
     "consents",
     "changes",
+    "console_sessions",
 ];
 
 #[cfg(test)]

@@ -923,3 +923,148 @@ async fn sqlite_files_are_readable_by_their_owner_only() {
     let refused = Store::open(&dir.join("no/such/dir/warden.db").display().to_string()).await;
     assert!(matches!(refused, Err(StoreError::Open(_))), "{refused:?}");
 }
+
+fn session(key: &str, uid: &str, credential: &str, at: i64) -> warden_store::SessionRow {
+    warden_store::SessionRow {
+        key: key.into(),
+        uid: uid.into(),
+        credential: credential.into(),
+        scopes: "\"all\"".into(),
+        created_at: at,
+        expires_at: at + 1_000,
+        last_seen: at,
+        flash: None,
+        revoked: false,
+    }
+}
+
+/// The keys of a principal's sessions that are not revoked.
+async fn keys_of(store: &Store, uid: &str) -> Vec<String> {
+    store
+        .sessions_of(uid)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|s| !s.revoked)
+        .map(|s| s.key)
+        .collect()
+}
+
+#[tokio::test]
+async fn sessions_are_capped_per_principal_and_swept_when_expired_or_idle() {
+    for (url, store) in fresh_stores().await {
+        let revision = store.revision().await.unwrap();
+        for n in 0..5_i64 {
+            let ended = store
+                .open_session(
+                    &session(&format!("k{n}"), "mallory", "token:t", n),
+                    n,
+                    -1,
+                    3,
+                )
+                .await
+                .unwrap();
+            assert_eq!(ended, usize::from(n >= 3), "{url} {n}");
+        }
+        store
+            .open_session(&session("v", "victim", "token:v", 10), 10, -1, 3)
+            .await
+            .unwrap();
+        assert_eq!(
+            keys_of(&store, "mallory").await,
+            ["k2", "k3", "k4"],
+            "{url}"
+        );
+        assert_eq!(keys_of(&store, "victim").await, ["v"], "{url}");
+        assert_eq!(
+            store.revision().await.unwrap(),
+            revision,
+            "sessions are not directory writes: {url}"
+        );
+        assert!(entries(&store).await.is_empty(), "nor audited: {url}");
+
+        // Touching moves the last-seen time forward only.
+        store.touch_session("k3", 500).await.unwrap();
+        store.touch_session("k3", 400).await.unwrap();
+        assert_eq!(store.session("k3").await.unwrap().unwrap().last_seen, 500);
+
+        // The next opening sweeps everyone's expired sessions and the principal's idle ones.
+        store
+            .open_session(&session("k5", "mallory", "token:t", 1_002), 1_002, 100, 3)
+            .await
+            .unwrap();
+        assert_eq!(keys_of(&store, "mallory").await, ["k3", "k5"], "{url}");
+        store
+            .open_session(&session("w", "victim", "token:v", 1_011), 1_011, -1, 3)
+            .await
+            .unwrap();
+        assert_eq!(keys_of(&store, "victim").await, ["w"], "expired: {url}");
+        assert!(store.session("v").await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn sessions_end_by_key_by_credential_and_with_their_principal() {
+    for (url, store) in fresh_stores().await {
+        for (key, uid, credential) in [
+            ("a1", "alice", "token:t1"),
+            ("a2", "alice", "token:t2"),
+            ("a3", "alice", "password:p"),
+            ("b1", "bob", "token:t1"),
+        ] {
+            store
+                .open_session(&session(key, uid, credential, 0), 0, -1, 10)
+                .await
+                .unwrap();
+        }
+        store
+            .set_session_flash("a1", Some("{\"tone\":\"ok\"}"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.session("a1").await.unwrap().unwrap().flash.as_deref(),
+            Some("{\"tone\":\"ok\"}")
+        );
+        store.set_session_flash("a1", None).await.unwrap();
+        assert_eq!(store.session("a1").await.unwrap().unwrap().flash, None);
+
+        assert!(store.end_session("a1").await.unwrap());
+        assert!(!store.end_session("a1").await.unwrap(), "{url}");
+
+        let end = |uid: &str, credential: Option<&str>| Op::EndSessions {
+            uid: uid.into(),
+            credential: credential.map(str::to_owned),
+        };
+        let written = store
+            .write(write("token.revoke", vec![end("alice", Some("token:t2"))]))
+            .await
+            .unwrap();
+        assert_eq!(keys_of(&store, "alice").await, ["a3"], "{url}");
+        assert_eq!(
+            keys_of(&store, "bob").await,
+            ["b1"],
+            "another's stays: {url}"
+        );
+        // The change log carries it, as every operation.
+        let changes = store
+            .changes_since(written.revision - 1)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(changes[0].1, vec![end("alice", Some("token:t2"))]);
+
+        store
+            .write(write("user.deactivate", vec![end("alice", None)]))
+            .await
+            .unwrap();
+        assert!(keys_of(&store, "alice").await.is_empty(), "{url}");
+        store
+            .write(write(
+                "user.delete",
+                vec![Op::DeletePrincipal { uid: "bob".into() }],
+            ))
+            .await
+            .unwrap();
+        assert!(keys_of(&store, "bob").await.is_empty(), "{url}");
+    }
+}

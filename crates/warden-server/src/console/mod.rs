@@ -49,7 +49,6 @@ pub use session::{Cx, Post};
 #[derive(Debug, Clone)]
 pub struct ConsoleState {
     pub app: AppState,
-    pub sessions: Arc<session::Sessions>,
     pub sign_in: Arc<sign_in::Guard>,
 }
 
@@ -57,7 +56,6 @@ pub struct ConsoleState {
 pub fn router(app: AppState) -> Router<AppState> {
     let console = ConsoleState {
         app,
-        sessions: Arc::new(session::Sessions::default()),
         sign_in: Arc::new(sign_in::Guard::default()),
     };
     Router::new()
@@ -175,6 +173,10 @@ pub fn router(app: AppState) -> Router<AppState> {
         .route("/console/audit", get(audit::list))
         .route("/console/simulator", get(simulator::page))
         .route("/console/{*rest}", get(not_found))
+        .layer(axum::middleware::from_fn_with_state(
+            console.clone(),
+            session::keep_flash,
+        ))
         .layer(axum::middleware::map_response(headers))
         .with_state(console)
 }

@@ -1,67 +1,42 @@
-//! Console sessions and request checks.
+//! Console sessions as the browser sees them, and request checks.
 //!
 //! - A session id is 256 random bits, sent only in the `warden_session` cookie (`HttpOnly`,
 //!   `SameSite=Strict`, `Path=/console`; over HTTPS `Secure` and named `__Host-warden_session`
 //!   (`Path=/`), when the request came over HTTPS, as seen
-//!   through a TLS proxy's `X-Forwarded-Proto: https` or `Forwarded: proto=https`). The server
-//!   keeps sessions in memory, keyed by the SHA-256 of the id: a restart signs everyone out, and
-//!   with several replicas a session lives on the replica that made it.
-//! - A session ends after 30 minutes without a request, after 12 hours in any case (the server's
-//!   clock), at sign-out, and as soon as its credential no longer holds: the token it signed in
-//!   with is revoked, disabled or expired, the password it signed in with was changed, or its
-//!   principal was deactivated or deleted.
-//! - Every state-changing request carries the session's CSRF token (256 random bits, compared in
-//!   constant time) in the form field `csrf`, and is refused when its `Origin` (or, without one,
-//!   its `Referer`) names another host.
+//!   through a TLS proxy's `X-Forwarded-Proto: https` or `Forwarded: proto=https`). The sessions
+//!   themselves are in the store, found by the SHA-256 of the id, and every replica honours them
+//!   (`crate::service::sessions` owns their lifetime: idle time, expiry, the per-user cap, the
+//!   credential check).
+//! - Every state-changing request carries the session's CSRF token (derived from the session id,
+//!   compared in constant time) in the form field `csrf`, and is refused when its `Origin` (or,
+//!   without one, its `Referer`) names another host.
 //! - A session acts as its principal, with the scopes of the token it signed in with.
-//! - A principal has at most [`MAX_SESSIONS_PER_USER`] sessions: signing in once more ends its
-//!   oldest one. There is no global cap, so that nobody's sign-ins can end anybody else's
-//!   sessions; memory is bounded by the principals (at most 10,000 users) times the cap.
+//! - A message for the next page ([`Flash`]) is kept with the session in the store, so the page
+//!   after a form shows it whichever replica serves it ([`FlashSlot`]).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::html::hidden;
 use super::{ConsoleState, Form, nav_items, redirect};
-use crate::auth::{random_url_safe, request_id};
+use crate::auth::request_id;
 use crate::error::ApiError;
 use crate::service::RequestContext;
-use crate::service::{Authed, Caller, Scopes};
+use crate::service::sessions::csrf_of;
+use crate::service::{Authed, Caller};
 use crate::state::AppState;
 
 pub const COOKIE: &str = "warden_session";
-/// Sessions end after this long without a request.
-pub const IDLE_MS: i64 = 30 * 60 * 1000;
-/// Sessions end this long after sign-in in any case.
-pub const ABSOLUTE_MS: i64 = 12 * 60 * 60 * 1000;
-/// Sessions of one principal kept at most; beyond, its oldest is ended. People sign in from a
-/// few browsers and devices; ten is plenty, and small enough that all of them fit in memory.
-pub const MAX_SESSIONS_PER_USER: usize = 10;
-
-/// What a session signed in with, checked again at every request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Credential {
-    /// A platform or access token, by id.
-    Token { id: String },
-    /// A password, by a digest of the stored hash it matched.
-    Password { fingerprint: String },
-}
-
-/// A message shown once on the next page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Flash {
-    /// `ok`, `warn` or `bad`.
-    pub tone: &'static str,
-    pub message: String,
-}
+pub use crate::service::sessions::{
+    ABSOLUTE_MS, Credential, Ended, Flash, IDLE_MS, MAX_SESSIONS_PER_USER, key_of,
+};
 
 /// A flash message of a tone (`ok`, `warn`, `bad`); a bad one is an alert, others a status.
 pub fn flash(tone: &str, message: &str) -> Markup {
@@ -69,146 +44,69 @@ pub fn flash(tone: &str, message: &str) -> Markup {
     html! { p class={ "flash " (tone) } role=(role) { (message) } }
 }
 
-impl Flash {
-    pub fn ok(message: impl Into<String>) -> Self {
-        Flash {
-            tone: "ok",
-            message: message.into(),
-        }
-    }
-
-    pub fn bad(message: impl Into<String>) -> Self {
-        Flash {
-            tone: "bad",
-            message: message.into(),
-        }
-    }
-
-    pub fn warn(message: impl Into<String>) -> Self {
-        Flash {
-            tone: "warn",
-            message: message.into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub uid: String,
-    pub credential: Credential,
-    pub scopes: Scopes,
-    pub csrf: String,
-    pub created_ms: i64,
-    pub seen_ms: i64,
-    pub flash: Option<Flash>,
-}
-
-/// Why a session cannot be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ended {
-    /// No cookie, or an unknown id.
-    None,
-    Idle,
-    Expired,
-    /// The credential it signed in with no longer holds.
-    Revoked,
-}
-
-impl Ended {
-    /// The `ended` query value of the sign-in page.
-    pub fn code(self) -> &'static str {
-        match self {
-            Ended::None => "",
-            Ended::Idle => "idle",
-            Ended::Expired => "expired",
-            Ended::Revoked => "revoked",
-        }
-    }
-}
+/// The message of a request's session: read with the session, shown by the page rendered, set
+/// by a form for the next page. [`keep_flash`] stores what changed once the response is made,
+/// so that pages and forms set and show messages without waiting on the store themselves.
+#[derive(Debug, Clone, Default)]
+pub struct FlashSlot(Arc<Mutex<FlashState>>);
 
 #[derive(Debug, Default)]
-pub struct Sessions {
-    map: Mutex<HashMap<String, Session>>,
+struct FlashState {
+    /// The session's store key, once the request's session is known.
+    key: Option<String>,
+    pending: Option<Flash>,
+    changed: bool,
 }
 
-/// The store key of a session id.
-pub fn key_of(id: &str) -> String {
-    Sha256::digest(id.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-impl Sessions {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
-        self.map
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+impl FlashSlot {
+    fn lock(&self) -> std::sync::MutexGuard<'_, FlashState> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Stores a new session and returns its id (for the cookie only).
-    pub fn create(&self, session: Session, now: i64) -> Result<String, ApiError> {
-        let id = random_url_safe(32)?;
-        let mut map = self.lock();
-        map.retain(|_, s| live(s, now).is_ok());
-        let mut theirs: Vec<(i64, String)> = map
-            .iter()
-            .filter(|(_, s)| s.uid == session.uid)
-            .map(|(k, s)| (s.created_ms, k.clone()))
-            .collect();
-        if theirs.len() >= MAX_SESSIONS_PER_USER {
-            theirs.sort();
-            let excess = theirs.len() + 1 - MAX_SESSIONS_PER_USER;
-            for (_, key) in theirs.into_iter().take(excess) {
-                map.remove(&key);
-            }
+    fn begin(&self, key: &str, pending: Option<Flash>) {
+        let mut state = self.lock();
+        state.key = Some(key.to_owned());
+        state.pending = pending;
+        state.changed = false;
+    }
+
+    fn set(&self, flash: Flash) {
+        let mut state = self.lock();
+        state.pending = Some(flash);
+        state.changed = true;
+    }
+
+    fn take(&self) -> Option<Flash> {
+        let mut state = self.lock();
+        let taken = state.pending.take();
+        if taken.is_some() {
+            state.changed = true;
         }
-        map.insert(key_of(&id), session);
-        Ok(id)
-    }
-
-    /// The session of a key, touched, or why there is none.
-    pub fn touch(&self, key: &str, now: i64) -> Result<Session, Ended> {
-        let mut map = self.lock();
-        let Some(session) = map.get_mut(key) else {
-            return Err(Ended::None);
-        };
-        if let Err(ended) = live(session, now) {
-            map.remove(key);
-            return Err(ended);
-        }
-        session.seen_ms = now;
-        Ok(session.clone())
-    }
-
-    pub fn remove(&self, key: &str) {
-        self.lock().remove(key);
-    }
-
-    pub fn set_flash(&self, key: &str, flash: Flash) {
-        if let Some(session) = self.lock().get_mut(key) {
-            session.flash = Some(flash);
-        }
-    }
-
-    pub fn take_flash(&self, key: &str) -> Option<Flash> {
-        self.lock().get_mut(key).and_then(|s| s.flash.take())
-    }
-
-    /// How many sessions are stored (tests).
-    pub fn count(&self) -> usize {
-        self.lock().len()
+        taken
     }
 }
 
-fn live(session: &Session, now: i64) -> Result<(), Ended> {
-    if now - session.created_ms >= ABSOLUTE_MS {
-        Err(Ended::Expired)
-    } else if now - session.seen_ms >= IDLE_MS {
-        Err(Ended::Idle)
-    } else {
-        Ok(())
+/// Gives each console request a [`FlashSlot`], and stores its session's message when the
+/// request set or showed one (a failure only loses the message).
+pub async fn keep_flash(
+    State(state): State<ConsoleState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let slot = FlashSlot::default();
+    request.extensions_mut().insert(slot.clone());
+    let response = next.run(request).await;
+    let (key, pending) = {
+        let state = slot.lock();
+        match (&state.key, state.changed) {
+            (Some(key), true) => (key.clone(), state.pending.clone()),
+            _ => return response,
+        }
+    };
+    if let Err(error) = state.app.save_flash(&key, pending.as_ref()).await {
+        tracing::warn!(message = %error.message, "console message not stored");
     }
+    response
 }
 
 /// A cookie's value from the request.
@@ -308,7 +206,8 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct Cx {
     pub app: AppState,
-    pub sessions: std::sync::Arc<Sessions>,
+    /// The session's message for this or the next page.
+    pub flash: FlashSlot,
     /// The session's store key.
     pub key: String,
     pub authed: Authed,
@@ -344,33 +243,6 @@ fn to_sign_in(parts: &Parts, ended: Ended) -> Response {
     response
 }
 
-/// Whether the credential a session signed in with still holds.
-async fn credential_holds(app: &AppState, session: &Session, now: i64) -> bool {
-    let snapshot = app.snapshot();
-    let active = snapshot
-        .directory()
-        .principal(&session.uid)
-        .is_some_and(|p| p.active);
-    if !active {
-        return false;
-    }
-    match &session.credential {
-        Credential::Token { id } => app.tokens.load().get(id).is_some_and(|t| {
-            t.owner_uid == session.uid
-                && t.status == "ACTIVE"
-                && t.expires_at.is_none_or(|at| at > now)
-        }),
-        Credential::Password { fingerprint } => {
-            let model = app.model.lock().await;
-            model
-                .principals
-                .get(&session.uid)
-                .and_then(|p| p.password_hash.as_deref())
-                .is_some_and(|hash| key_of(hash) == *fingerprint)
-        }
-    }
-}
-
 impl FromRequestParts<ConsoleState> for Cx {
     type Rejection = Response;
 
@@ -382,15 +254,18 @@ impl FromRequestParts<ConsoleState> for Cx {
         let Some(id) = console_cookie(&parts.headers, COOKIE).filter(|v| !v.is_empty()) else {
             return Err(to_sign_in(parts, Ended::None));
         };
-        let key = key_of(id);
-        let session = state
-            .sessions
-            .touch(&key, now)
-            .map_err(|ended| to_sign_in(parts, ended))?;
-        if !credential_holds(&state.app, &session, now).await {
-            state.sessions.remove(&key);
-            return Err(to_sign_in(parts, Ended::Revoked));
-        }
+        let session = match state.app.find_session(id, now).await {
+            Ok(Ok(session)) => session,
+            Ok(Err(ended)) => return Err(to_sign_in(parts, ended)),
+            // The session may well be valid: keep the cookie, and say to come back.
+            Err(error) => return Err(unavailable(&error)),
+        };
+        let slot = parts
+            .extensions
+            .get::<FlashSlot>()
+            .cloned()
+            .unwrap_or_default();
+        slot.begin(&session.key, session.flash.clone());
         let snapshot = state.app.snapshot();
         let email = snapshot
             .directory()
@@ -419,10 +294,10 @@ impl FromRequestParts<ConsoleState> for Cx {
         };
         Ok(Cx {
             app: state.app.clone(),
-            sessions: state.sessions.clone(),
-            key,
+            flash: slot,
+            key: session.key,
             authed,
-            csrf: session.csrf,
+            csrf: csrf_of(id),
             email,
             account: snapshot.directory().account.to_string(),
             https: is_https(&parts.headers),
@@ -435,6 +310,17 @@ impl FromRequestParts<ConsoleState> for Cx {
 pub struct Post {
     pub cx: Cx,
     pub form: Form,
+}
+
+/// The page for a request whose session could not be read: 503 with `Retry-After`.
+pub fn unavailable(error: &ApiError) -> Response {
+    let mut response = refusal(error.status(), &error.message);
+    if let Some(seconds) = error.retry_after
+        && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// A page for a refused request, without the layout (the session may be unknown).
@@ -515,7 +401,7 @@ impl FromRequest<ConsoleState> for Post {
 impl Cx {
     /// Shows `flash` on the next page this session renders.
     pub fn flash(&self, flash: Flash) {
-        self.sessions.set_flash(&self.key, flash);
+        self.flash.set(flash);
     }
 
     /// A hidden CSRF field.
@@ -540,7 +426,7 @@ impl Cx {
         section: &str,
         body: Markup,
     ) -> Response {
-        let flash = self.sessions.take_flash(&self.key);
+        let flash = self.flash.take();
         let page = html! {
             body {
                 a.skip href="#main" { "Skip to content" }
@@ -694,58 +580,7 @@ mod tests {
     }
 
     #[test]
-    fn a_principal_keeps_its_newest_sessions_and_nobody_else_loses_any() {
-        let sessions = Sessions::default();
-        let session = |uid: &str, now| Session {
-            uid: uid.into(),
-            credential: Credential::Token { id: "t".into() },
-            scopes: crate::service::Scopes::All,
-            csrf: "c".into(),
-            created_ms: now,
-            seen_ms: now,
-            flash: None,
-        };
-        let victim = key_of(&sessions.create(session("victim", 0), 0).unwrap());
-        let first = key_of(&sessions.create(session("mallory", 1), 1).unwrap());
-        for now in 2..10_050 {
-            sessions.create(session("mallory", now), now).unwrap();
-        }
-        assert_eq!(sessions.count(), MAX_SESSIONS_PER_USER + 1);
-        assert!(
-            sessions.touch(&victim, 10_050).is_ok(),
-            "another's session stays"
-        );
-        assert_eq!(sessions.touch(&first, 10_050).unwrap_err(), Ended::None);
-    }
-
-    #[test]
-    fn sessions_end_when_idle_or_old() {
-        let sessions = Sessions::default();
-        let session = |now| Session {
-            uid: "u".into(),
-            credential: Credential::Token { id: "t".into() },
-            scopes: Scopes::All,
-            csrf: "c".into(),
-            created_ms: now,
-            seen_ms: now,
-            flash: None,
-        };
-        let id = sessions.create(session(0), 0).unwrap();
-        let key = key_of(&id);
-        assert!(sessions.touch(&key, IDLE_MS - 1).is_ok());
-        assert_eq!(sessions.touch(&key, 2 * IDLE_MS).unwrap_err(), Ended::Idle);
-        assert_eq!(sessions.touch(&key, 2 * IDLE_MS).unwrap_err(), Ended::None);
-        let id = sessions.create(session(0), 0).unwrap();
-        let key = key_of(&id);
-        let mut now = 0;
-        while now + IDLE_MS / 2 < ABSOLUTE_MS {
-            now += IDLE_MS / 2;
-            assert!(sessions.touch(&key, now).is_ok());
-        }
-        assert_eq!(
-            sessions.touch(&key, ABSOLUTE_MS).unwrap_err(),
-            Ended::Expired
-        );
+    fn https_is_seen_through_the_proxys_headers() {
         assert!(is_https(&headers(&[("x-forwarded-proto", "https")])));
         assert!(is_https(&headers(&[(
             "forwarded",

@@ -30,8 +30,8 @@ use warden_engine::directory::normalise_email;
 
 use super::html::{Attrs, hidden, input, url};
 use super::session::{
-    COOKIE, Credential, Post, Session, console_cookie, document, flash, html_response, is_https,
-    key_of, refusal, same_origin, same_secret, set_cookie,
+    COOKIE, Credential, Post, console_cookie, document, flash, html_response, is_https, refusal,
+    same_origin, same_secret, set_cookie,
 };
 use super::{ConsoleState, Form, redirect};
 use crate::auth::random_url_safe;
@@ -210,26 +210,17 @@ pub async fn submit(
             return response;
         }
     };
-    let csrf = match random_url_safe(32) {
-        Ok(csrf) => csrf,
-        Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.message),
+    let id = match state
+        .app
+        .open_session(&uid, &credential, &scopes, now)
+        .await
+    {
+        Ok(id) => id,
+        Err(e) => return super::session::unavailable(&e),
     };
     let how = match &credential {
         Credential::Token { id } => json!({ "with": "token", "tokenId": id }),
         Credential::Password { .. } => json!({ "with": "password" }),
-    };
-    let session = Session {
-        uid: uid.clone(),
-        credential,
-        scopes,
-        csrf,
-        created_ms: now,
-        seen_ms: now,
-        flash: None,
-    };
-    let id = match state.sessions.create(session, now) {
-        Ok(id) => id,
-        Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.message),
     };
     let actor = Authed {
         caller: Caller {
@@ -358,13 +349,7 @@ async fn password_sign_in(state: &ConsoleState, form: &Form, source: Source, now
     let signed_in = stored.is_some() && verified;
     failures.finish(source, signed_in, state.app.now_ms());
     match stored {
-        Some((uid, hash)) if verified => Ok((
-            uid,
-            Credential::Password {
-                fingerprint: key_of(&hash),
-            },
-            Scopes::All,
-        )),
+        Some((uid, hash)) if verified => Ok((uid, Credential::password(&hash), Scopes::All)),
         _ => {
             tracing::info!(email = ?email, %source, "console sign-in with a password refused");
             Err(refused(StatusCode::UNAUTHORIZED, WRONG))
@@ -374,7 +359,11 @@ async fn password_sign_in(state: &ConsoleState, form: &Form, source: Source, now
 
 pub async fn sign_out(State(state): State<ConsoleState>, post: Post) -> Response {
     let cx = post.cx;
-    state.sessions.remove(&cx.key);
+    // Ended in the store: every replica refuses it from now on. If the store cannot be reached
+    // the session is not ended, and the person is told so rather than shown as signed out.
+    if let Err(error) = state.app.end_session(&cx.key).await {
+        return super::session::unavailable(&error);
+    }
     if let Err(error) = cx
         .app
         .record(

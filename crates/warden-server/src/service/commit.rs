@@ -10,7 +10,8 @@
 //!    and who would have gained it;
 //! 3. **an administrator is always kept**: a change that leaves the account without an active
 //!    principal holding every `iam:*` permission is refused (409);
-//! 4. the operations and the audit entry are stored in one transaction;
+//! 4. the operations and the audit entry are stored in one transaction, with the ending of the
+//!    console sessions whose credential the write takes away (`sessions::ended_by`);
 //! 5. the model and the snapshot are published.
 //!
 //! A change refused anywhere before step 4 changes nothing. Start-up and the operator's
@@ -125,6 +126,11 @@ impl AppState {
             };
             guard(actor, &snapshot, next, &recompiled, &model, &plan.action)?;
         }
+        // Console sessions whose credential this write takes away end in the same transaction,
+        // on every replica at once.
+        let mut ops = plan.ops;
+        let ended = crate::service::sessions::ended_by(&model, &ops);
+        ops.extend(ended);
         let write = Write {
             actor: actor.context.actor.clone(),
             action: plan.action,
@@ -133,7 +139,7 @@ impl AppState {
             after: plan.after.map(|v| v.to_string()),
             request_id: actor.context.request_id.clone(),
             at: actor.context.now_ms,
-            ops: plan.ops,
+            ops,
             expected_revision: Some(i64::try_from(snapshot.revision).unwrap_or(i64::MAX)),
         };
         let writing = std::time::Instant::now();

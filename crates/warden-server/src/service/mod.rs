@@ -36,6 +36,7 @@ pub mod policies;
 pub mod recovery;
 pub mod review;
 pub mod service_users;
+pub mod sessions;
 pub mod users;
 pub mod workflows;
 

@@ -27,6 +27,7 @@ mod policies;
 mod replicas;
 mod routes;
 mod service_users;
+mod sessions;
 mod tokens;
 mod typed;
 mod typed_client;
