@@ -4,9 +4,8 @@
 //! signing out, a changed password, a disabled token, a deactivation or a deletion on one ends
 //! them on the other at its next request; idle time counts requests served by either.
 
-use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use serde_json::json;
+use warden_client::{HeaderMap, Method, Payload, StatusCode};
 use warden_server::Config;
 use warden_server::console::session::{ABSOLUTE_MS, IDLE_MS, key_of};
 
@@ -24,7 +23,7 @@ struct Answer {
 impl Answer {
     fn location(&self) -> &str {
         self.headers
-            .get(LOCATION)
+            .get("location")
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
     }
@@ -33,7 +32,7 @@ impl Answer {
     fn session(&self) -> String {
         assert_eq!(self.status, StatusCode::SEE_OTHER, "{}", self.text);
         self.headers
-            .get_all(SET_COOKIE)
+            .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
             .find_map(|v| v.strip_prefix("warden_session="))
@@ -53,43 +52,49 @@ impl Answer {
     }
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn answer(response: reqwest::Response) -> Answer {
+/// A request to `server` with extra headers, as a browser sends it (redirects not followed).
+async fn send(
+    server: &TestServer,
+    method: Method,
+    path: &str,
+    payload: Payload<'_>,
+    headers: &[(&str, &str)],
+) -> Answer {
+    let url = warden_client::Url::parse(&format!("{}{path}", server.base)).unwrap();
+    let answer = server
+        .api
+        .with_token(None)
+        .exchange_with_headers(method, url, payload, headers)
+        .await
+        .unwrap();
     Answer {
-        status: response.status(),
-        headers: response.headers().clone(),
-        text: response.text().await.unwrap(),
+        status: answer.status,
+        headers: answer.headers,
+        text: answer.body,
     }
 }
 
 /// A console form, posted as a browser on the server's own page would.
 async fn post(server: &TestServer, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Answer {
-    let response = client()
-        .post(format!("{}{path}", server.base))
-        .header("cookie", cookie)
-        .header("origin", &server.base)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(fields).unwrap())
-        .send()
-        .await
-        .unwrap();
-    answer(response).await
+    let body = serde_urlencoded::to_string(fields).unwrap();
+    let payload = Payload::Raw {
+        content_type: "application/x-www-form-urlencoded",
+        bytes: body.as_bytes(),
+    };
+    let headers = [("cookie", cookie), ("origin", server.base.as_str())];
+    send(server, Method::POST, path, payload, &headers).await
 }
 
 async fn page(server: &TestServer, path: &str, session: &str) -> Answer {
-    let response = client()
-        .get(format!("{}{path}", server.base))
-        .header("cookie", format!("warden_session={session}"))
-        .send()
-        .await
-        .unwrap();
-    answer(response).await
+    let cookie = format!("warden_session={session}");
+    send(
+        server,
+        Method::GET,
+        path,
+        Payload::None,
+        &[("cookie", &cookie)],
+    )
+    .await
 }
 
 /// Signs in on `server` with a token or an email and password; returns the session cookie.
@@ -225,7 +230,7 @@ async fn a_session_made_on_one_replica_is_honoured_by_the_other_until_signed_out
             "/console/sign-in?ended=signed-out&next=%2Fconsole"
         );
         assert_eq!(
-            signed_out.headers.get(SET_COOKIE).unwrap(),
+            signed_out.headers.get("set-cookie").unwrap(),
             "warden_session=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0"
         );
         assert_eq!(
@@ -493,7 +498,7 @@ async fn a_session_is_not_ended_when_the_store_cannot_be_read() {
     );
     assert_eq!(answer.headers.get("retry-after").unwrap(), "5");
     assert!(
-        answer.headers.get(SET_COOKIE).is_none(),
+        answer.headers.get("set-cookie").is_none(),
         "the cookie is kept"
     );
     assert!(
