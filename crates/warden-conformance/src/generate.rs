@@ -193,6 +193,7 @@ enum ItemChoice {
     Short(String),
     Parameter { name: Sel, prefix: Sel, suffix: Sel },
     UserId { prefix: Sel },
+    UserEmail { prefix: Sel },
     EnvironmentId { prefix: Sel },
     UserGroup,
 }
@@ -302,6 +303,7 @@ fn item() -> impl Strategy<Value = ItemChoice> {
         4 => (any::<Sel>(), any::<Sel>(), any::<Sel>())
             .prop_map(|(name, prefix, suffix)| ItemChoice::Parameter { name, prefix, suffix }),
         1 => any::<Sel>().prop_map(|prefix| ItemChoice::UserId { prefix }),
+        1 => any::<Sel>().prop_map(|prefix| ItemChoice::UserEmail { prefix }),
         1 => any::<Sel>().prop_map(|prefix| ItemChoice::EnvironmentId { prefix }),
         1 => Just(ItemChoice::UserGroup),
     ]
@@ -1005,6 +1007,16 @@ impl Realiser<'_> {
                     ],
                 }
             }
+            ItemChoice::UserEmail { prefix } if !self.cedar && !environment_condition => {
+                let prefix = self.clean(pick_str(&AFFIXES, *prefix));
+                self.remember(name, &format!("{prefix}alice@example.com"));
+                Written {
+                    parts: vec![
+                        Part::Text(prefix),
+                        Part::Placeholder("${global:userEmail}".to_owned()),
+                    ],
+                }
+            }
             ItemChoice::EnvironmentId { prefix } if !self.cedar => {
                 let prefix = if environment_condition {
                     String::new()
@@ -1030,6 +1042,7 @@ impl Realiser<'_> {
             ItemChoice::Literal(selector)
             | ItemChoice::Parameter { name: selector, .. }
             | ItemChoice::UserId { prefix: selector }
+            | ItemChoice::UserEmail { prefix: selector }
             | ItemChoice::EnvironmentId { prefix: selector } => {
                 let value = if environment_condition {
                     pick_str(

@@ -326,6 +326,11 @@ fn substitute(string: &StringLit, scope: &Scope<'_>) -> Result<Option<String>, S
             StringPart::Placeholder(Placeholder::Global(GlobalAttribute::UserId)) => {
                 text.push_str(&scope.principal.uid);
             }
+            // §5: the principal's email, as Warden keeps it (emails are case-insensitive and
+            // stored in lower case).
+            StringPart::Placeholder(Placeholder::Global(GlobalAttribute::UserEmail)) => {
+                text.push_str(&scope.principal.email.to_ascii_lowercase());
+            }
             StringPart::Placeholder(Placeholder::Global(GlobalAttribute::EnvironmentId)) => {
                 match &scope.request.environment {
                     Some(environment) => text.push_str(environment),

@@ -75,6 +75,7 @@ pub struct Context<'a> {
     /// Seconds since the epoch, UTC.
     pub time: i64,
     pub user_id: &'a str,
+    pub user_email: &'a str,
     pub user_groups: &'a [Id],
 }
 
@@ -112,6 +113,7 @@ pub enum Attribute {
 enum Part {
     Text(Box<str>),
     UserId,
+    UserEmail,
     EnvironmentId,
 }
 
@@ -130,6 +132,7 @@ impl Template {
                     match part {
                         Part::Text(text) => out.push_str(text),
                         Part::UserId => out.push_str(ctx.user_id),
+                        Part::UserEmail => out.push_str(ctx.user_email),
                         Part::EnvironmentId => out.push_str(ctx.environment?),
                     }
                 }
@@ -154,6 +157,9 @@ impl Template {
                 Part::Text(text) => StringPart::Text(text.to_string()),
                 Part::UserId => {
                     StringPart::Placeholder(Placeholder::Global(GlobalAttribute::UserId))
+                }
+                Part::UserEmail => {
+                    StringPart::Placeholder(Placeholder::Global(GlobalAttribute::UserEmail))
                 }
                 Part::EnvironmentId => {
                     StringPart::Placeholder(Placeholder::Global(GlobalAttribute::EnvironmentId))
@@ -569,6 +575,9 @@ fn template(string: &StringLit, params: &BTreeMap<String, ParamValue>) -> Result
             },
             StringPart::Placeholder(Placeholder::Global(GlobalAttribute::UserId)) => {
                 parts.push(Part::UserId)
+            }
+            StringPart::Placeholder(Placeholder::Global(GlobalAttribute::UserEmail)) => {
+                parts.push(Part::UserEmail)
             }
             StringPart::Placeholder(Placeholder::Global(GlobalAttribute::EnvironmentId)) => {
                 parts.push(Part::EnvironmentId);

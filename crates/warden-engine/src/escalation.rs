@@ -480,6 +480,7 @@ fn statements(
     };
     let subject = Subject {
         uid: &principal.uid,
+        email: &principal.email,
         groups: &principal.groups,
         environment,
     };

@@ -138,6 +138,7 @@ impl Snapshot {
                     environment: request.environment,
                     time: request.time,
                     user_id: &principal.uid,
+                    user_email: &principal.email,
                     user_groups: &ctx_groups,
                 })
             }

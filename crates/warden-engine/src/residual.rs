@@ -138,10 +138,12 @@ impl Snapshot {
             environment: request.environment,
             time: request.time,
             user_id: &principal.uid,
+            user_email: &principal.email,
             user_groups: &principal.groups,
         };
         let subject = Subject {
             uid: &principal.uid,
+            email: &principal.email,
             groups: &principal.groups,
             environment: request.environment,
         };

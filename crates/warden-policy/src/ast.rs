@@ -338,6 +338,8 @@ impl fmt::Display for Placeholder {
 pub enum GlobalAttribute {
     /// The principal's uid.
     UserId,
+    /// The principal's email; a service user's is its service email (`<uid>@service.<domain>`).
+    UserEmail,
     /// The uuids of the principal's groups: a list.
     UserGroup,
     /// The environment of the request (empty at account level).
@@ -345,8 +347,9 @@ pub enum GlobalAttribute {
 }
 
 impl GlobalAttribute {
-    pub const ALL: [GlobalAttribute; 3] = [
+    pub const ALL: [GlobalAttribute; 4] = [
         GlobalAttribute::UserId,
+        GlobalAttribute::UserEmail,
         GlobalAttribute::UserGroup,
         GlobalAttribute::EnvironmentId,
     ];
@@ -354,6 +357,7 @@ impl GlobalAttribute {
     pub fn as_str(self) -> &'static str {
         match self {
             GlobalAttribute::UserId => "userId",
+            GlobalAttribute::UserEmail => "userEmail",
             GlobalAttribute::UserGroup => "userGroup",
             GlobalAttribute::EnvironmentId => "environmentId",
         }

@@ -271,7 +271,7 @@ impl Lexer<'_> {
                     )
                     .with_label("not a global attribute")
                     .with_help(
-                        "the global placeholders are `${global:userId}`, `${global:userGroup}` and `${global:environmentId}`",
+                        "the global placeholders are `${global:userId}`, `${global:userEmail}`, `${global:userGroup}` and `${global:environmentId}`",
                     )
                 }),
             _ => Err(Diagnostic::error(
@@ -281,7 +281,7 @@ impl Lexer<'_> {
             )
             .with_label("not a placeholder")
             .with_help(
-                "placeholders are `${bindParam:NAME}` and `${global:userId|userGroup|environmentId}`; write `\\$` for a literal `$`",
+                "placeholders are `${bindParam:NAME}` and `${global:userId|userEmail|userGroup|environmentId}`; write `\\$` for a literal `$`",
             )),
         };
         self.pos += close + 1;

@@ -140,6 +140,7 @@ impl Formula {
 #[derive(Debug, Clone, Copy)]
 pub struct Subject<'a> {
     pub uid: &'a str,
+    pub email: &'a str,
     pub groups: &'a [Id],
     /// `None` at account level.
     pub environment: Option<&'a str>,
@@ -152,6 +153,7 @@ impl Subject<'_> {
             environment: self.environment,
             time: 0,
             user_id: self.uid,
+            user_email: self.email,
             user_groups: self.groups,
         }
     }
@@ -191,7 +193,10 @@ pub fn clause(clause: &Clause, deny: bool, subject: &Subject<'_>) -> Formula {
 /// Whether the condition's truth depends on who the principal is (so that principals with the
 /// same groups may still be decided differently).
 pub fn depends_on_principal(condition: &CompiledCondition) -> bool {
-    let template = |t: &super::Template| t.0.iter().any(|p| matches!(p, super::Part::UserId));
+    let template = |t: &super::Template| {
+        t.0.iter()
+            .any(|p| matches!(p, super::Part::UserId | super::Part::UserEmail))
+    };
     let item = |i: &ListItem| match i {
         ListItem::UserGroups => true,
         ListItem::Template(t) => template(t),

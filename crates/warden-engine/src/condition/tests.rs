@@ -47,6 +47,7 @@ fn eval_in(text: &str, attributes: &Attributes, environment: Option<&str>) -> Tr
         environment,
         time: 1_777_888_800,
         user_id: "u-1",
+        user_email: "ann@example.com",
         user_groups: &groups,
     };
     compile(text, &[]).evaluate(&ctx)
@@ -205,6 +206,21 @@ fn global_placeholders_resolve_from_the_request() {
         ("x:e", &["team-env-prod"]),
     ]);
     assert_eq!(eval("x:y = \"${global:userId}\"", &value), Truth::True);
+    // The caller is the owner: `${global:userEmail}` is the principal's email.
+    let owned = attrs(&[("todo:owner", &["ann@example.com"])]);
+    assert_eq!(
+        eval("todo:owner = \"${global:userEmail}\"", &owned),
+        Truth::True
+    );
+    assert_eq!(
+        eval("todo:owner = \"${global:userEmail}\"", &value),
+        Truth::Missing
+    );
+    let other = attrs(&[("todo:owner", &["bob@example.com"])]);
+    assert_eq!(
+        eval("todo:owner != \"${global:userEmail}\"", &other),
+        Truth::True
+    );
     assert_eq!(
         eval("x:g IN (\"${global:userGroup}\")", &value),
         Truth::True
@@ -277,6 +293,7 @@ fn bind_parameters_are_data() {
         environment: None,
         time: 0,
         user_id: "u",
+        user_email: "ann@example.com",
         user_groups: &groups,
     };
     assert_eq!(condition.evaluate(&ctx), Truth::True);
@@ -292,6 +309,7 @@ fn bind_parameters_are_data() {
         environment: None,
         time: 0,
         user_id: "u",
+        user_email: "ann@example.com",
         user_groups: &groups,
     };
     assert_eq!(literal.evaluate(&ctx), Truth::False);
@@ -327,6 +345,7 @@ fn list_parameters_expand_in_time_conditions() {
         environment: None,
         time,
         user_id: "u",
+        user_email: "ann@example.com",
         user_groups: &groups,
     };
     // 2026-05-04T10:00:00Z is a Monday; a day later, a Tuesday.

@@ -44,6 +44,7 @@ fn formula_in(text: &str, deny: bool, environment: Option<&str>) -> Formula {
     let groups = groups();
     let subject = Subject {
         uid: "u-1",
+        email: "ann@example.com",
         groups: &groups,
         environment,
     };
@@ -152,6 +153,10 @@ fn user_placeholders_resolve_for_the_subject() {
         allow(r#"x:y MATCH ("${global:userId}*", "z")"#),
         hit(X, &[pattern("u-1*"), pattern("z")])
     );
+    assert_eq!(
+        allow(r#"x:y = "${global:userEmail}""#),
+        hit(X, &[exact("ann@example.com")])
+    );
 }
 
 #[test]
@@ -203,6 +208,7 @@ fn bind_parameters_are_substituted_before() {
     let groups = groups();
     let subject = Subject {
         uid: "u-1",
+        email: "ann@example.com",
         groups: &groups,
         environment: None,
     };
@@ -275,6 +281,7 @@ fn statements_and_their_clauses_and_boundary_alternatives_or() {
     let groups = groups();
     let subject = Subject {
         uid: "u-1",
+        email: "ann@example.com",
         groups: &groups,
         environment: Some("env-prod"),
     };
@@ -441,6 +448,7 @@ fn formulas_agree_with_evaluation_on_every_small_assignment() {
         for environment in [None, Some("env-prod"), Some("env-dev")] {
             let subject = Subject {
                 uid: "u-1",
+                email: "ann@example.com",
                 groups: &groups,
                 environment,
             };
@@ -459,6 +467,7 @@ fn formulas_agree_with_evaluation_on_every_small_assignment() {
                     environment,
                     time: 0,
                     user_id: "u-1",
+                    user_email: "ann@example.com",
                     user_groups: &groups,
                 };
                 for deny in [false, true] {
