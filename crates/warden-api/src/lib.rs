@@ -4,6 +4,7 @@
 //! the contract is written once. Nothing here does IO or knows the HTTP stack.
 
 pub mod audit;
+pub mod authzen;
 pub mod bindings;
 pub mod boundaries;
 pub mod catalogue;

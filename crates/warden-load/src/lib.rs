@@ -137,6 +137,17 @@ pub async fn populate(target: &Target) -> Result<Vec<String>, String> {
     };
     let account = api.me().await.map_err(failed("who am I"))?.body.account;
     let level = Level::Account(account.clone());
+    // AuthZEN callers name the attributes as properties of the resource.
+    let mapping = warden_api::authzen::Mapping {
+        resource_properties: BTreeMap::from([
+            ("bucket".to_owned(), "storage:bucket-name".to_owned()),
+            ("schema".to_owned(), "settings:schemaId".to_owned()),
+        ]),
+        ..warden_api::authzen::Mapping::default()
+    };
+    api.put_authzen_mapping(&account, &mapping)
+        .await
+        .map_err(failed("map AuthZEN properties"))?;
     let groups: Vec<GroupInput> = (0..GROUPS)
         .map(|i| GroupInput {
             name: format!("team-{i}"),
@@ -237,6 +248,48 @@ fn json_text<T: serde::Serialize>(body: &T) -> String {
 /// 1,024 bodies for `POST /iam/v1/authorize`.
 pub fn single_bodies(users: &[String]) -> Vec<String> {
     (0..1024).map(|i| json_text(&decision(users, i))).collect()
+}
+
+/// 1,024 bodies for `POST /access/v1/evaluation`: the same decisions as [`single_bodies`], in
+/// AuthZEN's words (the permission as the action, the attributes as mapped resource properties).
+pub fn evaluation_bodies(users: &[String]) -> Vec<String> {
+    (0..1024)
+        .map(|i| {
+            let request = decision(users, i);
+            let properties = request
+                .attributes
+                .iter()
+                .map(|(name, value)| {
+                    let property = if name == "storage:bucket-name" {
+                        "bucket"
+                    } else {
+                        "schema"
+                    };
+                    (property.to_owned(), serde_json::json!(value))
+                })
+                .collect();
+            json_text(&warden_api::authzen::EvaluationRequest {
+                subject: warden_api::authzen::Subject {
+                    kind: "user".to_owned(),
+                    id: request.principal.unwrap_or_default(),
+                    properties: None,
+                },
+                action: warden_api::authzen::Action {
+                    name: request.permission,
+                    properties: None,
+                },
+                resource: warden_api::authzen::Resource {
+                    kind: "record".to_owned(),
+                    id: format!("r{i}"),
+                    properties: Some(properties),
+                },
+                context: Some(BTreeMap::from([(
+                    "environment".to_owned(),
+                    serde_json::json!("env-prod"),
+                )])),
+            })
+        })
+        .collect()
 }
 
 /// 16 bodies of [`BATCH`] decisions each for `POST /iam/v1/authorize/batch`.

@@ -6,7 +6,8 @@
 //!
 //! 1. the floor: `GET /health`, a trivial endpoint of the same server;
 //! 2. single decisions: `POST /iam/v1/authorize`;
-//! 3. batches: `POST /iam/v1/authorize/batch` with 100 decisions each.
+//! 3. batches: `POST /iam/v1/authorize/batch` with 100 decisions each;
+//! 4. AuthZEN: `POST /access/v1/evaluation` with the single decisions in AuthZEN's words.
 //!
 //! It prints throughput and p50/p99 latency per phase; its last line is the ratio of
 //! single-decision throughput to trivial-endpoint throughput. Client and server share the machine,
@@ -17,7 +18,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use warden_load::{BATCH, GROUPS, Target, USERS, batch_bodies, populate, single_bodies};
+use warden_load::{
+    BATCH, GROUPS, Target, USERS, batch_bodies, evaluation_bodies, populate, single_bodies,
+};
 
 const CONNECTIONS: usize = 32;
 const PHASE: Duration = Duration::from_secs(8);
@@ -72,6 +75,8 @@ async fn run() -> Result<(), String> {
     report("POST /authorize", &single, 1);
     let batch = phase(&target, Workload::Batch(batch_bodies(&users))).await?;
     report("POST /authorize/batch", &batch, BATCH);
+    let authzen = phase(&target, Workload::Evaluation(evaluation_bodies(&users))).await?;
+    report("POST /access/v1/eval.", &authzen, 1);
 
     running.stop().await;
     say("");
@@ -83,6 +88,10 @@ async fn run() -> Result<(), String> {
         "single-decision throughput / trivial-endpoint throughput: {:.2}",
         single.throughput() / trivial.throughput()
     ));
+    say(&format!(
+        "AuthZEN evaluation throughput / single-decision throughput: {:.2}",
+        authzen.throughput() / single.throughput()
+    ));
     Ok(())
 }
 
@@ -90,6 +99,7 @@ enum Workload {
     Health,
     Single(Vec<String>),
     Batch(Vec<String>),
+    Evaluation(Vec<String>),
 }
 
 struct Phase {
@@ -154,6 +164,11 @@ async fn phase(target: &Arc<Target>, workload: Workload) -> Result<Phase, String
                     Workload::Batch(bodies) => {
                         target
                             .hit("/iam/v1/authorize/batch", bodies.get(i % bodies.len()))
+                            .await
+                    }
+                    Workload::Evaluation(bodies) => {
+                        target
+                            .hit("/access/v1/evaluation", bodies.get(i % bodies.len()))
                             .await
                     }
                 };

@@ -39,6 +39,8 @@ pub struct Model {
     pub workflows: HashMap<String, WorkflowBody>,
     /// By (user uid, environment).
     pub consents: HashMap<(String, String), ConsentBody>,
+    /// The account's AuthZEN vocabulary (a meta entry of the store).
+    pub authzen: warden_api::authzen::Mapping,
 }
 
 /// A stored object that cannot be read back: the server refuses to start rather than guess.
@@ -86,6 +88,9 @@ impl Model {
             ..Model::default()
         };
         install_global_policies(&mut model.directory, builtin, catalogue)?;
+        if let Some(body) = loaded.meta.get(crate::service::authzen::MAPPING_KEY) {
+            model.authzen = crate::service::authzen::parse_mapping(body).map_err(ModelError)?;
+        }
         for body in &loaded.custom_services {
             let file: ServiceFile = parse("custom service", body)?;
             model
@@ -198,6 +203,7 @@ impl Model {
         }));
         serde_json::json!({
             "account": self.account,
+            "authzen": self.authzen,
             "environments": sorted(self.environments.values()),
             "principals": sorted(self.principals.values()),
             "groups": sorted(self.groups.values()),

@@ -46,6 +46,10 @@ impl Model {
         let mut catalogue_changed = false;
         for op in ops {
             match op {
+                Op::PutMeta { key, value } if key == crate::service::authzen::MAPPING_KEY => {
+                    self.authzen =
+                        crate::service::authzen::parse_mapping(value).map_err(ModelError)?;
+                }
                 Op::PutMeta { .. } => {}
                 Op::PutEnvironment { body, .. } => {
                     let environment: EnvironmentBody = parse("environment", body)?;

@@ -3,6 +3,7 @@
 //! those of [`crate::pending`]). Each answers an [`Answer`] so that callers see the revision a
 //! write produced and its warnings; anything but 2xx is a [`ClientError::Refused`].
 
+mod authzen;
 mod credentials;
 mod decisions;
 mod directory;

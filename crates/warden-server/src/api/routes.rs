@@ -7,9 +7,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    audit, authorize, bindings, boundaries, catalogue, environments, group_permissions, groups,
-    health, oauth, oauth_clients, passwords, platform_tokens, policies, resolution, service_users,
-    users, workflows,
+    audit, authorize, authzen, bindings, boundaries, catalogue, environments, group_permissions,
+    groups, health, oauth, oauth_clients, passwords, platform_tokens, policies, resolution,
+    service_users, users, workflows,
 };
 use crate::state::AppState;
 use warden_api::ErrorBody;
@@ -96,6 +96,12 @@ pub fn typed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(oauth::token))
         .routes(routes!(oauth::revoke))
         .routes(routes!(oauth::introspect))
+        .routes(routes!(authzen::evaluation))
+        .routes(routes!(authzen::evaluations))
+        .routes(routes!(authzen::search_subject))
+        .routes(routes!(authzen::search_action))
+        .routes(routes!(authzen::configuration))
+        .routes(routes!(authzen::mapping, authzen::replace_mapping))
 }
 
 /// The document's frame: its title and version, and the security schemes the operations name:

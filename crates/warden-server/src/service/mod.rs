@@ -13,6 +13,7 @@
 pub mod access_tokens;
 pub mod actor;
 pub mod audit;
+pub mod authzen;
 pub mod bindings;
 pub mod boundaries;
 pub mod catalogue;

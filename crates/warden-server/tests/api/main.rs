@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )] // test code fails loudly
 
+mod authzen;
 mod bounds;
 mod common;
 mod console_writes;

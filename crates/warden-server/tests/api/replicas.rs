@@ -230,6 +230,13 @@ async fn replicas_replaying_every_kind_of_write_hold_what_the_writer_holds() {
         "{}",
         registered.body
     );
+    let mapped = a
+        .put(
+            &format!("{acc}/authzen"),
+            json!({ "actions": { "can_read_orders": "shop:orders:read" }, "resource_properties": { "region": "shop:region" } }),
+        )
+        .await;
+    assert_eq!(mapped.status, StatusCode::OK, "{}", mapped.body);
     a.delete(&format!("{acc}/groups/{group}")).await;
     let revision = a.get("/health").await.body["revision"].as_i64().unwrap();
 
