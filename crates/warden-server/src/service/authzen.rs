@@ -126,6 +126,12 @@ pub async fn search_subjects(
     authed: &Authed,
     request: &SubjectSearchRequest,
 ) -> ApiResult<SubjectSearchResponse> {
+    if !authed.system && !decisions::may_ask_about_anyone(authed, &state.snapshot()) {
+        return Err(ApiError::forbidden(
+            "iam:effective-permissions:read",
+            "searching for subjects asks about everyone: it takes `iam:effective-permissions:read` for every principal",
+        ));
+    }
     let (offset, limit) = page(request.page.as_ref())?;
     let wanted = match request.subject.kind.as_str() {
         "user" => Some(PrincipalKind::User),

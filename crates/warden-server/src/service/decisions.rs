@@ -309,7 +309,7 @@ impl<'a> Decider<'a> {
 /// Whether the caller may ask about every principal: it holds `iam:effective-permissions:read`
 /// at account level without conditions and is denied it nowhere (so every per-principal check
 /// would pass). Computed once per batch instead of once per request.
-fn may_ask_about_anyone(authed: &Authed, snapshot: &Snapshot) -> bool {
+pub(crate) fn may_ask_about_anyone(authed: &Authed, snapshot: &Snapshot) -> bool {
     let author = warden_engine::escalation::Author {
         principal: &authed.caller.uid,
         scopes: authed.caller.scopes.limit(),

@@ -339,7 +339,15 @@ async fn a_person_asks_about_themselves_and_not_about_others() {
             Some(json!({ "subject": { "type": "user" }, "action": { "name": "can_read_todos" }, "resource": anything("todo") })),
         )
         .await;
-    assert_eq!(search.status, StatusCode::FORBIDDEN, "{}", search.body);
+    assert_eq!(
+        (search.status, search.body["error"]["message"].clone()),
+        (
+            StatusCode::FORBIDDEN,
+            json!(
+                "searching for subjects asks about everyone: it takes `iam:effective-permissions:read` for every principal"
+            )
+        )
+    );
     // Nor may Morty read or change the mapping.
     let mapping = format!("{}/authzen", acc(&server));
     let read = server
