@@ -44,6 +44,8 @@ pub struct Settings {
     pub tls_key: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub otlp_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_user_names: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -73,6 +75,7 @@ impl Default for Settings {
             tls_cert: None,
             tls_key: None,
             otlp_endpoint: None,
+            service_user_names: None,
         }
     }
 }
@@ -234,6 +237,11 @@ pub const KEYS: &[Key] = &[
         "--otlp-endpoint",
         "Export traces over OTLP/HTTP (protobuf, plain HTTP: a collector beside Warden) to this URL, e.g. `http://collector:4318/v1/traces`: a span per request (method, route template, status, request id), per decision and per store transaction. Not set: no traces.",
     ),
+    key(
+        "service_user_names",
+        "--service-user-names",
+        "A TOML file replacing the built-in list of generic service-user names (`names`, `words`, `min_length`, as in `data/service-user-names.toml`): creating or renaming a service user with such a name is answered with a warning. Not set: the built-in list.",
+    ),
 ];
 
 /// Values given on the command line; an unset one leaves the lower layers' value.
@@ -285,6 +293,8 @@ pub struct Overrides {
     pub tls_key: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub otlp_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_user_names: Option<PathBuf>,
 }
 
 /// The settings and where each came from.
@@ -730,7 +740,7 @@ mod tests {
         let table = toml::Table::try_from(Settings::default()).unwrap();
         let mut fields: Vec<&str> = table.keys().map(String::as_str).collect();
         // Unset optional keys are not serialised.
-        fields.extend(["tls_cert", "tls_key", "otlp_endpoint"]);
+        fields.extend(["tls_cert", "tls_key", "otlp_endpoint", "service_user_names"]);
         fields.sort_unstable();
         fields.dedup();
         let mut keys: Vec<&str> = KEYS.iter().map(|key| key.name).collect();

@@ -17,3 +17,6 @@ pub fn policy_file(name: &str) -> Option<&'static str> {
         .find(|(file, _)| *file == name)
         .map(|(_, text)| *text)
 }
+
+/// `data/service-user-names.toml`: service-user names that deserve a warning.
+pub static SERVICE_USER_NAMES: &str = include_str!("../../../data/service-user-names.toml");

@@ -58,6 +58,9 @@ pub struct Config {
     pub max_connections: usize,
     /// Requests per source to the endpoints that answer without a token ([`crate::rate`]).
     pub unauthenticated_rate: crate::rate::RateConfig,
+    /// A file `(origin, TOML)` replacing the built-in list of generic service-user names
+    /// ([`crate::service::naming`]).
+    pub service_user_names: Option<(String, String)>,
 }
 
 impl Default for Config {
@@ -77,6 +80,7 @@ impl Default for Config {
             bootstrap_token_ttl: DEFAULT_BOOTSTRAP_TOKEN_TTL,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             unauthenticated_rate: crate::rate::RateConfig::default(),
+            service_user_names: None,
         }
     }
 }
@@ -167,6 +171,11 @@ pub(crate) async fn build_state(
     for issue in snapshot.issues() {
         tracing::warn!(group = %issue.group, policy = %issue.policy, message = %issue.message, "statement failed closed");
     }
+    let naming = match &config.service_user_names {
+        Some((origin, text)) => crate::service::naming::Naming::from_toml(origin, text),
+        None => crate::service::naming::Naming::builtin(),
+    }
+    .map_err(StartError::Other)?;
     let tokens = ArcSwap::from_pointee(model.tokens.clone());
     let clock_now = clock.now_ms();
     let inner = Inner {
@@ -191,6 +200,7 @@ pub(crate) async fn build_state(
         read_timeout: config.read_timeout.max(std::time::Duration::from_millis(1)),
         max_connections: config.max_connections.max(1),
         unauthenticated_rate: crate::rate::SourceRate::new(config.unauthenticated_rate),
+        naming,
     };
     Ok(AppState(Arc::new(inner)))
 }

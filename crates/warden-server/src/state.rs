@@ -83,6 +83,8 @@ pub struct Inner {
     pub max_connections: usize,
     /// Requests per source to the endpoints that answer without a token.
     pub unauthenticated_rate: crate::rate::SourceRate,
+    /// Which service-user names deserve a warning.
+    pub naming: crate::service::naming::Naming,
 }
 
 #[derive(Debug, Clone)]

@@ -89,6 +89,9 @@ pub struct ServeArgs {
     /// The PEM private key of `--tls-cert`.
     #[arg(long, value_name = "FILE")]
     tls_key: Option<PathBuf>,
+    /// A TOML file replacing the built-in list of generic service-user names.
+    #[arg(long, value_name = "FILE")]
+    service_user_names: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -118,6 +121,7 @@ impl ServeArgs {
             tls_cert: self.tls_cert.clone(),
             tls_key: self.tls_key.clone(),
             otlp_endpoint: self.otlp_endpoint.clone(),
+            service_user_names: self.service_user_names.clone(),
         };
         settings::load(self.config.as_deref(), &overrides)
     }
@@ -143,7 +147,13 @@ pub fn run(args: ServeArgs, output: &mut Output) -> Result<ExitCode, CliError> {
         })?),
         _ => None,
     };
-    let config = settings.server_config(catalogue_files);
+    let mut config = settings.server_config(catalogue_files);
+    if let Some(path) = &settings.service_user_names {
+        config.service_user_names = Some((
+            path.display().to_string(),
+            crate::command::read_input(path)?,
+        ));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -96,11 +96,16 @@ pub fn run(args: ServiceUserArgs, output: &mut Output) -> Result<ExitCode, CliEr
                 owner,
                 purpose: purpose.unwrap_or_default(),
             };
-            let user = client
-                .call(api.create_service_user(client.account()?, &input))?
-                .body;
+            let answer = client.call(api.create_service_user(client.account()?, &input))?;
+            let (user, warnings) = (answer.body, answer.warnings);
             if output.is_json() {
-                output.json(&user);
+                let mut shown = serde_json::to_value(&user).unwrap_or(Value::Null);
+                if !warnings.is_empty()
+                    && let Some(fields) = shown.as_object_mut()
+                {
+                    fields.insert("warnings".to_owned(), serde_json::json!(warnings));
+                }
+                output.json(&shown);
             } else {
                 output.line(&format!(
                     "created service user `{}` as `{}` ({})",
@@ -108,6 +113,9 @@ pub fn run(args: ServiceUserArgs, output: &mut Output) -> Result<ExitCode, CliEr
                     user.handle.unwrap_or_default(),
                     user.uid
                 ));
+                for warning in &warnings {
+                    output.warning(warning);
+                }
             }
         }
         ServiceUserCommand::List => {

@@ -132,5 +132,8 @@ pub fn run(
         "{done} service user `{}`",
         if handle.is_empty() { uid } else { handle }
     ));
+    for warning in &reply.warnings {
+        output.warning(warning);
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,7 +4,8 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use warden_api::ErrorBody;
 use warden_api::paging::KeyPageQuery;
 
@@ -17,6 +18,18 @@ use crate::service::service_users::{
 };
 use crate::service::{Authed, review};
 use crate::state::AppState;
+
+/// The answer with `Warden-Warnings` (a JSON array) when there are any.
+fn with_warnings(written: Written<ServiceUserDto>, warnings: &[String]) -> Response {
+    let mut response = written.into_response();
+    if !warnings.is_empty()
+        && let Ok(text) = serde_json::to_string(warnings)
+        && let Ok(value) = HeaderValue::from_str(&text)
+    {
+        response.headers_mut().insert("warden-warnings", value);
+    }
+    response
+}
 
 fn written(status: StatusCode, (out, revision): (ServiceUserDto, i64)) -> Written<ServiceUserDto> {
     Written {
@@ -101,7 +114,7 @@ pub async fn report(
     params(("accountId" = String, Path, description = "The account")),
     request_body = ServiceUserInput,
     responses(
-        (status = 201, description = "The service user created", body = ServiceUserDto, headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 201, description = "The service user created", body = ServiceUserDto, headers(("warden-revision" = i64, description = "The store revision of the change"), ("warden-warnings" = String, description = "A JSON array of warnings about the name, when it is generic"))),
         (status = 400, description = "Invalid input, or the limit reached", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not permitted", body = ErrorBody),
@@ -118,9 +131,13 @@ pub async fn create(
     authed: Authed,
     Path(acc): Path<String>,
     Body(input): Body<ServiceUserInput>,
-) -> ApiResult<Written<ServiceUserDto>> {
+) -> ApiResult<Response> {
+    let warnings = service_users::name_warnings(&state, Some(&input.name));
     let created = service_users::create(&state, &authed, &acc, input).await?;
-    Ok(written(StatusCode::CREATED, created))
+    Ok(with_warnings(
+        written(StatusCode::CREATED, created),
+        &warnings,
+    ))
 }
 
 #[utoipa::path(
@@ -168,7 +185,7 @@ pub async fn get(
     ),
     request_body = ServiceUserUpdate,
     responses(
-        (status = 200, description = "The service user changed", body = ServiceUserDto, headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 200, description = "The service user changed", body = ServiceUserDto, headers(("warden-revision" = i64, description = "The store revision of the change"), ("warden-warnings" = String, description = "A JSON array of warnings about the name, when it is generic"))),
         (status = 400, description = "Invalid input, or an immutable field changed", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not permitted", body = ErrorBody),
@@ -185,9 +202,10 @@ pub async fn update(
     authed: Authed,
     Path((acc, key)): Path<(String, String)>,
     Body(input): Body<ServiceUserUpdate>,
-) -> ApiResult<Written<ServiceUserDto>> {
+) -> ApiResult<Response> {
+    let warnings = service_users::name_warnings(&state, input.name.as_deref());
     let updated = service_users::update(&state, &authed, &acc, &key, input).await?;
-    Ok(written(StatusCode::OK, updated))
+    Ok(with_warnings(written(StatusCode::OK, updated), &warnings))
 }
 
 #[utoipa::path(

@@ -215,6 +215,7 @@ pub async fn create(post: Post) -> Response {
         owner: owner_value(&form),
         purpose: form.get("purpose").to_owned(),
     };
+    let warnings = service_users::name_warnings(&cx.app, Some(&input.name));
     let made = service_users::create(&cx.app, &cx.authed(), &cx.account, input).await;
     let created = match made {
         Ok((created, _)) => created,
@@ -246,7 +247,14 @@ pub async fn create(post: Post) -> Response {
             return redirect(&format!("/console/service-users/{}", url(&uid)));
         }
     }
-    cx.flash(Flash::ok(message));
+    if warnings.is_empty() {
+        cx.flash(Flash::ok(message));
+    } else {
+        cx.flash(Flash::warn(format!(
+            "{message} Note: {}.",
+            warnings.join("; ")
+        )));
+    }
     redirect(&format!("/console/service-users/{}", url(&uid)))
 }
 
@@ -389,10 +397,18 @@ pub async fn update(Path(id): Path<String>, post: Post) -> Response {
         purpose: Some(form.get("purpose").to_owned()),
         ..ServiceUserUpdate::default()
     };
+    let warnings = service_users::name_warnings(&cx.app, input.name.as_deref());
     let changed = service_users::update(&cx.app, &cx.authed(), &cx.account, &id, input).await;
     match changed {
         Ok(_) => {
-            cx.flash(Flash::ok("Saved."));
+            if warnings.is_empty() {
+                cx.flash(Flash::ok("Saved."));
+            } else {
+                cx.flash(Flash::warn(format!(
+                    "Saved. Note: {}.",
+                    warnings.join("; ")
+                )));
+            }
             redirect(&format!("/console/service-users/{}", url(&id)))
         }
         Err(error) => edit_page(&cx, &id, Some(&error)).await,

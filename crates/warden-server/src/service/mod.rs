@@ -29,6 +29,7 @@ pub mod groups;
 pub mod guard;
 pub mod issuing;
 pub mod levels;
+pub mod naming;
 pub mod oauth;
 pub mod oauth_clients;
 pub mod passwords;

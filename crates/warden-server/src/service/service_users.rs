@@ -162,6 +162,14 @@ async fn save(
 }
 
 /// Creates a service user with its own group.
+/// The warnings a service user's new name deserves (none without a new name): a generic name is
+/// advised against, never refused ([`crate::service::naming`]).
+pub fn name_warnings(state: &AppState, name: Option<&str>) -> Vec<String> {
+    name.and_then(|name| state.naming.advise(name))
+        .into_iter()
+        .collect()
+}
+
 pub async fn create(
     state: &AppState,
     authed: &Authed,

@@ -348,3 +348,53 @@ async fn deletion_is_refused_while_referenced() {
         "its own group goes with it"
     );
 }
+
+#[tokio::test]
+async fn generic_names_are_advised_against_never_refused() {
+    let server = TestServer::start().await;
+    let acc = format!("/iam/v1/accounts/{}", server.account());
+    let advice = |name: &str| {
+        format!(
+            "the name `{name}` does not say what the service user is for; name it after the system that holds its credentials and its job (such as `GitLab deploy pipeline`), so that a reviewer can tell"
+        )
+    };
+    let create = |name: &str| {
+        let body = serde_json::to_vec(&json!({ "name": name })).unwrap();
+        let (server, path) = (&server, format!("{acc}/service-users"));
+        async move {
+            server
+                .raw(Method::POST, &path, "application/json", &body)
+                .await
+        }
+    };
+    let generic = create("service1").await;
+    assert_eq!(generic.status, StatusCode::CREATED, "{}", generic.body);
+    assert_eq!(generic.warnings, vec![advice("service1")]);
+    let descriptive = create("GitLab deploy pipeline").await;
+    assert_eq!(descriptive.status, StatusCode::CREATED);
+    assert!(
+        descriptive.warnings.is_empty(),
+        "{:?}",
+        descriptive.warnings
+    );
+    // Renaming to a generic name is advised against too; the rename is made.
+    let uid = serde_json::from_str::<Value>(&descriptive.body).unwrap()["uid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = serde_json::to_vec(&json!({ "name": "My Service" })).unwrap();
+    let renamed = server
+        .raw(
+            Method::PUT,
+            &format!("{acc}/service-users/{uid}"),
+            "application/json",
+            &body,
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    assert_eq!(renamed.warnings, vec![advice("My Service")]);
+    assert_eq!(
+        server.get(&format!("{acc}/service-users/{uid}")).await.body["name"],
+        "My Service"
+    );
+}
