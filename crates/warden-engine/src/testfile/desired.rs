@@ -386,8 +386,7 @@ fn flow(items: &[String]) -> String {
     format!("[{}]", items.join(", "))
 }
 
-/// A string as a plain YAML scalar when that reads back as the same string, else double-quoted
-/// (JSON's string syntax is YAML's double-quoted style).
+/// A string as a plain YAML scalar when that reads back as the same string, else double-quoted.
 fn scalar(text: &str) -> String {
     let plain = !text.is_empty()
         && text.chars().all(|c| {
@@ -404,7 +403,7 @@ fn scalar(text: &str) -> String {
     if plain {
         text.to_owned()
     } else {
-        serde_json::to_string(text).unwrap_or_else(|_| format!("{text:?}"))
+        scalar_quoted(text)
     }
 }
 
@@ -436,8 +435,24 @@ fn block(text: &str, indent: usize) -> String {
     out
 }
 
+/// A YAML double-quoted scalar: backslash escapes for `"`, `\\` and control characters.
 fn scalar_quoted(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| format!("{text:?}"))
+    let mut out = String::from('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]
