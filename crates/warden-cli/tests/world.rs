@@ -1,0 +1,293 @@
+//! `warden export`, `warden plan` and `warden apply` as a platform team runs them from CI: a real
+//! server in-process on a free loopback port, the real `warden` binary talking to it. The round
+//! trip (apply, export, apply to an empty server, export again), the exit codes of plan, an
+//! invalid file that changes nothing, and a delegated administrator refused mid-way.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test code fails loudly
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::sync::oneshot;
+use warden_server::{Config, ManualClock};
+
+/// 2026-05-04T10:00:00Z.
+const START_MS: i64 = 1_777_888_800_000;
+
+/// A rich account: environments, a boundary, account policies, groups (one empty, a default
+/// group with an extra binding), bindings with parameters and boundaries at both levels, a
+/// global policy by name, users and a service user. Written in the order `warden export` writes.
+const RICH: &str = "\
+environments: [env-dev, env-prod]
+boundaries:
+  Zone A: |
+    environment:management-zone IN (\"zone-a\");
+policies:
+  Buckets Read: |
+    ALLOW storage:buckets:read;
+  Team Logs: |
+    ALLOW storage:logs:read WHERE storage:bucket-name startsWith \"${bindParam:team}_\";
+groups:
+  empty team: []
+  Environment Users:
+    - policy: Buckets Read
+      level: environment:env-dev
+  ops:
+    - policy: Standard User
+      level: account
+    - policy: Team Logs
+      level: environment:env-prod
+      parameters: { team: ops }
+      boundaries: [Zone A]
+users:
+  admin@warden.local: [Account Admins]
+  alice@example.com: [Environment Users, ops]
+  bob@example.com: []
+service_users:
+  Pipeline Automation: [ops]
+";
+
+struct Server {
+    url: String,
+    dir: PathBuf,
+    token_file: PathBuf,
+    shutdown: Option<oneshot::Sender<()>>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Server {
+    fn start(name: &str) -> Server {
+        let dir = std::env::temp_dir().join(format!("warden-world-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = Config {
+            db: dir.join("warden.db").display().to_string(),
+            token_file: dir.join("admin-token"),
+            ..Config::default()
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (state, _) = runtime
+            .block_on(warden_server::start(
+                &config,
+                Arc::new(ManualClock::new(START_MS)),
+            ))
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        runtime.spawn(warden_server::serve(state, listener, async {
+            let _ = rx.await;
+        }));
+        Server {
+            url,
+            dir,
+            token_file: config.token_file,
+            shutdown: Some(tx),
+            runtime: Some(runtime),
+        }
+    }
+
+    /// `warden ARGS… --server URL --token-file FILE` (the administrator).
+    fn admin(&self, args: &[&str]) -> Output {
+        let token_file = self.token_file.to_str().unwrap().to_owned();
+        self.run(args, &["--token-file", &token_file])
+    }
+
+    fn run(&self, args: &[&str], auth: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_warden"))
+            .args(args)
+            .args(["--server", &self.url])
+            .args(auth)
+            .current_dir(&self.dir)
+            .env_remove("WARDEN_URL")
+            .env_remove("WARDEN_TOKEN")
+            .env_remove("WARDEN_ACCOUNT")
+            .output()
+            .expect("run warden")
+    }
+
+    /// Writes a file in the server's directory; its path.
+    fn file(&self, name: &str, text: &str) -> String {
+        let path = self.dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    }
+
+    fn export(&self) -> String {
+        expect(&self.admin(&["export"]), 0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+        }
+    }
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+#[track_caller]
+fn expect(output: &Output, code: i32) -> String {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(output),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout(output)
+}
+
+#[test]
+fn an_exported_account_applied_to_an_empty_server_exports_the_same() {
+    let a = Server::start("a");
+    let rich = a.file("rich.yaml", RICH);
+
+    let plan = expect(&a.admin(&["plan", &rich]), 2);
+    assert_eq!(
+        plan,
+        "13 changes (13 to create, 0 to update, 0 to delete)
++ environment `env-dev`
++ environment `env-prod`
++ boundary `Zone A`
++ policy `Buckets Read`
++ policy `Team Logs`
++ group `empty team`
++ group `ops`
++ binding of policy `Buckets Read` to group `Environment Users` at environment:env-dev
++ binding of policy `Standard User` to group `ops` at account
++ binding of policy `Team Logs` to group `ops` at environment:env-prod (team=ops, boundaries [Zone A])
++ user `alice@example.com` in [Environment Users, ops]
++ user `bob@example.com` in []
++ service user `Pipeline Automation` in [ops]
+"
+    );
+    let applied = expect(&a.admin(&["apply", &rich, "--yes"]), 0);
+    assert!(
+        applied.starts_with("applied 13 changes (13 to create, 0 to update, 0 to delete)\n"),
+        "{applied}"
+    );
+    // The account is as the file says: exported, it is the file.
+    let exported = a.export();
+    assert_eq!(exported, RICH);
+    assert_eq!(expect(&a.admin(&["plan", &rich]), 0), "0 changes\n");
+    assert_eq!(
+        expect(&a.admin(&["apply", &rich, "--yes"]), 0),
+        "0 changes\n"
+    );
+    let json: Value =
+        serde_json::from_str(&expect(&a.admin(&["plan", &rich, "--format", "json"]), 0)).unwrap();
+    assert_eq!(json["changes"], 0);
+
+    // To an empty server, pruning what the file does not name: the same export.
+    let b = Server::start("b");
+    let copy = b.file("copy.yaml", &exported);
+    expect(&b.admin(&["apply", &copy, "--prune", "--yes"]), 0);
+    assert_eq!(b.export(), exported);
+    assert_eq!(
+        expect(&b.admin(&["plan", &copy, "--prune"]), 0),
+        "0 changes\n"
+    );
+
+    // A smaller file: without --prune nothing goes; with it, what the file no longer names.
+    let smaller = b.file(
+        "smaller.yaml",
+        "environments: [env-dev, env-prod]\ngroups:\n  ops: []\nusers:\n  admin@warden.local: [Account Admins]\n",
+    );
+    assert_eq!(expect(&b.admin(&["plan", &smaller]), 0), "0 changes\n");
+    let pruned = expect(&b.admin(&["plan", &smaller, "--prune"]), 2);
+    assert_eq!(
+        pruned,
+        "10 changes (0 to create, 0 to update, 10 to delete)
+- user `alice@example.com`
+- user `bob@example.com`
+- service user `Pipeline Automation`
+- binding of policy `Buckets Read` to group `Environment Users` at environment:env-dev
+- binding of policy `Standard User` to group `ops` at account
+- binding of policy `Team Logs` to group `ops` at environment:env-prod
+- group `empty team`
+- policy `Buckets Read`
+- policy `Team Logs`
+- boundary `Zone A`
+"
+    );
+    expect(&b.admin(&["apply", &smaller, "--prune", "--yes"]), 0);
+    assert_eq!(
+        b.export(),
+        "environments: [env-dev, env-prod]\ngroups:\n  ops: []\nusers:\n  admin@warden.local: [Account Admins]\n"
+    );
+}
+
+#[test]
+fn an_invalid_file_changes_nothing_and_says_where() {
+    let server = Server::start("invalid");
+    let before = server.export();
+    let bad = server.file(
+        "bad.yaml",
+        "environments: [env-prod]
+policies:
+  Team Logs: |
+    ALLOW storage:logs:reed;
+groups:
+  ops:
+    - policy: Nope
+      level: environment:env-test
+users:
+  alice@example.com: [ops, opz]
+",
+    );
+    let output = server.admin(&["apply", &bad, "--yes"]);
+    let printed = expect(&output, 1);
+    let lines: Vec<&str> = printed
+        .lines()
+        .filter(|l| !l.starts_with("  help"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "{bad}:4:11: error: policy `Team Logs`: unknown permission `storage:logs:reed`"
+            ),
+            format!("{bad}:7:15: error: unknown policy `Nope`"),
+            format!("{bad}:8:14: error: unknown environment `env-test`"),
+            format!("{bad}:10:28: error: unknown group `opz`"),
+            format!("{bad}: 4 errors; nothing was changed"),
+        ]
+    );
+    assert_eq!(server.export(), before);
+    // Plan says the same, with its own exit code for "invalid" (2 means "changes").
+    expect(&server.admin(&["plan", &bad]), 1);
+    // Sections apply does not make so are refused where they are.
+    let workflows = server.file(
+        "workflows.yaml",
+        "environments: [env-prod]\nworkflows:\n  nightly: { environment: env-prod }\n",
+    );
+    let printed = expect(&server.admin(&["plan", &workflows]), 1);
+    assert!(
+        printed.starts_with(&format!(
+            "{workflows}:2:1: error: `workflows:` is not applied by `warden plan` and `warden apply`\n"
+        )),
+        "{printed}"
+    );
+    assert_eq!(server.export(), before);
+}
