@@ -126,6 +126,10 @@ impl Server {
         path.display().to_string()
     }
 
+    fn path_of(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+
     fn export(&self) -> String {
         expect(&self.admin(&["export"]), 0)
     }
@@ -290,4 +294,109 @@ users:
         "{printed}"
     );
     assert_eq!(server.export(), before);
+}
+
+/// What the delegated administrator holds: every read, and writes of policies and groups, but
+/// not of bindings.
+const DELEGATED: &str = "\
+ALLOW iam:policies:read;
+ALLOW iam:policies:write;
+ALLOW iam:groups:read;
+ALLOW iam:groups:write;
+ALLOW iam:users:read;
+ALLOW iam:bindings:read;
+ALLOW iam:boundaries:read;
+ALLOW iam:service-users:read;
+ALLOW iam:environments:read;
+";
+
+#[test]
+fn a_delegated_administrator_is_refused_at_the_first_write_it_may_not_make() {
+    let server = Server::start("delegated");
+    let rich = server.file("rich.yaml", RICH);
+    expect(&server.admin(&["apply", &rich, "--yes"]), 0);
+    let policy = server.file("delegated.policy", DELEGATED);
+    expect(
+        &server.admin(&["policy", "create", "--name", "Delegated Admin", &policy]),
+        0,
+    );
+    expect(&server.admin(&["service-user", "create", "Delegate"]), 0);
+    expect(
+        &server.admin(&["bind", "Delegated Admin", "delegate@service (service user)"]),
+        0,
+    );
+    // The token may ask for binding writes: what refuses them is what the delegate holds.
+    let mut scopes: Vec<&str> = DELEGATED
+        .lines()
+        .filter_map(|l| l.strip_prefix("ALLOW ")?.strip_suffix(';'))
+        .collect();
+    scopes.push("iam:bindings:write");
+    let mut create = vec![
+        "oauth-client",
+        "create",
+        "ci",
+        "--owner",
+        "delegate@service",
+    ];
+    for scope in &scopes {
+        create.extend(["--scope", scope]);
+    }
+    let secret = server.path_of("ci.secret");
+    create.extend(["--secret-file", &secret, "--format", "json"]);
+    let client: Value = serde_json::from_str(&expect(&server.admin(&create), 0)).unwrap();
+    let client_id = client["clientId"].as_str().unwrap();
+    let token = expect(
+        &server.run(
+            &["oauth", "token", client_id, "--secret-file", &secret],
+            &[],
+        ),
+        0,
+    );
+    let token = token.trim().to_owned();
+
+    // The administrator's world, plus a policy, a group and a binding of the delegate's.
+    let exported = server.export();
+    let more = server.file(
+        "more.yaml",
+        &format!(
+            "{}\n{}",
+            exported
+                .replace(
+                    "policies:\n",
+                    "policies:\n  Audit Read: |\n    ALLOW iam:groups:read;\n"
+                )
+                .replace(
+                    "groups:\n",
+                    "groups:\n  auditors:\n    - policy: Audit Read\n      level: account\n"
+                ),
+            ""
+        ),
+    );
+    let output = server.run(&["apply", &more, "--yes"], &["--token", &token]);
+    let printed = expect(&output, 1);
+    assert_eq!(
+        printed,
+        "failed after 2 changes of 3: + binding of policy `Audit Read` to group `auditors` at account
+  error: permission `iam:bindings:write` is required for this request
+  missing permission: `iam:bindings:write`
+applied (2):
+  + policy `Audit Read`
+  + group `auditors`
+not applied (1):
+  + binding of policy `Audit Read` to group `auditors` at account
+",
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // What was applied is there, and nothing else.
+    let now = server.export();
+    assert!(now.contains("  Audit Read: |\n"), "{now}");
+    assert!(now.contains("  auditors: []\n"), "{now}");
+    let json: Value = serde_json::from_str(&expect(
+        &server.run(&["plan", &more, "--format", "json"], &["--token", &token]),
+        2,
+    ))
+    .unwrap();
+    assert_eq!(json["changes"], 1);
+    assert_eq!(json["steps"][0]["step"], "bind");
 }
