@@ -8,8 +8,8 @@
 //!
 //! Exit codes: `plan` 0 nothing to change, 2 changes to make, 1 the file is invalid or the
 //! server refused or could not be reached; `apply` 0 done (or nothing to do), 1 the file is
-//! invalid, a write was refused (the report says what was applied and what was not), or the
-//! server could not be reached.
+//! invalid or a write was refused (the report says what was applied and what was not), 2 the
+//! server could not be reached before the first write.
 //!
 //! [`world_sync`]: crate::command::world_sync
 
@@ -207,7 +207,7 @@ pub fn apply(args: ApplyArgs, output: &mut Output) -> Result<ExitCode, CliError>
         return Ok(ExitCode::FAILURE);
     };
     let client = Client::connect(&args.connection)?;
-    let mut state = State::read(&client, &builtin).map_err(|e| e.with_exit(1))?;
+    let mut state = State::read(&client, &builtin)?;
     let planned = steps(&state, &want, args.prune);
     if planned.is_empty() {
         if output.is_json() {
