@@ -184,6 +184,13 @@ fn an_exported_account_applied_to_an_empty_server_exports_the_same() {
 + user `alice@example.com` in [Environment Users, ops]
 + user `bob@example.com` in []
 + service user `Pipeline Automation` in [ops]
+impact: 2 principals gain or lose access (without attributes):
+  Pipeline Automation gains at account: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 44 more
+  Pipeline Automation gains at environment:env-dev: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 44 more
+  Pipeline Automation gains at environment:env-prod: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 44 more
+  alice@example.com gains at account: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 51 more
+  alice@example.com gains at environment:env-dev: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 52 more
+  alice@example.com gains at environment:env-prod: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 51 more
 "
     );
     let applied = expect(&a.admin(&["apply", &rich, "--yes"]), 0);
@@ -233,8 +240,34 @@ fn an_exported_account_applied_to_an_empty_server_exports_the_same() {
 - policy `Buckets Read`
 - policy `Team Logs`
 - boundary `Zone A`
+impact: 2 principals gain or lose access (without attributes):
+  Pipeline Automation loses at account: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 44 more
+  Pipeline Automation loses at environment:env-dev: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 44 more
+  Pipeline Automation loses at environment:env-prod: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 44 more
+  alice@example.com loses at account: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 51 more
+  alice@example.com loses at environment:env-dev: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 52 more
+  alice@example.com loses at environment:env-prod: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 51 more
 "
     );
+    // The same plan as JSON lists every change of access.
+    let json: Value = serde_json::from_str(&expect(
+        &b.admin(&["plan", &smaller, "--prune", "--format", "json"]),
+        2,
+    ))
+    .unwrap();
+    assert_eq!(json["changes"], 10);
+    assert_eq!(
+        json["steps"][0],
+        serde_json::json!({"step": "deleteUser", "serviceUser": false, "name": "alice@example.com"})
+    );
+    let losses = json["impact"].as_array().unwrap();
+    assert_eq!(losses.len(), 49 * 3 + 56 + 57 + 56);
+    assert!(losses.contains(&serde_json::json!({
+        "principal": "alice@example.com",
+        "permission": "storage:buckets:read",
+        "level": "environment:env-dev",
+        "gains": false
+    })));
     expect(&b.admin(&["apply", &smaller, "--prune", "--yes"]), 0);
     assert_eq!(
         b.export(),

@@ -19,12 +19,12 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 use warden_engine::Builtin;
-use warden_engine::testfile::desired::{self, WorldFile};
+use warden_engine::testfile::desired::{self, AccessChange, WorldFile};
 use warden_engine::testfile::{FileReport, Problem};
 
 use crate::command::client::{Client, Connection};
 use crate::command::read_input;
-use crate::command::world_sync::{State, Step, progress, steps};
+use crate::command::world_sync::{State, Step, progress, simulate, steps};
 use crate::output::{CliError, Output, plural};
 
 #[derive(Debug, clap::Args)]
@@ -93,6 +93,12 @@ struct Report<'a> {
     failed: Option<Failed<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     not_applied: Option<&'a [Step]>,
+    /// `plan`: who gains or loses which access.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    impact: Option<&'a [AccessChange]>,
+    /// `plan`: why there is no impact preview.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    impact_unavailable: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -180,6 +186,12 @@ pub fn plan(args: PlanArgs, output: &mut Output) -> Result<ExitCode, CliError> {
     let client = Client::connect(&args.connection)?;
     let state = State::read(&client, &builtin).map_err(|e| e.with_exit(1))?;
     let planned = steps(&state, &want, args.prune);
+    let impact = if planned.is_empty() {
+        Ok(Vec::new())
+    } else {
+        let after = simulate(&state.world, &planned);
+        desired::impact(&builtin, &state.world, &after, now())
+    };
     if output.is_json() {
         output.json(&Report {
             ok: true,
@@ -187,11 +199,16 @@ pub fn plan(args: PlanArgs, output: &mut Output) -> Result<ExitCode, CliError> {
             steps: &planned,
             failed: None,
             not_applied: None,
+            impact: impact.as_deref().ok(),
+            impact_unavailable: impact.as_ref().err().map(String::as_str),
         });
     } else {
         output.line(&summary(&planned, ""));
         for step in &planned {
             output.line(&step.describe());
+        }
+        if !planned.is_empty() {
+            print_impact(&impact, output);
         }
     }
     Ok(if planned.is_empty() {
@@ -217,6 +234,8 @@ pub fn apply(args: ApplyArgs, output: &mut Output) -> Result<ExitCode, CliError>
                 steps: &[],
                 failed: None,
                 not_applied: None,
+                impact: None,
+                impact_unavailable: None,
             });
         } else {
             output.line("0 changes");
@@ -252,6 +271,8 @@ pub fn apply(args: ApplyArgs, output: &mut Output) -> Result<ExitCode, CliError>
                 steps: applied,
                 failed: None,
                 not_applied: None,
+                impact: None,
+                impact_unavailable: None,
             });
         } else {
             output.line(&format!("applied {}", summary(applied, "")));
@@ -276,6 +297,8 @@ pub fn apply(args: ApplyArgs, output: &mut Output) -> Result<ExitCode, CliError>
                 message: &error.message,
             }),
             not_applied: Some(not_applied),
+            impact: None,
+            impact_unavailable: None,
         });
     } else {
         output.line(&format!(
@@ -301,6 +324,70 @@ pub fn apply(args: ApplyArgs, output: &mut Output) -> Result<ExitCode, CliError>
         }
     }
     Ok(ExitCode::FAILURE)
+}
+
+/// Seconds since the epoch: the time the impact preview's decisions are made at.
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|elapsed| i64::try_from(elapsed.as_secs()).ok())
+        .unwrap_or(0)
+}
+
+/// How many permissions a line of the impact names before `and N more`.
+const SHOWN_PERMISSIONS: usize = 5;
+
+/// `impact: …`, then one line per principal, level and direction.
+fn print_impact(impact: &Result<Vec<AccessChange>, String>, output: &mut Output) {
+    let changes = match impact {
+        Ok(changes) => changes,
+        Err(why) => {
+            output.line(&format!("impact: not available ({why})"));
+            return;
+        }
+    };
+    if changes.is_empty() {
+        output.line("impact: nobody gains or loses access (without attributes)");
+        return;
+    }
+    // Gains before losses, per principal and level.
+    let mut lines: std::collections::BTreeMap<(&str, &str, bool), Vec<&str>> =
+        std::collections::BTreeMap::new();
+    for change in changes {
+        lines
+            .entry((
+                change.principal.as_str(),
+                change.level.as_str(),
+                !change.gains,
+            ))
+            .or_default()
+            .push(&change.permission);
+    }
+    let principals: std::collections::BTreeSet<&str> =
+        changes.iter().map(|c| c.principal.as_str()).collect();
+    output.line(&format!(
+        "impact: {} gain or lose access (without attributes):",
+        plural(principals.len(), "principal")
+    ));
+    for ((principal, level, loses), permissions) in lines {
+        let mut shown: Vec<String> = permissions
+            .iter()
+            .take(SHOWN_PERMISSIONS)
+            .map(|p| format!("`{p}`"))
+            .collect();
+        if permissions.len() > SHOWN_PERMISSIONS {
+            shown.push(format!(
+                "and {} more",
+                permissions.len() - SHOWN_PERMISSIONS
+            ));
+        }
+        output.line(&format!(
+            "  {principal} {} at {level}: {}",
+            if loses { "loses" } else { "gains" },
+            shown.join(", ")
+        ));
+    }
 }
 
 /// Asks on the terminal; without one, `--yes` is needed.

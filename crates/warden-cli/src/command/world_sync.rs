@@ -540,7 +540,11 @@ pub struct BindingValues {
 
 /// One write, by names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase", tag = "step")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "step"
+)]
 pub enum Step {
     CreateEnvironment {
         id: String,
@@ -952,4 +956,125 @@ pub fn steps(state: &State, want: &WorldFile, prune: bool) -> Vec<Step> {
         }
     }
     out
+}
+
+/// The world `have` becomes once `steps` are made: what the impact preview compares with.
+pub fn simulate(have: &WorldFile, steps: &[Step]) -> WorldFile {
+    let mut world = have.clone();
+    let same = |a: &str, b: &str| fold(a) == fold(b);
+    for step in steps {
+        match step {
+            Step::CreateEnvironment { id } => world.environments.push(id.clone()),
+            Step::PutBoundary { name, text, .. } | Step::PutPolicy { name, text, .. } => {
+                let list = if matches!(step, Step::PutBoundary { .. }) {
+                    &mut world.boundaries
+                } else {
+                    &mut world.policies
+                };
+                list.retain(|t| !same(&t.name, name));
+                list.push(NamedText {
+                    name: name.clone(),
+                    text: text.clone(),
+                    at: Pos::START,
+                });
+            }
+            Step::CreateGroup { name } => world.groups.push(GroupSpec {
+                name: name.clone(),
+                default: false,
+                bindings: Vec::new(),
+                at: Pos::START,
+            }),
+            Step::Bind {
+                group,
+                level,
+                policy,
+                global,
+                bindings,
+                ..
+            } => {
+                if !world.groups.iter().any(|g| same(&g.name, group)) {
+                    // A default group gets its first added binding.
+                    world.groups.push(GroupSpec {
+                        name: group.clone(),
+                        default: true,
+                        bindings: Vec::new(),
+                        at: Pos::START,
+                    });
+                }
+                for spec in world.groups.iter_mut().filter(|g| same(&g.name, group)) {
+                    spec.bindings
+                        .retain(|b| !(b.level == *level && same(&b.policy, policy)));
+                    for binding in bindings {
+                        spec.bindings.push(BindingSpec {
+                            policy: policy.clone(),
+                            global: *global,
+                            level: level.clone(),
+                            parameters: binding.parameters.clone(),
+                            boundaries: binding.boundaries.clone(),
+                            at: Pos::START,
+                        });
+                    }
+                }
+            }
+            Step::CreateUser {
+                email: name,
+                groups,
+            }
+            | Step::CreateServiceUser { name, groups } => {
+                let list = if matches!(step, Step::CreateUser { .. }) {
+                    &mut world.users
+                } else {
+                    &mut world.service_users
+                };
+                list.push(MemberSpec {
+                    name: name.clone(),
+                    groups: groups.clone(),
+                    at: Pos::START,
+                });
+            }
+            Step::SetGroups {
+                service_user,
+                name,
+                groups,
+                ..
+            } => {
+                let list = if *service_user {
+                    &mut world.service_users
+                } else {
+                    &mut world.users
+                };
+                for member in list.iter_mut().filter(|m| same(&m.name, name)) {
+                    member.groups.clone_from(groups);
+                }
+            }
+            Step::DeleteUser { service_user, name } => {
+                let list = if *service_user {
+                    &mut world.service_users
+                } else {
+                    &mut world.users
+                };
+                list.retain(|m| !same(&m.name, name));
+            }
+            Step::Unbind {
+                group,
+                level,
+                policy,
+                ..
+            } => {
+                for spec in world.groups.iter_mut().filter(|g| same(&g.name, group)) {
+                    spec.bindings
+                        .retain(|b| !(b.level == *level && same(&b.policy, policy)));
+                }
+            }
+            Step::DeleteGroup { name } => {
+                world.groups.retain(|g| !same(&g.name, name));
+                for member in world.users.iter_mut().chain(world.service_users.iter_mut()) {
+                    member.groups.retain(|g| !same(g, name));
+                }
+            }
+            Step::DeletePolicy { name } => world.policies.retain(|p| !same(&p.name, name)),
+            Step::DeleteBoundary { name } => world.boundaries.retain(|b| !same(&b.name, name)),
+        }
+    }
+    world
 }

@@ -14,8 +14,9 @@
 //!
 //! [`render`] writes a world back as YAML, in a stable order, so that exports diff cleanly.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use marked_yaml::Node;
 use serde::Serialize;
@@ -26,6 +27,7 @@ use super::report::{FileReport, Pos, Problem};
 use super::world;
 use super::yaml::{self, OneOrMany, Text, text_pos};
 use crate::builtin::Builtin;
+use crate::snapshot::{Outcome, Request, Snapshot};
 
 /// The sections a world file may hold that `warden apply` does not apply (yet).
 const NOT_APPLIED: &[&str] = &["services", "deactivated", "workflows", "consent"];
@@ -283,6 +285,180 @@ fn desired(builtin: &Builtin, model: &TestFile) -> WorldFile {
     out
 }
 
+/// One principal's access that a change gives or takes away: the decision of the unconditional
+/// request (no attributes) for a permission at a level, before and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessChange {
+    /// A user's email or a service user's name.
+    pub principal: String,
+    pub permission: String,
+    /// `account` or `environment:ID`.
+    pub level: String,
+    /// Gains (DENY before, ALLOW after) or loses.
+    pub gains: bool,
+}
+
+/// Who gains or loses which access when `before` becomes `after`: both worlds are built on the
+/// built-in content (as `warden test` builds them) and every principal of either is asked every
+/// permission of the catalogue, at account level and in every environment of either, without
+/// attributes (so a conditional ALLOW does not count as access, SPEC §3). In an environment that
+/// only one side has, the other side's answer is its account-level one (an account-level binding
+/// applies in every environment), so creating an environment is not reported as everyone gaining
+/// everything there. Principals with the same groups before and after are asked once. Ordered by
+/// principal, level, permission.
+///
+/// An `Err` names why a world could not be built (a binding of a policy the world file format
+/// does not know, for instance); the preview is then unavailable, not empty.
+pub fn impact(
+    builtin: &Builtin,
+    before: &WorldFile,
+    after: &WorldFile,
+    time: i64,
+) -> Result<Vec<AccessChange>, String> {
+    let built_before = build_rendered(builtin, before)?;
+    let built_after = build_rendered(builtin, after)?;
+    let snapshots = [
+        Snapshot::build(
+            built_before.directory.clone(),
+            Arc::new(built_before.catalogue.clone()),
+            1,
+        ),
+        Snapshot::build(
+            built_after.directory.clone(),
+            Arc::new(built_after.catalogue.clone()),
+            2,
+        ),
+    ];
+    let worlds = [&built_before, &built_after];
+    let mut environments: BTreeSet<String> = before.environments.iter().cloned().collect();
+    environments.extend(after.environments.iter().cloned());
+    let sides_have: [BTreeSet<String>; 2] = [
+        before.environments.iter().cloned().collect(),
+        after.environments.iter().cloned().collect(),
+    ];
+    let mut levels: Vec<Option<&str>> = vec![None];
+    levels.extend(environments.iter().map(|e| Some(e.as_str())));
+    let permissions: Vec<String> = built_after
+        .catalogue
+        .permissions()
+        .map(|p| p.name.clone())
+        .collect();
+    let groups_of = |world: &WorldFile, key: &str, service: bool| -> Option<Vec<String>> {
+        let list = if service {
+            &world.service_users
+        } else {
+            &world.users
+        };
+        list.iter()
+            .find(|m| m.name.trim().to_lowercase() == key)
+            .map(|m| {
+                let mut groups: Vec<String> =
+                    m.groups.iter().map(|g| g.to_ascii_lowercase()).collect();
+                groups.sort();
+                groups
+            })
+    };
+    let mut principals: BTreeMap<(String, bool), String> = BTreeMap::new();
+    for world in [before, after] {
+        for (list, service) in [(&world.users, false), (&world.service_users, true)] {
+            for member in list {
+                principals
+                    .entry((member.name.trim().to_lowercase(), service))
+                    .or_insert_with(|| member.name.clone());
+            }
+        }
+    }
+    // (level index, permission, gains), per (groups before, groups after); `None`: absent.
+    type Answers = Vec<(usize, String, bool)>;
+    type Sides = (Option<Vec<String>>, Option<Vec<String>>);
+    let mut cache: BTreeMap<Sides, Answers> = BTreeMap::new();
+    let mut out = Vec::new();
+    let attributes = crate::condition::Attributes::default();
+    for ((key, service), shown) in &principals {
+        let sides = (
+            groups_of(before, key, *service),
+            groups_of(after, key, *service),
+        );
+        let uids: Vec<Option<String>> = worlds
+            .iter()
+            .enumerate()
+            .map(|(n, world)| {
+                let present = if n == 0 { &sides.0 } else { &sides.1 };
+                present.as_ref()?;
+                world.principals.get(key).map(|k| k.uid.to_string())
+            })
+            .collect();
+        let answers = cache.entry(sides).or_insert_with(|| {
+            let mut answers = Vec::new();
+            for (index, environment) in levels.iter().enumerate() {
+                for permission in &permissions {
+                    let mut outcomes = [Outcome::Deny, Outcome::Deny];
+                    for (side, snapshot) in snapshots.iter().enumerate() {
+                        let Some(Some(uid)) = uids.get(side) else {
+                            continue;
+                        };
+                        // An environment one side does not have is new (or gone): there, what
+                        // the principal holds at account level is what it would hold in it.
+                        let environment = environment
+                            .filter(|e| sides_have.get(side).is_some_and(|h| h.contains(*e)));
+                        let request = Request {
+                            principal: uid,
+                            permission,
+                            environment,
+                            attributes: &attributes,
+                            time,
+                        };
+                        if let Some(slot) = outcomes.get_mut(side) {
+                            *slot = snapshot.decide(&request).outcome;
+                        }
+                    }
+                    match outcomes {
+                        [Outcome::Deny, Outcome::Allow] => {
+                            answers.push((index, permission.clone(), true));
+                        }
+                        [Outcome::Allow, Outcome::Deny] => {
+                            answers.push((index, permission.clone(), false));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            answers
+        });
+        for (index, permission, gains) in answers.iter() {
+            let level = match levels.get(*index).copied().flatten() {
+                Some(environment) => format!("environment:{environment}"),
+                None => "account".to_owned(),
+            };
+            out.push(AccessChange {
+                principal: shown.clone(),
+                permission: permission.clone(),
+                level,
+                gains: *gains,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A world file's world, built from its rendering (so that a world read from a server and one
+/// read from a file are built alike).
+fn build_rendered(builtin: &Builtin, world: &WorldFile) -> Result<world::World, String> {
+    let text = render(world);
+    let root = yaml::load(&text).map_err(|p| p.message)?;
+    let mut reader = yaml::Reader::default();
+    let model = model::read(&root, &mut reader, Cases::Optional)
+        .ok_or_else(|| "the world cannot be read back".to_owned())?;
+    let mut errors = reader.problems;
+    let mut warnings = Vec::new();
+    let built = world::build(builtin, &model, &text, &mut errors, &mut warnings);
+    match errors.first() {
+        Some(problem) => Err(problem.message.clone()),
+        None => Ok(built),
+    }
+}
+
 /// The world as a world file: sections in the format's order, every list sorted by name
 /// (ASCII case folded), bindings by level, policy and parameters, so that the same account
 /// always gives the same text.
@@ -520,6 +696,53 @@ authzen:
             "  ops:\n    - policy: Team Logs\n      level: environment:env-prod\n      \
              parameters: { team: ops }\n      boundaries: [Zone A]\n"
         ));
+    }
+
+    #[test]
+    fn the_impact_names_who_gains_and_loses_what_where() {
+        let builtin = builtin();
+        let before = read(&builtin, "w.yaml", FILE).unwrap();
+        let mut after = before.clone();
+        // Team Logs loses its condition and its boundary, so ops members read every log in
+        // env-prod without attributes; bob arrives in ops.
+        after.groups[0].bindings[0].parameters.clear();
+        after.groups[0].bindings[0].boundaries.clear();
+        after.policies[0].text = "ALLOW storage:logs:read;".into();
+        after.users.push(MemberSpec {
+            name: "bob@example.com".into(),
+            groups: vec!["ops".into()],
+            at: Pos::START,
+        });
+        let changes = impact(&builtin, &before, &after, 0).unwrap();
+        let shown: Vec<(&str, &str, &str, bool)> = changes
+            .iter()
+            .map(|c| {
+                (
+                    c.principal.as_str(),
+                    c.permission.as_str(),
+                    c.level.as_str(),
+                    c.gains,
+                )
+            })
+            .collect();
+        // Alice reads logs already, as a member of Environment Users: no change for her.
+        assert!(
+            !shown.iter().any(|c| c.0 == "alice@example.com"),
+            "{shown:?}"
+        );
+        assert!(shown.contains(&(
+            "bob@example.com",
+            "storage:logs:read",
+            "environment:env-prod",
+            true
+        )));
+        assert!(
+            !shown
+                .iter()
+                .any(|c| c.2 == "account" && c.1 == "storage:logs:read")
+        );
+        assert!(shown.iter().all(|c| c.3), "nothing is lost: {shown:?}");
+        assert!(impact(&builtin, &before, &before, 0).unwrap().is_empty());
     }
 
     #[test]
