@@ -210,6 +210,54 @@ impact: 2 principals gain or lose access (without attributes):
         serde_json::from_str(&expect(&a.admin(&["plan", &rich, "--format", "json"]), 0)).unwrap();
     assert_eq!(json["changes"], 0);
 
+    // Updates: a binding's parameter becomes a list, a user joins a group.
+    let changed = RICH
+        .replace("{ team: ops }", "{ team: sre }")
+        .replace("bob@example.com: []", "bob@example.com: [empty team]");
+    let changed_file = a.file("changed.yaml", &changed);
+    assert_eq!(
+        expect(&a.admin(&["plan", &changed_file]), 2),
+        "2 changes (0 to create, 2 to update, 0 to delete)
+~ binding of policy `Team Logs` to group `ops` at environment:env-prod (team=sre, boundaries [Zone A])
+~ groups of user `bob@example.com`: [] → [empty team]
+impact: nobody gains or loses access (without attributes)
+"
+    );
+    expect(&a.admin(&["apply", &changed_file, "--yes"]), 0);
+    assert_eq!(a.export(), changed);
+    expect(&a.admin(&["apply", &rich, "--yes"]), 0);
+    assert_eq!(a.export(), RICH);
+
+    // The file may carry cases: `warden test` runs them, plan and apply ignore them.
+    let tested = a.file(
+        "tested.yaml",
+        &format!(
+            "{RICH}cases:
+  - principal: alice@example.com
+    permission: storage:buckets:read
+    environment: env-dev
+    expect: allow
+  - principal: bob@example.com
+    permission: storage:buckets:read
+    environment: env-dev
+    expect: deny
+"
+        ),
+    );
+    assert_eq!(
+        expect(
+            &Command::new(env!("CARGO_BIN_EXE_warden"))
+                .args(["test", &tested])
+                .output()
+                .unwrap(),
+            0
+        )
+        .lines()
+        .last(),
+        Some("2 passed, 0 failed")
+    );
+    assert_eq!(expect(&a.admin(&["plan", &tested]), 0), "0 changes\n");
+
     // To an empty server, pruning what the file does not name: the same export.
     let b = Server::start("b");
     let copy = b.file("copy.yaml", &exported);

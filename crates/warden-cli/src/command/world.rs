@@ -367,8 +367,13 @@ fn print_impact(impact: &Result<Vec<AccessChange>, String>, output: &mut Output)
     let principals: std::collections::BTreeSet<&str> =
         changes.iter().map(|c| c.principal.as_str()).collect();
     output.line(&format!(
-        "impact: {} gain or lose access (without attributes):",
-        plural(principals.len(), "principal")
+        "impact: {} {} access (without attributes):",
+        plural(principals.len(), "principal"),
+        if principals.len() == 1 {
+            "gains or loses"
+        } else {
+            "gain or lose"
+        }
     ));
     for ((principal, level, loses), permissions) in lines {
         let mut shown: Vec<String> = permissions

@@ -377,14 +377,7 @@ impl State {
                     self.id("policy", &self.policies, policy)?
                 };
                 let at = self.level(at);
-                if *replace {
-                    let filter = BindingFilter {
-                        force_multiple: true,
-                        ..BindingFilter::default()
-                    };
-                    client.call(api.unbind(&at, &policy, Some(&group), &filter))?;
-                }
-                for binding in bindings {
+                for (index, binding) in bindings.iter().enumerate() {
                     let mut boundaries = Vec::new();
                     for name in &binding.boundaries {
                         boundaries.push(self.id("boundary", &self.boundaries, name)?);
@@ -398,7 +391,17 @@ impl State {
                         metadata: BTreeMap::new(),
                         boundaries,
                     };
-                    client.call(api.bind(&at, &policy, &group, &input))?;
+                    if *replace && index == 0 {
+                        // The old bindings give way to the first new one in one write, so that
+                        // a DENY being changed is never absent in between.
+                        let filter = BindingFilter {
+                            force_multiple: true,
+                            ..BindingFilter::default()
+                        };
+                        client.call(api.rebind(&at, &policy, &group, &filter, &input))?;
+                    } else {
+                        client.call(api.bind(&at, &policy, &group, &input))?;
+                    }
                 }
             }
             Step::CreateUser { email, groups } => {
@@ -410,7 +413,9 @@ impl State {
                 };
                 let created = client.call(api.create_user(&account, &input))?.body;
                 self.users.insert(fold(email), created.uid.clone());
-                self.set_groups(client, &created.uid, groups)?;
+                if !groups.is_empty() {
+                    self.set_groups(client, &created.uid, groups)?;
+                }
             }
             Step::CreateServiceUser { name, groups } => {
                 let input = ServiceUserInput {
@@ -422,7 +427,9 @@ impl State {
                     self.kept.insert(created.uid.clone(), vec![group]);
                 }
                 self.service_users.insert(fold(name), created.uid.clone());
-                self.set_groups(client, &created.uid, groups)?;
+                if !groups.is_empty() {
+                    self.set_groups(client, &created.uid, groups)?;
+                }
             }
             Step::SetGroups {
                 service_user,
@@ -483,9 +490,6 @@ impl State {
     /// A principal's groups become `groups`, besides those it keeps.
     fn set_groups(&self, client: &Client, uid: &str, groups: &[String]) -> Result<(), CliError> {
         let mut ids = self.kept.get(uid).cloned().unwrap_or_default();
-        if groups.is_empty() && ids.is_empty() {
-            return Ok(());
-        }
         for group in groups {
             ids.push(self.id("group", &self.groups, group)?);
         }
