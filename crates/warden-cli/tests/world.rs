@@ -481,3 +481,50 @@ not applied (1):
     assert_eq!(json["changes"], 1);
     assert_eq!(json["steps"][0]["step"], "bind");
 }
+
+#[test]
+fn bindings_of_environment_level_policies_are_left_out_and_never_changed() {
+    let server = Server::start("env-policies");
+    expect(&server.admin(&["environment", "create", "env-prod"]), 0);
+    expect(&server.admin(&["group", "create", "ops"]), 0);
+    let policy = server.file("local.policy", "ALLOW storage:buckets:read;\n");
+    expect(
+        &server.admin(&[
+            "policy",
+            "create",
+            "--name",
+            "Local",
+            "--level",
+            "environment:env-prod",
+            &policy,
+        ]),
+        0,
+    );
+    expect(
+        &server.admin(&["bind", "Local", "ops", "--level", "environment:env-prod"]),
+        0,
+    );
+    let output = server.admin(&["export"]);
+    let exported = expect(&output, 0);
+    assert_eq!(
+        exported,
+        "environments: [env-prod]\ngroups:\n  ops: []\nusers:\n  admin@warden.local: [Account Admins]\n"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains(
+            "warning: 1 binding of environment-level policies left out (a world file binds account and global policies); they are not changed"
+        ),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let file = server.file("world.yaml", &exported);
+    assert_eq!(
+        expect(&server.admin(&["plan", &file, "--prune"]), 0),
+        "0 changes\n"
+    );
+    let bindings = expect(
+        &server.admin(&["bindings", "--level", "environment:env-prod"]),
+        0,
+    );
+    assert!(bindings.contains("Local"), "{bindings}");
+}

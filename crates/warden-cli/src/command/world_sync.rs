@@ -155,6 +155,21 @@ impl State {
                 _ => break,
             }
         }
+        // A world file names service users by name: two with one name would be ambiguous.
+        let mut names = BTreeSet::new();
+        for service_user in &service_users {
+            if !names.insert(fold(&service_user.name)) {
+                return Err(CliError::new(
+                    "ambiguous",
+                    format!(
+                        "two service users are named `{}`, and a world file names service users by name",
+                        service_user.name
+                    ),
+                )
+                .with_help("rename one of them with `warden service-user update`")
+                .with_exit(1));
+            }
+        }
         let own_groups: BTreeSet<String> = service_users
             .iter()
             .filter_map(|s| s.group_uuid.clone())
@@ -193,9 +208,24 @@ impl State {
                 Level::Environment(environment.clone()),
             ));
         }
+        // Policies defined in an environment have no place in a world file (its policies are
+        // the account's): their bindings are left out, and so never changed.
+        let mut environment_policies = BTreeSet::new();
+        for (_, api_level) in levels.iter().skip(1) {
+            for summary in client.call(api.policies(api_level, None))?.body.policies {
+                if !policy_names.contains_key(&summary.uuid) {
+                    environment_policies.insert(summary.uuid);
+                }
+            }
+        }
+        let mut skipped = 0;
         for (spec_level, api_level) in &levels {
             let bindings = client.call(api.bindings(api_level))?.body;
             for binding in bindings.policy_bindings {
+                if environment_policies.contains(&binding.policy_uuid) {
+                    skipped += binding.groups.len();
+                    continue;
+                }
                 let Some((policy, global)) = policy_names.get(&binding.policy_uuid) else {
                     return Err(CliError::new(
                         "export",
@@ -232,6 +262,16 @@ impl State {
                     });
                 }
             }
+        }
+        if skipped > 0 {
+            progress(&format!(
+                "warning: {} of environment-level policies left out (a world file binds account and global policies); they are not changed",
+                if skipped == 1 {
+                    "1 binding".to_owned()
+                } else {
+                    format!("{skipped} bindings")
+                }
+            ));
         }
         // A default group's own bindings are built in: only what was added to it is the
         // account's.
