@@ -374,6 +374,23 @@ users:
         )),
         "{printed}"
     );
+    // The group Warden keeps for itself is not part of a world, even defined by the file.
+    let reserved = server.file(
+        "reserved.yaml",
+        "groups:\n  Warden Administrators: []\nusers:\n  admin@warden.local: [Account Admins, Warden Administrators]\n",
+    );
+    let help = "  help: leave it out: memberships in it are kept as they are; grant administration through a group of your own";
+    assert_eq!(
+        expect(&server.admin(&["apply", &reserved, "--yes"]), 1),
+        format!(
+            "{reserved}:2:3: error: group `Warden Administrators` is Warden's own and not part of a world file
+{help}
+{reserved}:4:3: error: `admin@warden.local` is listed in group `Warden Administrators`, which is Warden's own and not part of a world file
+{help}
+{reserved}: 2 errors; nothing was changed
+"
+        )
+    );
     assert_eq!(server.export(), before);
 }
 

@@ -24,7 +24,7 @@ use warden_engine::testfile::{FileReport, Problem};
 
 use crate::command::client::{Client, Connection};
 use crate::command::read_input;
-use crate::command::world_sync::{State, Step, progress, simulate, steps};
+use crate::command::world_sync::{State, Step, progress, reserved_names, simulate, steps};
 use crate::output::{CliError, Output, plural};
 
 #[derive(Debug, clap::Args)]
@@ -118,7 +118,25 @@ fn read_world(
     let text = read_input(path)?;
     let name = path.display().to_string();
     match desired::read(builtin, &name, &text) {
-        Ok(world) => Ok(Ok(world)),
+        Ok(world) => {
+            let reserved = reserved_names(&world);
+            if reserved.is_empty() {
+                return Ok(Ok(world));
+            }
+            let help = "leave it out: memberships in it are kept as they are; grant administration through a group of your own";
+            let errors = reserved
+                .into_iter()
+                .map(|(at, message)| Problem::new(at, message).with_help(help))
+                .collect();
+            let report = FileReport {
+                file: name,
+                errors,
+                warnings: Vec::new(),
+                cases: Vec::new(),
+            };
+            print_invalid(&report, output);
+            Ok(Err(()))
+        }
         Err(report) => {
             print_invalid(&report, output);
             Ok(Err(()))

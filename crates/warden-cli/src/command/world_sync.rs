@@ -31,6 +31,36 @@ use crate::output::CliError;
 /// The group Warden creates at its first start, holding every permission.
 const ADMINISTRATORS_GROUP: &str = "Warden Administrators";
 
+/// Where a world file names the group Warden keeps for itself, which no plan may change: each
+/// as (line, column, message).
+pub fn reserved_names(want: &WorldFile) -> Vec<(Pos, String)> {
+    let reserved = fold(ADMINISTRATORS_GROUP);
+    let mut out = Vec::new();
+    for group in &want.groups {
+        if fold(&group.name) == reserved {
+            out.push((
+                group.at,
+                format!(
+                    "group `{}` is Warden's own and not part of a world file",
+                    group.name
+                ),
+            ));
+        }
+    }
+    for member in want.users.iter().chain(&want.service_users) {
+        if member.groups.iter().any(|g| fold(g) == reserved) {
+            out.push((
+                member.at,
+                format!(
+                    "`{}` is listed in group `{ADMINISTRATORS_GROUP}`, which is Warden's own and not part of a world file",
+                    member.name
+                ),
+            ));
+        }
+    }
+    out
+}
+
 /// Names are matched as the directory matches them: without regard to ASCII case.
 fn fold(name: &str) -> String {
     name.to_ascii_lowercase()
