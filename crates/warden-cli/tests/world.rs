@@ -360,8 +360,29 @@ users:
         ]
     );
     assert_eq!(server.export(), before);
-    // Plan says the same, with its own exit code for "invalid" (2 means "changes").
+    // Plan says the same, with its own exit code for "invalid" (2 means "changes"), and so for
+    // a server it cannot reach.
     expect(&server.admin(&["plan", &bad]), 1);
+    let valid = server.file("valid.yaml", "environments: [env-x]\n");
+    expect(&server.admin(&["plan", &valid]), 2);
+    let unreachable = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args([
+            "plan",
+            &valid,
+            "--server",
+            "http://127.0.0.1:9",
+            "--token",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    expect(&unreachable, 1);
+    assert!(
+        String::from_utf8_lossy(&unreachable.stderr)
+            .starts_with("error: cannot reach the Warden server at `http://127.0.0.1:9`"),
+        "{}",
+        String::from_utf8_lossy(&unreachable.stderr)
+    );
     // Sections apply does not make so are refused where they are.
     let workflows = server.file(
         "workflows.yaml",

@@ -197,12 +197,17 @@ fn summary(steps: &[Step], verb: &str) -> String {
 }
 
 pub fn plan(args: PlanArgs, output: &mut Output) -> Result<ExitCode, CliError> {
+    // Exit 2 means "there are changes" here: every error, whatever its kind, is 1.
+    planned(args, output).map_err(|e| e.with_exit(1))
+}
+
+fn planned(args: PlanArgs, output: &mut Output) -> Result<ExitCode, CliError> {
     let builtin = builtin()?;
     let Ok(want) = read_world(&args.file, &builtin, output)? else {
         return Ok(ExitCode::FAILURE);
     };
     let client = Client::connect(&args.connection)?;
-    let state = State::read(&client, &builtin).map_err(|e| e.with_exit(1))?;
+    let state = State::read(&client, &builtin)?;
     let planned = steps(&state, &want, args.prune);
     let impact = if planned.is_empty() {
         Ok(Vec::new())
