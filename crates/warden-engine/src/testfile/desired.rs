@@ -143,7 +143,12 @@ fn not_applied(root: &Node, errors: &mut Vec<Problem>) {
     };
     for (key, value) in mapping.iter() {
         let name = key.as_str();
-        if !NOT_APPLIED.contains(&name) || yaml::is_null(value) {
+        let empty = match value {
+            Node::Mapping(m) => m.is_empty(),
+            Node::Sequence(s) => s.is_empty(),
+            Node::Scalar(_) => yaml::is_null(value),
+        };
+        if !NOT_APPLIED.contains(&name) || empty {
             continue;
         }
         let at = yaml::pos(key.span());
@@ -762,6 +767,8 @@ authzen:
 
     #[test]
     fn every_problem_is_located_and_unapplied_sections_are_refused() {
+        let empty = "environments: [e]\nworkflows: {}\nconsent:\ndeactivated: []\n";
+        assert!(read(&builtin(), "w.yaml", empty).is_ok());
         let text = "groups:\n  ops:\n    - policy: Nope\nworkflows:\n  w: { environment: e }\n";
         let report = read(&builtin(), "w.yaml", text).unwrap_err();
         let found: Vec<(usize, usize, &str)> = report
