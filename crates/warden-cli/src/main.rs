@@ -48,6 +48,12 @@ enum Command {
     Policy(command::policy::PolicyCommand),
     /// Run policy test files (exit 1 when a case fails, 2 when a file is invalid).
     Test(command::test::TestArgs),
+    /// Write the account as a world file (configuration as code).
+    Export(command::world::ExportArgs),
+    /// Say what `warden apply` would change (exit 0 nothing, 2 changes).
+    Plan(command::world::PlanArgs),
+    /// Make the account as a world file describes it, through the API.
+    Apply(command::world::ApplyArgs),
     /// Groups of the account.
     Group(command::group::GroupArgs),
     /// Users and their groups.
@@ -113,6 +119,9 @@ fn main() -> ExitCode {
         Command::Config(command) => command::config::run(command, &mut output),
         Command::Audit(command) => command::audit::run(command, &mut output),
         Command::Admin(command) => command::admin::run(command, &mut output),
+        Command::Export(args) => command::world::export(args, &mut output),
+        Command::Plan(args) => command::world::plan(args, &mut output),
+        Command::Apply(args) => command::world::apply(args, &mut output),
         Command::Group(args) => command::group::run(args, &mut output),
         Command::User(args) => command::user::run(args, &mut output),
         Command::ServiceUser(args) => command::service_user::run(args, &mut output),

@@ -27,6 +27,8 @@ pub mod token;
 pub mod user;
 pub mod values;
 pub mod workflow;
+pub mod world;
+pub mod world_sync;
 
 use std::io::Read;
 use std::path::Path;

@@ -12,10 +12,12 @@
 //! - [`model`]: the file's shape; [`world`]: the catalogue and directory it describes, with
 //!   [`services`], [`bindings`], [`principals`] and [`workflows`];
 //! - [`cases`]: resolving and deciding the cases; [`locate`]: positions inside policy texts;
-//! - [`report`]: what a run produces.
+//! - [`report`]: what a run produces;
+//! - [`desired`]: the same file read as an account's desired state (`warden plan|apply`).
 
 mod bindings;
 mod cases;
+pub mod desired;
 mod locate;
 mod model;
 mod names;
@@ -64,7 +66,7 @@ fn report(builtin: &Builtin, file: &str, source: &str, now: i64) -> FileReport {
         Err(problem) => return FileReport::invalid(file, vec![problem], Vec::new()),
     };
     let mut reader = yaml::Reader::default();
-    let Some(model) = model::read(&root, &mut reader) else {
+    let Some(model) = model::read(&root, &mut reader, model::Cases::Required) else {
         return FileReport::invalid(file, reader.problems, Vec::new());
     };
     let mut errors = reader.problems;

@@ -22,6 +22,9 @@ const TOP_KEYS: &[&str] = &[
     "workflows",
     "consent",
     "cases",
+    // Read by the AuthZEN mapping, not by the world: accepted here so that a world file may
+    // carry it.
+    "authzen",
 ];
 const SERVICE_KEYS: &[&str] = &["conditions", "permissions"];
 const BINDING_KEYS: &[&str] = &["policy", "level", "parameters", "boundaries"];
@@ -151,8 +154,16 @@ pub(super) struct CaseDef {
     pub expect: Option<Text>,
 }
 
+/// Whether a file must have `cases:`: a test file must, a world file (the desired state of an
+/// account, for `warden plan` and `warden apply`) need not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Cases {
+    Required,
+    Optional,
+}
+
 /// Reads the root mapping of a test file.
-pub(super) fn read(root: &Node, reader: &mut Reader) -> Option<TestFile> {
+pub(super) fn read(root: &Node, reader: &mut Reader, cases: Cases) -> Option<TestFile> {
     let fields = reader.fields(root, "a test file", TOP_KEYS)?;
     let mut file = TestFile::default();
     if let Some(node) = fields.get("services") {
@@ -191,6 +202,7 @@ pub(super) fn read(root: &Node, reader: &mut Reader) -> Option<TestFile> {
     }
     match fields.get("cases") {
         Some(node) => read_cases(node, reader, &mut file.cases),
+        None if cases == Cases::Optional => {}
         None => reader.error(
             Problem::new(fields.pos(), "the file has no `cases:`")
                 .with_help("add a `cases:` list of requests with the decision each must get"),

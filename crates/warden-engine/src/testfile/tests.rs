@@ -400,7 +400,7 @@ cases:
         errors(source),
         [
             "3:24: the groups of user `alice@example.com` must be a string or a list of strings, not a mapping",
-            "4:1: unknown key `polices` in a test file — did you mean `policies`? the keys of a test file are `services`, `environments`, `boundaries`, `policies`, `groups`, `users`, `service_users`, `deactivated`, `workflows`, `consent`, `cases`",
+            "4:1: unknown key `polices` in a test file — did you mean `policies`? the keys of a test file are `services`, `environments`, `boundaries`, `policies`, `groups`, `users`, `service_users`, `deactivated`, `workflows`, `consent`, `cases`, `authzen`",
             "6:5: case 1 has no `permission` — add `permission: storage:logs:read`",
             "7:5: unknown key `permision` in a case — did you mean `permission`? the keys of a case are `principal`, `workflow`, `permission`, `environment`, `attributes`, `time`, `expect`",
             "9:5: a case must be a mapping, not a string",
