@@ -1,0 +1,257 @@
+//! The sample of allowed requests behind least-privilege suggestions: per principal and
+//! permission, the values each attribute carried, whether some request lacked an attribute, and
+//! the environments — between two flushes, in memory; then in the store
+//! ([`warden_store::UsageSample`]), flushed with the usage counters.
+//!
+//! Sampling is on the decision path, so it is an append under one of many small locks, never IO,
+//! and everything held is bounded: at most [`MAX_PAIRS`] (principal, permission) pairs wait for a
+//! flush, [`MAX_ATTRIBUTES`] attributes each, [`MAX_VALUES`] values each of at most
+//! [`MAX_VALUE_BYTES`] bytes, [`MAX_ENVIRONMENTS`] environments. What does not fit is not lost
+//! silently: a value not kept (too long, over the cap, or shaped like a secret — a credential
+//! is never sampled) marks its attribute capped, and a reader then leaves that attribute
+//! unrestricted. Only the attributes the catalogue gives the permission are written.
+//!
+//! Absence matters as much as values: an ALLOW condition on an attribute a request lacked does
+//! not hold, so an attribute is only safe to restrict when every observed request carried it.
+//! Each pair counts its requests and each attribute the requests that carried it; fewer carriers
+//! than requests is written as [`SampleKind::Absent`].
+
+use std::hash::BuildHasher;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rustc_hash::{FxBuildHasher, FxHashMap};
+use warden_engine::AttributeValues;
+use warden_policy::catalogue::Catalogue;
+use warden_store::{SampleKind, UsageSample};
+
+const SHARDS: usize = 64;
+
+/// (principal, permission) pairs held between two flushes at most.
+pub const MAX_PAIRS: usize = 10_000;
+/// Attributes sampled per pair; further attributes count as absent (so stay unrestricted).
+pub const MAX_ATTRIBUTES: usize = 32;
+/// Distinct values kept per attribute, in memory and in the store.
+pub const MAX_VALUES: usize = 100;
+/// Longer values are not kept (the attribute is marked capped).
+pub const MAX_VALUE_BYTES: usize = 256;
+/// Environments kept per pair.
+pub const MAX_ENVIRONMENTS: usize = 100;
+/// The pseudo-attribute under which environments beyond the cap are marked.
+pub const ENVIRONMENT: &str = "global:environmentId";
+
+#[derive(Debug, Default)]
+struct Attribute {
+    /// Requests that carried a value.
+    carried: u32,
+    /// The request (by its number within the pair) last counted, so that a name given twice in
+    /// one request counts once.
+    counted: u32,
+    values: FxHashMap<Box<str>, i64>,
+    /// When a value was last not kept (0: never).
+    capped: i64,
+}
+
+#[derive(Debug, Default)]
+struct Observed {
+    requests: u32,
+    last_seen: i64,
+    /// Environment ids (empty: account level) and when last seen.
+    environments: FxHashMap<Box<str>, i64>,
+    environments_capped: i64,
+    attributes: FxHashMap<Box<str>, Attribute>,
+}
+
+type Shard = FxHashMap<(Box<str>, Box<str>), Observed>;
+
+/// Allowed requests since the last flush.
+#[derive(Debug)]
+pub struct Samples {
+    shards: Vec<Mutex<Shard>>,
+    pending: AtomicUsize,
+    /// Rows of a failed flush, written with the next one.
+    restored: Mutex<Vec<UsageSample>>,
+}
+
+impl Default for Samples {
+    fn default() -> Self {
+        Samples {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            pending: AtomicUsize::new(0),
+            restored: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+fn each_value<'a>(values: &AttributeValues<'a>, mut f: impl FnMut(&'a str)) {
+    match values {
+        AttributeValues::Strings(values) => values.iter().for_each(|v| f(v)),
+        AttributeValues::Borrowed(values) => values.iter().for_each(|v| f(v)),
+    }
+}
+
+fn is_empty(values: &AttributeValues<'_>) -> bool {
+    match values {
+        AttributeValues::Strings(values) => values.is_empty(),
+        AttributeValues::Borrowed(values) => values.is_empty(),
+    }
+}
+
+impl Samples {
+    fn shard(&self, principal: &str) -> Option<&Mutex<Shard>> {
+        let index = usize::try_from(FxBuildHasher.hash_one(principal) % SHARDS as u64).unwrap_or(0);
+        self.shards.get(index)
+    }
+
+    /// Records one allowed request of `principal` (a uid) for `permission`, made at `now_ms`.
+    /// `attributes` visits each attribute of the request with its values.
+    pub fn record(
+        &self,
+        principal: &str,
+        permission: &str,
+        environment: Option<&str>,
+        now_ms: i64,
+        attributes: impl FnOnce(&mut dyn FnMut(&str, AttributeValues<'_>)),
+    ) {
+        if !crate::usage::is_permission_name(permission) {
+            return;
+        }
+        let Some(shard) = self.shard(principal) else {
+            return;
+        };
+        let Ok(mut shard) = shard.lock() else {
+            return;
+        };
+        // One lookup with borrowed keys would need a raw-entry API; pairs repeat, so the copy
+        // is made only for a new pair.
+        let key = (Box::<str>::from(principal), Box::<str>::from(permission));
+        let observed = match shard.get_mut(&key) {
+            Some(observed) => observed,
+            None => {
+                if self.pending.fetch_add(1, Ordering::Relaxed) >= MAX_PAIRS {
+                    self.pending.fetch_sub(1, Ordering::Relaxed);
+                    return;
+                }
+                shard.entry(key).or_default()
+            }
+        };
+        observed.requests = observed.requests.saturating_add(1);
+        observed.last_seen = observed.last_seen.max(now_ms);
+        let request = observed.requests;
+        let environment = environment.unwrap_or("");
+        if let Some(seen) = observed.environments.get_mut(environment) {
+            *seen = (*seen).max(now_ms);
+        } else if observed.environments.len() < MAX_ENVIRONMENTS {
+            observed.environments.insert(environment.into(), now_ms);
+        } else {
+            observed.environments_capped = now_ms;
+        }
+        attributes(&mut |name, values| {
+            if is_empty(&values) {
+                return;
+            }
+            let attributes = &mut observed.attributes;
+            if !attributes.contains_key(name) {
+                // Not sampled: counted as absent at the flush, so left unrestricted.
+                if attributes.len() >= MAX_ATTRIBUTES {
+                    return;
+                }
+                attributes.insert(name.into(), Attribute::default());
+            }
+            let Some(attribute) = attributes.get_mut(name) else {
+                return;
+            };
+            if attribute.counted != request {
+                attribute.counted = request;
+                attribute.carried = attribute.carried.saturating_add(1);
+            }
+            each_value(&values, |value| {
+                if let Some(seen) = attribute.values.get_mut(value) {
+                    *seen = (*seen).max(now_ms);
+                } else if value.len() > MAX_VALUE_BYTES
+                    || attribute.values.len() >= MAX_VALUES
+                    || crate::secrets::holds_secret(value)
+                {
+                    attribute.capped = now_ms;
+                } else {
+                    attribute.values.insert(value.into(), now_ms);
+                }
+            });
+        });
+    }
+
+    /// Takes everything recorded since the last flush, as store rows: only permissions the
+    /// catalogue knows, and of their attributes only those it gives the permission.
+    pub fn drain(&self, catalogue: &Catalogue) -> Vec<UsageSample> {
+        let mut out = match self.restored.lock() {
+            Ok(mut restored) => std::mem::take(&mut *restored),
+            Err(_) => Vec::new(),
+        };
+        for shard in &self.shards {
+            let Ok(mut shard) = shard.lock() else {
+                continue;
+            };
+            let taken = std::mem::take(&mut *shard);
+            let _ = self
+                .pending
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                    Some(n.saturating_sub(taken.len()))
+                });
+            drop(shard);
+            for ((principal, permission), observed) in taken {
+                let Some(spec) = catalogue.permission(&permission) else {
+                    continue;
+                };
+                let row = |kind: SampleKind, name: &str, value: &str, at: i64| UsageSample {
+                    principal: principal.to_string(),
+                    permission: permission.to_string(),
+                    kind,
+                    name: name.to_owned(),
+                    value: value.to_owned(),
+                    last_seen: at,
+                };
+                for (environment, at) in &observed.environments {
+                    out.push(row(SampleKind::Environment, "", environment, *at));
+                }
+                if observed.environments_capped > 0 {
+                    out.push(row(
+                        SampleKind::Capped,
+                        ENVIRONMENT,
+                        "",
+                        observed.environments_capped,
+                    ));
+                }
+                for condition in &spec.conditions {
+                    let name = condition.name.as_str();
+                    let Some(attribute) = observed.attributes.get(name) else {
+                        out.push(row(SampleKind::Absent, name, "", observed.last_seen));
+                        continue;
+                    };
+                    if attribute.carried < observed.requests {
+                        out.push(row(SampleKind::Absent, name, "", observed.last_seen));
+                    }
+                    if attribute.capped > 0 {
+                        out.push(row(SampleKind::Capped, name, "", attribute.capped));
+                    }
+                    for (value, at) in &attribute.values {
+                        out.push(row(SampleKind::Value, name, value, *at));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Puts rows back after a failed flush, so that the next flush carries them. Rows are
+    /// complete observations (absence already worked out), so they are kept as they are, within
+    /// the bound on pairs.
+    pub fn restore(&self, rows: Vec<UsageSample>) {
+        let Ok(mut held) = self.restored.lock() else {
+            return;
+        };
+        let room = MAX_PAIRS
+            .saturating_mul(MAX_ATTRIBUTES)
+            .saturating_sub(held.len());
+        held.extend(rows.into_iter().take(room));
+    }
+}
