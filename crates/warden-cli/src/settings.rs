@@ -446,7 +446,7 @@ fn check(loaded: &Loaded) -> Result<(), CliError> {
             "write it as `name@example.com`",
         ));
     }
-    let ranges: [(&str, u64, u64, u64); 8] = [
+    let ranges: [(&str, u64, u64, u64); 9] = [
         (
             "read_timeout_seconds",
             settings.read_timeout_seconds,
