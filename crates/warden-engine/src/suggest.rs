@@ -243,8 +243,7 @@ pub fn suggest(
         let (names, all_notes) = statements.entry(restrictions).or_default();
         names.push(permission.clone());
         for note in notes {
-            let note = format!("{permission}: {note}");
-            all_notes.push(note);
+            all_notes.push(format!("{permission}, {note}"));
         }
         permissions.push(permission.clone());
     }
