@@ -255,3 +255,156 @@ impl Samples {
         held.extend(rows.into_iter().take(room));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalogue() -> Catalogue {
+        warden_engine::builtin::load_catalogue(&[]).unwrap_or_else(|_| Catalogue::default())
+    }
+
+    fn record(
+        samples: &Samples,
+        permission: &str,
+        env: Option<&str>,
+        at: i64,
+        attrs: &[(&str, &[&str])],
+    ) {
+        samples.record("u1", permission, env, at, |visit| {
+            for (name, values) in attrs {
+                visit(name, AttributeValues::Borrowed(values));
+            }
+        });
+    }
+
+    fn rows(samples: &Samples) -> Vec<(SampleKind, String, String, i64)> {
+        let mut rows: Vec<_> = samples
+            .drain(&catalogue())
+            .into_iter()
+            .map(|s| (s.kind, s.name, s.value, s.last_seen))
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    #[test]
+    fn values_absence_and_environments_are_kept_for_the_catalogue_attributes() {
+        let samples = Samples::default();
+        record(
+            &samples,
+            "storage:buckets:read",
+            Some("env-prod"),
+            10,
+            &[
+                ("storage:bucket-name", &["a", "b"]),
+                ("storage:bucket-name", &["a"]),
+                ("not:in-catalogue", &["x"]),
+            ],
+        );
+        record(
+            &samples,
+            "storage:buckets:read",
+            None,
+            20,
+            &[("storage:bucket-name", &["a"])],
+        );
+        record(&samples, "no:such:permission", None, 20, &[]);
+        let value =
+            |name: &str, v: &str, at| (SampleKind::Value, name.to_owned(), v.to_owned(), at);
+        assert_eq!(
+            rows(&samples),
+            vec![
+                value("storage:bucket-name", "a", 20),
+                value("storage:bucket-name", "b", 10),
+                // Never carried by either request.
+                (
+                    SampleKind::Absent,
+                    "storage:table-name".into(),
+                    String::new(),
+                    20
+                ),
+                (SampleKind::Environment, String::new(), String::new(), 20),
+                (
+                    SampleKind::Environment,
+                    String::new(),
+                    "env-prod".into(),
+                    10
+                ),
+            ],
+            "a name given twice counts once, so the bucket is carried by every request"
+        );
+        assert!(samples.drain(&catalogue()).is_empty(), "drained");
+    }
+
+    #[test]
+    fn what_is_not_kept_marks_the_attribute_capped_and_secrets_are_never_kept() {
+        let samples = Samples::default();
+        let long = "x".repeat(MAX_VALUE_BYTES + 1);
+        let secret = "wdn_pt_0123abcd_ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        record(
+            &samples,
+            "storage:buckets:read",
+            Some("env-prod"),
+            5,
+            &[
+                ("storage:bucket-name", &[&long, secret]),
+                ("storage:table-name", &[]),
+            ],
+        );
+        let many: Vec<String> = (0..MAX_VALUES + 5).map(|i| format!("t{i}")).collect();
+        for (i, table) in many.iter().enumerate() {
+            record(
+                &samples,
+                "storage:buckets:read",
+                Some("env-prod"),
+                6 + i as i64,
+                &[("storage:table-name", &[table.as_str()])],
+            );
+        }
+        let rows = rows(&samples);
+        assert!(
+            rows.iter()
+                .all(|(_, _, v, _)| !v.contains("wdn_") && v.len() <= MAX_VALUE_BYTES)
+        );
+        let kinds = |name: &str| {
+            let mut kinds: Vec<SampleKind> = rows
+                .iter()
+                .filter(|(kind, n, _, _)| n == name && *kind != SampleKind::Value)
+                .map(|(kind, _, _, _)| *kind)
+                .collect();
+            kinds.dedup();
+            kinds
+        };
+        assert_eq!(
+            kinds("storage:bucket-name"),
+            vec![SampleKind::Absent, SampleKind::Capped]
+        );
+        // An empty list is no value: the first request lacked the table.
+        assert_eq!(
+            kinds("storage:table-name"),
+            vec![SampleKind::Absent, SampleKind::Capped]
+        );
+        let tables = rows
+            .iter()
+            .filter(|(kind, n, _, _)| *kind == SampleKind::Value && n == "storage:table-name")
+            .count();
+        assert_eq!(tables, MAX_VALUES);
+    }
+
+    #[test]
+    fn pairs_are_bounded_and_a_drain_makes_room() {
+        let samples = Samples::default();
+        for i in 0..MAX_PAIRS + 3 {
+            samples.record(&format!("u{i}"), "storage:logs:read", None, 1, |_| {});
+        }
+        let environments = samples
+            .drain(&catalogue())
+            .into_iter()
+            .filter(|s| s.kind == SampleKind::Environment)
+            .count();
+        assert_eq!(environments, MAX_PAIRS);
+        samples.record("u1", "storage:logs:read", None, 2, |_| {});
+        assert!(!samples.drain(&catalogue()).is_empty());
+    }
+}
