@@ -460,3 +460,48 @@ async fn random_observed_requests_are_all_allowed_after_the_switch() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_console_shows_the_suggestion_escaped() {
+    let server = TestServer::start().await;
+    let created = service_user(&server, "Console One").await;
+    let uid = created["uid"].as_str().unwrap().to_owned();
+    let group = created["groupUuid"].as_str().unwrap().to_owned();
+    grant(
+        &server,
+        &group,
+        "broad",
+        "ALLOW storage:logs:read, storage:spans:read;",
+    )
+    .await;
+    let request = asked(
+        "storage:logs:read",
+        Some("env-prod"),
+        json!({ "storage:bucket-name": "<script>x</script>" }),
+    );
+    assert_eq!(decide(&server, &uid, &request).await, "ALLOW");
+    let browser = crate::console_writes::Browser::sign_in(&server).await;
+    let page = browser.get(&format!("/console/service-users/{uid}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains(&format!("/console/service-users/{uid}/least-privilege"))
+    );
+    let page = browser
+        .get(&format!(
+            "/console/service-users/{uid}/least-privilege?days=7"
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains(
+            "<pre data-suggested-policy>// Least privilege for console_one@service: what its allowed requests of the last 7 days used.\n\
+             ALLOW storage:logs:read WHERE storage:bucket-name IN (&quot;&lt;script&gt;x&lt;/script&gt;&quot;) AND global:environmentId IN (&quot;env-prod&quot;);\n</pre>"
+        ),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("<script>x"));
+    assert!(page.body.contains("removed (unused)"));
+    assert!(page.body.contains("data-impact=\"6\""), "{}", page.body);
+}
