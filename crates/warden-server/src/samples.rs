@@ -7,8 +7,8 @@
 //! and everything held is bounded: at most [`MAX_PAIRS`] (principal, permission) pairs wait for a
 //! flush, [`MAX_ATTRIBUTES`] attributes each, [`MAX_VALUES`] values each of at most
 //! [`MAX_VALUE_BYTES`] bytes, [`MAX_ENVIRONMENTS`] environments. What does not fit is not lost
-//! silently: a value not kept (too long, over the cap, or shaped like a secret — a credential
-//! is never sampled) marks its attribute capped, and a reader then leaves that attribute
+//! silently: a value not kept (too long, over the cap, holding a NUL byte, or shaped like a
+//! secret — a credential is never sampled) marks its attribute capped, and a reader then leaves that attribute
 //! unrestricted. Only the attributes the catalogue gives the permission are written.
 //!
 //! Absence matters as much as values: an ALLOW condition on an attribute a request lacked does
@@ -170,6 +170,8 @@ impl Samples {
                     *seen = (*seen).max(now_ms);
                 } else if value.len() > MAX_VALUE_BYTES
                     || attribute.values.len() >= MAX_VALUES
+                    // PostgreSQL refuses NUL in text: such a value would fail every flush.
+                    || value.contains('\0')
                     || crate::secrets::holds_secret(value)
                 {
                     attribute.capped = now_ms;
@@ -348,7 +350,7 @@ mod tests {
             Some("env-prod"),
             5,
             &[
-                ("storage:bucket-name", &[&long, secret]),
+                ("storage:bucket-name", &[&long, secret, "a\0b"]),
                 ("storage:table-name", &[]),
             ],
         );
