@@ -64,10 +64,33 @@ async fn switch(server: &TestServer, uid: &str, group: &str, old: &[String], pol
 }
 
 #[tokio::test]
-async fn the_suggestion_allows_every_observed_request_and_nothing_unused() {
-    let server = TestServer::start().await;
-    let acc = acc(&server);
-    let created = service_user(&server, "Log Shipper").await;
+async fn the_suggestion_allows_every_observed_request_and_nothing_unused_on_sqlite() {
+    the_suggestion_allows_every_observed_request_and_nothing_unused(&TestServer::start().await)
+        .await;
+}
+
+#[tokio::test]
+async fn the_suggestion_allows_every_observed_request_and_nothing_unused_on_postgres() {
+    let Some(url) = TestServer::fresh_postgres().await else {
+        // Run through scripts/with-postgres to cover PostgreSQL.
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("warden-suggest-pg-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = warden_server::Config {
+        db: url,
+        token_file: dir.join("admin-token"),
+        environments: vec!["env-prod".into(), "env-dev".into()],
+        ..warden_server::Config::default()
+    };
+    let server = TestServer::start_with(config, dir).await;
+    the_suggestion_allows_every_observed_request_and_nothing_unused(&server).await;
+}
+
+async fn the_suggestion_allows_every_observed_request_and_nothing_unused(server: &TestServer) {
+    let acc = acc(server);
+    let created = service_user(server, "Log Shipper").await;
     let uid = created["uid"].as_str().unwrap().to_owned();
     let group = created["groupUuid"].as_str().unwrap().to_owned();
     let broad = grant(
@@ -114,13 +137,13 @@ async fn the_suggestion_allows_every_observed_request_and_nothing_unused() {
     }
     for request in &observed {
         assert_eq!(
-            decide(&server, "log_shipper@service", request).await,
+            decide(server, "log_shipper@service", request).await,
             "ALLOW"
         );
     }
     // A DENY is not a use.
     let denied = asked("storage:events:read", Some("env-prod"), json!({}));
-    assert_eq!(decide(&server, &uid, &denied).await, "DENY");
+    assert_eq!(decide(server, &uid, &denied).await, "DENY");
 
     let reply = server
         .get(&format!(
@@ -202,10 +225,10 @@ ALLOW storage:metrics:read WHERE storage:bucket-name startsWith "m-" AND global:
     );
 
     // The switch: every observed request is still allowed, and nothing unused is.
-    switch(&server, &uid, &group, &[broad], policy).await;
+    switch(server, &uid, &group, &[broad], policy).await;
     for request in &observed {
         assert_eq!(
-            decide(&server, &uid, request).await,
+            decide(server, &uid, request).await,
             "ALLOW",
             "{request:?} after the switch"
         );
@@ -228,7 +251,7 @@ ALLOW storage:metrics:read WHERE storage:bucket-name startsWith "m-" AND global:
             json!({ "storage:bucket-name": "m-00" }),
         ),
     ] {
-        assert_eq!(decide(&server, &uid, &unused).await, "DENY", "{unused:?}");
+        assert_eq!(decide(server, &uid, &unused).await, "DENY", "{unused:?}");
     }
     // Suggested again after the switch: the same policy, nothing left to remove.
     let again = server
