@@ -94,7 +94,7 @@ async fn the_suggestion_allows_every_observed_request_and_nothing_unused(server:
     let uid = created["uid"].as_str().unwrap().to_owned();
     let group = created["groupUuid"].as_str().unwrap().to_owned();
     let broad = grant(
-        &server,
+        server,
         &group,
         "broad",
         "ALLOW storage:logs:read, storage:metrics:read, storage:buckets:read, storage:spans:read;",
