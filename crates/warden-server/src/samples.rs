@@ -6,7 +6,8 @@
 //! Sampling is on the decision path, so it is an append under one of many small locks, never IO,
 //! and everything held is bounded: at most [`MAX_PAIRS`] (principal, permission) pairs wait for a
 //! flush, [`MAX_ATTRIBUTES`] attributes each, [`MAX_VALUES`] values each of at most
-//! [`MAX_VALUE_BYTES`] bytes, [`MAX_ENVIRONMENTS`] environments. What does not fit is not lost
+//! [`MAX_VALUE_BYTES`] bytes, [`MAX_ENVIRONMENTS`] environments, and [`MAX_HELD`] values and
+//! environments over all pairs. What does not fit is not lost
 //! silently: a value not kept (too long, over the cap, holding a NUL byte, or shaped like a
 //! secret — a credential is never sampled) marks its attribute capped, and a reader then leaves that attribute
 //! unrestricted. Only the attributes the catalogue gives the permission are written.
@@ -37,6 +38,9 @@ pub const MAX_VALUES: usize = 100;
 pub const MAX_VALUE_BYTES: usize = 256;
 /// Environments kept per pair.
 pub const MAX_ENVIRONMENTS: usize = 100;
+/// Values and environments held between two flushes, over all pairs: what bounds the memory
+/// (about 100,000 × 300 bytes) and the rows of one flush.
+pub const MAX_HELD: usize = 100_000;
 /// The pseudo-attribute under which environments beyond the cap are marked.
 pub const ENVIRONMENT: &str = "global:environmentId";
 
@@ -62,13 +66,17 @@ struct Observed {
     attributes: FxHashMap<Box<str>, Attribute>,
 }
 
-type Shard = FxHashMap<(Box<str>, Box<str>), Observed>;
+/// Principal → permission → what its allowed requests carried.
+type Shard = FxHashMap<Box<str>, FxHashMap<Box<str>, Observed>>;
 
 /// Allowed requests since the last flush.
 #[derive(Debug)]
 pub struct Samples {
     shards: Vec<Mutex<Shard>>,
+    /// Pairs held (approximately: recorded and drained concurrently).
     pending: AtomicUsize,
+    /// Values and environments held, over all pairs.
+    held: AtomicUsize,
     /// Rows of a failed flush, written with the next one.
     restored: Mutex<Vec<UsageSample>>,
 }
@@ -78,6 +86,7 @@ impl Default for Samples {
         Samples {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
             pending: AtomicUsize::new(0),
+            held: AtomicUsize::new(0),
             restored: Mutex::new(Vec::new()),
         }
     }
@@ -122,17 +131,36 @@ impl Samples {
         let Ok(mut shard) = shard.lock() else {
             return;
         };
-        // One lookup with borrowed keys would need a raw-entry API; pairs repeat, so the copy
-        // is made only for a new pair.
-        let key = (Box::<str>::from(principal), Box::<str>::from(permission));
-        let observed = match shard.get_mut(&key) {
-            Some(observed) => observed,
-            None => {
-                if self.pending.fetch_add(1, Ordering::Relaxed) >= MAX_PAIRS {
-                    self.pending.fetch_sub(1, Ordering::Relaxed);
-                    return;
-                }
-                shard.entry(key).or_default()
+        // Looked up by borrowed text: keys are copied only for a new pair.
+        if !shard
+            .get(principal)
+            .is_some_and(|permissions| permissions.contains_key(permission))
+        {
+            if self.pending.fetch_add(1, Ordering::Relaxed) >= MAX_PAIRS {
+                self.pending.fetch_sub(1, Ordering::Relaxed);
+                return;
+            }
+            if !shard.contains_key(principal) {
+                shard.insert(principal.into(), FxHashMap::default());
+            }
+            if let Some(permissions) = shard.get_mut(principal) {
+                permissions.insert(permission.into(), Observed::default());
+            }
+        }
+        let Some(observed) = shard
+            .get_mut(principal)
+            .and_then(|permissions| permissions.get_mut(permission))
+        else {
+            return;
+        };
+        let held = &self.held;
+        // Takes room for one more value or environment, within [`MAX_HELD`].
+        let room = || {
+            if held.fetch_add(1, Ordering::Relaxed) >= MAX_HELD {
+                held.fetch_sub(1, Ordering::Relaxed);
+                false
+            } else {
+                true
             }
         };
         observed.requests = observed.requests.saturating_add(1);
@@ -141,7 +169,7 @@ impl Samples {
         let environment = environment.unwrap_or("");
         if let Some(seen) = observed.environments.get_mut(environment) {
             *seen = (*seen).max(now_ms);
-        } else if observed.environments.len() < MAX_ENVIRONMENTS {
+        } else if observed.environments.len() < MAX_ENVIRONMENTS && room() {
             observed.environments.insert(environment.into(), now_ms);
         } else {
             observed.environments_capped = now_ms;
@@ -173,6 +201,7 @@ impl Samples {
                     // PostgreSQL refuses NUL in text: such a value would fail every flush.
                     || value.contains('\0')
                     || crate::secrets::holds_secret(value)
+                    || !room()
                 {
                     attribute.capped = now_ms;
                 } else {
@@ -194,13 +223,27 @@ impl Samples {
                 continue;
             };
             let taken = std::mem::take(&mut *shard);
-            let _ = self
-                .pending
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                    Some(n.saturating_sub(taken.len()))
-                });
             drop(shard);
-            for ((principal, permission), observed) in taken {
+            let pairs: usize = taken.values().map(FxHashMap::len).sum();
+            let held: usize = taken
+                .values()
+                .flat_map(FxHashMap::values)
+                .map(|o| {
+                    o.environments.len()
+                        + o.attributes.values().map(|a| a.values.len()).sum::<usize>()
+                })
+                .sum();
+            for (counter, taken) in [(&self.pending, pairs), (&self.held, held)] {
+                let _ = counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                    Some(n.saturating_sub(taken))
+                });
+            }
+            let taken = taken.into_iter().flat_map(|(principal, permissions)| {
+                permissions
+                    .into_iter()
+                    .map(move |(permission, observed)| (principal.clone(), permission, observed))
+            });
+            for (principal, permission, observed) in taken {
                 let Some(spec) = catalogue.permission(&permission) else {
                     continue;
                 };
@@ -408,5 +451,24 @@ mod tests {
         assert_eq!(environments, MAX_PAIRS);
         samples.record("u1", "storage:logs:read", None, 2, |_| {});
         assert!(!samples.drain(&catalogue()).is_empty());
+    }
+
+    #[test]
+    fn values_held_over_all_pairs_are_bounded() {
+        let samples = Samples::default();
+        let names: Vec<String> = (0..MAX_ATTRIBUTES).map(|i| format!("s:a{i}")).collect();
+        let values: Vec<String> = (0..MAX_VALUES).map(|i| format!("v{i}")).collect();
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        for pair in 0..40 {
+            samples.record(&format!("u{pair}"), "storage:logs:read", None, 1, |visit| {
+                for name in &names {
+                    visit(name, AttributeValues::Borrowed(&values));
+                }
+            });
+        }
+        assert_eq!(samples.held.load(Ordering::Relaxed), MAX_HELD);
+        samples.drain(&catalogue());
+        assert_eq!(samples.held.load(Ordering::Relaxed), 0);
+        assert_eq!(samples.pending.load(Ordering::Relaxed), 0);
     }
 }

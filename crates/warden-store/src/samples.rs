@@ -9,6 +9,8 @@
 //! attribute is marked [`SampleKind::Capped`] instead, so that a reader knows the list is not
 //! the whole story. Rows not seen within the retention are removed on each flush.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 
 use crate::{Store, StoreError};
@@ -83,35 +85,52 @@ impl Store {
             .bind(keep_from)
             .execute(&mut *tx)
             .await?;
+        // Values held per (principal, permission, attribute), read once per flush.
+        let mut held: HashMap<(&str, &str, &str), i64> = HashMap::new();
         for sample in samples {
             let mut kind = sample.kind;
             let mut value = sample.value.as_str();
             if kind == SampleKind::Value {
-                let known: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM usage_samples WHERE principal = $1 AND permission = $2 \
-                     AND kind = 'value' AND name = $3 AND value = $4",
+                // A value already kept (the usual case) is one statement.
+                let seen = sqlx::query(
+                    "UPDATE usage_samples SET last_seen = CASE WHEN $5 > last_seen THEN $5 \
+                     ELSE last_seen END WHERE principal = $1 AND permission = $2 AND kind = 'value' \
+                     AND name = $3 AND value = $4",
                 )
                 .bind(&sample.principal)
                 .bind(&sample.permission)
                 .bind(&sample.name)
                 .bind(value)
-                .fetch_one(&mut *tx)
+                .bind(sample.last_seen)
+                .execute(&mut *tx)
                 .await?;
-                if known == 0 {
-                    let held: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM usage_samples WHERE principal = $1 AND permission = $2 \
-                         AND kind = 'value' AND name = $3",
-                    )
-                    .bind(&sample.principal)
-                    .bind(&sample.permission)
-                    .bind(&sample.name)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    if held >= cap {
-                        kind = SampleKind::Capped;
-                        value = "";
-                    }
+                if seen.rows_affected() > 0 {
+                    continue;
                 }
+                let key = (
+                    sample.principal.as_str(),
+                    sample.permission.as_str(),
+                    sample.name.as_str(),
+                );
+                let count = match held.get(&key) {
+                    Some(count) => *count,
+                    None => {
+                        sqlx::query_scalar(
+                            "SELECT COUNT(*) FROM usage_samples WHERE principal = $1 \
+                             AND permission = $2 AND kind = 'value' AND name = $3",
+                        )
+                        .bind(&sample.principal)
+                        .bind(&sample.permission)
+                        .bind(&sample.name)
+                        .fetch_one(&mut *tx)
+                        .await?
+                    }
+                };
+                if count >= cap {
+                    kind = SampleKind::Capped;
+                    value = "";
+                }
+                held.insert(key, count + i64::from(kind == SampleKind::Value));
             }
             sqlx::query(UPSERT)
                 .bind(&sample.principal)

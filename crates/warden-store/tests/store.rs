@@ -1116,9 +1116,36 @@ async fn samples_keep_the_latest_sighting_cap_values_and_expire() {
             "{url}"
         );
         assert_eq!(store.samples("su", 11).await.unwrap().len(), 2, "{url}");
+        // The cap holds within one flush too.
+        let within = [
+            sample("s:t:list", Value, "s:bucket", "x", 30),
+            sample("s:t:list", Value, "s:bucket", "y", 30),
+            sample("s:t:list", Value, "s:bucket", "z", 30),
+        ];
+        store.add_samples(&within, 2, 0).await.unwrap();
+        let listed: Vec<_> = store
+            .samples("su", 30)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.kind, s.value))
+            .collect();
+        assert_eq!(
+            listed,
+            vec![
+                (Value, "x".to_owned()),
+                (Value, "y".to_owned()),
+                (Capped, String::new())
+            ],
+            "{url}"
+        );
         assert!(store.samples("other", 0).await.unwrap().is_empty());
         // A flush removes what the retention no longer keeps.
         store.add_samples(&[], 2, 11).await.unwrap();
+        store
+            .execute_raw("DELETE FROM usage_samples WHERE permission = 's:t:list'".into())
+            .await
+            .unwrap();
         assert_eq!(
             store.samples("su", 0).await.unwrap(),
             vec![
