@@ -25,6 +25,12 @@ pub const PREFIX_BOUND: usize = 20;
 pub const MAX_STATEMENTS: usize = 100;
 /// The environment condition.
 pub const ENVIRONMENT: &str = "global:environmentId";
+/// Bytes of conditions one permission's statement may hold: half a statement (SPEC §2: 64 KiB),
+/// leaving the rest for the permissions sharing it.
+pub const MAX_CONDITION_BYTES: usize = 32 * 1024;
+/// Bytes of conditions of the whole policy, shared among the permissions: a suggestion stays
+/// well under the 1 MiB a request body may hold, so that it can be saved as it is.
+pub const MAX_POLICY_CONDITION_BYTES: usize = 512 * 1024;
 
 /// What the allowed requests for one permission carried.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -194,6 +200,7 @@ fn conditions(
     spec: &warden_policy::catalogue::Permission,
     catalogue: &Catalogue,
     observed: &Observed,
+    budget: usize,
 ) -> (Vec<Restriction>, Vec<String>) {
     let mut restrictions = Vec::new();
     let mut notes = Vec::new();
@@ -221,6 +228,28 @@ fn conditions(
         restrictions.extend(restriction);
         notes.extend(note);
     }
+    // Within the budget: the longest conditions are left out first (leaving one out only widens
+    // the statement, so every observed request stays allowed).
+    while restrictions
+        .iter()
+        .map(|r| r.text().len() + 5)
+        .sum::<usize>()
+        > budget
+    {
+        let Some((longest, _)) = restrictions
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, r)| r.text().len())
+        else {
+            break;
+        };
+        let removed = restrictions.remove(longest);
+        notes.push(format!(
+            "`{}`: its {} values make the policy longer than it may be; not restricted",
+            removed.name,
+            removed.values.len()
+        ));
+    }
     (restrictions, notes)
 }
 
@@ -235,11 +264,12 @@ pub fn suggest(
     // Statements by their conditions: permissions restricted alike share one.
     let mut statements: BTreeMap<Vec<Restriction>, (Vec<String>, Vec<String>)> = BTreeMap::new();
     let mut permissions = Vec::new();
+    let budget = MAX_CONDITION_BYTES.min(MAX_POLICY_CONDITION_BYTES / used.len().max(1));
     for (permission, observed) in used {
         let Some(spec) = catalogue.permission(permission) else {
             continue;
         };
-        let (restrictions, notes) = conditions(spec, catalogue, observed);
+        let (restrictions, notes) = conditions(spec, catalogue, observed, budget);
         let (names, all_notes) = statements.entry(restrictions).or_default();
         names.push(permission.clone());
         for note in notes {

@@ -255,3 +255,53 @@ ALLOW iam:effective-permissions:read WHERE iam-param:entity-type = \"user\" AND 
 "
     );
 }
+
+#[test]
+fn a_statement_stays_within_the_size_a_policy_allows() {
+    // Every condition of the permission with 100 values of 250 bytes and no common prefix: far
+    // more than a statement may hold.
+    let spec = catalogue().permission("storage:logs:read").unwrap();
+    let mut observed = Observed::default();
+    observed.environments.insert("env-a".to_owned());
+    for condition in &spec.conditions {
+        let values = (0..100)
+            .map(|i: u8| format!("{}{i:03}{}", char::from(b'a' + i % 26), "v".repeat(246)))
+            .collect::<BTreeSet<_>>();
+        observed.attributes.insert(
+            condition.name.clone(),
+            AttributeUse {
+                values,
+                absent: false,
+                capped: false,
+            },
+        );
+    }
+    let used = BTreeMap::from([("storage:logs:read".to_owned(), observed)]);
+    let suggestion = suggest(&used, catalogue(), "big").unwrap();
+    let checked = warden_policy::check_policy(&suggestion.text, catalogue());
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+    let statement = suggestion.text.lines().last().unwrap();
+    assert!(statement.len() <= 32 * 1024 + 100, "{}", statement.len());
+    assert!(
+        suggestion
+            .text
+            .contains("// storage:logs:read, `storage:bucket-name`: its 100 values make the policy longer than it may be; not restricted\n"),
+        "{}",
+        suggestion.text.lines().filter(|l| l.starts_with("//")).collect::<Vec<_>>().join("\n")
+    );
+    // Still allows every observed combination: a request with the first value of each.
+    let snapshot = world(&suggestion.text);
+    let mut attributes = Attributes::new();
+    for condition in &spec.conditions {
+        attributes.insert(
+            condition.name.clone(),
+            AttributeValue::One(format!("a000{}", "v".repeat(246))),
+        );
+    }
+    assert!(decide(
+        &snapshot,
+        "storage:logs:read",
+        Some("env-a"),
+        &attributes
+    ));
+}
