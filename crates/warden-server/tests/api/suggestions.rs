@@ -528,3 +528,42 @@ async fn the_console_shows_the_suggestion_escaped() {
     assert!(page.body.contains("removed (unused)"));
     assert!(page.body.contains("data-impact=\"6\""), "{}", page.body);
 }
+
+#[tokio::test]
+async fn calls_to_wardens_own_api_are_use_too() {
+    let server = TestServer::start().await;
+    let acc = acc(&server);
+    let created = service_user(&server, "Directory Reader").await;
+    let uid = created["uid"].as_str().unwrap().to_owned();
+    let group = created["groupUuid"].as_str().unwrap().to_owned();
+    let broad = grant(
+        &server,
+        &group,
+        "broad",
+        "ALLOW iam:groups:read, iam:users:read;",
+    )
+    .await;
+    let (id, secret) = crate::credentials::client(
+        &server,
+        "directory_reader@service",
+        &["iam:groups:read", "iam:users:read"],
+    )
+    .await;
+    let token = crate::credentials::mint(&server, &id, &secret).await;
+    let groups = format!("{acc}/groups");
+    let listed = crate::credentials::get_as(&server, &token, &groups).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+
+    let reply = server
+        .get(&format!("{acc}/service-users/{uid}/suggested-policy"))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["permissions"], json!(["iam:groups:read"]));
+    assert_eq!(reply.body["diff"]["removed"], json!(["iam:users:read"]));
+    let policy = reply.body["policy"].as_str().unwrap();
+    switch(&server, &uid, &group, &[broad], policy).await;
+    let again = crate::credentials::get_as(&server, &token, &groups).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    let users = crate::credentials::get_as(&server, &token, &format!("{acc}/users")).await;
+    assert_eq!(users.status, StatusCode::FORBIDDEN, "{}", users.body);
+}
