@@ -305,3 +305,27 @@ fn a_statement_stays_within_the_size_a_policy_allows() {
         &attributes
     ));
 }
+
+#[test]
+fn more_statements_than_a_policy_holds_are_refused() {
+    let used: BTreeMap<String, Observed> = catalogue()
+        .permissions()
+        .take(101)
+        .enumerate()
+        .map(|(i, permission)| {
+            let mut observed = Observed::default();
+            observed.environments.insert(format!("env-{i}"));
+            (permission.name.clone(), observed)
+        })
+        .collect();
+    assert_eq!(used.len(), 101);
+    let refused = suggest(&used, catalogue(), "h").unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "the observed use needs 101 statements, more than the 100 a policy may hold"
+    );
+    // With 100 it fits.
+    let fewer: BTreeMap<String, Observed> = used.into_iter().take(100).collect();
+    let suggestion = suggest(&fewer, catalogue(), "h").unwrap();
+    assert!(!warden_policy::check_policy(&suggestion.text, catalogue()).has_errors());
+}
