@@ -288,16 +288,68 @@ impl Samples {
     }
 
     /// Puts rows back after a failed flush, so that the next flush carries them. Rows are
-    /// complete observations (absence already worked out), so they are kept as they are, within
-    /// the bound on pairs.
+    /// complete observations (absence already worked out); rows repeated by several failed
+    /// flushes are kept once, with the latest sighting. Beyond [`MAX_HELD`] values and
+    /// environments, the rest are not kept but their attribute (or the environment) is marked
+    /// capped instead: dropping a row would narrow a suggestion below what was used, marking it
+    /// only leaves that attribute unrestricted.
     pub fn restore(&self, rows: Vec<UsageSample>) {
-        let Ok(mut held) = self.restored.lock() else {
+        let Ok(mut restored) = self.restored.lock() else {
             return;
         };
-        let room = MAX_PAIRS
-            .saturating_mul(MAX_ATTRIBUTES)
-            .saturating_sub(held.len());
-        held.extend(rows.into_iter().take(room));
+        let mut merged: std::collections::BTreeMap<
+            (String, String, SampleKind, String, String),
+            i64,
+        > = std::collections::BTreeMap::new();
+        for row in std::mem::take(&mut *restored).into_iter().chain(rows) {
+            let seen = merged
+                .entry((row.principal, row.permission, row.kind, row.name, row.value))
+                .or_insert(row.last_seen);
+            *seen = (*seen).max(row.last_seen);
+        }
+        let mut kept = 0usize;
+        let mut capped: Vec<UsageSample> = Vec::new();
+        for ((principal, permission, kind, name, value), last_seen) in merged {
+            let listed = matches!(kind, SampleKind::Value | SampleKind::Environment);
+            if listed && kept >= MAX_HELD {
+                let name = match kind {
+                    SampleKind::Environment => ENVIRONMENT.to_owned(),
+                    _ => name,
+                };
+                capped.push(UsageSample {
+                    principal,
+                    permission,
+                    kind: SampleKind::Capped,
+                    name,
+                    value: String::new(),
+                    last_seen,
+                });
+                continue;
+            }
+            kept += usize::from(listed);
+            restored.push(UsageSample {
+                principal,
+                permission,
+                kind,
+                name,
+                value,
+                last_seen,
+            });
+        }
+        capped.sort_by(|a, b| {
+            (&a.principal, &a.permission, &a.name, b.last_seen).cmp(&(
+                &b.principal,
+                &b.permission,
+                &b.name,
+                a.last_seen,
+            ))
+        });
+        // One mark per attribute, the latest.
+        capped.dedup_by(|later, first| {
+            (&later.principal, &later.permission, &later.name)
+                == (&first.principal, &first.permission, &first.name)
+        });
+        restored.extend(capped);
     }
 }
 
@@ -470,5 +522,47 @@ mod tests {
         samples.drain(&catalogue());
         assert_eq!(samples.held.load(Ordering::Relaxed), 0);
         assert_eq!(samples.pending.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn a_failed_flush_keeps_its_rows_once_and_marks_what_does_not_fit() {
+        let samples = Samples::default();
+        let row = |kind, name: &str, value: &str, at| UsageSample {
+            principal: "u1".into(),
+            permission: "storage:logs:read".into(),
+            kind,
+            name: name.into(),
+            value: value.into(),
+            last_seen: at,
+        };
+        samples.restore(vec![row(SampleKind::Value, "s:b", "a", 1)]);
+        samples.restore(vec![
+            row(SampleKind::Value, "s:b", "a", 5),
+            row(SampleKind::Absent, "s:h", "", 5),
+        ]);
+        assert_eq!(
+            samples.drain(&catalogue()),
+            vec![
+                row(SampleKind::Value, "s:b", "a", 5),
+                row(SampleKind::Absent, "s:h", "", 5),
+            ]
+        );
+        let many: Vec<UsageSample> = (0..MAX_HELD + 3)
+            .map(|i| row(SampleKind::Value, "s:b", &format!("v{i:06}"), i as i64))
+            .chain([row(SampleKind::Environment, "", "env-prod", 9)])
+            .collect();
+        samples.restore(many);
+        let back = samples.drain(&catalogue());
+        let values = back.iter().filter(|r| r.kind == SampleKind::Value).count();
+        assert_eq!(values, MAX_HELD);
+        let marks: Vec<(&str, i64)> = back
+            .iter()
+            .filter(|r| r.kind == SampleKind::Capped)
+            .map(|r| (r.name.as_str(), r.last_seen))
+            .collect();
+        assert_eq!(
+            marks,
+            vec![(ENVIRONMENT, 9), ("s:b", (MAX_HELD + 2) as i64)]
+        );
     }
 }
