@@ -222,6 +222,10 @@ pub struct SuggestedPolicy {
     pub handle: Option<String>,
     /// The window considered.
     pub days: i64,
+    /// Every allowed request of the window was sampled. `false` when the server held more than
+    /// its bound between two writes: the policy may then not allow some requests (its first
+    /// lines say so).
+    pub complete: bool,
     /// The policy text: passes `warden policy check`, allows every observed request.
     pub policy: String,
     /// The permissions the policy grants (those used in the window), sorted.

@@ -43,6 +43,9 @@ pub const MAX_ENVIRONMENTS: usize = 100;
 pub const MAX_HELD: usize = 100_000;
 /// The pseudo-attribute under which environments beyond the cap are marked.
 pub const ENVIRONMENT: &str = "global:environmentId";
+/// The permission and name of the row saying that a principal's requests were not all sampled;
+/// as a principal, everyone's.
+pub const LOST: &str = "*";
 
 #[derive(Debug, Default)]
 struct Attribute {
@@ -79,6 +82,9 @@ pub struct Samples {
     held: AtomicUsize,
     /// Rows of a failed flush, written with the next one.
     restored: Mutex<Vec<UsageSample>>,
+    /// Principals with a request not sampled (a new pair beyond [`MAX_PAIRS`]), and when; the
+    /// key [`LOST`] stands for everyone once [`MAX_PAIRS`] principals are listed.
+    lost: Mutex<FxHashMap<Box<str>, i64>>,
 }
 
 impl Default for Samples {
@@ -88,6 +94,7 @@ impl Default for Samples {
             pending: AtomicUsize::new(0),
             held: AtomicUsize::new(0),
             restored: Mutex::new(Vec::new()),
+            lost: Mutex::new(FxHashMap::default()),
         }
     }
 }
@@ -138,6 +145,8 @@ impl Samples {
         {
             if self.pending.fetch_add(1, Ordering::Relaxed) >= MAX_PAIRS {
                 self.pending.fetch_sub(1, Ordering::Relaxed);
+                drop(shard);
+                self.lose(principal, now_ms);
                 return;
             }
             if !shard.contains_key(principal) {
@@ -211,6 +220,25 @@ impl Samples {
         });
     }
 
+    /// Notes that a request of `principal` was not sampled: its suggestions then say they may
+    /// miss something.
+    fn lose(&self, principal: &str, now_ms: i64) {
+        let Ok(mut lost) = self.lost.lock() else {
+            return;
+        };
+        let key = if lost.len() < MAX_PAIRS || lost.contains_key(principal) {
+            principal
+        } else {
+            LOST
+        };
+        match lost.get_mut(key) {
+            Some(at) => *at = (*at).max(now_ms),
+            None => {
+                lost.insert(key.into(), now_ms);
+            }
+        }
+    }
+
     /// Takes everything recorded since the last flush, as store rows: only permissions the
     /// catalogue knows, and of their attributes only those it gives the permission.
     pub fn drain(&self, catalogue: &Catalogue) -> Vec<UsageSample> {
@@ -218,6 +246,20 @@ impl Samples {
             Ok(mut restored) => std::mem::take(&mut *restored),
             Err(_) => Vec::new(),
         };
+        if let Ok(mut lost) = self.lost.lock() {
+            out.extend(
+                std::mem::take(&mut *lost)
+                    .into_iter()
+                    .map(|(principal, at)| UsageSample {
+                        principal: principal.into(),
+                        permission: LOST.to_owned(),
+                        kind: SampleKind::Capped,
+                        name: LOST.to_owned(),
+                        value: String::new(),
+                        last_seen: at,
+                    }),
+            );
+        }
         for shard in &self.shards {
             let Ok(mut shard) = shard.lock() else {
                 continue;
@@ -495,12 +537,19 @@ mod tests {
         for i in 0..MAX_PAIRS + 3 {
             samples.record(&format!("u{i}"), "storage:logs:read", None, 1, |_| {});
         }
-        let environments = samples
-            .drain(&catalogue())
-            .into_iter()
+        let drained = samples.drain(&catalogue());
+        let environments = drained
+            .iter()
             .filter(|s| s.kind == SampleKind::Environment)
             .count();
         assert_eq!(environments, MAX_PAIRS);
+        // The requests not sampled are not forgotten: their principals are marked.
+        let lost: Vec<&str> = drained
+            .iter()
+            .filter(|s| s.permission == LOST)
+            .map(|s| s.principal.as_str())
+            .collect();
+        assert_eq!(lost.len(), 3);
         samples.record("u1", "storage:logs:read", None, 2, |_| {});
         assert!(!samples.drain(&catalogue()).is_empty());
     }

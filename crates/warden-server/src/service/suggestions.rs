@@ -37,6 +37,9 @@ const SHOWN: usize = 1_000;
 pub fn observations(samples: &[UsageSample]) -> BTreeMap<String, Observed> {
     let mut used: BTreeMap<String, Observed> = BTreeMap::new();
     for sample in samples {
+        if sample.permission == crate::samples::LOST {
+            continue;
+        }
         let observed = used.entry(sample.permission.clone()).or_default();
         match sample.kind {
             SampleKind::Environment => {
@@ -108,12 +111,24 @@ pub async fn suggested_policy(
         .saturating_sub(days.saturating_mul(DAY_MS));
     let samples = state.store.samples(&uid, since).await?;
     let used = observations(&samples);
+    // Requests beyond the sample's bound were not recorded: say so rather than pretend.
+    let complete = !samples.iter().any(|s| s.permission == crate::samples::LOST)
+        && state
+            .store
+            .samples(crate::samples::LOST, since)
+            .await?
+            .is_empty();
     let snapshot = state.snapshot();
     let catalogue = snapshot.catalogue();
     let name = handle.as_deref().unwrap_or(&uid);
-    let header = format!(
+    let mut header = format!(
         "Least privilege for {name}: what its allowed requests of the last {days} days used."
     );
+    if !complete {
+        header.push_str(
+            "\nSome requests of this window were not sampled (the server held more than it may between two writes): this policy may not allow them.",
+        );
+    }
     let suggestion = suggest(&used, catalogue, &header)
         .map_err(|e| ApiError::conflict(format!("{e}; try fewer `days`")))?;
     let checked = warden_policy::check_policy(&suggestion.text, catalogue);
@@ -194,6 +209,7 @@ pub async fn suggested_policy(
         uid,
         handle,
         days,
+        complete,
         policy: suggestion.text,
         permissions: suggestion.permissions,
         diff,

@@ -171,6 +171,7 @@ ALLOW storage:metrics:read WHERE storage:bucket-name startsWith "m-" AND global:
         ])
     );
     assert_eq!(reply.body["days"], 90);
+    assert_eq!(reply.body["complete"], true);
     assert_eq!(reply.body["uid"], uid);
     assert_eq!(
         reply.body["diff"],
@@ -566,4 +567,41 @@ async fn calls_to_wardens_own_api_are_use_too() {
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
     let users = crate::credentials::get_as(&server, &token, &format!("{acc}/users")).await;
     assert_eq!(users.status, StatusCode::FORBIDDEN, "{}", users.body);
+}
+
+#[tokio::test]
+async fn requests_not_sampled_are_said_so() {
+    let server = TestServer::start().await;
+    let created = service_user(&server, "Busy One").await;
+    let uid = created["uid"].as_str().unwrap().to_owned();
+    let path = format!("{}/service-users/{uid}/suggested-policy", acc(&server));
+    let lost = |principal: &str| warden_store::UsageSample {
+        principal: principal.to_owned(),
+        permission: "*".into(),
+        kind: warden_store::SampleKind::Capped,
+        name: "*".into(),
+        value: String::new(),
+        last_seen: crate::common::START_MS,
+    };
+    let expected = "// Least privilege for busy_one@service: what its allowed requests of the last 90 days used.\n\
+         // Some requests of this window were not sampled (the server held more than it may between two writes): this policy may not allow them.\n";
+    for principal in [uid.as_str(), "*"] {
+        server
+            .state
+            .store
+            .execute_raw("DELETE FROM usage_samples".into())
+            .await
+            .unwrap();
+        server
+            .state
+            .store
+            .add_samples(&[lost(principal)], 100, 0)
+            .await
+            .unwrap();
+        let reply = server.get(&path).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert_eq!(reply.body["complete"], false, "{principal}");
+        assert_eq!(reply.body["policy"], expected, "{principal}");
+        assert_eq!(reply.body["permissions"], json!([]));
+    }
 }
