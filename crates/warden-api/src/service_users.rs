@@ -202,6 +202,79 @@ pub struct ReviewReport {
     pub service_users: Vec<ReviewEntry>,
 }
 
+/// The window of a least-privilege suggestion, in days (1–36500; default: the server's sample
+/// retention).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SuggestQuery {
+    /// Allowed requests of this many days back are considered.
+    #[serde(default)]
+    pub days: Option<i64>,
+}
+
+/// The smallest policy that still allows what a service user did, and what switching to it
+/// changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SuggestedPolicy {
+    pub uid: String,
+    pub handle: Option<String>,
+    /// The window considered.
+    pub days: i64,
+    /// Every allowed request of the window was sampled. `false` when the server held more than
+    /// its bound between two writes: the policy may then not allow some requests (its first
+    /// lines say so).
+    pub complete: bool,
+    /// The policy text: passes `warden policy check`, allows every observed request.
+    pub policy: String,
+    /// The permissions the policy grants (those used in the window), sorted.
+    pub permissions: Vec<String>,
+    pub diff: PermissionDiff,
+    /// Switching: the policy bound at account level to the service user's own group, in place
+    /// of that group's bindings and of its other memberships.
+    pub impact: SwitchImpact,
+}
+
+/// The permissions held today against those suggested.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PermissionDiff {
+    /// Held today and used: kept, possibly narrowed by conditions.
+    pub kept: Vec<String>,
+    /// Held today (at account level or in some environment) and not used: dropped.
+    pub removed: Vec<String>,
+    /// Used but not held today (reached through a permission that implies it, or taken away
+    /// since): granted by name.
+    pub added: Vec<String>,
+}
+
+/// One answer that switching changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SwitchChange {
+    pub uid: String,
+    pub email: String,
+    pub permission: String,
+    /// `account`, or the environment id.
+    pub level: String,
+    /// `gains`, `loses` or `conditions-change`.
+    pub change: String,
+}
+
+/// Who gains or loses what by the switch (requests without attributes; `conditions-change`:
+/// access under some attributes changes).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SwitchImpact {
+    pub affected_principals: usize,
+    pub total_changes: usize,
+    /// The changes of the principals the caller may read the permissions of.
+    pub changes: Vec<SwitchChange>,
+    /// Changes left out: of principals the caller may not read, or beyond the listed ones.
+    pub hidden_changes: usize,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -81,6 +81,9 @@ enum Command {
     Authorize(command::authorize::AuthorizeArgs),
     /// The effective permissions of a user or a group.
     Effective(command::effective::EffectiveArgs),
+    /// The smallest policy that allows every request a service user made (with its diff and
+    /// the impact of switching to it).
+    SuggestPolicy(command::suggest::SuggestArgs),
     /// The permission catalogue; register custom services.
     Catalogue(command::catalogue::CatalogueArgs),
     /// Workflows: owner, visibility, actor; decide a task as the actor; your consent.
@@ -135,6 +138,7 @@ fn main() -> ExitCode {
         Command::Environment(args) => command::environment::run(args, &mut output),
         Command::Authorize(args) => command::authorize::run(args, &mut output),
         Command::Effective(args) => command::effective::run(args, &mut output),
+        Command::SuggestPolicy(args) => command::suggest::run(args, &mut output),
         Command::Catalogue(args) => command::catalogue::run(args, &mut output),
         Command::Workflow(args) => command::workflow::run(args, &mut output),
         Command::Completions { shell } => {

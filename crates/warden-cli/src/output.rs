@@ -7,6 +7,7 @@ use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
+    #[value(alias = "text")]
     Human,
     Json,
 }

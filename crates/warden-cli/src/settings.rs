@@ -28,6 +28,7 @@ pub struct Settings {
     pub read_timeout_seconds: u64,
     pub access_token_ttl_seconds: u64,
     pub usage_flush_seconds: u64,
+    pub usage_sample_retention_days: u64,
     pub replication_poll_ms: u64,
     pub stale_after_ms: u64,
     pub max_stale_ms: u64,
@@ -62,6 +63,8 @@ impl Default for Settings {
             read_timeout_seconds: server.read_timeout.as_secs(),
             access_token_ttl_seconds: server.access_token_ttl.as_secs(),
             usage_flush_seconds: server.usage_flush_interval.as_secs(),
+            usage_sample_retention_days: u64::try_from(server.usage_sample_retention_days)
+                .unwrap_or(90),
             replication_poll_ms: duration_ms(server.replication.poll_interval),
             stale_after_ms: u64::try_from(server.replication.stale_after_ms).unwrap_or(0),
             max_stale_ms: u64::try_from(server.replication.max_stale_ms).unwrap_or(0),
@@ -173,6 +176,11 @@ pub const KEYS: &[Key] = &[
         "Seconds between writes of permission-usage counters to the store (1 to 3600).",
     ),
     key(
+        "usage_sample_retention_days",
+        "--usage-sample-retention",
+        "Days the sample of allowed requests behind `warden suggest-policy` is kept (1 to 36500): attribute values, environments, each with when it was last seen. Older observations are removed.",
+    ),
+    key(
         "replication_poll_ms",
         "--replication-poll",
         "Milliseconds between looks at the store for other replicas' writes (50 to 60000).",
@@ -267,6 +275,8 @@ pub struct Overrides {
     pub access_token_ttl_seconds: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage_flush_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage_sample_retention_days: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replication_poll_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -446,7 +456,7 @@ fn check(loaded: &Loaded) -> Result<(), CliError> {
             "write it as `name@example.com`",
         ));
     }
-    let ranges: [(&str, u64, u64, u64); 8] = [
+    let ranges: [(&str, u64, u64, u64); 9] = [
         (
             "read_timeout_seconds",
             settings.read_timeout_seconds,
@@ -460,6 +470,12 @@ fn check(loaded: &Loaded) -> Result<(), CliError> {
             86_400,
         ),
         ("usage_flush_seconds", settings.usage_flush_seconds, 1, 3600),
+        (
+            "usage_sample_retention_days",
+            settings.usage_sample_retention_days,
+            1,
+            36_500,
+        ),
         (
             "replication_poll_ms",
             settings.replication_poll_ms,
@@ -554,6 +570,8 @@ impl Settings {
             environments: self.environments.clone(),
             catalogue_files,
             usage_flush_interval: Duration::from_secs(self.usage_flush_seconds),
+            usage_sample_retention_days: i64::try_from(self.usage_sample_retention_days)
+                .unwrap_or(i64::MAX),
             access_token_ttl: Duration::from_secs(self.access_token_ttl_seconds),
             replication: warden_server::replication::ReplicationConfig {
                 poll_interval: Duration::from_millis(self.replication_poll_ms),

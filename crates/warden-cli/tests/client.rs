@@ -765,3 +765,90 @@ orphan@service  Orphan  ACTIVE  none   never      never          no owner
         stderr(&bad)
     );
 }
+
+#[test]
+fn suggest_policy_prints_a_policy_file_that_passes_the_check() {
+    let server = Server::start("suggest");
+    let created = server.warden(&["--format", "json", "service-user", "create", "Shipper"]);
+    expect(&created, 0);
+    let created: Value = serde_json::from_str(&stdout(&created)).unwrap();
+    let group = created["groupUuid"].as_str().unwrap().to_owned();
+    server.write(
+        "broad.policy",
+        "ALLOW storage:logs:read, storage:spans:read;\n",
+    );
+    expect(
+        &server.warden(&["policy", "create", "--name", "broad", "broad.policy"]),
+        0,
+    );
+    expect(&server.warden(&["bind", "broad", &group]), 0);
+    for bucket in ["app_logs", "audit_logs"] {
+        let asked = server.warden(&[
+            "authorize",
+            "shipper@service",
+            "storage:logs:read",
+            "--env",
+            "env-prod",
+            "--attr",
+            &format!("storage:bucket-name={bucket}"),
+        ]);
+        expect(&asked, 0);
+    }
+
+    let suggested = server.warden(&["suggest-policy", "shipper@service", "--days", "30"]);
+    expect(&suggested, 0);
+    let email = created["email"].as_str().unwrap();
+    let expected = format!(
+        "\
+// Least privilege for shipper@service: what its allowed requests of the last 30 days used.
+ALLOW storage:logs:read WHERE storage:bucket-name IN (\"app_logs\", \"audit_logs\") AND global:environmentId IN (\"env-prod\");
+//
+// Against what it holds today:
+//   kept: storage:logs:read
+//   removed (unused): storage:spans:read
+//   added: none
+// Switching (this policy bound at account level to its own group, in place of that group's bindings and its other groups):
+//   1 principal(s) affected, 4 change(s)
+//   {email} loses storage:logs:read at account
+//   {email} loses storage:spans:read at account
+//   {email} loses storage:logs:read at env-prod
+//   {email} loses storage:spans:read at env-prod
+"
+    );
+    assert_eq!(stdout(&suggested), expected);
+    // The output is a policy file as it is.
+    server.write("suggested.policy", &stdout(&suggested));
+    let checked = run(&server.dir, &["policy", "check", "suggested.policy"], &[]);
+    expect(&checked, 0);
+
+    let text = server.warden(&[
+        "--format",
+        "text",
+        "suggest-policy",
+        "shipper@service",
+        "--days",
+        "30",
+    ]);
+    assert_eq!(stdout(&text), expected);
+    let json = server.warden(&["--format", "json", "suggest-policy", "shipper@service"]);
+    expect(&json, 0);
+    let body: Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(body["days"], 90);
+    assert_eq!(
+        body["permissions"],
+        serde_json::json!(["storage:logs:read"])
+    );
+    assert_eq!(
+        body["diff"]["removed"],
+        serde_json::json!(["storage:spans:read"])
+    );
+
+    let bad = server.warden(&["suggest-policy", "shipper@service", "--days", "0"]);
+    expect(&bad, 2);
+    let unknown = server.warden(&["suggest-policy", "nobody@service"]);
+    expect(&unknown, 1);
+    assert_eq!(
+        stderr(&unknown),
+        "error: service user `nobody@service` does not exist\n"
+    );
+}

@@ -25,6 +25,7 @@ pub mod naming;
 pub mod params;
 pub mod residual;
 pub mod snapshot;
+pub mod suggest;
 pub mod testfile;
 pub mod workflow;
 

@@ -23,6 +23,8 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 1_000;
 /// The default of [`Config::bootstrap_token_ttl`].
 pub const DEFAULT_BOOTSTRAP_TOKEN_TTL: std::time::Duration =
     std::time::Duration::from_secs(24 * 3600);
+/// The default of [`Config::usage_sample_retention_days`].
+pub const DEFAULT_SAMPLE_RETENTION_DAYS: i64 = 90;
 /// The default of [`Config::read_timeout`].
 pub const DEFAULT_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -42,6 +44,8 @@ pub struct Config {
     pub catalogue_files: Vec<(String, String)>,
     /// How often usage counters are written to the store.
     pub usage_flush_interval: std::time::Duration,
+    /// Days the sample of allowed requests (for least-privilege suggestions) is kept (default 90).
+    pub usage_sample_retention_days: i64,
     /// How long an OAuth access token lives (default 300 s).
     pub access_token_ttl: std::time::Duration,
     /// How this server follows other replicas' writes and how long it may serve a stale snapshot.
@@ -73,6 +77,7 @@ impl Default for Config {
             environments: Vec::new(),
             catalogue_files: Vec::new(),
             usage_flush_interval: std::time::Duration::from_secs(10),
+            usage_sample_retention_days: DEFAULT_SAMPLE_RETENTION_DAYS,
             access_token_ttl: std::time::Duration::from_secs(300),
             replication: crate::replication::ReplicationConfig::default(),
             read_timeout: DEFAULT_READ_TIMEOUT,
@@ -189,6 +194,8 @@ pub(crate) async fn build_state(
         domain: config.domain.clone(),
         metrics: crate::api::health::Metrics::default(),
         usage: crate::usage::Usage::default(),
+        samples: crate::samples::Samples::default(),
+        sample_retention_days: config.usage_sample_retention_days,
         client_failures: crate::secrets::client_failures(),
         hashing: crate::hashing::Hashing::start(config.hashing),
         access_token_ttl_ms: i64::try_from(config.access_token_ttl.as_millis())

@@ -32,6 +32,7 @@ pub mod rate;
 pub mod records;
 pub mod replay;
 pub mod replication;
+pub mod samples;
 pub mod secrets;
 pub mod service;
 pub use service::recovery;

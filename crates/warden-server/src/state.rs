@@ -68,6 +68,10 @@ pub struct Inner {
     pub domain: String,
     pub metrics: crate::api::health::Metrics,
     pub usage: crate::usage::Usage,
+    /// The sample of allowed requests, for least-privilege suggestions.
+    pub samples: crate::samples::Samples,
+    /// Days the sample is kept in the store.
+    pub sample_retention_days: i64,
     /// Bad OAuth client secrets per source (rate limiting).
     pub client_failures: crate::throttle::SourceLimiter,
     /// Every argon2id computation (client secrets, passwords), bounded.

@@ -23,6 +23,7 @@ use warden_store::UsageDelta;
 use crate::state::Inner;
 
 const SHARDS: usize = 64;
+const DAY_MS: i64 = 86_400_000;
 
 /// (principal, permission) pairs held between two flushes at most.
 pub const MAX_PENDING: usize = 100_000;
@@ -242,16 +243,28 @@ impl Inner {
         let mut deltas = self.usage.drain();
         let snapshot = self.cell.load();
         deltas.retain(|d| snapshot.catalogue().permission(&d.permission).is_some());
-        if deltas.is_empty() {
-            return Ok(());
+        let samples = self.samples.drain(snapshot.catalogue());
+        if !deltas.is_empty()
+            && let Err(error) = self.store.add_usage(&deltas).await
+        {
+            self.usage.restore(deltas);
+            self.samples.restore(samples);
+            return Err(error);
         }
-        match self.store.add_usage(&deltas).await {
-            Ok(()) => Ok(()),
-            Err(error) => {
-                self.usage.restore(deltas);
-                Err(error)
-            }
+        let keep_from = self
+            .clock
+            .now_ms()
+            .saturating_sub(self.sample_retention_days.saturating_mul(DAY_MS));
+        // The retention is applied on every flush, also one with nothing new to write.
+        if let Err(error) = self
+            .store
+            .add_samples(&samples, crate::samples::MAX_VALUES as i64, keep_from)
+            .await
+        {
+            self.samples.restore(samples);
+            return Err(error);
         }
+        Ok(())
     }
 }
 

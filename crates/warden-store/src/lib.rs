@@ -19,6 +19,7 @@
 pub mod audit;
 pub mod maintenance;
 mod ops;
+mod samples;
 mod schema;
 mod sessions;
 
@@ -30,6 +31,7 @@ use sqlx::{AnyPool, Connection, Executor, Row};
 
 pub use audit::{AuditEntry, ChainProblem, Verification};
 pub use ops::Op;
+pub use samples::{SampleKind, UsageSample};
 pub use sessions::SessionRow;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

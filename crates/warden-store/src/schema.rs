@@ -96,6 +96,19 @@ pub const MIGRATIONS: &[(i64, &[&str])] = &[
             "CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at)",
         ],
     ),
+    (
+        7,
+        &[
+            // What allowed requests carried, per principal and permission: a bounded sample of
+            // attribute values, the attributes some request lacked or whose values were not all
+            // kept, and the environments. Telemetry like the usage counters: written in the
+            // background, outside the revision; rows older than the retention are removed.
+            "CREATE TABLE usage_samples (principal TEXT NOT NULL, permission TEXT NOT NULL, \
+             kind TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, last_seen BIGINT NOT NULL, \
+             PRIMARY KEY (principal, permission, kind, name, value))",
+            "CREATE INDEX usage_samples_by_last_seen ON usage_samples (last_seen)",
+        ],
+    ),
 ];
 
 /// Every table of the latest schema, for the operator's row counts.
@@ -118,6 +131,7 @@ pub const TABLES: &[&str] = &[
     "consents",
     "changes",
     "console_sessions",
+    "usage_samples",
 ];
 
 #[cfg(test)]

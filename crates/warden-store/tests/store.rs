@@ -1068,3 +1068,91 @@ async fn sessions_end_by_key_by_credential_and_with_their_principal() {
         assert!(keys_of(&store, "bob").await.is_empty(), "{url}");
     }
 }
+
+fn sample(
+    permission: &str,
+    kind: warden_store::SampleKind,
+    name: &str,
+    value: &str,
+    at: i64,
+) -> warden_store::UsageSample {
+    warden_store::UsageSample {
+        principal: "su".into(),
+        permission: permission.into(),
+        kind,
+        name: name.into(),
+        value: value.into(),
+        last_seen: at,
+    }
+}
+
+#[tokio::test]
+async fn samples_keep_the_latest_sighting_cap_values_and_expire() {
+    use warden_store::SampleKind::{Absent, Capped, Environment, Value};
+    for (url, store) in fresh_stores().await {
+        let first = [
+            sample("s:t:read", Value, "s:bucket", "a", 10),
+            sample("s:t:read", Value, "s:bucket", "b", 10),
+            sample("s:t:read", Environment, "", "env-1", 10),
+            sample("s:t:write", Absent, "s:bucket", "", 5),
+        ];
+        store.add_samples(&first, 2, 0).await.unwrap();
+        // `a` again, later; `c` is beyond the cap of two values, so the attribute is capped.
+        let second = [
+            sample("s:t:read", Value, "s:bucket", "a", 20),
+            sample("s:t:read", Value, "s:bucket", "c", 20),
+        ];
+        store.add_samples(&second, 2, 0).await.unwrap();
+        let got = store.samples("su", 0).await.unwrap();
+        assert_eq!(
+            got,
+            vec![
+                sample("s:t:read", Value, "s:bucket", "a", 20),
+                sample("s:t:read", Value, "s:bucket", "b", 10),
+                sample("s:t:read", Capped, "s:bucket", "", 20),
+                sample("s:t:read", Environment, "", "env-1", 10),
+                sample("s:t:write", Absent, "s:bucket", "", 5),
+            ],
+            "{url}"
+        );
+        assert_eq!(store.samples("su", 11).await.unwrap().len(), 2, "{url}");
+        // The cap holds within one flush too.
+        let within = [
+            sample("s:t:list", Value, "s:bucket", "x", 30),
+            sample("s:t:list", Value, "s:bucket", "y", 30),
+            sample("s:t:list", Value, "s:bucket", "z", 30),
+        ];
+        store.add_samples(&within, 2, 0).await.unwrap();
+        let listed: Vec<_> = store
+            .samples("su", 30)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.kind, s.value))
+            .collect();
+        assert_eq!(
+            listed,
+            vec![
+                (Value, "x".to_owned()),
+                (Value, "y".to_owned()),
+                (Capped, String::new())
+            ],
+            "{url}"
+        );
+        assert!(store.samples("other", 0).await.unwrap().is_empty());
+        // A flush removes what the retention no longer keeps.
+        store.add_samples(&[], 2, 11).await.unwrap();
+        store
+            .execute_raw("DELETE FROM usage_samples WHERE permission = 's:t:list'".into())
+            .await
+            .unwrap();
+        assert_eq!(
+            store.samples("su", 0).await.unwrap(),
+            vec![
+                sample("s:t:read", Value, "s:bucket", "a", 20),
+                sample("s:t:read", Capped, "s:bucket", "", 20),
+            ],
+            "{url}"
+        );
+    }
+}

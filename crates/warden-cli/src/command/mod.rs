@@ -22,6 +22,7 @@ pub mod serve;
 pub mod service_user;
 pub mod service_user_lifecycle;
 pub mod store;
+pub mod suggest;
 pub mod test;
 pub mod token;
 pub mod user;

@@ -50,6 +50,9 @@ pub struct ServeArgs {
     /// Seconds between writes of usage counters [default: 10].
     #[arg(long, value_name = "SECONDS")]
     usage_flush: Option<u64>,
+    /// Days the sample of allowed requests is kept [default: 90].
+    #[arg(long, value_name = "DAYS")]
+    usage_sample_retention: Option<u64>,
     /// Milliseconds between looks at the store for other replicas' writes [default: 500].
     #[arg(long, value_name = "MS")]
     replication_poll: Option<u64>,
@@ -108,6 +111,7 @@ impl ServeArgs {
             read_timeout_seconds: self.read_timeout,
             access_token_ttl_seconds: self.access_token_ttl,
             usage_flush_seconds: self.usage_flush,
+            usage_sample_retention_days: self.usage_sample_retention,
             replication_poll_ms: self.replication_poll,
             stale_after_ms: self.stale_after,
             max_stale_ms: self.max_stale,

@@ -6,6 +6,7 @@ use warden_api::group_permissions::{GroupPermission, GroupPermissions};
 use warden_api::groups::{GroupDto, GroupInput};
 use warden_api::paging::KeyPageQuery;
 use warden_api::service::{Health, Me, Ready};
+use warden_api::service_users::SuggestedPolicy;
 use warden_api::users::{PasswordInput, UserDetail, UserInput, UserSummary};
 
 use super::pair;
@@ -364,6 +365,22 @@ impl Client {
         self.read(
             Method::GET,
             self.account_url(account, &["service-users", "review"], &query),
+        )
+        .await
+    }
+
+    /// The smallest policy that allows what a service user did in the last `days` days (default:
+    /// the server's sample retention), its diff against what it holds, and the switch's impact.
+    pub async fn suggested_policy(
+        &self,
+        account: &str,
+        key: &str,
+        days: Option<i64>,
+    ) -> Result<Answer<SuggestedPolicy>, ClientError> {
+        let query: Vec<_> = [pair("days", days)].into_iter().flatten().collect();
+        self.read(
+            Method::GET,
+            self.account_url(account, &["service-users", key, "suggested-policy"], &query),
         )
         .await
     }

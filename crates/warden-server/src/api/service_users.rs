@@ -1,5 +1,6 @@
 //! `/iam/v1/accounts/{accountId}/service-users…`: service users (SPEC §7), their lifecycle and
-//! the review report ([`crate::service::service_users`] has the rules). Path keys accept the
+//! the review report ([`crate::service::service_users`] has the rules), and least-privilege
+//! suggestions ([`crate::service::suggestions`]). Path keys accept the
 //! uid, the email or the handle.
 
 use axum::body::Bytes;
@@ -16,6 +17,7 @@ use crate::service::service_users::{
     self, DeactivateInput, ReviewInput, ReviewQuery, ReviewReport, ServiceUserDto,
     ServiceUserInput, ServiceUserPage, ServiceUserUpdate,
 };
+use crate::service::suggestions::{self, SuggestQuery, SuggestedPolicy};
 use crate::service::{Authed, review};
 use crate::state::AppState;
 
@@ -345,4 +347,38 @@ pub async fn delete(
         revision,
         body: None,
     })
+}
+
+#[utoipa::path(
+    get,
+    path = "/iam/v1/accounts/{accountId}/service-users/{uid}/suggested-policy",
+    tag = "service users",
+    operation_id = "service_users_suggested_policy",
+    summary = "The smallest policy that allows every request the service user made, its diff and impact",
+    description = "Permission: `iam:service-users:read`, and `iam:effective-permissions:read` for the service user (`iam-param:entity-type` `user`, `iam-param:entity-id` its uid). The impact lists other principals only when the caller may read their effective permissions. Nothing is changed.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("uid" = String, Path, description = "The service user's uid, email or handle"),
+        SuggestQuery
+    ),
+    responses(
+        (status = 200, description = "The suggestion", body = SuggestedPolicy),
+        (status = 400, description = "A window outside 1–36500 days", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account or service user", body = ErrorBody),
+        (status = 409, description = "The observed use needs more statements than a policy holds", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:service-users:read"))),
+)]
+pub async fn suggested_policy(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((acc, key)): Path<(String, String)>,
+    Query(query): Query<SuggestQuery>,
+) -> ApiResult<axum::Json<SuggestedPolicy>> {
+    suggestions::suggested_policy(&state, &authed, &acc, &key, &query)
+        .await
+        .map(axum::Json)
 }

@@ -20,6 +20,7 @@ pub mod diff;
 pub mod groups;
 pub mod html;
 pub mod impact;
+pub mod least_privilege;
 pub mod policies;
 pub mod service_users;
 pub mod session;
@@ -111,6 +112,10 @@ pub fn router(app: AppState) -> Router<AppState> {
         .route(
             "/console/service-users/{id}/delete",
             post(service_users::delete),
+        )
+        .route(
+            "/console/service-users/{id}/least-privilege",
+            get(least_privilege::page),
         )
         .route(
             "/console/policies",

@@ -333,6 +333,11 @@ async fn edit_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
                 dt { "Purpose" } dd { (s(&user, "purpose")) }
             }
         }
+        h2 { "Least privilege" }
+        p {
+            (link(&format!("{here}/least-privilege"), "Suggest a policy from what it used"))
+            " " span.hint { "(allows every request it made, drops the permissions it did not use; with the impact of switching)" }
+        }
         h2 { "Groups" }
         @if member.is_err() {
             (not_permitted("see its groups", "iam:users:read"))

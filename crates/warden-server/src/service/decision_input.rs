@@ -155,6 +155,30 @@ impl AttributesInput<'_> {
     }
 }
 
+impl AttributesInput<'_> {
+    /// Visits each attribute as given, with its values (a name given twice is visited twice).
+    pub fn for_each(&self, visit: &mut dyn FnMut(&str, AttributeValues<'_>)) {
+        match self {
+            AttributesInput::Map(map) => {
+                for (name, value) in map.iter() {
+                    visit(name, AttributeValues::Strings(value.values()));
+                }
+            }
+            AttributesInput::Scanned(scanned) => {
+                for (name, value) in scanned {
+                    visit(
+                        name,
+                        AttributeValues::Borrowed(match value {
+                            ScannedValue::One(one) => std::slice::from_ref(one),
+                            ScannedValue::Many(many) => many,
+                        }),
+                    );
+                }
+            }
+        }
+    }
+}
+
 impl AttributeSource for AttributesInput<'_> {
     fn attribute(&self, name: &str) -> Option<AttributeValues<'_>> {
         match self {

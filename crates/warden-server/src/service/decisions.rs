@@ -242,6 +242,15 @@ impl<'a> Decider<'a> {
         if let Some(principal) = found {
             self.used
                 .push((&*principal.uid, &*request.permission, decision.is_allowed()));
+            if decision.is_allowed() {
+                self.state.samples.record(
+                    &principal.uid,
+                    &request.permission,
+                    request.environment.as_deref(),
+                    self.authed.context.now_ms,
+                    |visit| request.attributes.for_each(visit),
+                );
+            }
         }
         Ok(DecisionResponse {
             decision: outcome(decision.outcome),

@@ -64,6 +64,23 @@ impl AppState {
         self.usage
             .record(&caller.uid, permission, allowed, authed.context.now_ms);
         if allowed {
+            // Using Warden's own API is use too: a suggested policy must keep allowing it.
+            self.samples.record(
+                &caller.uid,
+                permission,
+                request.environment,
+                authed.context.now_ms,
+                |visit| {
+                    for (name, value) in attributes {
+                        visit(
+                            name,
+                            warden_engine::AttributeValues::Strings(value.values()),
+                        );
+                    }
+                },
+            );
+        }
+        if allowed {
             Ok(())
         } else {
             Err(ApiError::forbidden(

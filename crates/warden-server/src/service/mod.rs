@@ -39,6 +39,7 @@ pub mod recovery;
 pub mod review;
 pub mod service_users;
 pub mod sessions;
+pub mod suggestions;
 pub mod users;
 pub mod workflows;
 

@@ -577,6 +577,23 @@ pub async fn authorize_task(
         decision.decision.is_allowed(),
         authed.context.now_ms,
     );
+    // A task's request is the actor's use, as a decision asked about it would be.
+    if decision.decision.is_allowed() {
+        state.samples.record(
+            &workflow.actor,
+            &input.permission,
+            Some(&workflow.environment),
+            authed.context.now_ms,
+            |visit| {
+                for (name, value) in &attributes {
+                    visit(
+                        name,
+                        warden_engine::AttributeValues::Strings(value.values()),
+                    );
+                }
+            },
+        );
+    }
     let record = json!({
         "workflow": workflow.id,
         "actor": workflow.actor,

@@ -10,7 +10,7 @@ use crate::common::TestServer;
 
 const CSRF: &str = "0123456789012345678901234567890123456789abc";
 
-struct Browser<'a> {
+pub struct Browser<'a> {
     server: &'a TestServer,
     cookie: String,
     csrf: String,
@@ -18,7 +18,7 @@ struct Browser<'a> {
 
 impl<'a> Browser<'a> {
     /// Signs in with the administrator's token and reads the session's CSRF token off a page.
-    async fn sign_in(server: &'a TestServer) -> Browser<'a> {
+    pub async fn sign_in(server: &'a TestServer) -> Browser<'a> {
         let form = serde_urlencoded::to_string([
             ("csrf", CSRF),
             ("next", "/console"),
@@ -82,6 +82,20 @@ impl<'a> Browser<'a> {
                     bytes: form.as_bytes(),
                 },
                 &[("cookie", cookie), ("origin", &server.base)],
+            )
+            .await
+            .unwrap()
+    }
+
+    /// Reads a page with the session.
+    pub async fn get(&self, path: &str) -> Answer<String> {
+        self.server
+            .api
+            .exchange_with_headers(
+                Method::GET,
+                self.server.api.url_of(path).unwrap(),
+                Payload::None,
+                &[("cookie", &format!("warden_session={}", self.cookie))],
             )
             .await
             .unwrap()

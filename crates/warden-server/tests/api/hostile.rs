@@ -508,7 +508,7 @@ async fn invalid_text(server: &TestServer) {
     assert_eq!(raw(server, &bad).await.status, 400);
 
     // A decision about a permission or attribute with a NUL: an answer, and the usage counters
-    // (PostgreSQL refuses NUL in text) still flush.
+    // and samples (PostgreSQL refuses NUL in text) still flush.
     let unknown = server
         .post(
             "/iam/v1/authorize",
@@ -527,7 +527,7 @@ async fn invalid_text(server: &TestServer) {
             server,
             "admin@warden.local",
             "storage:logs:read",
-            json!({ "storage:bucket-name\u{0}": "\u{0}" })
+            json!({ "storage:bucket-name\u{0}": "\u{0}", "storage:bucket-name": "a\u{0}b" })
         )
         .await,
         "ALLOW allowed"

@@ -29,6 +29,7 @@ mod replicas;
 mod routes;
 mod service_users;
 mod sessions;
+mod suggestions;
 mod tokens;
 mod typed;
 mod typed_client;
