@@ -11,7 +11,7 @@ use super::predicate::{Comparison, Predicate, ResidualOperator};
 pub fn render(predicate: &Predicate) -> String {
     match predicate {
         Predicate::Any { any } if any.len() > 1 => {
-            let lines: Vec<String> = any.iter().map(|part| nested(part)).collect();
+            let lines: Vec<String> = any.iter().map(nested).collect();
             lines.join("\nOR ")
         }
         other => flat(other),
