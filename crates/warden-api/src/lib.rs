@@ -22,6 +22,7 @@ pub mod oauth_clients;
 pub mod paging;
 pub mod platform_tokens;
 pub mod policies;
+pub mod residuals;
 pub mod scopes;
 pub mod service;
 pub mod service_users;

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use cedar_policy::{Authorizer, Decision as CedarDecision, Entities, Request as CedarRequest};
 use warden_bench::translate::{self, Translation};
+use warden_engine::residual::{ResidualDecision, ResidualRequest};
 use warden_engine::{Builtin, Directory, Principal, Snapshot};
 use warden_policy::Catalogue;
 
@@ -56,6 +57,14 @@ pub(crate) const C_USERS: usize = 1_000_000;
 /// another random user.
 const C_WARM_USERS: usize = 64;
 const C_COLD_REQUESTS: usize = 65_536;
+
+/// Residuals: microseconds each, so smaller batches than decisions.
+const RESIDUAL_PLAN: Plan = Plan {
+    batch: 16,
+    samples: 5_000,
+    budget: Duration::from_secs(5),
+    min_samples: 500,
+};
 
 /// Targets.
 const TARGET_A_RATIO: f64 = 30.0;
@@ -91,6 +100,9 @@ struct Summary {
 struct Compared {
     warden: Stats,
     cedar: Stats,
+    /// Warden's residuals (`Snapshot::residual`) of the same requests with every attribute left
+    /// free: what a data service asks once to filter its records.
+    residual: Stats,
 }
 
 impl Compared {
@@ -184,6 +196,7 @@ fn run() -> Result<(), String> {
                     budget: Duration::from_secs(10),
                     min_samples: 200,
                 },
+                residual: RESIDUAL_PLAN,
             },
         )?;
         report_ratio(&mut out, &compared, TARGET_A_RATIO)?;
@@ -232,6 +245,7 @@ fn run() -> Result<(), String> {
                     budget: Duration::from_secs(20),
                     min_samples: 100,
                 },
+                residual: RESIDUAL_PLAN,
             },
         )?;
         report_ratio(&mut out, &compared, TARGET_B_RATIO)?;
@@ -263,6 +277,11 @@ fn run() -> Result<(), String> {
             a.ratio(),
             verdict(a.ratio() >= TARGET_A_RATIO)
         );
+        say!(
+            out,
+            "(a) p50 per residual (every attribute free): Warden {}",
+            duration(a.residual.p50)
+        );
     }
     if let Some(b) = &summary.b {
         say!(
@@ -272,6 +291,11 @@ fn run() -> Result<(), String> {
             duration(b.cedar.p50),
             b.ratio(),
             verdict(b.ratio() >= TARGET_B_RATIO)
+        );
+        say!(
+            out,
+            "(b) p50 per residual (every attribute free): Warden {}",
+            duration(b.residual.p50)
         );
     }
     if let Some(c) = &summary.c {
@@ -323,6 +347,7 @@ fn run() -> Result<(), String> {
 struct Plans {
     warden: Plan,
     cedar: Plan,
+    residual: Plan,
 }
 
 /// Builds both engines on one world, checks that they agree on every request, then times both on
@@ -416,13 +441,62 @@ fn compare(
                 == CedarDecision::Allow
         })
     });
-    table(out, &[("warden", &warden), ("cedar", &cedar)])?;
+    // Residuals of the same requests with no attribute fixed: the question a data service asks
+    // once per query. Computed once first to count their kinds and check none is refused.
+    let empty = warden_engine::Attributes::new();
+    let residual_requests: Vec<ResidualRequest<'_>> = questions
+        .iter()
+        .map(|q| ResidualRequest {
+            principal: &q.principal,
+            permission: &q.permission,
+            environment: q.environment.as_deref(),
+            known: &empty,
+            time: workloads::TIME,
+        })
+        .collect();
+    let mut kinds = [0usize; 3];
+    for request in &residual_requests {
+        let residual = snapshot
+            .residual(request)
+            .map_err(|e| format!("residual of {request:?}: {e}"))?;
+        let kind = match residual.decision {
+            ResidualDecision::Allow => 0,
+            ResidualDecision::Deny => 1,
+            ResidualDecision::Conditional => 2,
+        };
+        if let Some(count) = kinds.get_mut(kind) {
+            *count += 1;
+        }
+    }
+    let [allow, deny, conditional] = kinds;
+    say!(
+        out,
+        "residuals of the same requests, every attribute free: {allow} ALLOW, {deny} DENY, {conditional} CONDITIONAL"
+    );
+    let residual = measure(residual_requests.len(), plans.residual, |i| {
+        residual_requests
+            .get(i)
+            .and_then(|r| snapshot.residual(r).ok())
+            .is_some_and(|r| r.decision != ResidualDecision::Deny)
+    });
+    table(
+        out,
+        &[
+            ("warden", &warden),
+            ("cedar", &cedar),
+            ("warden residual", &residual),
+        ],
+    )?;
     say!(
         out,
         "peak memory so far (VmHWM): {}",
         peak_memory().map_or_else(|| "unknown".to_owned(), bytes)
     );
-    Ok(Compared { warden, cedar })
+    Ok(Compared {
+        warden,
+        cedar,
+        residual,
+    })
 }
 
 fn report_ratio(out: &mut StdoutLock<'_>, compared: &Compared, target: f64) -> Result<(), String> {

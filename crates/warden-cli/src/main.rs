@@ -6,7 +6,7 @@
 //! failed test case, an audit log that does not verify) or the server (for `warden admin
 //! recover`, the store) refused the request, 2 the command itself could not run (bad
 //! usage, unreadable file, unreachable server), 3 `warden authorize` (or `warden workflow
-//! authorize-task`) got DENY.
+//! authorize-task`) got DENY, or `warden residual` a residual that is `false`.
 
 mod command;
 mod output;
@@ -79,6 +79,9 @@ enum Command {
     Environment(command::environment::EnvironmentArgs),
     /// Ask for a decision: prints ALLOW or DENY and why (exit 0 ALLOW, 3 DENY).
     Authorize(command::authorize::AuthorizeArgs),
+    /// The condition the free attributes must meet to be allowed, as text, JSON or SQL (exit 0
+    /// ALLOW or CONDITIONAL, 3 DENY).
+    Residual(command::residual::ResidualArgs),
     /// The effective permissions of a user or a group.
     Effective(command::effective::EffectiveArgs),
     /// The smallest policy that allows every request a service user made (with its diff and
@@ -115,6 +118,13 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut output = Output::stdout(cli.format);
+    if cli.format == OutputFormat::Sql && !matches!(cli.command, Command::Residual(_)) {
+        // Only a residual has an SQL form; errors are then written as text.
+        let error = output::CliError::new("usage", "`--format sql` is only for `warden residual`")
+            .with_help("use `--format human` or `--format json`");
+        output.error(&error);
+        return ExitCode::from(error.exit);
+    }
     let result = match cli.command {
         Command::Policy(command) => command::policy::run(command, &mut output),
         Command::Test(args) => command::test::run(args, &mut output),
@@ -137,6 +147,7 @@ fn main() -> ExitCode {
         Command::Boundary(args) => command::boundary::run(args, &mut output),
         Command::Environment(args) => command::environment::run(args, &mut output),
         Command::Authorize(args) => command::authorize::run(args, &mut output),
+        Command::Residual(args) => command::residual::run(args, &mut output),
         Command::Effective(args) => command::effective::run(args, &mut output),
         Command::SuggestPolicy(args) => command::suggest::run(args, &mut output),
         Command::Catalogue(args) => command::catalogue::run(args, &mut output),

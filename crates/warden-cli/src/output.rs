@@ -7,9 +7,12 @@ use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
+    /// Readable text (also spelled `text`).
     #[value(alias = "text")]
     Human,
     Json,
+    /// A parameterised SQL `WHERE` clause: `warden residual` only.
+    Sql,
 }
 
 /// An error that stops a command: what went wrong and what to do about it.

@@ -852,3 +852,136 @@ ALLOW storage:logs:read WHERE storage:bucket-name IN (\"app_logs\", \"audit_logs
         "error: service user `nobody@service` does not exist\n"
     );
 }
+
+#[test]
+fn residuals_print_as_text_json_and_parameterised_sql() {
+    let server = Server::start("residual");
+    server.write(
+        "logs.policy",
+        "ALLOW storage:logs:read WHERE storage:bucket-name startsWith \"team_\";\n\
+         ALLOW storage:logs:read WHERE storage:bucket-name IN (\"shared\", \"it's\");\n\
+         DENY storage:logs:read WHERE storage:bucket-name = \"team_secret\";\n",
+    );
+    expect(&server.warden(&["group", "create", "readers"]), 0);
+    expect(
+        &server.warden(&["policy", "create", "--name", "Logs", "logs.policy"]),
+        0,
+    );
+    expect(&server.warden(&["bind", "Logs", "readers"]), 0);
+    expect(&server.warden(&["user", "create", "bob@example.com"]), 0);
+    expect(
+        &server.warden(&["user", "add-groups", "bob@example.com", "readers"]),
+        0,
+    );
+    let residual = |extra: &[&str]| {
+        let mut args = vec!["residual", "bob@example.com", "storage:logs:read"];
+        args.extend_from_slice(extra);
+        server.warden(&args)
+    };
+
+    let text = residual(&[]);
+    expect(&text, 0);
+    assert_eq!(
+        stdout(&text),
+        "CONDITIONAL: allowed when\n  \
+         storage:bucket-name != \"team_secret\" \
+         AND (storage:bucket-name IN (\"it's\", \"shared\") OR storage:bucket-name startsWith \"team_\")\n"
+    );
+    let same = residual(&["--format", "text"]);
+    expect(&same, 0);
+    assert_eq!(stdout(&same), stdout(&text));
+
+    // Fixed attributes decide: ALLOW exits 0, DENY 3.
+    let allowed = residual(&["--attr", "storage:bucket-name=team_a"]);
+    expect(&allowed, 0);
+    assert_eq!(
+        stdout(&allowed),
+        "ALLOW: allowed whatever the free attributes are\n"
+    );
+    let denied = residual(&["--attr", "storage:bucket-name=team_secret"]);
+    expect(&denied, 3);
+    assert_eq!(
+        stdout(&denied),
+        "DENY: denied whatever the free attributes are\n"
+    );
+
+    let json = residual(&["--format", "json"]);
+    expect(&json, 0);
+    let body: Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(body["decision"], "CONDITIONAL");
+    assert_eq!(
+        body["residual"]["all"][0],
+        serde_json::json!({ "attribute": "storage:bucket-name", "operator": "!=", "values": ["team_secret"] })
+    );
+
+    // SQL: placeholders only; the values, quote and all, come as parameters.
+    let sqlite = residual(&["--format", "sql", "--column", "storage:bucket-name=bucket"]);
+    expect(&sqlite, 0);
+    assert_eq!(
+        stdout(&sqlite),
+        "WHERE ((\"bucket\" IS NULL OR NOT (\"bucket\" = ?1)) \
+         AND ((\"bucket\" IS NOT NULL AND (\"bucket\" IN (?2, ?3))) OR (\"bucket\" IS NOT NULL AND (\"bucket\" GLOB ?4))))\n\
+         parameters: [\"team_secret\",\"it's\",\"shared\",\"team_*\"]\n"
+    );
+    let postgres = residual(&[
+        "--format",
+        "sql",
+        "--column",
+        "storage:bucket-name=bucket",
+        "--dialect",
+        "postgres",
+    ]);
+    expect(&postgres, 0);
+    assert_eq!(
+        stdout(&postgres),
+        "WHERE ((\"bucket\" IS NULL OR NOT (\"bucket\" = $1)) \
+         AND ((\"bucket\" IS NOT NULL AND (\"bucket\" IN ($2, $3))) OR (\"bucket\" IS NOT NULL AND (\"bucket\" LIKE $4 ESCAPE '\\'))))\n\
+         parameters: [\"team_secret\",\"it's\",\"shared\",\"team\\\\_%\"]\n"
+    );
+
+    // Mistakes: a missing column, a column that is not a plain name, a misspelt permission (in
+    // JSON with `--format json`), `--format sql` elsewhere.
+    let no_column = residual(&["--format", "sql"]);
+    expect(&no_column, 2);
+    assert_eq!(
+        stderr(&no_column),
+        "error: the residual tests the attribute `storage:bucket-name`, which has no column\n  \
+         help: name its column, as in `--column storage:bucket-name=COLUMN`\n"
+    );
+    let injected = residual(&[
+        "--format",
+        "sql",
+        "--column",
+        "storage:bucket-name=bucket\"; DROP TABLE logs; --",
+    ]);
+    expect(&injected, 2);
+    assert_eq!(
+        stderr(&injected),
+        "error: `bucket\"; DROP TABLE logs; --` is not a plain column name\n  \
+         help: use letters, digits and `_`, starting with a letter or `_`\n"
+    );
+    assert!(stdout(&injected).is_empty());
+    let typo = server.warden(&["residual", "bob@example.com", "storage:logs:raed"]);
+    expect(&typo, 1);
+    assert_eq!(
+        stderr(&typo),
+        "error: unknown permission `storage:logs:raed`; did you mean `storage:logs:read`?\n"
+    );
+    let typo_json = server.warden(&[
+        "--format",
+        "json",
+        "residual",
+        "bob@example.com",
+        "storage:logs:raed",
+    ]);
+    expect(&typo_json, 1);
+    let error: Value = serde_json::from_str(&stdout(&typo_json)).unwrap();
+    assert_eq!(error["error"]["code"], "invalid");
+    assert_eq!(error["error"]["details"]["suggestion"], "storage:logs:read");
+    let elsewhere = server.warden(&["--format", "sql", "group", "list"]);
+    expect(&elsewhere, 2);
+    assert_eq!(
+        stderr(&elsewhere),
+        "error: `--format sql` is only for `warden residual`\n  help: use `--format human` or `--format json`\n"
+    );
+}

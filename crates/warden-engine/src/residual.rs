@@ -18,7 +18,7 @@
 //!
 //! This module owns the computation; [`predicate`] owns the predicate's shape, its JSON and its
 //! evaluation, [`simplify`] the rewriting that keeps it small, [`sql`] its rendering as a `WHERE`
-//! clause.
+//! clause, [`text`] its reading for people.
 
 use std::collections::BTreeSet;
 
@@ -33,6 +33,7 @@ use crate::snapshot::{Reason, Resolved, Snapshot};
 pub mod predicate;
 pub mod simplify;
 pub mod sql;
+pub mod text;
 
 pub use predicate::{Comparison, Predicate, ResidualOperator};
 

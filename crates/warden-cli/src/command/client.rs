@@ -309,7 +309,12 @@ fn detail_notes(details: &Value, origin: Option<&str>) -> Vec<String> {
         ));
         notes.push(line);
     }
-    if let Some(permission) = field(details, "permission").as_str() {
+    // An unknown permission's error names it with the closest known one (`suggestion`), which
+    // its message already says: it is not a permission the caller lacks.
+    let unknown_permission = details.get("suggestion").is_some();
+    if let Some(permission) = field(details, "permission").as_str()
+        && !unknown_permission
+    {
         notes.push(format!("  missing permission: `{permission}`"));
     }
     // What still uses a service user that is to be deleted.
@@ -326,7 +331,8 @@ fn detail_notes(details: &Value, origin: Option<&str>) -> Vec<String> {
             if matches!(
                 key.as_str(),
                 "diagnostics" | "bindings" | "permission" | "referrers" | "help" | "didYouMean"
-            ) {
+            ) || (unknown_permission && key == "suggestion")
+            {
                 continue;
             }
             let shown = value

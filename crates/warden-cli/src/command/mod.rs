@@ -17,6 +17,7 @@ pub mod oauth;
 pub mod oauth_client;
 pub mod policy;
 pub mod policy_client;
+pub mod residual;
 pub mod resolve;
 pub mod serve;
 pub mod service_user;

@@ -1,7 +1,8 @@
-//! Questions: decisions, effective permissions and the catalogue of permissions.
+//! Questions: decisions, residuals, effective permissions and the catalogue of permissions.
 
 use serde::Serialize;
 use warden_api::effective::EffectivePermissionsPage;
+use warden_api::residuals::{ResidualRequest, ResidualResponse};
 
 use super::{Level, pair};
 use crate::pending::{
@@ -31,6 +32,20 @@ impl Client {
     ) -> Result<Answer<BatchDecisions>, ClientError> {
         self.write(Method::POST, self.iam(&["authorize", "batch"], &[]), batch)
             .await
+    }
+
+    /// `POST /iam/v1/authorize/residual`: the condition the attributes the request leaves free
+    /// must meet for it to be allowed.
+    pub async fn authorize_residual(
+        &self,
+        request: &ResidualRequest,
+    ) -> Result<Answer<ResidualResponse>, ClientError> {
+        self.write(
+            Method::POST,
+            self.iam(&["authorize", "residual"], &[]),
+            request,
+        )
+        .await
     }
 
     /// A user's or group's effective permissions at an account or environment.

@@ -1,9 +1,11 @@
 //! `POST /iam/v1/authorize` and `/authorize/batch`: decisions for the platform's services
-//! (SPEC §10; [`crate::service::decisions`] answers them). This module reads the bodies — through
+//! (SPEC §10; [`crate::service::decisions`] answers them); `/authorize/residual`: the condition
+//! on the attributes a request leaves free ([`crate::service::residuals`]). This module reads the bodies — through
 //! the decoder that borrows their text ([`decision_body`]) — and writes the answers: by hand,
 //! as serde writes [`DecisionResponse`] and [`BatchResponse`] (a unit test compares them), since a
 //! batch's answer is most of what it costs.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -11,11 +13,12 @@ use warden_api::ErrorBody;
 pub use warden_api::decisions::{
     BatchRequest, BatchResponse, BatchResult, DecisionQuery, DecisionRequest, DecisionResponse,
 };
+pub use warden_api::residuals::{ResidualRequest, ResidualResponse};
 
 use crate::api::decision_body;
-use crate::api::{JsonBody, Query};
+use crate::api::{Body, JsonBody, Query};
 use crate::error::ApiResult;
-use crate::service::{Authed, decisions};
+use crate::service::{Authed, decisions, residuals};
 use crate::state::AppState;
 
 /// A decision, or a batch of them, written as JSON.
@@ -125,6 +128,36 @@ pub async fn authorize_batch(
     decisions::decide_batch(&state, &authed, query.explain, query.min_revision, &batch)
         .await
         .map(Decided)
+}
+
+#[utoipa::path(
+    post,
+    path = "/iam/v1/authorize/residual",
+    tag = "decisions",
+    operation_id = "authorize_residual",
+    summary = "The condition the free attributes must meet: a residual policy for filtering records",
+    description = "For one principal and one permission, with some attributes fixed, the predicate over the others that holds exactly when `/iam/v1/authorize` with the same request would answer ALLOW (`docs/residuals.md`). `decision` is `ALLOW` when the residual is `true`, `DENY` when `false`, `CONDITIONAL` otherwise. Who may ask is who may ask for the decision: a caller about itself; about another principal with `iam:effective-permissions:read`; with `token`, about its owner within its scopes (`false` outside them or for a token that no longer works). A permission the catalogue does not know is a 400 naming the closest one; a residual of more than 10,000 terms is a 400 (`details.limit` = `residual terms`) asking to fix more attributes.",
+    request_body = ResidualRequest,
+    responses(
+        (status = 200, description = "The residual", body = ResidualResponse),
+        (status = 400, description = "Invalid input: an unknown permission, a negative `minRevision` or one ahead of the store, neither or both of `principal` and `token`, a bad `time`, a residual larger than 10,000 terms", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Asking about another principal without `iam:effective-permissions:read`", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),
+        (status = 503, description = "`minRevision` not reached within a second, or the store unreachable for too long; retry after `Retry-After` seconds", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:effective-permissions:read (for another principal)"))),
+)]
+pub async fn authorize_residual(
+    State(state): State<AppState>,
+    authed: Authed,
+    Body(request): Body<ResidualRequest>,
+) -> ApiResult<Json<ResidualResponse>> {
+    residuals::residual(&state, &authed, &request)
+        .await
+        .map(Json)
 }
 
 fn json_response(body: Vec<u8>) -> Response {

@@ -87,6 +87,7 @@ pub fn typed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me))
         .routes(routes!(authorize::authorize))
         .routes(routes!(authorize::authorize_batch))
+        .routes(routes!(authorize::authorize_residual))
         .routes(routes!(environments::limits))
         .routes(routes!(resolution::effective_permissions))
         .routes(routes!(audit::list))

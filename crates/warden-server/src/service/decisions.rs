@@ -93,7 +93,7 @@ pub fn revision(min_revision: i64) -> ApiResult<u64> {
 
 /// The refusal of a permission the catalogue does not know, naming the closest one it knows:
 /// a misspelt permission is the caller's mistake, not a DENY to act on.
-fn unknown_permission(snapshot: &Snapshot, permission: &str) -> Option<ApiError> {
+pub(crate) fn unknown_permission(snapshot: &Snapshot, permission: &str) -> Option<ApiError> {
     let catalogue = snapshot.catalogue();
     if catalogue.permission(permission).is_some() {
         return None;
@@ -333,7 +333,7 @@ pub(crate) fn may_ask_about_anyone(authed: &Authed, snapshot: &Snapshot) -> bool
 
 /// A caller may always ask about itself; about another principal with
 /// `iam:effective-permissions:read` for it. `found` is the principal as the snapshot resolves it.
-fn require_may_ask(
+pub(crate) fn require_may_ask(
     state: &AppState,
     authed: &Authed,
     principal: &str,

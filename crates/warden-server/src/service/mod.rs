@@ -36,6 +36,7 @@ pub mod passwords;
 pub mod platform_tokens;
 pub mod policies;
 pub mod recovery;
+pub mod residuals;
 pub mod review;
 pub mod service_users;
 pub mod sessions;

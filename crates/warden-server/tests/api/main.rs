@@ -26,6 +26,7 @@ mod oauth_rights;
 mod operations;
 mod policies;
 mod replicas;
+mod residuals;
 mod routes;
 mod service_users;
 mod sessions;
