@@ -26,11 +26,28 @@ fn with_warnings(written: Written<ServiceUserDto>, warnings: &[String]) -> Respo
     let mut response = written.into_response();
     if !warnings.is_empty()
         && let Ok(text) = serde_json::to_string(warnings)
-        && let Ok(value) = HeaderValue::from_str(&text)
+        && let Ok(value) = HeaderValue::from_str(&ascii(&text))
     {
         response.headers_mut().insert("warden-warnings", value);
     }
     response
+}
+
+/// JSON text with every non-ASCII character as a `\u` escape, so that a name in any script
+/// survives in a header (the structure of the JSON is ASCII; only strings change).
+fn ascii(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
 }
 
 fn written(status: StatusCode, (out, revision): (ServiceUserDto, i64)) -> Written<ServiceUserDto> {

@@ -56,7 +56,7 @@ pub async fn evaluate(
     let mapping = mapping_of(state).await;
     let decision = decision_request(
         &mapping,
-        &request.subject,
+        Asked::of(&request.subject),
         &request.action,
         &request.resource,
         request.context.as_ref(),
@@ -74,8 +74,11 @@ pub async fn evaluate_many(
 ) -> ApiResult<EvaluationsAnswer> {
     let items = request.evaluations.as_deref().unwrap_or_default();
     if items.is_empty() {
-        let single = merged(request, &EvaluationItem::default())?;
-        return evaluate(state, authed, &single)
+        let mapping = mapping_of(state).await;
+        let none = EvaluationItem::default();
+        let (subject, action, resource, context) = merged(request, &none)?;
+        let decision = decision_request(&mapping, Asked::of(subject), action, resource, context)?;
+        return decide(state, authed, &decision)
             .await
             .map(EvaluationsAnswer::One);
     }
@@ -93,18 +96,13 @@ pub async fn evaluate_many(
     let mapping = mapping_of(state).await;
     let mut evaluations = Vec::with_capacity(items.len());
     for item in items {
-        let answered = match merged(request, item).and_then(|one| {
-            decision_request(
-                &mapping,
-                &one.subject,
-                &one.action,
-                &one.resource,
-                one.context.as_ref(),
-            )
-        }) {
-            Ok(decision) => decide(state, authed, &decision).await,
-            Err(error) => Err(error),
-        };
+        let answered =
+            match merged(request, item).and_then(|(subject, action, resource, context)| {
+                decision_request(&mapping, Asked::of(subject), action, resource, context)
+            }) {
+                Ok(decision) => decide(state, authed, &decision).await,
+                Err(error) => Err(error),
+            };
         let answer = answered.unwrap_or_else(|error| failed(&error));
         let stop = match semantic {
             EvaluationsSemantic::ExecuteAll => false,
@@ -168,14 +166,14 @@ pub async fn search_subjects(
             next = index;
             break;
         }
-        let subject = Subject {
-            kind: (*kind).to_owned(),
-            id: id.clone(),
-            properties: request.subject.properties.clone(),
+        let subject = Asked {
+            kind,
+            id,
+            properties: request.subject.properties.as_ref(),
         };
         let decision = decision_request(
             &mapping,
-            &subject,
+            subject,
             &request.action,
             &request.resource,
             request.context.as_ref(),
@@ -227,7 +225,7 @@ pub async fn search_actions(
         };
         let decision = decision_request(
             &mapping,
-            &request.subject,
+            Asked::of(&request.subject),
             &action,
             &request.resource,
             request.context.as_ref(),
@@ -335,46 +333,69 @@ async fn mapping_of(state: &AppState) -> Mapping {
     state.model.lock().await.authzen.clone()
 }
 
-/// One evaluation of a boxcar, its defaults filled in.
-fn merged(defaults: &EvaluationsRequest, item: &EvaluationItem) -> ApiResult<EvaluationRequest> {
+/// One evaluation of a boxcar, its defaults filled in: borrowed, never copied (a default may be
+/// large, and a boxcar holds up to a thousand evaluations).
+type Parts<'a> = (
+    &'a Subject,
+    &'a Action,
+    &'a Resource,
+    Option<&'a Properties>,
+);
+
+fn merged<'a>(defaults: &'a EvaluationsRequest, item: &'a EvaluationItem) -> ApiResult<Parts<'a>> {
     let missing = |what: &str| {
         ApiError::invalid(format!(
             "an evaluation has no `{what}`, and the request gives no default `{what}`"
         ))
     };
-    Ok(EvaluationRequest {
-        subject: item
-            .subject
-            .clone()
-            .or_else(|| defaults.subject.clone())
+    Ok((
+        item.subject
+            .as_ref()
+            .or(defaults.subject.as_ref())
             .ok_or_else(|| missing("subject"))?,
-        action: item
-            .action
-            .clone()
-            .or_else(|| defaults.action.clone())
+        item.action
+            .as_ref()
+            .or(defaults.action.as_ref())
             .ok_or_else(|| missing("action"))?,
-        resource: item
-            .resource
-            .clone()
-            .or_else(|| defaults.resource.clone())
+        item.resource
+            .as_ref()
+            .or(defaults.resource.as_ref())
             .ok_or_else(|| missing("resource"))?,
-        context: item.context.clone().or_else(|| defaults.context.clone()),
-    })
+        item.context.as_ref().or(defaults.context.as_ref()),
+    ))
+}
+
+/// A subject as an evaluation reads it, borrowed.
+#[derive(Debug, Clone, Copy)]
+struct Asked<'a> {
+    kind: &'a str,
+    id: &'a str,
+    properties: Option<&'a Properties>,
+}
+
+impl<'a> Asked<'a> {
+    fn of(subject: &'a Subject) -> Self {
+        Asked {
+            kind: &subject.kind,
+            id: &subject.id,
+            properties: subject.properties.as_ref(),
+        }
+    }
 }
 
 /// The Warden decision request an evaluation stands for.
 fn decision_request(
     mapping: &Mapping,
-    subject: &Subject,
+    subject: Asked<'_>,
     action: &Action,
     resource: &Resource,
     context: Option<&Properties>,
 ) -> ApiResult<DecisionRequest> {
     for (what, value) in [
-        ("subject.type", &subject.kind),
-        ("subject.id", &subject.id),
-        ("action.name", &action.name),
-        ("resource.type", &resource.kind),
+        ("subject.type", subject.kind),
+        ("subject.id", subject.id),
+        ("action.name", action.name.as_str()),
+        ("resource.type", resource.kind.as_str()),
     ] {
         if value.is_empty() {
             return Err(ApiError::invalid(format!("`{what}` is empty")));
@@ -411,7 +432,7 @@ fn decision_request(
     )?;
     read_properties(
         "subject.properties",
-        subject.properties.as_ref(),
+        subject.properties,
         &mapping.subject_properties,
         &mut attributes,
     )?;
@@ -431,7 +452,7 @@ fn decision_request(
         }
     };
     Ok(DecisionRequest {
-        principal: Some(subject.id.clone()),
+        principal: Some(subject.id.to_owned()),
         token: None,
         permission,
         environment: text("environment")?,

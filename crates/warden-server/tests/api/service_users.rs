@@ -393,6 +393,9 @@ async fn generic_names_are_advised_against_never_refused() {
         .await;
     assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
     assert_eq!(renamed.warnings, vec![advice("My Service")]);
+    // A name in another script survives the header.
+    let accented = create("Åsa").await;
+    assert_eq!(accented.warnings, vec![advice("Åsa")]);
     assert_eq!(
         server.get(&format!("{acc}/service-users/{uid}")).await.body["name"],
         "My Service"
