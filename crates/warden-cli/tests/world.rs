@@ -566,3 +566,61 @@ fn bindings_of_environment_level_policies_are_left_out_and_never_changed() {
     );
     assert!(bindings.contains("Local"), "{bindings}");
 }
+
+#[test]
+fn a_default_groups_own_binding_survives_changes_to_what_the_file_added() {
+    let server = Server::start("default-own");
+    // The file adds a bounded binding of a policy the default group already holds on its own.
+    let with_zone = "\
+boundaries:
+  Zone A: |
+    environment:management-zone IN (\"zone-a\");
+  Zone B: |
+    environment:management-zone IN (\"zone-b\");
+groups:
+  Environment Users:
+    - policy: Storage Logs Read
+      level: account
+      boundaries: [Zone A]
+";
+    let bindings = |server: &Server| -> Vec<Value> {
+        let listed = expect(
+            &server.admin(&[
+                "--format",
+                "json",
+                "bindings",
+                "--group",
+                "Environment Users",
+                "--policy",
+                "Storage Logs Read",
+            ]),
+            0,
+        );
+        let listed: Value = serde_json::from_str(&listed).unwrap();
+        listed["policyBindings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| serde_json::json!(b["boundaries"].as_array().unwrap().len()))
+            .collect()
+    };
+    // The group's own binding, unbounded.
+    assert_eq!(bindings(&server), vec![serde_json::json!(0)]);
+    // Bindings are one per policy, group and parameters: the file's bounded one takes its place.
+    let first = server.file("zone-a.yaml", with_zone);
+    expect(&server.admin(&["apply", &first, "--yes"]), 0);
+    assert_eq!(bindings(&server), vec![serde_json::json!(1)]);
+    let zone_b = server.file("zone-b.yaml", &with_zone.replace("[Zone A]", "[Zone B]"));
+    expect(&server.admin(&["apply", &zone_b, "--yes"]), 0);
+    assert_eq!(bindings(&server), vec![serde_json::json!(1)]);
+    // Dropped with --prune: the group's own binding is back, not nothing.
+    let dropped = server.file(
+        "dropped.yaml",
+        &with_zone.replace(
+            "groups:\n  Environment Users:\n    - policy: Storage Logs Read\n      level: account\n      boundaries: [Zone A]\n",
+            "",
+        ),
+    );
+    expect(&server.admin(&["apply", &dropped, "--prune", "--yes"]), 0);
+    assert_eq!(bindings(&server), vec![serde_json::json!(0)]);
+}

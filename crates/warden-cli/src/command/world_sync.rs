@@ -83,6 +83,9 @@ pub struct State {
     kept: BTreeMap<String, Vec<String>>,
     /// The caller's uid.
     caller: String,
+    /// The default groups' own bindings (folded group, folded global policy → the policy's
+    /// name): left out of worlds; what a file binds in their place gives way to them again.
+    built_in: BTreeMap<(String, String), String>,
 }
 
 /// A progress line on standard error, so that standard output stays the result.
@@ -114,6 +117,18 @@ impl State {
             service_users: BTreeMap::new(),
             kept: BTreeMap::new(),
             caller: me.uid,
+            built_in: builtin
+                .groups
+                .iter()
+                .flat_map(|group| {
+                    group.policies.iter().map(|own| {
+                        let name = builtin
+                            .policy(own)
+                            .map_or(own.as_str(), |p| p.name.as_str());
+                        ((fold(&group.name), fold(name)), name.to_owned())
+                    })
+                })
+                .collect(),
         };
 
         let environments = client.call(api.environments(&account))?.body;
@@ -899,6 +914,10 @@ pub fn steps(state: &State, want: &WorldFile, prune: bool) -> Vec<Step> {
         .collect();
     let have_triples = triples(have);
     let want_triples = triples(want);
+    let plain = || BindingValues {
+        parameters: BTreeMap::new(),
+        boundaries: Vec::new(),
+    };
     for (key, (policy, global, bindings)) in &want_triples {
         let before = have_triples.get(key);
         if before.is_some_and(|(_, _, b)| same_bindings(b, bindings)) {
@@ -991,11 +1010,30 @@ pub fn steps(state: &State, want: &WorldFile, prune: bool) -> Vec<Step> {
         .collect();
     let have_group_names: BTreeMap<String, &GroupSpec> =
         have.groups.iter().map(|g| (fold(&g.name), g)).collect();
-    for (key, (policy, global, _)) in &have_triples {
+    for (key, (policy, global, had)) in &have_triples {
         // A group that goes takes its bindings with it.
         let group = have_group_names.get(&key.0);
         let goes = group.is_some_and(|g| !g.default && !wanted_groups.contains(&key.0));
         if want_triples.contains_key(key) || goes {
+            continue;
+        }
+        // A binding the file gave a default group's own policy took the place of the group's
+        // own binding (bindings are one per policy, group and parameters): dropping it puts the
+        // group's own binding back, in the same write, rather than leaving the group without.
+        if let Some(name) = state.built_in.get(&(key.0.clone(), key.2.clone()))
+            && key.1 == LevelSpec::Account
+        {
+            let own = vec![plain()];
+            if !same_bindings(had, &own) {
+                out.push(Step::Bind {
+                    group: group.map_or_else(|| key.0.clone(), |g| g.name.clone()),
+                    level: key.1.clone(),
+                    policy: name.clone(),
+                    global: true,
+                    replace: true,
+                    bindings: own,
+                });
+            }
             continue;
         }
         out.push(Step::Unbind {
