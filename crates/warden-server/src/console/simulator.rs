@@ -177,11 +177,11 @@ async fn answer(cx: &Cx, query: &SimulatorQuery) -> Markup {
         time: Some(query.time.trim().to_owned()).filter(|t| !t.is_empty()),
         min_revision: None,
     };
-    let decided = decisions::decide(
+    // A what-if, not the principal's use.
+    let decided = decisions::probe(
         &cx.app,
         &cx.authed(),
         true,
-        None,
         &DecisionInput::borrowing(&request),
     )
     .await;

@@ -61,7 +61,7 @@ pub async fn evaluate(
         &request.resource,
         request.context.as_ref(),
     )?;
-    decide(state, authed, &decision).await
+    decide(state, authed, &decision, false).await
 }
 
 /// A boxcar: the defaults merged into each evaluation (a member given replaces the default
@@ -78,7 +78,7 @@ pub async fn evaluate_many(
         let none = EvaluationItem::default();
         let (subject, action, resource, context) = merged(request, &none)?;
         let decision = decision_request(&mapping, Asked::of(subject), action, resource, context)?;
-        return decide(state, authed, &decision)
+        return decide(state, authed, &decision, false)
             .await
             .map(EvaluationsAnswer::One);
     }
@@ -100,7 +100,7 @@ pub async fn evaluate_many(
             match merged(request, item).and_then(|(subject, action, resource, context)| {
                 decision_request(&mapping, Asked::of(subject), action, resource, context)
             }) {
-                Ok(decision) => decide(state, authed, &decision).await,
+                Ok(decision) => decide(state, authed, &decision, false).await,
                 Err(error) => Err(error),
             };
         let answer = answered.unwrap_or_else(|error| failed(&error));
@@ -178,7 +178,7 @@ pub async fn search_subjects(
             &request.resource,
             request.context.as_ref(),
         )?;
-        if decide(state, authed, &decision).await?.decision {
+        if decide(state, authed, &decision, true).await?.decision {
             results.push(FoundSubject {
                 kind: (*kind).to_owned(),
                 id: id.clone(),
@@ -230,7 +230,7 @@ pub async fn search_actions(
             &request.resource,
             request.context.as_ref(),
         )?;
-        if decide(state, authed, &decision).await?.decision {
+        if decide(state, authed, &decision, true).await?.decision {
             results.push(FoundAction { name: name.clone() });
         }
     }
@@ -502,19 +502,20 @@ fn read_properties(
     Ok(())
 }
 
+/// One decision; `probe` for a search's candidates, which are questions about principals and
+/// not their use (they are neither counted nor sampled).
 async fn decide(
     state: &AppState,
     authed: &Authed,
     request: &DecisionRequest,
+    probe: bool,
 ) -> ApiResult<EvaluationResponse> {
-    let decided = decisions::decide(
-        state,
-        authed,
-        false,
-        None,
-        &DecisionInput::borrowing(request),
-    )
-    .await?;
+    let input = DecisionInput::borrowing(request);
+    let decided = if probe {
+        decisions::probe(state, authed, false, &input).await?
+    } else {
+        decisions::decide(state, authed, false, None, &input).await?
+    };
     let allowed = decided.decision == Outcome::Allow;
     let reason = serde_json::to_value(decided.reason)
         .ok()

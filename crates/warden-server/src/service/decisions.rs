@@ -123,6 +123,9 @@ struct Decider<'a> {
     found: Option<FxHashMap<&'a str, Option<&'a Arc<Principal>>>>,
     /// `(principal uid, permission, allowed)` of each decision, for [`crate::usage::Usage`].
     used: Vec<(&'a str, &'a str, bool)>,
+    /// A question about the principal, not its use (a search, the simulator): neither counted
+    /// as use nor sampled, so that exploring never widens a least-privilege suggestion.
+    probe: bool,
     allowed: u64,
     denied: u64,
 }
@@ -146,6 +149,7 @@ impl<'a> Decider<'a> {
             found: (decisions > 1)
                 .then(|| FxHashMap::with_capacity_and_hasher(decisions, Default::default())),
             used: Vec::with_capacity(decisions),
+            probe: false,
             allowed: 0,
             denied: 0,
         }
@@ -239,7 +243,7 @@ impl<'a> Decider<'a> {
             (self.snapshot.decide_found(found, &engine_request), None)
         };
         self.count(decision.is_allowed());
-        if let Some(principal) = found {
+        if let Some(principal) = found.filter(|_| !self.probe) {
             self.used
                 .push((&*principal.uid, &*request.permission, decision.is_allowed()));
             if decision.is_allowed() {
@@ -390,6 +394,28 @@ pub async fn decide(
     min_revision: Option<i64>,
     request: &DecisionInput<'_>,
 ) -> ApiResult<DecisionResponse> {
+    decide_as(state, authed, explain, min_revision, request, false).await
+}
+
+/// [`decide`] for a question about the principal rather than its use (a search, the console's
+/// simulator): authorised and answered the same, but not recorded as the principal's use.
+pub async fn probe(
+    state: &AppState,
+    authed: &Authed,
+    explain: bool,
+    request: &DecisionInput<'_>,
+) -> ApiResult<DecisionResponse> {
+    decide_as(state, authed, explain, None, request, true).await
+}
+
+async fn decide_as(
+    state: &AppState,
+    authed: &Authed,
+    explain: bool,
+    min_revision: Option<i64>,
+    request: &DecisionInput<'_>,
+    probe: bool,
+) -> ApiResult<DecisionResponse> {
     let span = tracing::info_span!(
         "decision",
         permission = &*request.permission,
@@ -402,6 +428,7 @@ pub async fn decide(
             .snapshot_at_least(request.min_revision.or(min_revision))
             .await?;
         let mut decider = Decider::new(state, authed, &snapshot, explain, false, 1);
+        decider.probe = probe;
         let decided = decider.decide(request);
         decider.finish();
         let mut response = decided?;
@@ -444,6 +471,17 @@ pub async fn decide_batch(
         }
         let (snapshot, stale) = state.snapshot_at_least(min).await?;
         let trusted = batch.requests.len() > 1 && may_ask_about_anyone(authed, &snapshot);
+        if trusted && !authed.system {
+            // The batch's one check of the caller is use of the permission like any other
+            // check: counted, and sampled without attributes (a suggestion leaves it open).
+            let (uid, now) = (&authed.caller.uid, authed.context.now_ms);
+            state
+                .usage
+                .record(uid, "iam:effective-permissions:read", true, now);
+            state
+                .samples
+                .record(uid, "iam:effective-permissions:read", None, now, |_| {});
+        }
         let mut decider = Decider::new(
             state,
             authed,

@@ -412,6 +412,17 @@ async fn searches_page_through_subjects_and_actions() {
         token = more.body["page"]["next_token"].clone();
     }
     assert_eq!(Value::Array(paged), all.body["results"]);
+    // Searching asks about principals; it is not their use of the action.
+    server.state.flush_usage().await.unwrap();
+    let summer = server
+        .get(&format!("{}/users/{SUMMER}", acc(&server)))
+        .await
+        .body["uid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let used = server.state.store.usage(Some(&summer)).await.unwrap();
+    assert!(used.is_empty(), "{used:?}");
     let forged = subjects(json!({ "token": "page-2" })).await;
     assert_eq!(
         (forged.status, forged.body["error"]["message"].clone()),

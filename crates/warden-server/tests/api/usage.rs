@@ -63,3 +63,36 @@ async fn decisions_are_counted_per_principal_and_permission() {
         "added, not replaced"
     );
 }
+
+#[tokio::test]
+async fn a_batch_about_others_is_use_of_asking_about_them() {
+    let server = TestServer::start().await;
+    let admin = server.get("/iam/v1/me").await.body["uid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let acc = format!("/iam/v1/accounts/{}", server.account());
+    for email in ["ann@example.com", "bo@example.com"] {
+        server
+            .post(&format!("{acc}/users"), json!({ "email": email }))
+            .await;
+    }
+    let batch = server
+        .post(
+            "/iam/v1/authorize/batch",
+            json!({ "requests": [
+                { "principal": "ann@example.com", "permission": "storage:logs:read" },
+                { "principal": "bo@example.com", "permission": "storage:logs:read" },
+            ] }),
+        )
+        .await;
+    assert_eq!(batch.status, warden_client::StatusCode::OK, "{}", batch.body);
+    server.state.flush_usage().await.unwrap();
+    let rows = server.state.store.usage(Some(&admin)).await.unwrap();
+    // The batch checked the caller once, as trusted to ask about anyone: that is use.
+    let asked = rows
+        .iter()
+        .find(|r| r.permission == "iam:effective-permissions:read")
+        .unwrap();
+    assert_eq!(asked.allows, 1);
+}
