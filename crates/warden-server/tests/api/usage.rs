@@ -86,7 +86,12 @@ async fn a_batch_about_others_is_use_of_asking_about_them() {
             ] }),
         )
         .await;
-    assert_eq!(batch.status, warden_client::StatusCode::OK, "{}", batch.body);
+    assert_eq!(
+        batch.status,
+        warden_client::StatusCode::OK,
+        "{}",
+        batch.body
+    );
     server.state.flush_usage().await.unwrap();
     let rows = server.state.store.usage(Some(&admin)).await.unwrap();
     // The batch checked the caller once, as trusted to ask about anyone: that is use.
