@@ -289,6 +289,10 @@ async fn a_batch_of_a_thousand_answers_exactly_what_the_engine_decides() {
 async fn a_batch_counts_usage_as_its_decisions_one_by_one_would() {
     let server = TestServer::start().await;
     let users = populate(&server).await;
+    let caller = server.get("/iam/v1/me").await.body["uid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     server.state.flush_usage().await.unwrap();
     let before = server.state.store.usage(None).await.unwrap();
     // One principal asking for many permissions in a row, then many principals: the runs of a
@@ -332,7 +336,7 @@ async fn a_batch_counts_usage_as_its_decisions_one_by_one_would() {
         .await;
     assert_eq!(answered.status, StatusCode::OK, "{}", answered.body);
     server.state.flush_usage().await.unwrap();
-    let after: BTreeMap<(String, String), (i64, i64, i64, i64)> = server
+    let mut after: BTreeMap<(String, String), (i64, i64, i64, i64)> = server
         .state
         .store
         .usage(None)
@@ -354,6 +358,14 @@ async fn a_batch_counts_usage_as_its_decisions_one_by_one_would() {
             (key, (allows, denies, START_MS, last_allowed))
         })
         .collect();
+    // The caller's own check, made once for the batch, is its use of asking about anyone.
+    let asked = "iam:effective-permissions:read".to_owned();
+    let had = before
+        .iter()
+        .find(|r| r.principal == caller && r.permission == asked)
+        .map_or(0, |r| r.allows);
+    let check = after.remove(&(caller, asked)).unwrap();
+    assert_eq!(check.0, had + 1);
     assert_eq!(after, expected);
 }
 
