@@ -624,3 +624,45 @@ groups:
     expect(&server.admin(&["apply", &dropped, "--prune", "--yes"]), 0);
     assert_eq!(bindings(&server), vec![serde_json::json!(0)]);
 }
+
+#[test]
+fn the_authzen_mapping_is_part_of_the_world() {
+    let server = Server::start("authzen");
+    let file = "\
+users:
+  admin@warden.local: [Account Admins]
+authzen:
+  actions:
+    can_read_logs: storage:logs:read
+  resource_properties:
+    bucket: storage:bucket-name
+";
+    let path = server.file("authzen.yaml", file);
+    assert_eq!(
+        expect(&server.admin(&["plan", &path]), 2),
+        "1 change (1 to create, 0 to update, 0 to delete)
++ AuthZEN mapping (1 actions, 1 resource_properties)
+impact: nobody gains or loses access (without attributes)
+"
+    );
+    expect(&server.admin(&["apply", &path, "--yes"]), 0);
+    assert_eq!(server.export(), file);
+    assert_eq!(expect(&server.admin(&["plan", &path]), 0), "0 changes\n");
+    // A wrong target is refused by the server before anything else is written.
+    let wrong = server.file(
+        "wrong.yaml",
+        &format!(
+            "policies:\n  Later: |\n    ALLOW storage:logs:read;\n{}",
+            file.replace("storage:logs:read", "storage:logs:reed")
+        ),
+    );
+    let refused = server.admin(&["apply", &wrong, "--yes"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stdout(&refused));
+    assert_eq!(server.export(), file);
+    // Without the section the mapping stays; with --prune it goes.
+    let users = "users:\n  admin@warden.local: [Account Admins]\n";
+    let none = server.file("none.yaml", users);
+    assert_eq!(expect(&server.admin(&["plan", &none]), 0), "0 changes\n");
+    expect(&server.admin(&["apply", &none, "--prune", "--yes"]), 0);
+    assert_eq!(server.export(), users);
+}

@@ -22,7 +22,7 @@ use warden_client::pending::{BindingFilter, EnvironmentInput, ServiceUserInput};
 use warden_engine::Builtin;
 use warden_engine::testfile::Pos;
 use warden_engine::testfile::desired::{
-    BindingSpec, GroupSpec, LevelSpec, MemberSpec, NamedText, ParamSpec, WorldFile,
+    AuthzenSpec, BindingSpec, GroupSpec, LevelSpec, MemberSpec, NamedText, ParamSpec, WorldFile,
 };
 
 use crate::command::client::Client;
@@ -384,6 +384,20 @@ impl State {
                 at: Pos::START,
             });
         }
+        // The AuthZEN mapping, when the caller may read it (`iam:catalogue:read`) and it says
+        // anything.
+        match client.call(api.authzen_mapping(&account)) {
+            Ok(answer) => {
+                let spec = AuthzenSpec {
+                    actions: answer.body.actions,
+                    resource_properties: answer.body.resource_properties,
+                    subject_properties: answer.body.subject_properties,
+                    context_properties: answer.body.context_properties,
+                };
+                world.authzen = (!spec.is_empty()).then_some(spec);
+            }
+            Err(_) => progress("warning: the AuthZEN mapping could not be read; it is left out"),
+        }
         warden_engine::testfile::desired::sort(&mut world);
         state.world = world;
         Ok(state)
@@ -395,6 +409,15 @@ impl State {
         let account = self.account.clone();
         let level = Level::Account(account.clone());
         match step {
+            Step::SetAuthzen { mapping, .. } => {
+                let body = warden_api::authzen::Mapping {
+                    actions: mapping.actions.clone(),
+                    resource_properties: mapping.resource_properties.clone(),
+                    subject_properties: mapping.subject_properties.clone(),
+                    context_properties: mapping.context_properties.clone(),
+                };
+                client.call(api.put_authzen_mapping(&account, &body))?;
+            }
             Step::CreateEnvironment { id } => {
                 let input = EnvironmentInput {
                     id: id.clone(),
@@ -635,6 +658,11 @@ pub struct BindingValues {
     tag = "step"
 )]
 pub enum Step {
+    /// The account's AuthZEN mapping becomes this one (empty: none).
+    SetAuthzen {
+        mapping: AuthzenSpec,
+        update: bool,
+    },
     CreateEnvironment {
         id: String,
     },
@@ -707,7 +735,10 @@ impl Step {
             | Step::CreateGroup { .. }
             | Step::CreateUser { .. }
             | Step::CreateServiceUser { .. } => "create",
-            Step::PutBoundary { update, .. } | Step::PutPolicy { update, .. } => {
+            Step::SetAuthzen { mapping, .. } if mapping.is_empty() => "delete",
+            Step::PutBoundary { update, .. }
+            | Step::PutPolicy { update, .. }
+            | Step::SetAuthzen { update, .. } => {
                 if *update {
                     "update"
                 } else {
@@ -738,6 +769,19 @@ impl Step {
             _ => "-",
         };
         let what = match self {
+            Step::SetAuthzen { mapping, .. } => {
+                let counts: Vec<String> = mapping
+                    .sections()
+                    .iter()
+                    .filter(|(_, map)| !map.is_empty())
+                    .map(|(section, map)| format!("{} {section}", map.len()))
+                    .collect();
+                if counts.is_empty() {
+                    "AuthZEN mapping".to_owned()
+                } else {
+                    format!("AuthZEN mapping ({})", counts.join(", "))
+                }
+            }
             Step::CreateEnvironment { id } => format!("environment `{id}`"),
             Step::PutBoundary { name, .. } => format!("boundary `{name}`"),
             Step::PutPolicy { name, .. } => format!("policy `{name}`"),
@@ -867,6 +911,23 @@ fn same_bindings(a: &[BindingValues], b: &[BindingValues]) -> bool {
 pub fn steps(state: &State, want: &WorldFile, prune: bool) -> Vec<Step> {
     let have = &state.world;
     let mut out = Vec::new();
+    // The AuthZEN mapping first: the server checks it against the catalogue, so a wrong one is
+    // refused before anything else is written. Without `authzen:` the mapping is left alone
+    // (with `prune`, emptied).
+    let empty = AuthzenSpec::default();
+    match (&want.authzen, &have.authzen) {
+        (Some(wanted), had) if had.as_ref().unwrap_or(&empty) != wanted => {
+            out.push(Step::SetAuthzen {
+                mapping: wanted.clone(),
+                update: had.is_some(),
+            })
+        }
+        (None, Some(_)) if prune => out.push(Step::SetAuthzen {
+            mapping: AuthzenSpec::default(),
+            update: true,
+        }),
+        _ => {}
+    }
     let have_environments: BTreeSet<&String> = have.environments.iter().collect();
     for id in &want.environments {
         if !have_environments.contains(id) {
@@ -1186,6 +1247,9 @@ pub fn simulate(have: &WorldFile, steps: &[Step]) -> WorldFile {
             }
             Step::DeletePolicy { name } => world.policies.retain(|p| !same(&p.name, name)),
             Step::DeleteBoundary { name } => world.boundaries.retain(|b| !same(&b.name, name)),
+            Step::SetAuthzen { mapping, .. } => {
+                world.authzen = (!mapping.is_empty()).then(|| mapping.clone());
+            }
         }
     }
     world

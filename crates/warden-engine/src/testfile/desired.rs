@@ -43,6 +43,34 @@ pub struct WorldFile {
     pub users: Vec<MemberSpec>,
     /// Service users by name.
     pub service_users: Vec<MemberSpec>,
+    /// The account's AuthZEN mapping, when the file gives one.
+    pub authzen: Option<AuthzenSpec>,
+}
+
+/// The AuthZEN mapping (the body of `PUT /iam/v1/accounts/{accountId}/authzen`): action names to
+/// permissions, properties to condition attributes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AuthzenSpec {
+    pub actions: BTreeMap<String, String>,
+    pub resource_properties: BTreeMap<String, String>,
+    pub subject_properties: BTreeMap<String, String>,
+    pub context_properties: BTreeMap<String, String>,
+}
+
+impl AuthzenSpec {
+    /// The sections by name, in the file's order.
+    pub fn sections(&self) -> [(&'static str, &BTreeMap<String, String>); 4] {
+        [
+            ("actions", &self.actions),
+            ("resource_properties", &self.resource_properties),
+            ("subject_properties", &self.subject_properties),
+            ("context_properties", &self.context_properties),
+        ]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sections().iter().all(|(_, map)| map.is_empty())
+    }
 }
 
 /// A boundary or an account-level policy.
@@ -227,6 +255,21 @@ fn desired(builtin: &Builtin, model: &TestFile) -> WorldFile {
         groups: Vec::new(),
         users: members(&model.users),
         service_users: members(&model.service_users),
+        authzen: model.authzen.as_ref().map(|sections| {
+            let mut spec = AuthzenSpec::default();
+            for (section, pairs) in sections {
+                let map = match *section {
+                    "actions" => &mut spec.actions,
+                    "resource_properties" => &mut spec.resource_properties,
+                    "subject_properties" => &mut spec.subject_properties,
+                    _ => &mut spec.context_properties,
+                };
+                for (name, target) in pairs {
+                    map.insert(name.as_str().to_owned(), target.as_str().to_owned());
+                }
+            }
+            spec
+        }),
     };
     for group in &model.groups {
         let entry = groups.find(group.name.as_str());
@@ -530,6 +573,18 @@ pub fn render(world: &WorldFile) -> String {
             let _ = writeln!(out, "  {}: {}", scalar(&member.name), flow(&member.groups));
         }
     }
+    if let Some(authzen) = world.authzen.as_ref().filter(|a| !a.is_empty()) {
+        out.push_str("authzen:\n");
+        for (section, map) in authzen.sections() {
+            if map.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "  {section}:");
+            for (name, target) in map {
+                let _ = writeln!(out, "    {}: {}", scalar(name), scalar(target));
+            }
+        }
+    }
     if out.is_empty() {
         out.push_str("{}\n");
     }
@@ -688,6 +743,9 @@ authzen:
         assert_eq!(users.bindings[0].policy, "Standard User");
         assert!(users.bindings[0].global);
         assert_eq!(world.users[0].groups, ["ops", "Environment Users"]);
+        let authzen = world.authzen.unwrap();
+        assert_eq!(authzen.actions["can_read"], "storage:logs:read");
+        assert!(authzen.resource_properties.is_empty());
     }
 
     #[test]
@@ -701,6 +759,7 @@ authzen:
             "  ops:\n    - policy: Team Logs\n      level: environment:env-prod\n      \
              parameters: { team: ops }\n      boundaries: [Zone A]\n"
         ));
+        assert!(text.ends_with("authzen:\n  actions:\n    can_read: storage:logs:read\n"));
     }
 
     #[test]

@@ -22,9 +22,15 @@ const TOP_KEYS: &[&str] = &[
     "workflows",
     "consent",
     "cases",
-    // Read by the AuthZEN mapping, not by the world: accepted here so that a world file may
-    // carry it.
+    // The account's AuthZEN mapping: applied by `warden apply`, not part of the world a test
+    // decides in.
     "authzen",
+];
+const AUTHZEN_KEYS: &[&str] = &[
+    "actions",
+    "resource_properties",
+    "subject_properties",
+    "context_properties",
 ];
 const SERVICE_KEYS: &[&str] = &["conditions", "permissions"];
 const BINDING_KEYS: &[&str] = &["policy", "level", "parameters", "boundaries"];
@@ -52,6 +58,8 @@ pub(super) struct TestFile {
     pub workflows: Vec<WorkflowDef>,
     pub consent: Vec<ConsentDef>,
     pub cases: Vec<CaseDef>,
+    /// `authzen:`, when the file has it.
+    pub authzen: Option<AuthzenDef>,
     /// Which sections were read completely.
     pub complete: Complete,
 }
@@ -200,6 +208,9 @@ pub(super) fn read(root: &Node, reader: &mut Reader, cases: Cases) -> Option<Tes
     if let Some(node) = fields.get("consent") {
         read_consent(node, reader, &mut file.consent);
     }
+    if let Some(node) = fields.get("authzen") {
+        file.authzen = read_authzen(node, reader);
+    }
     match fields.get("cases") {
         Some(node) => read_cases(node, reader, &mut file.cases),
         None if cases == Cases::Optional => {}
@@ -271,6 +282,33 @@ fn read_lists(
         }
     }
     complete
+}
+
+/// `authzen:`: each section (`actions`, `resource_properties`, …) with its `(name, target)`
+/// pairs.
+pub(super) type AuthzenDef = Vec<(&'static str, Vec<(Text, Text)>)>;
+
+/// The AuthZEN mapping's sections, each a mapping of names to strings.
+fn read_authzen(node: &Node, reader: &mut Reader) -> Option<AuthzenDef> {
+    let fields = reader.fields(node, "`authzen`", AUTHZEN_KEYS)?;
+    let mut out = Vec::new();
+    for section in AUTHZEN_KEYS {
+        let Some(value) = fields.get(section) else {
+            continue;
+        };
+        let mut pairs = Vec::new();
+        for (name, target) in reader
+            .entries(value, &format!("`authzen.{section}`"))
+            .unwrap_or_default()
+        {
+            let what = format!("what `authzen.{section}` maps `{}` to", name.as_str());
+            if let Some(target) = reader.string(target, &what) {
+                pairs.push((name, target));
+            }
+        }
+        out.push((*section, pairs));
+    }
+    Some(out)
 }
 
 fn read_texts(node: &Node, kind: &str, reader: &mut Reader, out: &mut Vec<NamedText>) -> bool {
