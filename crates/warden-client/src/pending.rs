@@ -1,8 +1,8 @@
-//! Bodies of the API that `warden-api` does not describe yet (bindings, service users,
-//! workflows, the catalogue, decisions, the audit log's verification, environments' creation,
-//! limits, the OAuth token endpoint). Each struct here mirrors what the server reads or answers
-//! today and is to be replaced by the `warden-api` type of the same body when that type exists;
-//! they live in the client, not in `warden-api`, so that the wire crate keeps one author.
+//! Bodies the client still spells itself, being replaced by `warden-api`'s types: those that
+//! already are the wire crate's own are re-exported here under their old names; the structs that
+//! remain differ from the server's types in a way the CLI relies on (attribute values written as
+//! parameters, a workflow's optional fields, a service user's shape) and go when the CLI is moved
+//! onto the wire crate's types.
 //!
 //! Parts of an answer whose shape belongs to the engine and is free-form by design (a decision's
 //! explanation, a catalogue permission's conditions) are kept as JSON values.
@@ -13,58 +13,24 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use warden_api::bindings::ParameterValue;
 
+pub use warden_api::bindings::BindingDetail;
+pub use warden_api::bindings::GroupBindings;
+pub use warden_api::bindings::LevelBindings;
+pub use warden_api::bindings::PolicyBinding;
+pub use warden_api::bindings::PolicyUuidsInput;
+pub use warden_api::environments::EnvironmentInput;
+pub use warden_api::limits::Limit;
+pub use warden_api::limits::Limits;
+pub use warden_api::limits::Usage;
+pub use warden_api::service_users::DeactivateInput;
+pub use warden_api::service_users::OwnerInput;
+pub use warden_api::service_users::ServiceUserInput;
+pub use warden_api::workflows::Consent;
+pub use warden_api::workflows::TaskDecision;
+pub use warden_api::workflows::WorkflowInput;
+pub use warden_api::workflows::WorkflowUpdate;
+
 // ---- bindings -----------------------------------------------------------------------------------
-
-/// To be replaced by `warden-api`'s type: the bindings at one level, grouped by policy,
-/// parameters, metadata and boundaries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LevelBindings {
-    pub level_type: String,
-    pub level_id: String,
-    pub policy_bindings: Vec<PolicyBinding>,
-}
-
-/// To be replaced by `warden-api`'s type: a policy bound to groups with the same parameters,
-/// metadata and boundaries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PolicyBinding {
-    pub policy_uuid: String,
-    pub groups: Vec<String>,
-    #[serde(default)]
-    pub parameters: BTreeMap<String, ParameterValue>,
-    #[serde(default)]
-    pub metadata: BTreeMap<String, String>,
-    #[serde(default)]
-    pub boundaries: Vec<String>,
-}
-
-/// To be replaced by `warden-api`'s type: a group's bindings at a level (`details` for each
-/// binding's parameters and boundaries).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GroupBindings {
-    pub policy_uuids: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bindings_details: Option<Vec<BindingDetail>>,
-}
-
-/// To be replaced by `warden-api`'s type: one binding of a group, in full.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BindingDetail {
-    pub policy_uuid: String,
-    pub groups: Vec<String>,
-    #[serde(default)]
-    pub parameters: BTreeMap<String, ParameterValue>,
-    #[serde(default)]
-    pub metadata: BTreeMap<String, String>,
-    #[serde(default)]
-    pub boundaries: Vec<String>,
-    pub level_type: String,
-    pub level_id: String,
-}
 
 /// To be replaced by `warden-api`'s type: a page of a policy's bindings in every environment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,13 +48,6 @@ pub struct GroupsInput {
     pub groups: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub boundaries: Vec<String>,
-}
-
-/// To be replaced by `warden-api`'s type: the policies a group is to be bound to, exactly.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PolicyUuidsInput {
-    pub policy_uuids: Vec<String>,
 }
 
 /// Which bindings of a policy (and group) a replacement or deletion is about: those with these
@@ -120,55 +79,7 @@ impl BindingFilter {
     }
 }
 
-/// To be replaced by `warden-api`'s type: how many of a kind exist, and the most allowed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Usage {
-    pub count: usize,
-    pub limit: usize,
-}
-
-/// To be replaced by `warden-api`'s type: a limit without a count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Limit {
-    pub limit: usize,
-}
-
-/// To be replaced by `warden-api`'s type: `GET …/repo/{levelType}/{levelId}/limits`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Limits {
-    pub policies: Usage,
-    /// Bindings at this level.
-    pub bindings: Usage,
-    pub boundaries: Usage,
-    pub users: Usage,
-    pub groups: Usage,
-    pub oauth_clients: Usage,
-    pub platform_tokens_per_user: Limit,
-}
-
 // ---- service users ------------------------------------------------------------------------------
-
-/// To be replaced by `warden-api`'s type: who owns a service user, as given (`USER` by uid,
-/// email or handle; `GROUP` by uuid).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OwnerInput {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub id: String,
-}
-
-/// To be replaced by `warden-api`'s type: a service user to create.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServiceUserInput {
-    pub name: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub description: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<OwnerInput>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub purpose: String,
-}
 
 /// To be replaced by `warden-api`'s type: the fields of a service user to change; `None` keeps
 /// a field, `owner: Some(None)` removes the owner.
@@ -232,12 +143,6 @@ pub struct ServiceUserPage {
     pub next_page_key: Option<String>,
 }
 
-/// To be replaced by `warden-api`'s type: why a service user is deactivated.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeactivateInput {
-    pub reason: String,
-}
-
 /// To be replaced by `warden-api`'s type: a review's note.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewNote {
@@ -274,43 +179,6 @@ pub struct ServiceUserReview {
 
 // ---- workflows ----------------------------------------------------------------------------------
 
-/// To be replaced by `warden-api`'s type: a workflow to create.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WorkflowInput {
-    pub title: String,
-    pub environment: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_private: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workflow_type: Option<String>,
-    /// uid, email or handle; the caller when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_type: Option<String>,
-}
-
-/// To be replaced by `warden-api`'s type: the fields of a workflow to change.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WorkflowUpdate {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_private: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workflow_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_type: Option<String>,
-}
-
 /// To be replaced by `warden-api`'s type: a workflow as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -346,32 +214,6 @@ pub struct TaskInput {
     pub permission: String,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, ParameterValue>,
-}
-
-/// To be replaced by `warden-api`'s type: the decision on a workflow's task.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TaskDecision {
-    /// `ALLOW` or `DENY`.
-    pub outcome: String,
-    pub reason: String,
-    pub actor: Option<String>,
-    pub actor_type: Option<String>,
-    /// `actor-permissions` or `consent`, for a refusal.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refused_by: Option<String>,
-    pub summary: String,
-    /// The engine's explanation of the actor's decision (free-form by design).
-    pub explanation: Value,
-    /// The audit entry that records the decision.
-    pub audit_seq: i64,
-}
-
-/// To be replaced by `warden-api`'s type: the caller's consent for an environment.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Consent {
-    pub environment: String,
-    pub permissions: Vec<String>,
 }
 
 // ---- decisions ----------------------------------------------------------------------------------
@@ -525,14 +367,6 @@ pub struct AuditVerification {
     pub problem: Option<Value>,
     #[serde(default)]
     pub problems: Vec<Value>,
-}
-
-/// To be replaced by `warden-api`'s type: an environment to create.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EnvironmentInput {
-    pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
 }
 
 // ---- OAuth --------------------------------------------------------------------------------------

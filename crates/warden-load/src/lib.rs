@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use std::collections::BTreeMap;
 
-use warden_api::bindings::{BindingInput, ParameterValue};
+use warden_api::bindings::BindingInput;
+use warden_api::decisions::{AttributeValue, BatchRequest, DecisionRequest};
 use warden_api::groups::GroupInput;
 use warden_api::policies::PolicyInput;
 use warden_api::users::UserInput;
-use warden_client::pending::{BatchRequest, DecisionRequest};
 use warden_client::{ClientError, Level, Method, Options, Payload};
 use warden_server::{AppState, Config, SystemClock};
 
@@ -215,7 +215,7 @@ fn decision(users: &[String], i: usize) -> DecisionRequest {
     let user = users.get(i % users.len().max(1)).cloned();
     let team = (i / 3) % GROUPS;
     let one =
-        |name: &str, value: String| BTreeMap::from([(name.to_owned(), ParameterValue::One(value))]);
+        |name: &str, value: String| BTreeMap::from([(name.to_owned(), AttributeValue::One(value))]);
     let (permission, attributes) = match i % 4 {
         0 => (
             "storage:logs:read",
@@ -236,7 +236,9 @@ fn decision(users: &[String], i: usize) -> DecisionRequest {
         permission: permission.to_owned(),
         environment: Some("env-prod".to_owned()),
         attributes,
-        ..DecisionRequest::default()
+        token: None,
+        time: None,
+        min_revision: None,
     }
 }
 
