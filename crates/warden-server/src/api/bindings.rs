@@ -8,7 +8,7 @@
 //! unrestricted (SPEC §4 rule 4) are reported in the `Warden-Warnings` header.
 
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use warden_api::ErrorBody;
 use warden_api::bindings::{
@@ -73,14 +73,7 @@ fn filter(query: Option<String>) -> ApiResult<Filter> {
 
 /// 204 with any boundary warnings in `Warden-Warnings` (a JSON array).
 fn no_content(revision: i64, warnings: &[String]) -> Response {
-    let mut response = deleted(revision).into_response();
-    if !warnings.is_empty()
-        && let Ok(text) = serde_json::to_string(warnings)
-        && let Ok(value) = HeaderValue::from_str(&text)
-    {
-        response.headers_mut().insert("warden-warnings", value);
-    }
-    response
+    crate::api::with_warnings(deleted(revision).into_response(), warnings)
 }
 
 fn deleted(revision: i64) -> Written<()> {

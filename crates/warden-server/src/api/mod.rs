@@ -134,4 +134,46 @@ impl<T: serde::Serialize> IntoResponse for Written<T> {
 
 pub use crate::service::levels::{level, level_parts, writable};
 
+/// `response` with `Warden-Warnings` (a JSON array) when there are warnings about the write.
+pub(crate) fn with_warnings(mut response: Response, warnings: &[String]) -> Response {
+    if !warnings.is_empty()
+        && let Ok(text) = serde_json::to_string(warnings)
+        && let Ok(value) = HeaderValue::from_str(&ascii(&text))
+    {
+        response.headers_mut().insert("warden-warnings", value);
+    }
+    response
+}
+
+/// JSON text with every non-ASCII character as a `\u` escape, so that a name in any script
+/// survives in a header (the structure of the JSON is ASCII; only strings change).
+fn ascii(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
 pub use crate::service::levels::new_uuid;
+
+#[cfg(test)]
+mod warning_tests {
+    #[test]
+    fn warnings_in_any_script_survive_a_header_as_the_same_json() {
+        let warnings = vec!["boundary `Zöne 🌍` leaves it open".to_owned()];
+        let text = super::ascii(&serde_json::to_string(&warnings).unwrap_or_default());
+        assert!(text.is_ascii(), "{text}");
+        assert_eq!(
+            serde_json::from_str::<Vec<String>>(&text).ok(),
+            Some(warnings)
+        );
+    }
+}

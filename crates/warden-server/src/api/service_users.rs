@@ -5,12 +5,12 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use warden_api::ErrorBody;
 use warden_api::paging::KeyPageQuery;
 
-use crate::api::{Body, Path, Query, Written};
+use crate::api::{Body, Path, Query, Written, with_warnings};
 use crate::error::ApiResult;
 use crate::extract::JsonBody;
 use crate::service::service_users::{
@@ -20,35 +20,6 @@ use crate::service::service_users::{
 use crate::service::suggestions::{self, SuggestQuery, SuggestedPolicy};
 use crate::service::{Authed, review};
 use crate::state::AppState;
-
-/// The answer with `Warden-Warnings` (a JSON array) when there are any.
-fn with_warnings(written: Written<ServiceUserDto>, warnings: &[String]) -> Response {
-    let mut response = written.into_response();
-    if !warnings.is_empty()
-        && let Ok(text) = serde_json::to_string(warnings)
-        && let Ok(value) = HeaderValue::from_str(&ascii(&text))
-    {
-        response.headers_mut().insert("warden-warnings", value);
-    }
-    response
-}
-
-/// JSON text with every non-ASCII character as a `\u` escape, so that a name in any script
-/// survives in a header (the structure of the JSON is ASCII; only strings change).
-fn ascii(json: &str) -> String {
-    let mut out = String::with_capacity(json.len());
-    for c in json.chars() {
-        if c.is_ascii() {
-            out.push(c);
-        } else {
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{unit:04x}"));
-            }
-        }
-    }
-    out
-}
 
 fn written(status: StatusCode, (out, revision): (ServiceUserDto, i64)) -> Written<ServiceUserDto> {
     Written {
@@ -154,7 +125,7 @@ pub async fn create(
     let warnings = service_users::name_warnings(&state, Some(&input.name));
     let created = service_users::create(&state, &authed, &acc, input).await?;
     Ok(with_warnings(
-        written(StatusCode::CREATED, created),
+        written(StatusCode::CREATED, created).into_response(),
         &warnings,
     ))
 }
@@ -224,7 +195,10 @@ pub async fn update(
 ) -> ApiResult<Response> {
     let warnings = service_users::name_warnings(&state, input.name.as_deref());
     let updated = service_users::update(&state, &authed, &acc, &key, input).await?;
-    Ok(with_warnings(written(StatusCode::OK, updated), &warnings))
+    Ok(with_warnings(
+        written(StatusCode::OK, updated).into_response(),
+        &warnings,
+    ))
 }
 
 #[utoipa::path(
