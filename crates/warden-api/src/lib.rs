@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod authzen;
+pub mod batch;
 pub mod bindings;
 pub mod boundaries;
 pub mod catalogue;

@@ -1,7 +1,8 @@
 //! `warden export`, `warden plan` and `warden apply` as a platform team runs them from CI: a real
 //! server in-process on a free loopback port, the real `warden` binary talking to it. The round
 //! trip (apply, export, apply to an empty server, export again), the exit codes of plan, an
-//! invalid file that changes nothing, and a delegated administrator refused mid-way.
+//! invalid file that changes nothing, and a delegated administrator refused mid-way (with
+//! `--atomic`: refused with nothing applied).
 
 #![allow(
     clippy::unwrap_used,
@@ -184,13 +185,16 @@ fn an_exported_account_applied_to_an_empty_server_exports_the_same() {
 + user `alice@example.com` in [Environment Users, ops]
 + user `bob@example.com` in []
 + service user `Pipeline Automation` in [ops]
-impact: 2 principals gain or lose access (without attributes):
+impact: 2 principals gain or lose access:
   Pipeline Automation gains at account: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 44 more
   Pipeline Automation gains at environment:env-dev: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 44 more
   Pipeline Automation gains at environment:env-prod: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 44 more
+  Pipeline Automation gains at environment:env-prod: `storage:logs:read` when storage:bucket-name startsWith \"ops_\"
   alice@example.com gains at account: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 51 more
+  alice@example.com gains at account: `storage:buckets:read` when storage:table-name IN (\"entities\", \"logs\", \"metrics\", \"spans\", \"user.sessions\") OR (storage:table-name = \"events\" AND storage:bucket-name NOT IN (\"default_security_custom_events\", \"default_security_events\") AND storage:bucket-name IS PRESENT)
   alice@example.com gains at environment:env-dev: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 52 more
   alice@example.com gains at environment:env-prod: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 51 more
+  alice@example.com gains at environment:env-prod: `storage:buckets:read` when storage:table-name IN (\"entities\", \"logs\", \"metrics\", \"spans\", \"user.sessions\") OR (storage:table-name = \"events\" AND storage:bucket-name NOT IN (\"default_security_custom_events\", \"default_security_events\") AND storage:bucket-name IS PRESENT)
 "
     );
     let applied = expect(&a.admin(&["apply", &rich, "--yes"]), 0);
@@ -220,7 +224,8 @@ impact: 2 principals gain or lose access (without attributes):
         "2 changes (0 to create, 2 to update, 0 to delete)
 ~ binding of policy `Team Logs` to group `ops` at environment:env-prod (team=sre, boundaries [Zone A])
 ~ groups of user `bob@example.com`: [] → [empty team]
-impact: nobody gains or loses access (without attributes)
+impact: 1 principal gains or loses access:
+  Pipeline Automation has other conditions at environment:env-prod: `storage:logs:read` when storage:bucket-name startsWith \"ops_\" → when storage:bucket-name startsWith \"sre_\"
 "
     );
     expect(&a.admin(&["apply", &changed_file, "--yes"]), 0);
@@ -288,13 +293,16 @@ impact: nobody gains or loses access (without attributes)
 - policy `Buckets Read`
 - policy `Team Logs`
 - boundary `Zone A`
-impact: 2 principals gain or lose access (without attributes):
+impact: 2 principals gain or lose access:
   Pipeline Automation loses at account: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 44 more
   Pipeline Automation loses at environment:env-dev: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 44 more
   Pipeline Automation loses at environment:env-prod: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 44 more
+  Pipeline Automation loses at environment:env-prod: `storage:logs:read` (was when storage:bucket-name startsWith \"ops_\")
   alice@example.com loses at account: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 51 more
+  alice@example.com loses at account: `storage:buckets:read` (was when storage:table-name IN (\"entities\", \"logs\", \"metrics\", \"spans\", \"user.sessions\") OR (storage:table-name = \"events\" AND storage:bucket-name NOT IN (\"default_security_custom_events\", \"default_security_events\") AND storage:bucket-name IS PRESENT))
   alice@example.com loses at environment:env-dev: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 52 more
   alice@example.com loses at environment:env-prod: `app-engine:apps:run`, `app-engine:edge-connects:read`, `app-engine:functions:run`, `app-settings:objects:read`, `automation:calendars:read`, and 51 more
+  alice@example.com loses at environment:env-prod: `storage:buckets:read` (was when storage:table-name IN (\"entities\", \"logs\", \"metrics\", \"spans\", \"user.sessions\") OR (storage:table-name = \"events\" AND storage:bucket-name NOT IN (\"default_security_custom_events\", \"default_security_events\") AND storage:bucket-name IS PRESENT))
 "
     );
     // The same plan as JSON lists every change of access.
@@ -309,18 +317,57 @@ impact: 2 principals gain or lose access (without attributes):
         serde_json::json!({"step": "deleteUser", "serviceUser": false, "name": "alice@example.com"})
     );
     let losses = json["impact"].as_array().unwrap();
-    assert_eq!(losses.len(), 49 * 3 + 56 + 57 + 56);
+    // The unconditional losses, and three conditional ones (with the condition lost).
+    assert_eq!(losses.len(), 49 * 3 + 56 + 57 + 56 + 3);
     assert!(losses.contains(&serde_json::json!({
         "principal": "alice@example.com",
         "permission": "storage:buckets:read",
         "level": "environment:env-dev",
-        "gains": false
+        "change": "loses"
     })));
+    assert!(losses.contains(&serde_json::json!({
+        "principal": "Pipeline Automation",
+        "permission": "storage:logs:read",
+        "level": "environment:env-prod",
+        "change": "loses",
+        "before": "storage:bucket-name startsWith \"ops_\""
+    })));
+    assert!(losses.iter().all(|l| l["change"] == "loses"));
     expect(&b.admin(&["apply", &smaller, "--prune", "--yes"]), 0);
     assert_eq!(
         b.export(),
         "environments: [env-dev, env-prod]\ngroups:\n  ops: []\nusers:\n  admin@warden.local: [Account Admins]\n"
     );
+
+    // The same two applies, each as one transaction: the same accounts.
+    let c = Server::start("c");
+    let copy = c.file("copy.yaml", &exported);
+    let applied = expect(
+        &c.admin(&["apply", &copy, "--prune", "--yes", "--atomic"]),
+        0,
+    );
+    assert!(
+        applied
+            .starts_with("applied 13 changes (13 to create, 0 to update, 0 to delete) (atomic)\n"),
+        "{applied}"
+    );
+    assert_eq!(c.export(), exported);
+    assert_eq!(
+        expect(
+            &c.admin(&["apply", &copy, "--prune", "--yes", "--atomic"]),
+            0
+        ),
+        "0 changes\n"
+    );
+    let smaller = c.file(
+        "smaller.yaml",
+        "environments: [env-dev, env-prod]\ngroups:\n  ops: []\nusers:\n  admin@warden.local: [Account Admins]\n",
+    );
+    expect(
+        &c.admin(&["apply", &smaller, "--prune", "--yes", "--atomic"]),
+        0,
+    );
+    assert_eq!(c.export(), b.export());
 }
 
 #[test]
@@ -491,6 +538,40 @@ fn a_delegated_administrator_is_refused_at_the_first_write_it_may_not_make() {
             ""
         ),
     );
+    // As one transaction: refused at the binding, and the policy and the group before it are
+    // not there either.
+    let output = server.run(&["apply", &more, "--yes", "--atomic"], &["--token", &token]);
+    let printed = expect(&output, 1);
+    assert_eq!(
+        printed,
+        "refused at change 3 of 3: + binding of policy `Audit Read` to group `auditors` at account
+  error: permission `iam:bindings:write` is required for this request
+  missing permission: `iam:bindings:write`
+nothing was applied (atomic): the account is as it was; not applied (3):
+  + policy `Audit Read`
+  + group `auditors`
+  + binding of policy `Audit Read` to group `auditors` at account
+",
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(server.export(), exported);
+    let json: Value = serde_json::from_str(&expect(
+        &server.run(
+            &["apply", &more, "--yes", "--atomic", "--format", "json"],
+            &["--token", &token],
+        ),
+        1,
+    ))
+    .unwrap();
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["changes"], 0);
+    assert_eq!(json["failed"]["step"]["step"], "bind");
+    assert_eq!(json["failed"]["code"], "forbidden");
+    assert_eq!(json["notApplied"].as_array().unwrap().len(), 3);
+    assert_eq!(server.export(), exported);
+
+    // One write at a time: refused at the binding, with what came before it applied.
     let output = server.run(&["apply", &more, "--yes"], &["--token", &token]);
     let printed = expect(&output, 1);
     assert_eq!(
@@ -642,7 +723,7 @@ authzen:
         expect(&server.admin(&["plan", &path]), 2),
         "1 change (1 to create, 0 to update, 0 to delete)
 + AuthZEN mapping (1 actions, 1 resource_properties)
-impact: nobody gains or loses access (without attributes)
+impact: nobody gains or loses access
 "
     );
     expect(&server.admin(&["apply", &path, "--yes"]), 0);

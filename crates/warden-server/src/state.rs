@@ -103,8 +103,10 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
+    /// The current snapshot; inside a batch, the batch's working one
+    /// ([`crate::service::batch`]).
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.cell.load()
+        crate::service::batch::working_snapshot().unwrap_or_else(|| self.cell.load())
     }
 
     pub fn now_ms(&self) -> i64 {

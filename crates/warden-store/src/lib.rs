@@ -390,22 +390,32 @@ impl Store {
 
     /// Commits a write: revision + 1, the operations, one audit entry — all or nothing.
     pub async fn write(&self, write: Write) -> Result<Committed, StoreError> {
-        self.commit(write, 1).await
+        self.commit(vec![write], 1).await
+    }
+
+    /// Commits several writes as one: one revision, every write's operations in order, an audit
+    /// entry per write (all of that revision; the change log names the first) — all or nothing.
+    /// The first write's `expected_revision` guards the whole. `Committed::seq` is the last entry.
+    pub async fn write_all(&self, writes: Vec<Write>) -> Result<Committed, StoreError> {
+        if writes.is_empty() {
+            return Err(StoreError::Corrupt("a batch of no writes".into()));
+        }
+        self.commit(writes, 1).await
     }
 
     /// Appends an audit entry that changes nothing else (e.g. a recorded authorization check).
     pub async fn record(&self, write: Write) -> Result<Committed, StoreError> {
         self.commit(
-            Write {
+            vec![Write {
                 ops: Vec::new(),
                 ..write
-            },
+            }],
             0,
         )
         .await
     }
 
-    async fn commit(&self, write: Write, bump: i64) -> Result<Committed, StoreError> {
+    async fn commit(&self, writes: Vec<Write>, bump: i64) -> Result<Committed, StoreError> {
         let mut tx = self.pool.begin().await?;
         // Updating the revision row first serializes every writer (a row lock in PostgreSQL, the
         // write lock in SQLite), so revisions and audit sequence numbers never interleave.
@@ -419,44 +429,55 @@ impl Store {
         let revision: i64 = row.try_get(0)?;
         // The entry chains onto the last one the revision row recorded, not onto the last row of
         // the log: entries removed from the end leave a gap that later writes cannot close.
-        let last_seq: i64 = row.try_get(1)?;
-        let prev_hash: String = row.try_get(2)?;
-        if let Some(expected) = write.expected_revision
+        let mut seq: i64 = row.try_get(1)?;
+        let mut prev_hash: String = row.try_get(2)?;
+        if let Some(expected) = writes.first().and_then(|w| w.expected_revision)
             && revision - bump != expected
         {
             return Err(StoreError::Stale {
                 current: revision - bump,
             });
         }
-        for op in &write.ops {
-            op.apply(&mut tx).await?;
+        let mut all_ops: Vec<Op> = Vec::new();
+        let mut first: Option<(i64, String, i64)> = None;
+        for write in writes {
+            for op in &write.ops {
+                op.apply(&mut tx).await?;
+            }
+            let mut entry = AuditEntry {
+                seq: seq + 1,
+                revision,
+                at: write.at,
+                actor: write.actor,
+                action: write.action,
+                target: write.target,
+                before: write.before,
+                after: write.after,
+                request_id: write.request_id,
+                prev_hash,
+                hash: String::new(),
+            };
+            entry.hash = audit::entry_hash(&entry);
+            insert_entry(&mut tx, &entry).await?;
+            first.get_or_insert_with(|| (entry.seq, entry.hash.clone(), entry.at));
+            all_ops.extend(write.ops);
+            seq = entry.seq;
+            prev_hash = entry.hash;
         }
-        let mut entry = AuditEntry {
-            seq: last_seq + 1,
-            revision,
-            at: write.at,
-            actor: write.actor,
-            action: write.action,
-            target: write.target,
-            before: write.before,
-            after: write.after,
-            request_id: write.request_id,
-            prev_hash,
-            hash: String::new(),
-        };
-        entry.hash = audit::entry_hash(&entry);
-        if bump > 0 {
-            let ops = serde_json::to_string(&write.ops)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if bump > 0
+            && let Some((first_seq, first_hash, at)) = &first
+        {
+            let ops =
+                serde_json::to_string(&all_ops).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             sqlx::query(
                 "INSERT INTO changes (revision, at, ops, audit_seq, audit_hash) \
                  VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(revision)
-            .bind(write.at)
+            .bind(at)
             .bind(ops)
-            .bind(entry.seq)
-            .bind(&entry.hash)
+            .bind(first_seq)
+            .bind(first_hash)
             .execute(&mut *tx)
             .await?;
             if self.backend == Backend::Postgres {
@@ -467,39 +488,14 @@ impl Store {
                     .await?;
             }
         }
-        sqlx::query(
-            "INSERT INTO audit_log (seq, revision, at, actor, action, target, before_state, after_state, request_id, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(entry.seq)
-        .bind(entry.revision)
-        .bind(entry.at)
-        .bind(&entry.actor)
-        .bind(&entry.action)
-        .bind(&entry.target)
-        .bind(&entry.before)
-        .bind(&entry.after)
-        .bind(&entry.request_id)
-        .bind(&entry.prev_hash)
-        .bind(&entry.hash)
-        .execute(&mut *tx)
-        .await?;
         sqlx::query("UPDATE store_revision SET audit_seq = $1, audit_hash = $2 WHERE id = 1")
-            .bind(entry.seq)
-            .bind(&entry.hash)
+            .bind(seq)
+            .bind(&prev_hash)
             .execute(&mut *tx)
             .await?;
-        ops::put_meta(
-            &mut tx,
-            "audit_head",
-            &format!("{}:{}", entry.seq, entry.hash),
-        )
-        .await?;
+        ops::put_meta(&mut tx, "audit_head", &format!("{seq}:{prev_hash}")).await?;
         tx.commit().await?;
-        Ok(Committed {
-            revision,
-            seq: entry.seq,
-        })
+        Ok(Committed { revision, seq })
     }
 
     /// The operations of every write after `revision`, in order. `None` when the log no longer
@@ -685,4 +681,29 @@ fn audit_row(row: &sqlx::any::AnyRow) -> Result<AuditEntry, StoreError> {
         prev_hash: row.try_get(9)?,
         hash: row.try_get(10)?,
     })
+}
+
+/// Appends one audit entry inside a write's transaction.
+async fn insert_entry(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    entry: &AuditEntry,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (seq, revision, at, actor, action, target, before_state, after_state, request_id, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(entry.seq)
+    .bind(entry.revision)
+    .bind(entry.at)
+    .bind(&entry.actor)
+    .bind(&entry.action)
+    .bind(&entry.target)
+    .bind(&entry.before)
+    .bind(&entry.after)
+    .bind(&entry.request_id)
+    .bind(&entry.prev_hash)
+    .bind(&entry.hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -147,6 +147,27 @@ impl Client {
         &self.api
     }
 
+    /// Like [`Client::call`], also giving the error body's `details` of a refusal.
+    pub fn call_detailed<T>(
+        &self,
+        request: impl Future<Output = Result<Answer<T>, ClientError>>,
+    ) -> Result<Answer<T>, Box<(CliError, Option<serde_json::Value>)>> {
+        self.runtime.block_on(request).map_err(|e| {
+            Box::new(match e {
+                ClientError::Refused {
+                    status,
+                    body,
+                    retry_after,
+                    error,
+                } => (
+                    refused(status, &body, retry_after),
+                    error.and_then(|e| e.details),
+                ),
+                other => (unreachable(&self.shown, &other), None),
+            })
+        })
+    }
+
     /// Runs one typed request of [`Client::typed`]; any answer but 2xx is an error.
     pub fn call<T>(
         &self,

@@ -1,7 +1,8 @@
 //! `warden export`, `warden plan FILE` and `warden apply FILE`: an account's configuration as
 //! code. A world file (the world sections of a policy test file, `cases:` optional) describes the
 //! desired state; export writes the account as one, plan says what would change, apply makes it
-//! so through the API, one write at a time, each authorised as the caller.
+//! so through the API, one write at a time, each authorised as the caller (with `--atomic`, as one
+//! batch of the server: all or nothing).
 //!
 //! This module owns the commands and their output; reading and rendering world files is
 //! `warden_engine::testfile::desired`, reading the account and the steps are [`world_sync`].
@@ -13,13 +14,15 @@
 //!
 //! [`world_sync`]: crate::command::world_sync
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde::Serialize;
+use warden_api::batch::BatchInput;
 use warden_engine::Builtin;
-use warden_engine::testfile::desired::{self, AccessChange, WorldFile};
+use warden_engine::testfile::desired::{self, AccessChange, Change, WorldFile};
 use warden_engine::testfile::{FileReport, Problem};
 
 use crate::command::client::{Client, Connection};
@@ -55,6 +58,10 @@ pub struct ApplyArgs {
     /// Apply without asking for confirmation (needed when standard input is not a terminal).
     #[arg(long)]
     yes: bool,
+    /// All the changes in one transaction of the server, or none of them: each is still
+    /// checked as the caller's, against the state the changes before it leave.
+    #[arg(long)]
+    atomic: bool,
     #[command(flatten)]
     connection: Connection,
 }
@@ -268,6 +275,9 @@ pub fn apply(args: ApplyArgs, output: &mut Output) -> Result<ExitCode, CliError>
     if !args.yes && !confirm(&planned)? {
         return Err(CliError::new("cancelled", "nothing was changed").with_exit(1));
     }
+    if args.atomic {
+        return apply_atomic(&client, &state, &planned, output);
+    }
     let mut failure = None;
     let mut made = 0;
     for (index, step) in planned.iter().enumerate() {
@@ -349,6 +359,103 @@ pub fn apply(args: ApplyArgs, output: &mut Output) -> Result<ExitCode, CliError>
     Ok(ExitCode::FAILURE)
 }
 
+/// `apply --atomic`: the steps as one batch of the server; refused, nothing was applied.
+fn apply_atomic(
+    client: &Client,
+    state: &State,
+    planned: &[Step],
+    output: &mut Output,
+) -> Result<ExitCode, CliError> {
+    let account = state.account.clone();
+    let input = BatchInput {
+        writes: planned.iter().map(|step| state.batch_write(step)).collect(),
+        dry_run: false,
+    };
+    progress(&format!(
+        "applying {} in one transaction",
+        plural(planned.len(), "change")
+    ));
+    let (error, details) = match client.call_detailed(client.typed().batch(&account, &input)) {
+        Ok(_) => {
+            if output.is_json() {
+                output.json(&Report {
+                    ok: true,
+                    changes: planned.len(),
+                    steps: planned,
+                    failed: None,
+                    not_applied: None,
+                    impact: None,
+                    impact_unavailable: None,
+                });
+            } else {
+                output.line(&format!("applied {} (atomic)", summary(planned, "")));
+                for step in planned {
+                    output.line(&step.describe());
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(refusal) => *refusal,
+    };
+    // The write the server refused; nothing before it was stored either.
+    let index = details
+        .as_ref()
+        .and_then(|d| d.get("write"))
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|i| usize::try_from(i).ok());
+    let (Some(index), Some(failed)) = (index, index.and_then(|i| planned.get(i))) else {
+        return Err(error.with_help("nothing was applied: the changes are one transaction"));
+    };
+    // The report names the change itself: the server's words for it (which write of the batch,
+    // counted from 0) would only repeat it.
+    let mut error = error;
+    let kind = state.batch_write(failed).kind();
+    let prefix = format!("write {index} (`{kind}`) was refused, so nothing was changed: ");
+    if let Some(rest) = error.message.strip_prefix(&prefix) {
+        error.message = rest.to_owned();
+    }
+    error
+        .notes
+        .retain(|note| note != &format!("  kind: {kind}") && note != &format!("  write: {index}"));
+    if output.is_json() {
+        output.json(&Report {
+            ok: false,
+            changes: 0,
+            steps: &[],
+            failed: Some(Failed {
+                step: failed,
+                code: &error.code,
+                message: &error.message,
+            }),
+            not_applied: Some(planned),
+            impact: None,
+            impact_unavailable: None,
+        });
+    } else {
+        output.line(&format!(
+            "refused at change {} of {}: {}",
+            index + 1,
+            planned.len(),
+            failed.describe()
+        ));
+        output.line(&format!("  error: {}", error.message));
+        for note in &error.notes {
+            output.line(note);
+        }
+        if let Some(help) = &error.help {
+            output.line(&format!("  help: {help}"));
+        }
+        output.line(&format!(
+            "nothing was applied (atomic): the account is as it was; not applied ({}):",
+            planned.len()
+        ));
+        for step in planned {
+            output.line(&format!("  {}", step.describe()));
+        }
+    }
+    Ok(ExitCode::FAILURE)
+}
+
 /// Seconds since the epoch: the time the impact preview's decisions are made at.
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -361,7 +468,8 @@ fn now() -> i64 {
 /// How many permissions a line of the impact names before `and N more`.
 const SHOWN_PERMISSIONS: usize = 5;
 
-/// `impact: …`, then one line per principal, level and direction.
+/// `impact: …`, then one line per principal, level and direction of unconditional changes, and
+/// one per permission whose access is conditional before or after (with the conditions).
 fn print_impact(impact: &Result<Vec<AccessChange>, String>, output: &mut Output) {
     let changes = match impact {
         Ok(changes) => changes,
@@ -371,26 +479,44 @@ fn print_impact(impact: &Result<Vec<AccessChange>, String>, output: &mut Output)
         }
     };
     if changes.is_empty() {
-        output.line("impact: nobody gains or loses access (without attributes)");
+        output.line("impact: nobody gains or loses access");
         return;
     }
-    // Gains before losses, per principal and level.
-    let mut lines: std::collections::BTreeMap<(&str, &str, bool), Vec<&str>> =
-        std::collections::BTreeMap::new();
+    // Per principal and level: gains, losses, then changed conditions; unconditional changes of
+    // one direction on one line.
+    type Key<'a> = (&'a str, &'a str, Change);
+    let mut grouped: BTreeMap<Key<'_>, Vec<&str>> = BTreeMap::new();
+    let mut conditional: BTreeMap<Key<'_>, Vec<String>> = BTreeMap::new();
     for change in changes {
-        lines
-            .entry((
-                change.principal.as_str(),
-                change.level.as_str(),
-                !change.gains,
-            ))
-            .or_default()
-            .push(&change.permission);
+        let key = (
+            change.principal.as_str(),
+            change.level.as_str(),
+            change.change,
+        );
+        let when = |c: &Option<String>| {
+            c.as_deref()
+                .map(|c| format!("when {}", c.replace('\n', " ")))
+        };
+        match (when(&change.before), when(&change.after)) {
+            (None, None) => grouped.entry(key).or_default().push(&change.permission),
+            (before, after) => {
+                let permission = &change.permission;
+                let line = match (before, after) {
+                    (None, Some(after)) => format!("`{permission}` {after}"),
+                    (Some(before), None) if change.change == Change::Gains => {
+                        format!("`{permission}` (was only {before})")
+                    }
+                    (Some(before), None) => format!("`{permission}` (was {before})"),
+                    (Some(before), Some(after)) => format!("`{permission}` {before} → {after}"),
+                    (None, None) => continue,
+                };
+                conditional.entry(key).or_default().push(line);
+            }
+        }
     }
-    let principals: std::collections::BTreeSet<&str> =
-        changes.iter().map(|c| c.principal.as_str()).collect();
+    let principals: BTreeSet<&str> = changes.iter().map(|c| c.principal.as_str()).collect();
     output.line(&format!(
-        "impact: {} {} access (without attributes):",
+        "impact: {} {} access:",
         plural(principals.len(), "principal"),
         if principals.len() == 1 {
             "gains or loses"
@@ -398,23 +524,34 @@ fn print_impact(impact: &Result<Vec<AccessChange>, String>, output: &mut Output)
             "gain or lose"
         }
     ));
-    for ((principal, level, loses), permissions) in lines {
-        let mut shown: Vec<String> = permissions
-            .iter()
-            .take(SHOWN_PERMISSIONS)
-            .map(|p| format!("`{p}`"))
-            .collect();
-        if permissions.len() > SHOWN_PERMISSIONS {
-            shown.push(format!(
-                "and {} more",
-                permissions.len() - SHOWN_PERMISSIONS
+    let mut keys: BTreeSet<Key<'_>> = grouped.keys().copied().collect();
+    keys.extend(conditional.keys().copied());
+    for key @ (principal, level, change) in keys {
+        let verb = match change {
+            Change::Gains => "gains",
+            Change::Loses => "loses",
+            Change::Conditions => "has other conditions",
+        };
+        if let Some(permissions) = grouped.get(&key) {
+            let mut shown: Vec<String> = permissions
+                .iter()
+                .take(SHOWN_PERMISSIONS)
+                .map(|p| format!("`{p}`"))
+                .collect();
+            if permissions.len() > SHOWN_PERMISSIONS {
+                shown.push(format!(
+                    "and {} more",
+                    permissions.len() - SHOWN_PERMISSIONS
+                ));
+            }
+            output.line(&format!(
+                "  {principal} {verb} at {level}: {}",
+                shown.join(", ")
             ));
         }
-        output.line(&format!(
-            "  {principal} {} at {level}: {}",
-            if loses { "loses" } else { "gains" },
-            shown.join(", ")
-        ));
+        for line in conditional.get(&key).into_iter().flatten() {
+            output.line(&format!("  {principal} {verb} at {level}: {line}"));
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
+use warden_api::batch::{BatchBinding, BatchWrite};
 use warden_api::bindings::{BindingInput, ParameterValue};
 use warden_api::boundaries::BoundaryInput;
 use warden_api::groups::GroupInput;
@@ -593,6 +594,116 @@ impl State {
             }
         }
         Ok(())
+    }
+
+    /// The step as a write of a batch (`apply --atomic`), naming what it touches by name as
+    /// the batch resolves it against the state its earlier writes left.
+    pub fn batch_write(&self, step: &Step) -> BatchWrite {
+        let environment = |level: &LevelSpec| match level {
+            LevelSpec::Account => None,
+            LevelSpec::Environment(id) => Some(id.clone()),
+        };
+        match step.clone() {
+            Step::SetAuthzen { mapping, .. } => BatchWrite::SetAuthzen {
+                mapping: warden_api::authzen::Mapping {
+                    actions: mapping.actions,
+                    resource_properties: mapping.resource_properties,
+                    subject_properties: mapping.subject_properties,
+                    context_properties: mapping.context_properties,
+                },
+            },
+            Step::CreateEnvironment { id } => BatchWrite::CreateEnvironment { id, name: None },
+            Step::PutBoundary { name, text, .. } => BatchWrite::PutBoundary {
+                name,
+                boundary_query: text,
+            },
+            Step::PutPolicy { name, text, .. } => BatchWrite::PutPolicy {
+                name,
+                statement_query: text,
+                description: String::new(),
+            },
+            Step::CreateGroup { name } => BatchWrite::CreateGroup {
+                name,
+                description: String::new(),
+            },
+            Step::Bind {
+                group,
+                level,
+                policy,
+                global,
+                replace,
+                bindings,
+            } => BatchWrite::Bind {
+                group,
+                policy,
+                global,
+                environment: environment(&level),
+                replace,
+                bindings: bindings
+                    .into_iter()
+                    .map(|b| BatchBinding {
+                        parameters: b
+                            .parameters
+                            .iter()
+                            .map(|(k, v)| (k.clone(), parameter_value(v)))
+                            .collect(),
+                        boundaries: b.boundaries,
+                        metadata: BTreeMap::new(),
+                    })
+                    .collect(),
+            },
+            Step::CreateUser { email, groups } => BatchWrite::CreateUser { email, groups },
+            Step::CreateServiceUser { name, groups } => {
+                BatchWrite::CreateServiceUser { name, groups }
+            }
+            Step::SetGroups {
+                service_user,
+                name,
+                groups,
+                ..
+            } => {
+                // Memberships a world file cannot name (the administrators group) are kept, by
+                // uuid.
+                let table = if service_user {
+                    &self.service_users
+                } else {
+                    &self.users
+                };
+                let mut keys: Vec<String> = table
+                    .get(&fold(&name))
+                    .and_then(|uid| self.kept.get(uid))
+                    .cloned()
+                    .unwrap_or_default();
+                keys.extend(groups);
+                if service_user {
+                    BatchWrite::SetServiceUserGroups { name, groups: keys }
+                } else {
+                    BatchWrite::SetUserGroups {
+                        email: name,
+                        groups: keys,
+                    }
+                }
+            }
+            Step::DeleteUser {
+                service_user: true,
+                name,
+            } => BatchWrite::DeleteServiceUser { name },
+            Step::DeleteUser { name, .. } => BatchWrite::DeleteUser { email: name },
+            Step::Unbind {
+                group,
+                level,
+                policy,
+                global,
+            } => BatchWrite::Unbind {
+                group,
+                policy,
+                global,
+                environment: environment(&level),
+            },
+            Step::DeleteGroup { name } => BatchWrite::DeleteGroup { name },
+            Step::DeletePolicy { name } => BatchWrite::DeletePolicy { name },
+            Step::DeleteBoundary { name } => BatchWrite::DeleteBoundary { name },
+        }
     }
 
     /// A principal's groups become `groups`, besides those it keeps.

@@ -4,6 +4,7 @@
 //! write produced and its warnings; anything but 2xx is a [`ClientError::Refused`].
 
 mod authzen;
+mod batch;
 mod credentials;
 mod decisions;
 mod directory;

@@ -27,7 +27,8 @@ use super::report::{FileReport, Pos, Problem};
 use super::world;
 use super::yaml::{self, OneOrMany, Text, text_pos};
 use crate::builtin::Builtin;
-use crate::snapshot::{Outcome, Request, Snapshot};
+use crate::residual::{ResidualDecision, ResidualRequest};
+use crate::snapshot::Snapshot;
 
 /// The sections a world file may hold that `warden apply` does not apply (yet).
 const NOT_APPLIED: &[&str] = &["services", "deactivated", "workflows", "consent"];
@@ -333,8 +334,9 @@ fn desired(builtin: &Builtin, model: &TestFile) -> WorldFile {
     out
 }
 
-/// One principal's access that a change gives or takes away: the decision of the unconditional
-/// request (no attributes) for a permission at a level, before and after.
+/// One principal's access that a change gives, takes away or makes depend on other conditions:
+/// the residual of the request without attributes (what it is allowed on, SPEC §3) for a
+/// permission at a level, before and after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessChange {
@@ -343,18 +345,68 @@ pub struct AccessChange {
     pub permission: String,
     /// `account` or `environment:ID`.
     pub level: String,
-    /// Gains (DENY before, ALLOW after) or loses.
-    pub gains: bool,
+    pub change: Change,
+    /// The condition before, when the access was conditional (in the policy language's words).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    /// The condition after, when the access is conditional.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
 }
 
-/// Who gains or loses which access when `before` becomes `after`: both worlds are built on the
-/// built-in content (as `warden test` builds them) and every principal of either is asked every
-/// permission of the catalogue, at account level and in every environment of either, without
-/// attributes (so a conditional ALLOW does not count as access, SPEC §3). In an environment that
-/// only one side has, the other side's answer is its account-level one (an account-level binding
-/// applies in every environment), so creating an environment is not reported as everyone gaining
-/// everything there. Principals with the same groups before and after are asked once. Ordered by
-/// principal, level, permission.
+/// Which way an access changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Change {
+    /// Denied before; allowed after, always or on a condition. Or conditional before and always
+    /// allowed after.
+    Gains,
+    /// Allowed before, always or on a condition; denied after. Or always allowed before and
+    /// conditional after.
+    Loses,
+    /// Conditional before and after, on another condition.
+    Conditions,
+}
+
+/// A principal's access to a permission at a level: its residual without attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Access {
+    Denied,
+    Allowed,
+    /// Allowed exactly when the condition (rendered) holds.
+    When(String),
+}
+
+impl Access {
+    fn of(snapshot: &Snapshot, request: &ResidualRequest<'_>) -> Access {
+        match snapshot.residual(request) {
+            Ok(residual) => match residual.decision {
+                ResidualDecision::Allow => Access::Allowed,
+                ResidualDecision::Deny => Access::Denied,
+                ResidualDecision::Conditional => {
+                    Access::When(crate::residual::text::render(&residual.predicate))
+                }
+            },
+            Err(error) => Access::When(format!("(a condition too large to show: {error})")),
+        }
+    }
+
+    fn condition(&self) -> Option<String> {
+        match self {
+            Access::When(text) => Some(text.clone()),
+            Access::Allowed | Access::Denied => None,
+        }
+    }
+}
+
+/// Who gains, loses or has other conditions on which access when `before` becomes `after`: both
+/// worlds are built on the built-in content (as `warden test` builds them) and every principal of
+/// either is asked every permission of the catalogue, at account level and in every environment
+/// of either, with no attribute known — the residual says whether the access is unconditional,
+/// conditional (and on what) or none, so a change that only changes a condition is reported too.
+/// In an environment that only one side has, the other side's answer is its account-level one
+/// (an account-level binding applies in every environment), so creating an environment is not
+/// reported as everyone gaining everything there. Ordered by principal, level, permission.
 ///
 /// An `Err` names why a world could not be built (a binding of a policy the world file format
 /// does not know, for instance); the preview is then unavailable, not empty.
@@ -392,20 +444,13 @@ pub fn impact(
         .permissions()
         .map(|p| p.name.clone())
         .collect();
-    let groups_of = |world: &WorldFile, key: &str, service: bool| -> Option<Vec<String>> {
+    let present = |world: &WorldFile, key: &str, service: bool| -> bool {
         let list = if service {
             &world.service_users
         } else {
             &world.users
         };
-        list.iter()
-            .find(|m| m.name.trim().to_lowercase() == key)
-            .map(|m| {
-                let mut groups: Vec<String> =
-                    m.groups.iter().map(|g| g.to_ascii_lowercase()).collect();
-                groups.sort();
-                groups
-            })
+        list.iter().any(|m| m.name.trim().to_lowercase() == key)
     };
     let mut principals: BTreeMap<(String, bool), String> = BTreeMap::new();
     for world in [before, after] {
@@ -417,74 +462,61 @@ pub fn impact(
             }
         }
     }
-    // (level index, permission, gains), per (groups before, groups after); `None`: absent.
-    type Answers = Vec<(usize, String, bool)>;
-    type Sides = (Option<Vec<String>>, Option<Vec<String>>);
-    let mut cache: BTreeMap<Sides, Answers> = BTreeMap::new();
     let mut out = Vec::new();
-    let attributes = crate::condition::Attributes::default();
+    let known = crate::condition::Attributes::default();
     for ((key, service), shown) in &principals {
-        let sides = (
-            groups_of(before, key, *service),
-            groups_of(after, key, *service),
-        );
         let uids: Vec<Option<String>> = worlds
             .iter()
-            .enumerate()
-            .map(|(n, world)| {
-                let present = if n == 0 { &sides.0 } else { &sides.1 };
-                present.as_ref()?;
+            .zip([before, after])
+            .map(|(world, file)| {
+                if !present(file, key, *service) {
+                    return None;
+                }
                 world.principals.get(key).map(|k| k.uid.to_string())
             })
             .collect();
-        let answers = cache.entry(sides).or_insert_with(|| {
-            let mut answers = Vec::new();
-            for (index, environment) in levels.iter().enumerate() {
-                for permission in &permissions {
-                    let mut outcomes = [Outcome::Deny, Outcome::Deny];
-                    for (side, snapshot) in snapshots.iter().enumerate() {
-                        let Some(Some(uid)) = uids.get(side) else {
-                            continue;
-                        };
-                        // An environment one side does not have is new (or gone): there, what
-                        // the principal holds at account level is what it would hold in it.
-                        let environment = environment
-                            .filter(|e| sides_have.get(side).is_some_and(|h| h.contains(*e)));
-                        let request = Request {
-                            principal: uid,
-                            permission,
-                            environment,
-                            attributes: &attributes,
-                            time,
-                        };
-                        if let Some(slot) = outcomes.get_mut(side) {
-                            *slot = snapshot.decide(&request).outcome;
-                        }
-                    }
-                    match outcomes {
-                        [Outcome::Deny, Outcome::Allow] => {
-                            answers.push((index, permission.clone(), true));
-                        }
-                        [Outcome::Allow, Outcome::Deny] => {
-                            answers.push((index, permission.clone(), false));
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            answers
-        });
-        for (index, permission, gains) in answers.iter() {
-            let level = match levels.get(*index).copied().flatten() {
+        for environment in &levels {
+            let level = match environment {
                 Some(environment) => format!("environment:{environment}"),
                 None => "account".to_owned(),
             };
-            out.push(AccessChange {
-                principal: shown.clone(),
-                permission: permission.clone(),
-                level,
-                gains: *gains,
-            });
+            for permission in &permissions {
+                let mut access = [Access::Denied, Access::Denied];
+                for (side, snapshot) in snapshots.iter().enumerate() {
+                    let Some(Some(uid)) = uids.get(side) else {
+                        continue;
+                    };
+                    // An environment one side does not have is new (or gone): there, what the
+                    // principal holds at account level is what it would hold in it.
+                    let environment = environment
+                        .filter(|e| sides_have.get(side).is_some_and(|h| h.contains(*e)));
+                    let request = ResidualRequest {
+                        principal: uid,
+                        permission,
+                        environment,
+                        known: &known,
+                        time,
+                    };
+                    if let Some(slot) = access.get_mut(side) {
+                        *slot = Access::of(snapshot, &request);
+                    }
+                }
+                let [was, is] = &access;
+                let change = match (was, is) {
+                    (a, b) if a == b => continue,
+                    (Access::Denied, _) | (Access::When(_), Access::Allowed) => Change::Gains,
+                    (_, Access::Denied) | (Access::Allowed, Access::When(_)) => Change::Loses,
+                    _ => Change::Conditions,
+                };
+                out.push(AccessChange {
+                    principal: shown.clone(),
+                    permission: permission.clone(),
+                    level: level.clone(),
+                    change,
+                    before: was.condition(),
+                    after: is.condition(),
+                });
+            }
         }
     }
     Ok(out)
@@ -778,14 +810,14 @@ authzen:
             at: Pos::START,
         });
         let changes = impact(&builtin, &before, &after, 0).unwrap();
-        let shown: Vec<(&str, &str, &str, bool)> = changes
+        let shown: Vec<(&str, &str, &str, Change)> = changes
             .iter()
             .map(|c| {
                 (
                     c.principal.as_str(),
                     c.permission.as_str(),
                     c.level.as_str(),
-                    c.gains,
+                    c.change,
                 )
             })
             .collect();
@@ -794,19 +826,55 @@ authzen:
             !shown.iter().any(|c| c.0 == "alice@example.com"),
             "{shown:?}"
         );
-        assert!(shown.contains(&(
-            "bob@example.com",
-            "storage:logs:read",
-            "environment:env-prod",
-            true
-        )));
+        assert!(changes.contains(&AccessChange {
+            principal: "bob@example.com".into(),
+            permission: "storage:logs:read".into(),
+            level: "environment:env-prod".into(),
+            change: Change::Gains,
+            before: None,
+            after: None,
+        }));
         assert!(
             !shown
                 .iter()
                 .any(|c| c.2 == "account" && c.1 == "storage:logs:read")
         );
-        assert!(shown.iter().all(|c| c.3), "nothing is lost: {shown:?}");
+        assert!(
+            shown.iter().all(|c| c.3 == Change::Gains),
+            "nothing is lost: {shown:?}"
+        );
         assert!(impact(&builtin, &before, &before, 0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_change_of_condition_alone_is_in_the_impact() {
+        let builtin = builtin();
+        let mut before = read(&builtin, "w.yaml", FILE).unwrap();
+        // Bob is in ops only, so his logs come from its binding alone.
+        before.users.push(MemberSpec {
+            name: "bob@example.com".into(),
+            groups: vec!["ops".into()],
+            at: Pos::START,
+        });
+        let mut after = before.clone();
+        // The binding's parameter changes: ops members read other buckets' logs.
+        after.groups[0].bindings[0].parameters =
+            [("team".to_owned(), ParamSpec::One("sre".into()))].into();
+        let changes = impact(&builtin, &before, &after, 0).unwrap();
+        let conditions: Vec<&AccessChange> = changes
+            .iter()
+            .filter(|c| c.permission == "storage:logs:read")
+            .collect();
+        assert!(!conditions.is_empty(), "{changes:?}");
+        for change in conditions {
+            assert_eq!(change.principal, "bob@example.com");
+            assert_eq!(change.change, Change::Conditions, "{change:?}");
+            assert_eq!(change.level, "environment:env-prod");
+            let (was, is) = (change.before.as_deref(), change.after.as_deref());
+            assert!(was.is_some_and(|w| w.contains("\"ops_\"")), "{change:?}");
+            assert!(is.is_some_and(|i| i.contains("\"sre_\"")), "{change:?}");
+        }
+        assert!(changes.iter().all(|c| c.permission == "storage:logs:read"));
     }
 
     #[test]

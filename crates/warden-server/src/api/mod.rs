@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod authorize;
 pub mod authzen;
+pub mod batch;
 pub mod bindings;
 pub mod boundaries;
 pub mod catalogue;

@@ -7,9 +7,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    audit, authorize, authzen, bindings, boundaries, catalogue, environments, group_permissions,
-    groups, health, oauth, oauth_clients, passwords, platform_tokens, policies, resolution,
-    service_users, users, workflows,
+    audit, authorize, authzen, batch, bindings, boundaries, catalogue, environments,
+    group_permissions, groups, health, oauth, oauth_clients, passwords, platform_tokens, policies,
+    resolution, service_users, users, workflows,
 };
 use crate::state::AppState;
 use warden_api::ErrorBody;
@@ -104,6 +104,7 @@ pub fn typed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(authzen::search_action))
         .routes(routes!(authzen::configuration))
         .routes(routes!(authzen::mapping, authzen::replace_mapping))
+        .routes(routes!(batch::apply))
 }
 
 /// The document's frame: its title and version, and the security schemes the operations name:

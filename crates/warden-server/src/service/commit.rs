@@ -30,6 +30,7 @@ use warden_store::{Op, Write};
 
 use crate::model::Model;
 use crate::service::actor::Authed;
+use crate::service::batch::{self, Working};
 use crate::service::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -77,12 +78,23 @@ impl<T> Plan<T> {
 
 impl AppState {
     /// Plans, checks, commits and publishes one write; returns the plan's output and the new
-    /// revision.
+    /// revision. Inside a batch ([`crate::service::batch`]) the write is staged on the batch's
+    /// working copy instead, after the same checks, and committed with the batch.
     pub async fn write<T>(
         &self,
         actor: &Authed,
         plan: impl FnOnce(&Model, &Snapshot) -> ApiResult<Plan<T>>,
     ) -> ApiResult<(T, i64)> {
+        let mut plan = Some(plan);
+        if let Some(staged) =
+            batch::staging(|working| plan.take().map(|plan| self.stage(working, actor, plan)))
+                .flatten()
+        {
+            return staged;
+        }
+        let Some(plan) = plan else {
+            return Err(ApiError::internal("a write was planned twice"));
+        };
         // Another replica may have written since: plan against the store's latest state.
         self.catch_up().await.map_err(|error| {
             tracing::warn!(%error, "cannot catch up before a write");
@@ -95,7 +107,76 @@ impl AppState {
         let snapshot = self.snapshot();
         let plan = plan(&model, &snapshot)?;
         // The revision is provisional until the store has given it.
-        let provisional = snapshot.revision + 1;
+        let next = self.checked(actor, &model, &snapshot, &plan, snapshot.revision + 1)?;
+        let mut plan = plan;
+        let write = entry(actor, &model, &mut plan, snapshot.revision);
+        let Plan { apply, output, .. } = plan;
+        let writing = std::time::Instant::now();
+        let span =
+            tracing::info_span!(target: "warden::store", "store.write", action = %write.action);
+        let written = self.store.write(write).instrument(span).await;
+        self.metrics.store_writes.observe(writing.elapsed());
+        let committed = match written {
+            Ok(committed) => committed,
+            Err(warden_store::StoreError::Stale { current }) => {
+                drop(model);
+                let _ = self.catch_up().await;
+                return Err(stale(current));
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let revision = u64::try_from(committed.revision)
+            .map_err(|_| ApiError::internal("negative revision"))?;
+        apply(&mut model);
+        let mut next = match next {
+            Some(next) => next,
+            None => snapshot.apply(model.directory.clone(), &[], revision),
+        };
+        next.revision = revision;
+        model.directory = next.directory().clone();
+        self.cell.store(next);
+        self.tokens.store(Arc::new(model.tokens.clone()));
+        Ok((output, committed.revision))
+    }
+
+    /// A write inside a batch: planned against the working copy, checked like any write,
+    /// then applied to the working copy; its store entry waits for the batch's commit.
+    fn stage<T>(
+        &self,
+        working: &Working,
+        actor: &Authed,
+        plan: impl FnOnce(&Model, &Snapshot) -> ApiResult<Plan<T>>,
+    ) -> ApiResult<(T, i64)> {
+        let snapshot = working.snapshot();
+        let revision = working.base + 1;
+        let mut model = working.model.borrow_mut();
+        let mut plan = plan(&model, &snapshot)?;
+        let next = self.checked(actor, &model, &snapshot, &plan, revision)?;
+        working
+            .writes
+            .borrow_mut()
+            .push(entry(actor, &model, &mut plan, working.base));
+        let Plan { apply, output, .. } = plan;
+        apply(&mut model);
+        let next = match next {
+            Some(next) => next,
+            None => snapshot.apply(model.directory.clone(), &[], revision),
+        };
+        model.directory = next.directory().clone();
+        working.publish(next);
+        Ok((output, i64::try_from(revision).unwrap_or(i64::MAX)))
+    }
+
+    /// Steps 1–3 of the module header: the snapshot the plan would produce (`None` when it
+    /// changes no access), checked.
+    fn checked<T>(
+        &self,
+        actor: &Authed,
+        model: &Model,
+        snapshot: &Snapshot,
+        plan: &Plan<T>,
+        provisional: u64,
+    ) -> ApiResult<Option<Snapshot>> {
         let building = std::time::Instant::now();
         let next = match (&plan.directory, &plan.catalogue) {
             (Some((directory, _)), Some(catalogue)) => Some(Snapshot::build(
@@ -113,10 +194,8 @@ impl AppState {
             )),
             (None, None) => None,
         };
-        if next.is_some() {
-            self.metrics.snapshot_builds.observe(building.elapsed());
-        }
         if let Some(next) = &next {
+            self.metrics.snapshot_builds.observe(building.elapsed());
             // A catalogue change only adds services, whose permissions no statement names yet
             // (the administrator policy names every permission by definition): the groups its
             // directory change recompiles are all it can affect.
@@ -124,52 +203,9 @@ impl AppState {
                 Some((_, affected)) => affected.clone(),
                 None => Vec::new(),
             };
-            guard(actor, &snapshot, next, &recompiled, &model, &plan.action)?;
+            guard(actor, snapshot, next, &recompiled, model, &plan.action)?;
         }
-        // Console sessions whose credential this write takes away end in the same transaction,
-        // on every replica at once.
-        let mut ops = plan.ops;
-        let ended = crate::service::sessions::ended_by(&model, &ops);
-        ops.extend(ended);
-        let write = Write {
-            actor: actor.context.actor.clone(),
-            action: plan.action,
-            target: plan.target,
-            before: plan.before.map(|v| v.to_string()),
-            after: plan.after.map(|v| v.to_string()),
-            request_id: actor.context.request_id.clone(),
-            at: actor.context.now_ms,
-            ops,
-            expected_revision: Some(i64::try_from(snapshot.revision).unwrap_or(i64::MAX)),
-        };
-        let writing = std::time::Instant::now();
-        let span =
-            tracing::info_span!(target: "warden::store", "store.write", action = %write.action);
-        let written = self.store.write(write).instrument(span).await;
-        self.metrics.store_writes.observe(writing.elapsed());
-        let committed = match written {
-            Ok(committed) => committed,
-            Err(warden_store::StoreError::Stale { current }) => {
-                drop(model);
-                let _ = self.catch_up().await;
-                return Err(ApiError::conflict(format!(
-                    "another replica wrote revision {current} while this request was planned; nothing was changed, retry it"
-                )));
-            }
-            Err(error) => return Err(error.into()),
-        };
-        let revision = u64::try_from(committed.revision)
-            .map_err(|_| ApiError::internal("negative revision"))?;
-        (plan.apply)(&mut model);
-        let mut next = match next {
-            Some(next) => next,
-            None => snapshot.apply(model.directory.clone(), &[], revision),
-        };
-        next.revision = revision;
-        model.directory = next.directory().clone();
-        self.cell.store(next);
-        self.tokens.store(Arc::new(model.tokens.clone()));
-        Ok((plan.output, committed.revision))
+        Ok(next)
     }
 
     /// Appends an audit entry that changes nothing (a recorded check).
@@ -193,6 +229,32 @@ impl AppState {
         };
         Ok(self.store.record(write).await?.seq)
     }
+}
+
+/// The store entry of a checked plan: its operations with the ending of the console sessions
+/// whose credential the write takes away (in the same transaction, on every replica at once),
+/// and its audit entry. Takes them out of the plan, which keeps only what publishing needs.
+fn entry<T>(actor: &Authed, model: &Model, plan: &mut Plan<T>, base: u64) -> Write {
+    let mut ops = std::mem::take(&mut plan.ops);
+    ops.extend(crate::service::sessions::ended_by(model, &ops));
+    Write {
+        actor: actor.context.actor.clone(),
+        action: std::mem::take(&mut plan.action),
+        target: std::mem::take(&mut plan.target),
+        before: plan.before.take().map(|v| v.to_string()),
+        after: plan.after.take().map(|v| v.to_string()),
+        request_id: actor.context.request_id.clone(),
+        at: actor.context.now_ms,
+        ops,
+        expected_revision: Some(i64::try_from(base).unwrap_or(i64::MAX)),
+    }
+}
+
+/// The conflict of a write planned on a state another replica has moved on from.
+pub fn stale(current: i64) -> ApiError {
+    ApiError::conflict(format!(
+        "another replica wrote revision {current} while this request was planned; nothing was changed, retry it"
+    ))
 }
 
 /// Steps 2 and 3 of the module header, for the change from `before` to `after`.

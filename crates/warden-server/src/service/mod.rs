@@ -14,6 +14,7 @@ pub mod access_tokens;
 pub mod actor;
 pub mod audit;
 pub mod authzen;
+pub mod batch;
 pub mod bindings;
 pub mod boundaries;
 pub mod catalogue;

@@ -8,6 +8,7 @@
 )] // test code fails loudly
 
 mod authzen;
+mod batch;
 mod bounds;
 mod common;
 mod console_writes;

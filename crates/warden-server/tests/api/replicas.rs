@@ -354,3 +354,39 @@ async fn store_outage_serves_stale_then_refuses_then_recovers() {
         StatusCode::CREATED
     );
 }
+
+/// A batch is one revision of the change log: another replica replays all of its writes at once,
+/// and a batch after another replica's write is planned on that write.
+#[tokio::test]
+async fn a_batch_is_replayed_whole_on_another_replica() {
+    let Some(a) = primary().await else { return };
+    let b = a.replica("b").await;
+    let account = a.account();
+    let batch = |name: &str| {
+        json!({ "writes": [
+            { "write": "putPolicy", "name": format!("p-{name}"), "statementQuery": "ALLOW settings:objects:read;" },
+            { "write": "createGroup", "name": format!("g-{name}") },
+            { "write": "bind", "group": format!("g-{name}"), "policy": format!("p-{name}"), "bindings": [{}] },
+            { "write": "createUser", "email": format!("{name}@example.com"), "groups": [format!("g-{name}")] },
+        ]})
+    };
+    let applied = a
+        .post(&format!("/iam/v1/accounts/{account}/batch"), batch("carol"))
+        .await;
+    assert_eq!(applied.status, StatusCode::OK, "{}", applied.body);
+    let on_b = decide(&b, "carol@example.com", applied.revision).await;
+    assert_eq!(on_b["decision"], "ALLOW", "{on_b}");
+    assert_eq!(on_b["revision"], applied.body["revision"]);
+
+    // B writes; A's next batch is planned after catching up, so it goes through; the store's
+    // chain holds a batch revision with several entries.
+    grant(&b, "dave@example.com").await;
+    let second = a
+        .post(&format!("/iam/v1/accounts/{account}/batch"), batch("erin"))
+        .await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    let verification = a.state.store.verify_audit().await.unwrap();
+    assert_eq!(verification.problem, None);
+    let on_b = decide(&b, "erin@example.com", second.revision).await;
+    assert_eq!(on_b["decision"], "ALLOW", "{on_b}");
+}
