@@ -258,6 +258,48 @@ pub struct ActionSearchResponse {
     pub page: PageResponse,
 }
 
+/// The resources searched for: their `type`, and properties every one of them has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceKind {
+    #[serde(rename = "type")]
+    #[schema(example = "todo")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub properties: Option<Properties>,
+}
+
+/// `POST /access/v1/search/resource`: the resources of a type the subject may do the action on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceSearchRequest {
+    pub subject: Subject,
+    pub action: Action,
+    pub resource: ResourceKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub context: Option<Properties>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<PageRequest>,
+}
+
+/// A resource found, by its type and id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FoundResource {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceSearchResponse {
+    pub results: Vec<FoundResource>,
+    pub page: PageResponse,
+}
+
 /// `GET /.well-known/authzen-configuration`: where the PDP answers (absolute URLs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PdpConfiguration {
@@ -265,6 +307,7 @@ pub struct PdpConfiguration {
     pub access_evaluation_endpoint: String,
     pub access_evaluations_endpoint: String,
     pub search_subject_endpoint: String,
+    pub search_resource_endpoint: String,
     pub search_action_endpoint: String,
 }
 

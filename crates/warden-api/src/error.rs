@@ -31,6 +31,8 @@ pub enum ErrorCode {
     RateLimited,
     /// A fault of the server (500).
     Internal,
+    /// The server cannot answer this request as asked, and says what it can do instead (501).
+    NotImplemented,
     /// A dependency is unavailable or saturated; nothing was changed; retry after `Retry-After`
     /// seconds (503).
     Unavailable,
@@ -51,6 +53,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
+            ErrorCode::NotImplemented => 501,
             ErrorCode::Unavailable => 503,
         }
     }
@@ -69,6 +72,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Internal => "internal",
+            ErrorCode::NotImplemented => "not_implemented",
             ErrorCode::Unavailable => "unavailable",
         }
     }

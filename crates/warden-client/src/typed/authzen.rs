@@ -3,6 +3,7 @@
 
 use warden_api::authzen::{
     EvaluationRequest, EvaluationResponse, EvaluationsAnswer, EvaluationsRequest, Mapping,
+    ResourceSearchRequest, ResourceSearchResponse,
 };
 
 use crate::{Answer, Client, ClientError, Method};
@@ -23,6 +24,15 @@ impl Client {
         request: &EvaluationsRequest,
     ) -> Result<Answer<EvaluationsAnswer>, ClientError> {
         let url = self.url(&["access", "v1", "evaluations"]);
+        self.write(Method::POST, url, request).await
+    }
+
+    /// `POST /access/v1/search/resource`.
+    pub async fn authzen_search_resource(
+        &self,
+        request: &ResourceSearchRequest,
+    ) -> Result<Answer<ResourceSearchResponse>, ClientError> {
+        let url = self.url(&["access", "v1", "search", "resource"]);
         self.write(Method::POST, url, request).await
     }
 

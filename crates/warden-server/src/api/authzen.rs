@@ -7,8 +7,8 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use warden_api::ErrorBody;
 use warden_api::authzen::{
     ActionSearchRequest, ActionSearchResponse, EvaluationRequest, EvaluationResponse,
-    EvaluationsAnswer, EvaluationsRequest, Mapping, PdpConfiguration, SubjectSearchRequest,
-    SubjectSearchResponse,
+    EvaluationsAnswer, EvaluationsRequest, Mapping, PdpConfiguration, ResourceSearchRequest,
+    ResourceSearchResponse, SubjectSearchRequest, SubjectSearchResponse,
 };
 
 use crate::api::{Body, Path, Written};
@@ -72,6 +72,37 @@ pub async fn evaluations(
     Body(request): Body<EvaluationsRequest>,
 ) -> ApiResult<axum::Json<EvaluationsAnswer>> {
     authzen::evaluate_many(&state, &authed, &request)
+        .await
+        .map(axum::Json)
+}
+
+#[utoipa::path(
+    post,
+    path = "/access/v1/search/resource",
+    tag = "authzen",
+    operation_id = "authzen_search_resource",
+    summary = "AuthZEN: the resources of a type the subject may do an action on",
+    description = "Warden keeps no inventory of resources: the answer is read from the residual of the request with the resource's `id` left free (the account's mapping must map `id` in `resource_properties`). No resource when the residual is false; the ids it lists when it is `=`/`IN` on that attribute (or a choice of those), sorted and paged with `page.token` and `page.limit` (1–1,000, default 100); otherwise 501 naming the condition (in `details.residual` as JSON), to filter one's own resources with. A caller may always ask about itself; about another principal it needs `iam:effective-permissions:read`.",
+    request_body = ResourceSearchRequest,
+    responses(
+        (status = 200, description = "A page of resources; `page.next_token` is empty on the last", body = ResourceSearchResponse),
+        (status = 400, description = "Invalid input: an unmapped action, a bad page, an unknown permission", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "About another principal without `iam:effective-permissions:read`", body = ErrorBody),
+        (status = 413, description = "A body larger than 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as JSON", body = ErrorBody),
+        (status = 501, description = "The resources are not a list of ids (every resource, or a condition on other attributes), or `id` is not mapped", body = ErrorBody),
+        (status = 503, description = "The store unreachable for too long; retry after `Retry-After` seconds", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:effective-permissions:read (for another principal)"))),
+)]
+pub async fn search_resource(
+    State(state): State<AppState>,
+    authed: Authed,
+    Body(request): Body<ResourceSearchRequest>,
+) -> ApiResult<axum::Json<ResourceSearchResponse>> {
+    authzen::search_resources(&state, &authed, &request)
         .await
         .map(axum::Json)
 }

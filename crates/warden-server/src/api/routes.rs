@@ -101,6 +101,7 @@ pub fn typed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(authzen::evaluation))
         .routes(routes!(authzen::evaluations))
         .routes(routes!(authzen::search_subject))
+        .routes(routes!(authzen::search_resource))
         .routes(routes!(authzen::search_action))
         .routes(routes!(authzen::configuration))
         .routes(routes!(authzen::mapping, authzen::replace_mapping))

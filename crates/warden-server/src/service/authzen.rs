@@ -8,22 +8,26 @@
 //! and a property without a mapping is not part of the decision (an ALLOW reading an absent
 //! attribute does not apply, a DENY reading one does: leaving a property out never allows more).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 use warden_api::authzen::{
     Action, ActionSearchRequest, ActionSearchResponse, DecisionContext, EvaluationError,
     EvaluationItem, EvaluationRequest, EvaluationResponse, EvaluationsAnswer, EvaluationsRequest,
-    EvaluationsResponse, EvaluationsSemantic, FoundAction, FoundSubject, Mapping, PageResponse,
-    PdpConfiguration, Properties, Resource, Subject, SubjectSearchRequest, SubjectSearchResponse,
+    EvaluationsResponse, EvaluationsSemantic, FoundAction, FoundResource, FoundSubject, Mapping,
+    PageResponse, PdpConfiguration, Properties, Resource, ResourceSearchRequest,
+    ResourceSearchResponse, Subject, SubjectSearchRequest, SubjectSearchResponse,
 };
 use warden_api::decisions::{AttributeValue, Attributes, DecisionRequest, Outcome};
+use warden_api::residuals::{
+    Comparison, Operator, Predicate as ResidualPredicate, ResidualRequest,
+};
 use warden_engine::PrincipalKind;
 
 use crate::model::Model;
 use crate::service::decision_input::DecisionInput;
 use crate::service::guard::attributes;
-use crate::service::{ApiError, ApiResult, Authed, Plan, decisions};
+use crate::service::{ApiError, ApiResult, Authed, ErrorCode, Plan, decisions, residuals};
 use crate::state::AppState;
 
 /// The meta key the mapping is stored under.
@@ -43,6 +47,7 @@ pub fn configuration(base: &str) -> PdpConfiguration {
         access_evaluation_endpoint: format!("{base}/access/v1/evaluation"),
         access_evaluations_endpoint: format!("{base}/access/v1/evaluations"),
         search_subject_endpoint: format!("{base}/access/v1/search/subject"),
+        search_resource_endpoint: format!("{base}/access/v1/search/resource"),
         search_action_endpoint: format!("{base}/access/v1/search/action"),
     }
 }
@@ -238,6 +243,139 @@ pub async fn search_actions(
         results,
         page: next_page(next),
     })
+}
+
+/// Which resources of a type `subject` may do `action` on. Warden keeps no inventory of
+/// resources: the answer comes from the residual of the request with the resource's id left free
+/// (the mapping must map `id` to a condition attribute). When the residual is `false` there are
+/// none; when it is a list of ids (`=` or `IN` on that attribute, or a choice of them), those
+/// ids, sorted and paged; anything else (every resource, or a condition on other attributes) is
+/// not a list, and the answer is 501 with the condition, to filter one's own resources with.
+pub async fn search_resources(
+    state: &AppState,
+    authed: &Authed,
+    request: &ResourceSearchRequest,
+) -> ApiResult<ResourceSearchResponse> {
+    let (offset, limit) = page(request.page.as_ref())?;
+    let mapping = mapping_of(state).await;
+    let Some(id_attribute) = mapping.resource_properties.get("id").cloned() else {
+        return Err(ApiError::new(
+            ErrorCode::NotImplemented,
+            "the account's AuthZEN mapping does not map the resource's `id` to a condition attribute, so no condition can name resources; map it (`resource_properties: {id: SERVICE:ATTRIBUTE}`), or evaluate your own candidates with `POST /access/v1/evaluations`",
+        ));
+    };
+    let resource = Resource {
+        kind: request.resource.kind.clone(),
+        id: String::new(),
+        properties: request.resource.properties.clone(),
+    };
+    let decision = decision_request(
+        &mapping,
+        Asked::of(&request.subject),
+        &request.action,
+        &resource,
+        request.context.as_ref(),
+    )?;
+    let mut attributes = decision.attributes;
+    attributes.remove(&id_attribute);
+    let answer = residuals::residual(
+        state,
+        authed,
+        &ResidualRequest {
+            principal: decision.principal,
+            token: None,
+            permission: decision.permission,
+            environment: decision.environment,
+            attributes,
+            time: decision.time,
+            min_revision: None,
+        },
+    )
+    .await?;
+    let Some(ids) = enumerated(&answer.residual, &id_attribute) else {
+        return Err(ApiError::new(
+            ErrorCode::NotImplemented,
+            format!(
+                "the resources of type `{}` that `{}` may `{}` are not a list of ids: {}; Warden keeps no inventory of resources — filter yours with this condition (`POST /iam/v1/authorize/residual` gives it as JSON and SQL) or evaluate them with `POST /access/v1/evaluations`",
+                request.resource.kind,
+                request.subject.id,
+                request.action.name,
+                match answer.decision {
+                    warden_api::residuals::ResidualDecision::Allow => "every one".to_owned(),
+                    _ => format!(
+                        "those where {}",
+                        crate::service::residuals::text(&answer.residual)
+                    ),
+                }
+            ),
+        )
+        .with_details(json!({ "residual": answer.residual })));
+    };
+    let total = ids.len();
+    let results: Vec<FoundResource> = ids
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|id| FoundResource {
+            kind: request.resource.kind.clone(),
+            id,
+        })
+        .collect();
+    let next = if offset + results.len() < total {
+        offset + results.len()
+    } else {
+        0
+    };
+    Ok(ResourceSearchResponse {
+        results,
+        page: next_page(next),
+    })
+}
+
+/// The ids a residual allows exactly, when it is a list of them: `false`, `=`/`IN` on the id
+/// attribute, a choice (`any`) of those, or a conjunction (`all`) of those (their common ids)
+/// with `!=`/`NOT IN` on the id attribute taking ids out. A resource has one id, so an id is
+/// allowed exactly when it is in the list.
+fn enumerated(residual: &ResidualPredicate, attribute: &str) -> Option<BTreeSet<String>> {
+    match residual {
+        ResidualPredicate::Constant(false) => Some(BTreeSet::new()),
+        ResidualPredicate::Compare(Comparison {
+            attribute: name,
+            operator: Operator::Eq | Operator::In,
+            values,
+        }) if name == attribute => Some(values.iter().cloned().collect()),
+        ResidualPredicate::Any { any } => {
+            let mut ids = BTreeSet::new();
+            for part in any {
+                ids.extend(enumerated(part, attribute)?);
+            }
+            Some(ids)
+        }
+        ResidualPredicate::All { all } => {
+            let mut ids: Option<BTreeSet<String>> = None;
+            let mut excluded: BTreeSet<&String> = BTreeSet::new();
+            for part in all {
+                match part {
+                    ResidualPredicate::Compare(Comparison {
+                        attribute: name,
+                        operator: Operator::NotEq | Operator::NotIn,
+                        values,
+                    }) if name == attribute => excluded.extend(values),
+                    listed => {
+                        let listed = enumerated(listed, attribute)?;
+                        ids = Some(match ids {
+                            Some(ids) => ids.intersection(&listed).cloned().collect(),
+                            None => listed,
+                        });
+                    }
+                }
+            }
+            let mut ids = ids?;
+            ids.retain(|id| !excluded.contains(id));
+            Some(ids)
+        }
+        _ => None,
+    }
 }
 
 /// The account's mapping. Permission: `iam:catalogue:read`.

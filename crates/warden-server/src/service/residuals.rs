@@ -157,6 +157,17 @@ pub fn wire(predicate: &residual::Predicate) -> Predicate {
     }
 }
 
+/// A wire residual in the policy language's words, on one line (the wire's JSON is the engine's).
+pub fn text(predicate: &Predicate) -> String {
+    serde_json::to_value(predicate)
+        .ok()
+        .and_then(|value| serde_json::from_value::<residual::Predicate>(value).ok())
+        .map_or_else(
+            || "a condition".to_owned(),
+            |engine| residual::text::render(&engine).replace('\n', " "),
+        )
+}
+
 fn operator(operator: residual::ResidualOperator) -> Operator {
     use residual::ResidualOperator as Engine;
     match operator {

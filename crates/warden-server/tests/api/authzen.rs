@@ -481,6 +481,7 @@ async fn the_discovery_document_and_the_mappings_checks() {
                 "access_evaluation_endpoint": format!("{base}/access/v1/evaluation"),
                 "access_evaluations_endpoint": format!("{base}/access/v1/evaluations"),
                 "search_subject_endpoint": format!("{base}/access/v1/search/subject"),
+                "search_resource_endpoint": format!("{base}/access/v1/search/resource"),
                 "search_action_endpoint": format!("{base}/access/v1/search/action"),
             })
         )
@@ -527,5 +528,182 @@ async fn the_discovery_document_and_the_mappings_checks() {
     assert_eq!(
         server.get(&mapping).await.body,
         json!({ "actions": { "read": "storage:logs:read" }, "resource_properties": { "bucket": "storage:bucket-name" }, "subject_properties": {}, "context_properties": {} })
+    );
+}
+
+const DOCS_SERVICE: &str = r#"
+[service]
+name = "docs"
+[conditions."docs:id"]
+operators = ["=", "!=", "IN", "NOT IN"]
+[conditions."docs:team"]
+operators = ["=", "!="]
+[[permissions]]
+name = "docs:documents:read"
+conditions = ["docs:id", "docs:team"]
+"#;
+
+/// Resource search reads the residual: a list of ids when the policies name ids, 501 with the
+/// condition when they do not, nothing when nothing is allowed.
+#[tokio::test]
+async fn resources_are_found_where_the_policies_list_them() {
+    let server = TestServer::start().await;
+    let file = warden_policy::ServiceFile::from_toml("docs.toml", DOCS_SERVICE).unwrap();
+    let registered = server
+        .post(
+            "/iam/v1/catalogue/services",
+            serde_json::to_value(&file).unwrap(),
+        )
+        .await;
+    assert_eq!(
+        registered.status,
+        StatusCode::CREATED,
+        "{}",
+        registered.body
+    );
+    let search = |subject: &str| {
+        json!({
+            "subject": { "type": "user", "id": subject },
+            "action": { "name": "read" },
+            "resource": { "type": "document" },
+        })
+    };
+    // Without `id` in the mapping, no condition can name a resource.
+    let unmapped = server
+        .post("/access/v1/search/resource", search("admin@warden.local"))
+        .await;
+    assert_eq!(
+        unmapped.status,
+        StatusCode::NOT_IMPLEMENTED,
+        "{}",
+        unmapped.body
+    );
+    assert_eq!(unmapped.body["error"]["code"], "not_implemented");
+    assert!(
+        unmapped.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the account's AuthZEN mapping does not map the resource's `id`"),
+        "{}",
+        unmapped.body
+    );
+    let acc = acc(&server);
+    let mapped = server
+        .put(
+            &format!("{acc}/authzen"),
+            json!({
+                "actions": { "read": "docs:documents:read" },
+                "resource_properties": { "id": "docs:id", "team": "docs:team" },
+            }),
+        )
+        .await;
+    assert_eq!(mapped.status, StatusCode::OK, "{}", mapped.body);
+    crate::credentials::user_with(
+        &server,
+        "lister@example.com",
+        "ALLOW docs:documents:read WHERE docs:id IN (\"d\", \"b\");\nALLOW docs:documents:read WHERE docs:id = \"a\";\nDENY docs:documents:read WHERE docs:id = \"b\";",
+    )
+    .await;
+    crate::credentials::user_with(
+        &server,
+        "team@example.com",
+        "ALLOW docs:documents:read WHERE docs:team = \"red\";",
+    )
+    .await;
+
+    let listed = server
+        .post("/access/v1/search/resource", search("lister@example.com"))
+        .await;
+    assert_eq!(
+        (listed.status, listed.body),
+        (
+            StatusCode::OK,
+            json!({ "results": [
+                { "type": "document", "id": "a" },
+                { "type": "document", "id": "d" },
+            ], "page": { "next_token": "" } })
+        )
+    );
+    let mut paged = search("lister@example.com");
+    paged["page"] = json!({ "limit": 1 });
+    let first = server
+        .post("/access/v1/search/resource", paged.clone())
+        .await;
+    assert_eq!(
+        first.body["results"],
+        json!([{ "type": "document", "id": "a" }])
+    );
+    paged["page"]["token"] = first.body["page"]["next_token"].clone();
+    let second = server.post("/access/v1/search/resource", paged).await;
+    assert_eq!(
+        second.body,
+        json!({ "results": [{ "type": "document", "id": "d" }], "page": { "next_token": "" } })
+    );
+
+    // A condition on another attribute is not a list: 501, with the condition.
+    let team = server
+        .post("/access/v1/search/resource", search("team@example.com"))
+        .await;
+    assert_eq!(team.status, StatusCode::NOT_IMPLEMENTED, "{}", team.body);
+    assert!(
+        team.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the resources of type `document` that `team@example.com` may `read` are not a list of ids: those where docs:team = \"red\"; Warden keeps no inventory of resources"),
+        "{}",
+        team.body
+    );
+    assert_eq!(
+        team.body["error"]["details"]["residual"],
+        json!({ "attribute": "docs:team", "operator": "=", "values": ["red"] })
+    );
+    // …unless the request fixes it: then the ids are a list again (here: none for blue).
+    let mut blue = search("team@example.com");
+    blue["resource"]["properties"] = json!({ "team": "blue" });
+    let none = server.post("/access/v1/search/resource", blue).await;
+    assert_eq!(
+        none.body,
+        json!({ "results": [], "page": { "next_token": "" } })
+    );
+    // Every document is not a list either.
+    let admin = server
+        .post("/access/v1/search/resource", search("admin@warden.local"))
+        .await;
+    assert_eq!(admin.status, StatusCode::NOT_IMPLEMENTED, "{}", admin.body);
+    assert!(
+        admin.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("are not a list of ids: every one;"),
+        "{}",
+        admin.body
+    );
+    // Asking about someone else takes what asking their decisions takes.
+    let (_, token) = crate::credentials::user_with(
+        &server,
+        "nosy@example.com",
+        "ALLOW docs:documents:read WHERE docs:id = \"n\";",
+    )
+    .await;
+    let nosy = server
+        .call_as(
+            Some(&token),
+            Method::POST,
+            "/access/v1/search/resource",
+            Some(search("lister@example.com")),
+        )
+        .await;
+    assert_eq!(nosy.status, StatusCode::FORBIDDEN, "{}", nosy.body);
+    let own = server
+        .call_as(
+            Some(&token),
+            Method::POST,
+            "/access/v1/search/resource",
+            Some(search("nosy@example.com")),
+        )
+        .await;
+    assert_eq!(
+        own.body,
+        json!({ "results": [{ "type": "document", "id": "n" }], "page": { "next_token": "" } })
     );
 }
