@@ -102,7 +102,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Posts a form with the session and its CSRF token.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Answer<String> {
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Answer<String> {
         let mut all = vec![("csrf", self.csrf.as_str())];
         all.extend_from_slice(fields);
         let form = serde_urlencoded::to_string(&all).unwrap();
