@@ -666,3 +666,49 @@ impact: nobody gains or loses access (without attributes)
     expect(&server.admin(&["apply", &none, "--prune", "--yes"]), 0);
     assert_eq!(server.export(), users);
 }
+
+#[test]
+fn an_elevated_binding_of_a_service_user_is_refused_by_apply_with_the_servers_reason() {
+    let server = Server::start("elevation");
+    let world = server.file(
+        "world.yaml",
+        "\
+policies:
+  Group writer: |
+    ALLOW iam:groups:write;
+groups:
+  ops:
+    - policy: Group writer
+service_users:
+  GitLab deploy pipeline: [ops]
+",
+    );
+    let output = server.admin(&["apply", &world, "--yes"]);
+    let text = expect(&output, 1);
+    assert!(
+        text.starts_with(
+            "failed after 3 changes of 4: + service user `GitLab deploy pipeline` in [ops]\n  error: this membership change would give service user `gitlab_deploy_pipeline@service` elevated access without a justification: policy `Group writer` grants `iam:groups:write` to group `ops`;"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  help: a world file cannot carry a justification: make this binding (`warden bind … --justification TEXT`) or membership (`warden user add-groups … --justification TEXT`) by hand, then apply the same file again\napplied (3):\n"),
+        "{text}"
+    );
+    // Made by hand with its justification, the same file then applies: nothing left to do.
+    expect(
+        &server.admin(&[
+            "user",
+            "add-groups",
+            "gitlab_deploy_pipeline@service",
+            "ops",
+            "--justification",
+            "creates release groups",
+        ]),
+        0,
+    );
+    assert_eq!(
+        expect(&server.admin(&["apply", &world, "--yes"]), 0),
+        "0 changes\n"
+    );
+}

@@ -334,7 +334,7 @@ pub fn apply(args: ApplyArgs, output: &mut Output) -> Result<ExitCode, CliError>
         for note in &error.notes {
             output.line(note);
         }
-        if let Some(help) = &error.help {
+        if let Some(help) = error.help.clone().or_else(|| justification_help(&error)) {
             output.line(&format!("  help: {help}"));
         }
         output.line(&format!("applied ({}):", applied.len()));
@@ -347,6 +347,15 @@ pub fn apply(args: ApplyArgs, output: &mut Output) -> Result<ExitCode, CliError>
         }
     }
     Ok(ExitCode::FAILURE)
+}
+
+/// A world file cannot carry a justification (docs/server.md, "Justified elevation"): how to
+/// make the elevation by hand, after which the same file applies (it sees the change made).
+fn justification_help(error: &CliError) -> Option<String> {
+    let rule = error.details.as_deref()?.get("rule")?.as_str()?;
+    (rule == "justification-required").then(|| {
+        "a world file cannot carry a justification: make this binding (`warden bind … --justification TEXT`) or membership (`warden user add-groups … --justification TEXT`) by hand, then apply the same file again".to_owned()
+    })
 }
 
 /// Seconds since the epoch: the time the impact preview's decisions are made at.

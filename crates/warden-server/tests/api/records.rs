@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use warden_client::{Method, StatusCode};
 
 use crate::common::TestServer;
+use crate::console_writes::Browser;
 use crate::credentials::{acc, user_with};
 
 const AT: &str = "2026-05-04T10:00:00Z";
@@ -318,4 +319,177 @@ async fn a_justified_elevation_shows_its_justification_in_the_history() {
             "rotates its own tokens"
         ])
     );
+}
+
+#[tokio::test]
+async fn the_console_takes_reasons_and_shows_the_history_tab() {
+    let server = TestServer::start().await;
+    let acc = acc(&server);
+    let browser = Browser::sign_in(&server).await;
+    let made = browser
+        .post(
+            "/console/service-users",
+            &[
+                ("name", "GitLab deploy pipeline"),
+                ("description", ""),
+                ("owner-type", ""),
+                ("owner", ""),
+                ("purpose", "deploys"),
+                ("reason", "OPS-1 new pipeline"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let su = server
+        .get(&format!(
+            "{acc}/service-users/gitlab_deploy_pipeline@service"
+        ))
+        .await
+        .body;
+    let uid = su["uid"].as_str().unwrap().to_owned();
+    let page = format!("/console/service-users/{uid}");
+    let edited = browser
+        .post(
+            &page,
+            &[
+                ("name", "GitLab deploy pipeline"),
+                ("description", "GitLab CI"),
+                ("owner-type", ""),
+                ("owner", ""),
+                ("purpose", "deploys"),
+                ("reason", "OPS-2 described"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.body);
+    let deactivated = browser
+        .post(
+            &format!("{page}/lifecycle"),
+            &[("action", "deactivate"), ("reason", "paused")],
+        )
+        .await;
+    assert_eq!(deactivated.status, StatusCode::SEE_OTHER);
+    let reactivated = browser
+        .post(
+            &format!("{page}/lifecycle"),
+            &[("action", "reactivate"), ("reason", "resumed")],
+        )
+        .await;
+    assert_eq!(reactivated.status, StatusCode::SEE_OTHER);
+
+    // The edit page links the History tab; the tab lists the records with who and why.
+    let details = browser.get(&page).await;
+    assert!(
+        details.body.contains(&format!("href=\"{page}/history\"")),
+        "{}",
+        details.body
+    );
+    let tab = browser.get(&format!("{page}/history")).await;
+    assert_eq!(tab.status, StatusCode::OK, "{}", tab.body);
+    for shown in [
+        "History of service user GitLab deploy pipeline",
+        "service-user.create",
+        "OPS-1 new pipeline",
+        "description</code>: — → GitLab CI",
+        "OPS-2 described",
+        "status</code>: active → deactivated",
+        "paused",
+        "status</code>: deactivated → active",
+        "resumed",
+        "admin@warden.local",
+    ] {
+        assert!(tab.body.contains(shown), "{shown}: {}", tab.body);
+    }
+    let history = server
+        .get(&format!("{acc}/service-users/{uid}/history"))
+        .await;
+    assert_eq!(
+        summary(&history.body)
+            .iter()
+            .map(|r| r[2].clone())
+            .collect::<Vec<_>>(),
+        [
+            json!("OPS-1 new pipeline"),
+            json!("OPS-2 described"),
+            json!("paused"),
+            json!("resumed")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_typed_client_reads_a_history_and_justifies_a_membership() {
+    use warden_api::service_users::HistoryQuery;
+    let server = TestServer::start().await;
+    let account = server.account();
+    let acc = acc(&server);
+    let repo = format!("/iam/v1/repo/account/{account}");
+    let api = server.api.with_token(Some(&server.token));
+    let ops = server
+        .post(&format!("{acc}/groups"), json!([{ "name": "ops" }]))
+        .await
+        .body[0]["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let writer = server
+        .post(
+            &format!("{repo}/policies"),
+            json!({ "name": "Group writer", "statementQuery": "ALLOW iam:groups:write;" }),
+        )
+        .await
+        .body["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bound = server
+        .post(&format!("{repo}/bindings/{writer}/{ops}"), json!({}))
+        .await;
+    assert_eq!(bound.status, StatusCode::NO_CONTENT);
+    server
+        .post(
+            &format!("{acc}/service-users"),
+            json!({ "name": "Backup exporter" }),
+        )
+        .await;
+    let key = "backup_exporter@service";
+    let refused = api
+        .add_user_to_groups(&account, key, std::slice::from_ref(&ops))
+        .await;
+    assert!(refused.is_err());
+    let joined = api
+        .add_user_to_groups_justified(&account, key, std::slice::from_ref(&ops), "rota")
+        .await
+        .unwrap();
+    assert_eq!(joined.status, StatusCode::CREATED);
+    let page = api
+        .service_user_history(
+            &account,
+            key,
+            &HistoryQuery {
+                after_seq: None,
+                limit: Some(1),
+            },
+        )
+        .await
+        .unwrap()
+        .body;
+    assert_eq!(page.records.len(), 1);
+    assert_eq!(page.records[0].action, "service-user.create");
+    let rest = api
+        .service_user_history(
+            &account,
+            key,
+            &HistoryQuery {
+                after_seq: page.next_after_seq,
+                limit: None,
+            },
+        )
+        .await
+        .unwrap()
+        .body;
+    assert_eq!(rest.records.len(), 1);
+    assert_eq!(rest.records[0].action, "user.memberships");
+    assert_eq!(rest.records[0].reason.as_deref(), Some("rota"));
+    assert_eq!(rest.next_after_seq, None);
 }
