@@ -19,12 +19,14 @@ pub struct Browser<'a> {
 impl<'a> Browser<'a> {
     /// Signs in with the administrator's token and reads the session's CSRF token off a page.
     pub async fn sign_in(server: &'a TestServer) -> Browser<'a> {
-        let form = serde_urlencoded::to_string([
-            ("csrf", CSRF),
-            ("next", "/console"),
-            ("token", server.token.as_str()),
-        ])
-        .unwrap();
+        Self::sign_in_with(server, &server.token).await
+    }
+
+    /// Signs in with `token` and reads the session's CSRF token off a page.
+    pub async fn sign_in_with(server: &'a TestServer, token: &str) -> Browser<'a> {
+        let form =
+            serde_urlencoded::to_string([("csrf", CSRF), ("next", "/console"), ("token", token)])
+                .unwrap();
         let signed_in = Self::send(
             server,
             "/console/sign-in",

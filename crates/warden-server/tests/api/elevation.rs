@@ -483,7 +483,7 @@ async fn a_delegated_administrator_cannot_bypass_the_justification() {
 }
 
 #[tokio::test]
-async fn the_console_asks_for_the_justification_too() {
+async fn the_console_asks_a_delegated_administrator_for_the_justification_too() {
     let server = TestServer::start().await;
     let acc = acc(&server);
     let team = group(&server, "team").await;
@@ -494,7 +494,19 @@ async fn the_console_asks_for_the_justification_too() {
         .post(&format!("{acc}/users/{HANDLE}"), json!([team]))
         .await;
     assert_eq!(joined.status, StatusCode::CREATED);
+    // Dana administers the bindings and members of `team` and `ops`, and holds what she grants.
+    let (_, dana) = user_with(
+        &server,
+        "dana@example.com",
+        &format!(
+            "ALLOW iam:bindings:write, iam:bindings:read WHERE iam:boundGroup IN (\"{team}\", \"{ops}\");\nALLOW iam:users:write, iam:users:read, iam:groups:read, iam:groups:write, iam:policies:read, iam:service-users:read, iam:boundaries:read;"
+        ),
+    )
+    .await;
+    // The console's bindings page lists every binding of the level, which Dana may not read: its
+    // form is the administrator's; the group's member form is Dana's.
     let browser = Browser::sign_in(&server).await;
+    let delegated = Browser::sign_in_with(&server, &dana).await;
 
     // The binding form: refused without the field, the message shown; bound with it.
     let form = |justification: &'static str| {
@@ -528,18 +540,21 @@ async fn the_console_asks_for_the_justification_too() {
         [(writer.clone(), json!({ "justification": "release groups" }))]
     );
 
-    // The group's member form: the reverse path.
+    // The group's member form: the reverse path (bound first, while nobody is in `ops`).
     let bound = server
-        .post(
+        .call_as(
+            Some(&dana),
+            Method::POST,
             &format!("{}/bindings/{writer}/{ops}", repo(&server)),
-            json!({}),
+            Some(json!({})),
         )
         .await;
-    assert_eq!(bound.status, StatusCode::NO_CONTENT);
+    assert_eq!(bound.status, StatusCode::NO_CONTENT, "{}", bound.body);
     let path = format!("/console/groups/{ops}/members");
-    let refused = browser
+    let refused = delegated
         .post(&path, &[("principal", HANDLE), ("justification", "")])
         .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(
         refused
             .body
@@ -548,7 +563,7 @@ async fn the_console_asks_for_the_justification_too() {
         refused.body
     );
     assert_eq!(groups_of(&server, HANDLE).await.len(), 2);
-    let added = browser
+    let added = delegated
         .post(
             &path,
             &[("principal", HANDLE), ("justification", "ops rota")],
