@@ -440,8 +440,15 @@ fn a_delegated_administrator_is_refused_at_the_first_write_it_may_not_make() {
         0,
     );
     expect(&server.admin(&["service-user", "create", "Delegate"]), 0);
+    // It lets the service user change Warden: the binding says why.
     expect(
-        &server.admin(&["bind", "Delegated Admin", "delegate@service (service user)"]),
+        &server.admin(&[
+            "bind",
+            "Delegated Admin",
+            "delegate@service (service user)",
+            "--justification",
+            "applies the team's world file from CI",
+        ]),
         0,
     );
     // The token may ask for binding writes: what refuses them is what the delegate holds.
