@@ -212,7 +212,182 @@ fn refusal(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use warden_engine::directory::{Group, PolicyRecord, Principal};
+
     use super::*;
+
+    fn policy(id: &str, name: &str, level: Level, text: &str) -> PolicyRecord {
+        PolicyRecord {
+            id: id.into(),
+            name: name.to_owned(),
+            description: String::new(),
+            level,
+            text: text.into(),
+            ast: Arc::new(warden_policy::parse_policy(text).ast),
+        }
+    }
+
+    /// A service user `bot` in group `g`, and a person `ann` in group `h`; the policies `p`
+    /// (`text`), `q` (nothing elevated) and the global `Admin User`.
+    fn directory(text: &str) -> Directory {
+        let mut d = Directory::new("acc");
+        for (id, name) in [("g", "ops"), ("h", "people")] {
+            d.upsert_group(Group::new(id, name)).unwrap();
+        }
+        d.upsert_policy(policy("p", "P", Level::Account, text))
+            .unwrap();
+        d.upsert_policy(policy("q", "Q", Level::Account, "ALLOW iam:groups:read;"))
+            .unwrap();
+        d.upsert_policy(policy(
+            "a",
+            "Admin User",
+            Level::Global,
+            "ALLOW settings:objects:read;",
+        ))
+        .unwrap();
+        d.upsert_principal(Principal {
+            groups: Arc::new(["g".into()]),
+            ..Principal::service_user("bot", "bot@service.x", "bot@service", "Bot")
+        })
+        .unwrap();
+        d.upsert_principal(Principal {
+            groups: Arc::new(["h".into()]),
+            ..Principal::user("ann", "ann@example.com")
+        })
+        .unwrap();
+        d
+    }
+
+    fn bound(mut d: Directory, policy: &str, group: &str, why: Option<&str>) -> Directory {
+        let mut binding = Binding::new(Level::Account, policy, group);
+        if let Some(why) = why {
+            binding
+                .metadata
+                .insert(JUSTIFICATION.to_owned(), why.to_owned());
+        }
+        d.add_binding(binding).unwrap();
+        d
+    }
+
+    #[test]
+    fn new_elevated_pairs_need_a_justification_given_with_the_change() {
+        let before = directory("ALLOW iam:groups:write WHERE iam:boundGroup = \"x\";");
+        // A conditional grant is elevated too; a binding's own justification covers it.
+        let refused = check(
+            &before,
+            &bound(before.clone(), "p", "g", None),
+            None,
+            "binding.create",
+        );
+        let error = refused.unwrap_err();
+        assert!(error.message.starts_with("this binding would give service user `bot@service` elevated access without a justification: policy `P` grants `iam:groups:write` to group `ops`;"), "{}", error.message);
+        assert!(
+            check(
+                &before,
+                &bound(before.clone(), "p", "g", Some("why")),
+                None,
+                "binding.create"
+            )
+            .is_ok()
+        );
+        assert!(
+            check(
+                &before,
+                &bound(before.clone(), "p", "g", None),
+                Some("why"),
+                "binding.create"
+            )
+            .is_ok()
+        );
+        assert!(
+            check(
+                &before,
+                &bound(before.clone(), "p", "g", None),
+                Some("  "),
+                "binding.create"
+            )
+            .is_err()
+        );
+        // Not elevated, or nobody elevated: nothing asked.
+        assert!(
+            check(
+                &before,
+                &bound(before.clone(), "q", "g", None),
+                None,
+                "binding.create"
+            )
+            .is_ok()
+        );
+        assert!(
+            check(
+                &before,
+                &bound(before.clone(), "p", "h", None),
+                None,
+                "binding.create"
+            )
+            .is_ok()
+        );
+        // A global Admin policy, whatever it grants.
+        let admin = check(
+            &before,
+            &bound(before.clone(), "a", "g", None),
+            None,
+            "binding.create",
+        );
+        assert!(
+            admin
+                .unwrap_err()
+                .message
+                .contains("policy `Admin User` (a global Admin policy) is bound to group `ops`")
+        );
+    }
+
+    #[test]
+    fn an_existing_justified_binding_does_not_cover_a_new_member_or_a_wider_grant() {
+        let with = bound(
+            directory("ALLOW iam:groups:write;"),
+            "p",
+            "h",
+            Some("for people"),
+        );
+        // Ann's group gets the service user: a membership, with no justification of its own.
+        let mut joined = with.clone();
+        joined
+            .set_memberships("bot", vec!["g".into(), "h".into()])
+            .unwrap();
+        let error = check(&with, &joined, None, "user.memberships").unwrap_err();
+        assert!(
+            error
+                .message
+                .starts_with("this membership change would give"),
+            "{}",
+            error.message
+        );
+        assert!(check(&with, &joined, Some("rota"), "user.memberships").is_ok());
+        // Already held: another change leaves it alone.
+        assert!(check(&joined, &joined.clone(), None, "group.update").is_ok());
+        // The bound policy widened: a new elevation; narrowed: none.
+        let mut wider = joined.clone();
+        wider
+            .upsert_policy(policy(
+                "p",
+                "P",
+                Level::Account,
+                "ALLOW iam:groups:write, iam:tokens:write;",
+            ))
+            .unwrap();
+        let error = check(&joined, &wider, None, "policy.update").unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("grants `iam:groups:write`, `iam:tokens:write`"),
+            "{}",
+            error.message
+        );
+        assert!(check(&wider, &joined, None, "policy.update").is_ok());
+    }
 
     #[test]
     fn iam_writes_are_every_action_but_read() {

@@ -332,3 +332,36 @@ fn group_list(value: &Value) -> BTreeSet<String> {
         })
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn memberships_read_in_both_forms_and_reasons_in_each_place() {
+        let groups = |v: Value| group_list(&v).into_iter().collect::<Vec<_>>();
+        assert_eq!(groups(json!({ "groups": ["a", "b"] })), ["a", "b"]);
+        assert_eq!(groups(json!(["b", "a"])), ["a", "b"]);
+        assert_eq!(groups(json!(null)), Vec::<String>::new());
+        assert_eq!(
+            reason_of(&json!({ "reason": "r", "note": "n" })).as_deref(),
+            Some("r")
+        );
+        assert_eq!(reason_of(&json!({ "note": "n" })).as_deref(), Some("n"));
+        assert_eq!(
+            reason_of(&json!({ "deactivation": { "reason": "d" } })).as_deref(),
+            Some("d")
+        );
+        assert_eq!(reason_of(&json!({ "reason": "" })), None);
+        assert_eq!(
+            owner_text(&json!({ "type": "GROUP", "id": "g-1", "name": "ops" })),
+            "group ops"
+        );
+        assert_eq!(
+            owner_text(&json!({ "type": "USER", "id": "u-1", "name": null })),
+            "user u-1"
+        );
+    }
+}
