@@ -699,7 +699,7 @@ service_users:
         "{text}"
     );
     assert!(
-        text.contains("\n  help: a world file cannot carry a justification: make this binding (`warden bind … --justification TEXT`) or membership (`warden user add-groups … --justification TEXT`) by hand, then apply the same file again\napplied (3):\n"),
+        text.contains("\n  help: a binding of the file says why with `justification:`; a membership cannot: make it by hand (`warden user add-groups … --justification TEXT`), then apply the same file again\napplied (3):\n"),
         "{text}"
     );
     // Made by hand with its justification, the same file then applies: nothing left to do.
@@ -716,6 +716,49 @@ service_users:
     );
     assert_eq!(
         expect(&server.admin(&["apply", &world, "--yes"]), 0),
+        "0 changes\n"
+    );
+
+    // A binding of the file can say why itself: `justification:`, given when apply makes it.
+    let elevated = "\
+policies:
+  Group writer: |
+    ALLOW iam:groups:write;
+  Token writer: |
+    ALLOW iam:tokens:write;
+groups:
+  ops:
+    - policy: Group writer
+    - policy: Token writer
+      justification: rotates the release tokens
+service_users:
+  GitLab deploy pipeline: [ops]
+";
+    let unjustified = server.file(
+        "unjustified.yaml",
+        &elevated.replace("      justification: rotates the release tokens\n", ""),
+    );
+    let text = expect(&server.admin(&["apply", &unjustified, "--yes"]), 1);
+    assert!(
+        text.contains("  error: this binding would give service user `gitlab_deploy_pipeline@service` elevated access without a justification: policy `Token writer` grants `iam:tokens:write` to group `ops`;"),
+        "{text}"
+    );
+    let justified = server.file("justified.yaml", elevated);
+    expect(&server.admin(&["apply", &justified, "--yes"]), 0);
+    let exported = expect(&server.admin(&["export"]), 0);
+    assert!(
+        exported.contains(
+            "  ops:\n    - policy: Group writer\n      level: account\n    - policy: Token writer\n      level: account\n      justification: rotates the release tokens\n"
+        ),
+        "{exported}"
+    );
+    // Not what makes two bindings the same: a changed justification alone changes nothing.
+    let reworded = server.file(
+        "reworded.yaml",
+        &elevated.replace("rotates the release tokens", "rotates tokens"),
+    );
+    assert_eq!(
+        expect(&server.admin(&["plan", &reworded]), 0),
         "0 changes\n"
     );
 }

@@ -349,12 +349,12 @@ pub fn apply(args: ApplyArgs, output: &mut Output) -> Result<ExitCode, CliError>
     Ok(ExitCode::FAILURE)
 }
 
-/// A world file cannot carry a justification (docs/server.md, "Justified elevation"): how to
-/// make the elevation by hand, after which the same file applies (it sees the change made).
+/// A world file's memberships cannot carry a justification (docs/server.md, "Justified
+/// elevation"): how to make the elevation, after which the same file applies.
 fn justification_help(error: &CliError) -> Option<String> {
     let rule = error.details.as_deref()?.get("rule")?.as_str()?;
     (rule == "justification-required").then(|| {
-        "a world file cannot carry a justification: make this binding (`warden bind … --justification TEXT`) or membership (`warden user add-groups … --justification TEXT`) by hand, then apply the same file again".to_owned()
+        "a binding of the file says why with `justification:`; a membership cannot: make it by hand (`warden user add-groups … --justification TEXT`), then apply the same file again".to_owned()
     })
 }
 

@@ -303,6 +303,7 @@ impl State {
                             .map(|(k, v)| (k.clone(), param_spec(v)))
                             .collect(),
                         boundaries: boundaries.clone(),
+                        justification: binding.metadata.get("justification").cloned(),
                         at: Pos::START,
                     });
                 }
@@ -496,7 +497,11 @@ impl State {
                             .iter()
                             .map(|(k, v)| (k.clone(), parameter_value(v)))
                             .collect(),
-                        metadata: BTreeMap::new(),
+                        metadata: binding
+                            .justification
+                            .iter()
+                            .map(|j| ("justification".to_owned(), j.clone()))
+                            .collect(),
                         boundaries,
                     };
                     if *replace && index == 0 {
@@ -648,6 +653,9 @@ fn parameter_value(value: &ParamSpec) -> ParameterValue {
 pub struct BindingValues {
     pub parameters: BTreeMap<String, ParamSpec>,
     pub boundaries: Vec<String>,
+    /// Given with the binding when it is made; not part of what makes two bindings the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
 }
 
 /// One write, by names.
@@ -882,6 +890,7 @@ fn triples(world: &WorldFile) -> Triples {
             entry.2.push(BindingValues {
                 parameters: binding.parameters.clone(),
                 boundaries: binding.boundaries.clone(),
+                justification: binding.justification.clone(),
             });
         }
     }
@@ -978,6 +987,7 @@ pub fn steps(state: &State, want: &WorldFile, prune: bool) -> Vec<Step> {
     let plain = || BindingValues {
         parameters: BTreeMap::new(),
         boundaries: Vec::new(),
+        justification: None,
     };
     for (key, (policy, global, bindings)) in &want_triples {
         let before = have_triples.get(key);
@@ -1184,6 +1194,7 @@ pub fn simulate(have: &WorldFile, steps: &[Step]) -> WorldFile {
                             level: level.clone(),
                             parameters: binding.parameters.clone(),
                             boundaries: binding.boundaries.clone(),
+                            justification: binding.justification.clone(),
                             at: Pos::START,
                         });
                     }
