@@ -161,6 +161,7 @@ async fn page(cx: &Cx, view: View<'_>) -> Response {
                 ),
                 parameters_html(at(binding, "parameters")),
                 boundaries_html(cx, at(binding, "boundaries")),
+                html! { (s(at(binding, "metadata"), crate::service::elevation::JUSTIFICATION)) },
             ];
             if may_remove {
                 row.push(form(
@@ -209,7 +210,7 @@ async fn page(cx: &Cx, view: View<'_>) -> Response {
         @if let Some(add_form) = add_form { (add_form) }
         @if let Some(preview) = view.preview { (preview) }
         h2 { "Bindings at this level" }
-        (table("", &["Policy", "Group", "Parameters", "Boundaries", "Actions"], &rows, "No bindings at this level."))
+        (table("", &["Policy", "Group", "Parameters", "Boundaries", "Justification", "Actions"], &rows, "No bindings at this level."))
     };
     with_status(cx.page("Bindings", "bindings", body), view.error)
 }

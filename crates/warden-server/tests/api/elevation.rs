@@ -539,6 +539,19 @@ async fn the_console_asks_a_delegated_administrator_for_the_justification_too() 
         bindings_of(&server, &team).await,
         [(writer.clone(), json!({ "justification": "release groups" }))]
     );
+    let listed = browser.get("/console/bindings?level=account").await;
+    assert!(
+        listed.body.contains("<th scope=\"col\">Justification</th>"),
+        "{}",
+        listed.body
+    );
+    assert!(
+        listed
+            .body
+            .contains("<td data-label=\"Justification\">release groups</td>"),
+        "{}",
+        listed.body
+    );
 
     // The group's member form: the reverse path (bound first, while nobody is in `ops`).
     let bound = server
