@@ -18,7 +18,7 @@ pub const MAX_BATCH_WRITES: usize = 1000;
 /// The request body.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct BatchInput {
+pub struct WriteBatch {
     /// In order; at most 1000.
     pub writes: Vec<BatchWrite>,
     /// Check every write (permissions, validation, no escalation) and answer as if applied,
@@ -93,21 +93,29 @@ pub enum BatchWrite {
         #[serde(default)]
         groups: Vec<String>,
     },
-    /// Creates the service user, then (when `groups` is not empty) adds those groups to its own.
+    /// Creates the service user, then (when `groups` is not empty) adds those groups to its own
+    /// (`justification`: why, when that gives it an elevated binding).
     CreateServiceUser {
         name: String,
         #[serde(default)]
         groups: Vec<String>,
+        #[serde(default)]
+        justification: Option<String>,
     },
     /// The user's groups become `groups` (each a name or a uuid).
     SetUserGroups {
         email: String,
         groups: Vec<String>,
+        #[serde(default)]
+        justification: Option<String>,
     },
-    /// The service user's groups become its own group and `groups` (each a name or a uuid).
+    /// The service user's groups become its own group and `groups` (each a name or a uuid;
+    /// `justification`: why, when that gives it an elevated binding).
     SetServiceUserGroups {
         name: String,
         groups: Vec<String>,
+        #[serde(default)]
+        justification: Option<String>,
     },
     DeleteUser {
         email: String,
@@ -166,17 +174,17 @@ pub struct BatchBinding {
 /// The answer: what each write did, and the one revision they made.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct BatchResult {
+pub struct WriteBatchResult {
     /// The revision of the whole batch (with `dryRun`, the revision it would have been).
     pub revision: i64,
     pub dry_run: bool,
-    pub writes: Vec<BatchOutcome>,
+    pub writes: Vec<WriteOutcome>,
 }
 
 /// What one write did.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct BatchOutcome {
+pub struct WriteOutcome {
     /// The write's kind (`createGroup`, `bind`, …).
     pub write: String,
     /// The id of what it created or changed, when it has one.

@@ -22,6 +22,9 @@ pub enum ParameterValue {
 pub struct BindingInput {
     #[serde(default, deserialize_with = "or_default")]
     pub parameters: BTreeMap<String, ParameterValue>,
+    /// Free-form pairs kept with the binding. `justification`: why it is needed — required
+    /// (1–2000 characters) when the binding gives a service user an `iam:` write permission or a
+    /// global Admin policy.
     #[serde(default, deserialize_with = "or_default")]
     pub metadata: BTreeMap<String, String>,
     /// Uuids of the boundaries that narrow the binding.

@@ -30,6 +30,9 @@ pub struct ServiceUserInput {
     pub owner: Option<OwnerInput>,
     #[serde(default, deserialize_with = "or_default")]
     pub purpose: String,
+    /// Why it is created (0–500 characters), kept in the audit log and shown in its history.
+    #[serde(default, deserialize_with = "or_default")]
+    pub reason: String,
 }
 
 /// `absent` → `None`; `null` → `Some(T::default())`; a value → `Some(value)`.
@@ -83,6 +86,14 @@ pub struct ServiceUserUpdate {
         skip_serializing_if = "Option::is_none"
     )]
     pub purpose: Option<String>,
+    /// Why it changes (0–500 characters; an owner transfer too), kept in the audit log and
+    /// shown in its history. Not a field of the service user.
+    #[serde(
+        default,
+        deserialize_with = "present_or_default",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reason: Option<String>,
     /// The other fields sent: read-only fields of the service user, accepted when unchanged.
     #[serde(flatten)]
     #[schema(value_type = Object)]
@@ -95,6 +106,69 @@ pub struct ServiceUserUpdate {
 pub struct DeactivateInput {
     /// Why (1–500 characters), kept with the service user and in the audit log.
     pub reason: String,
+}
+
+/// `POST …/service-users/{uid}/reactivate`: why, for the audit log; the body itself is
+/// optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReactivateInput {
+    /// 0–500 characters.
+    #[serde(default, deserialize_with = "or_default")]
+    pub reason: String,
+}
+
+/// `GET …/service-users/{uid}/history?afterSeq=&limit=`: a page of its history, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HistoryQuery {
+    /// The records after this audit sequence number (the previous page's `nextAfterSeq`).
+    #[serde(default)]
+    pub after_seq: Option<i64>,
+    /// 1–1000; 100 when absent.
+    #[serde(default)]
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
+
+/// One field as a change left it: `old` → `new` (`null`: not set, or not there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FieldChange {
+    /// `name`, `description`, `purpose`, `owner`, `status`, `groups`, `binding`, `reviewed`.
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// One record of a service user's history, from one audit entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryRecord {
+    /// The audit entry's sequence number.
+    pub seq: i64,
+    /// When, in RFC 3339 (UTC).
+    pub at: String,
+    /// Who: a uid, or an OAuth client's id.
+    pub actor: String,
+    /// The actor's email when it is a user or service user of the account.
+    pub actor_name: Option<String>,
+    /// The audit action (`service-user.update`, `user.memberships`, `binding.create`, …).
+    pub action: String,
+    /// What changed, field by field.
+    pub changes: Vec<FieldChange>,
+    /// Why: the reason, justification or review note given with the change.
+    pub reason: Option<String>,
+}
+
+/// `GET …/service-users/{uid}/history`: its records, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryPage {
+    pub uid: String,
+    pub records: Vec<HistoryRecord>,
+    /// `afterSeq` for the next page; `null` on the last one.
+    pub next_after_seq: Option<i64>,
 }
 
 /// `POST …/service-users/{uid}/review`: an optional note for the audit log; the body itself is

@@ -1,7 +1,7 @@
 //! Users: what a client sends to create one.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 /// A person to create.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -67,4 +67,15 @@ impl PasswordInput {
     pub fn new(password: String) -> Self {
         PasswordInput { password }
     }
+}
+
+/// `?justification=TEXT` on a membership change: why a service user joins a group bound to an
+/// elevated policy (required then; kept in the audit log).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct JustificationQuery {
+    /// Why the elevation is needed (1–2000 characters).
+    #[serde(default)]
+    pub justification: Option<String>,
 }

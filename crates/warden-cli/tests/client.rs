@@ -390,6 +390,180 @@ fn without_a_token_nothing_is_sent() {
 }
 
 /// The id of the workflow titled `title`, from `warden --format json workflow list --admin`.
+const ELEVATED: &str = "error: this binding would give service user `gitlab_deploy_pipeline@service` elevated access without a justification: policy `Group writer` grants `iam:groups:write` to group `ops`; say why in the binding's metadata as `justification` (`POST …/bindings/{policyUuid}/{groupUuid}` with `metadata.justification`, `warden bind … --justification TEXT`, or the console's Justification field)\n";
+
+#[test]
+fn an_elevated_binding_or_membership_needs_a_justification_on_the_command_line() {
+    let server = Server::start("elevation");
+    expect(&server.warden(&["group", "create", "ops"]), 0);
+    expect(&server.warden(&["group", "create", "team"]), 0);
+    expect(
+        &server.warden(&["service-user", "create", "GitLab deploy pipeline"]),
+        0,
+    );
+    expect(
+        &server.warden(&[
+            "user",
+            "add-groups",
+            "gitlab_deploy_pipeline@service",
+            "ops",
+        ]),
+        0,
+    );
+    server.write("writer.policy", "ALLOW iam:groups:write;\n");
+    expect(
+        &server.warden(&[
+            "policy",
+            "create",
+            "--name",
+            "Group writer",
+            "writer.policy",
+        ]),
+        0,
+    );
+
+    // Binding to a group the service user is in.
+    let refused = server.warden(&["bind", "Group writer", "ops"]);
+    expect(&refused, 1);
+    // The message, then the details (uuids of the service user, policy and group among them).
+    let text = stderr(&refused);
+    assert!(text.starts_with(ELEVATED), "{text}");
+    assert!(
+        text.contains("\n  elevatedPermissions: [\"iam:groups:write\"]\n  group: "),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  rule: justification-required\n"),
+        "{text}"
+    );
+    let bound = server.warden(&[
+        "bind",
+        "Group writer",
+        "ops",
+        "--justification",
+        "creates release groups",
+    ]);
+    expect(&bound, 0);
+    assert_eq!(
+        stdout(&bound),
+        "bound policy `Group writer` to group `ops` at account\n"
+    );
+    let listed = server.warden(&["--format", "json", "bindings", "--group", "ops"]);
+    expect(&listed, 0);
+    let body: Value = serde_json::from_str(&stdout(&listed)).unwrap();
+    assert!(
+        stdout(&listed).contains("\"justification\": \"creates release groups\""),
+        "{body}"
+    );
+
+    // Adding the service user to a group already bound: the same elevation.
+    expect(&server.warden(&["bind", "Group writer", "team"]), 0);
+    let refused = server.warden(&[
+        "user",
+        "add-groups",
+        "gitlab_deploy_pipeline@service",
+        "team",
+    ]);
+    expect(&refused, 1);
+    let text = stderr(&refused);
+    assert!(
+        text.starts_with("error: this membership change would give service user `gitlab_deploy_pipeline@service` elevated access without a justification: policy `Group writer` grants `iam:groups:write` to group `team`; say why with the request's `justification` (`?justification=TEXT`, `warden user add-groups … --justification TEXT`, or the console's Justification field)\n"),
+        "{text}"
+    );
+    let joined = server.warden(&[
+        "user",
+        "add-groups",
+        "gitlab_deploy_pipeline@service",
+        "team",
+        "--justification",
+        "release rota",
+    ]);
+    expect(&joined, 0);
+    assert_eq!(
+        stdout(&joined),
+        "added `gitlab_deploy_pipeline@service` to group `team`\n"
+    );
+}
+
+#[test]
+fn a_service_users_history_shows_when_who_what_and_why() {
+    let server = Server::start("history");
+    expect(&server.warden(&["user", "create", "ann@example.com"]), 0);
+    let created = server.warden(&[
+        "service-user",
+        "create",
+        "GitLab deploy pipeline",
+        "--purpose",
+        "deploys",
+        "--reason",
+        "OPS-1 new pipeline",
+    ]);
+    expect(&created, 0);
+    let handle = "gitlab_deploy_pipeline@service";
+    expect(
+        &server.warden(&[
+            "service-user",
+            "update",
+            handle,
+            "--owner-user",
+            "ann@example.com",
+            "--reason",
+            "Ann runs deployments now",
+        ]),
+        0,
+    );
+    let refused = server.warden(&["service-user", "deactivate", handle, "--reason", " "]);
+    expect(&refused, 1);
+    assert_eq!(stderr(&refused), "error: `reason` must not be empty\n");
+    expect(
+        &server.warden(&[
+            "service-user",
+            "deactivate",
+            handle,
+            "--reason",
+            "pipeline paused",
+        ]),
+        0,
+    );
+    expect(
+        &server.warden(&[
+            "service-user",
+            "reactivate",
+            handle,
+            "--reason",
+            "pipeline resumed",
+        ]),
+        0,
+    );
+
+    let history = server.warden(&["service-user", "history", handle]);
+    expect(&history, 0);
+    assert_eq!(
+        stdout(&history),
+        "\
+WHEN                  WHO                 WHAT                     CHANGES                                                                     WHY
+2026-05-04T10:00:00Z  admin@warden.local  service-user.create      name: - → GitLab deploy pipeline; purpose: - → deploys; status: - → active  OPS-1 new pipeline
+2026-05-04T10:00:00Z  admin@warden.local  service-user.update      owner: - → user ann@example.com                                             Ann runs deployments now
+2026-05-04T10:00:00Z  admin@warden.local  service-user.deactivate  status: active → deactivated                                                pipeline paused
+2026-05-04T10:00:00Z  admin@warden.local  service-user.reactivate  status: deactivated → active                                                pipeline resumed
+4 records
+"
+    );
+    let json = server.warden(&["--format", "json", "service-user", "history", handle]);
+    expect(&json, 0);
+    let body: Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(body["records"][1]["changes"][0]["field"], "owner");
+    assert_eq!(body["records"][1]["changes"][0]["old"], Value::Null);
+    assert_eq!(
+        body["records"][1]["changes"][0]["new"],
+        "user ann@example.com"
+    );
+    assert_eq!(body["records"][2]["reason"], "pipeline paused");
+
+    let missing = server.warden(&["service-user", "history", "nobody@service"]);
+    expect(&missing, 1);
+}
+
 fn workflow_id(server: &Server, title: &str) -> String {
     let listed = server.warden(&["--format", "json", "workflow", "list", "--admin"]);
     expect(&listed, 0);

@@ -487,8 +487,15 @@ fn a_delegated_administrator_is_refused_at_the_first_write_it_may_not_make() {
         0,
     );
     expect(&server.admin(&["service-user", "create", "Delegate"]), 0);
+    // It lets the service user change Warden: the binding says why.
     expect(
-        &server.admin(&["bind", "Delegated Admin", "delegate@service (service user)"]),
+        &server.admin(&[
+            "bind",
+            "Delegated Admin",
+            "delegate@service (service user)",
+            "--justification",
+            "applies the team's world file from CI",
+        ]),
         0,
     );
     // The token may ask for binding writes: what refuses them is what the delegate holds.
@@ -746,4 +753,93 @@ impact: nobody gains or loses access
     assert_eq!(expect(&server.admin(&["plan", &none]), 0), "0 changes\n");
     expect(&server.admin(&["apply", &none, "--prune", "--yes"]), 0);
     assert_eq!(server.export(), users);
+}
+
+#[test]
+fn an_elevated_binding_of_a_service_user_is_refused_by_apply_with_the_servers_reason() {
+    let server = Server::start("elevation");
+    let world = server.file(
+        "world.yaml",
+        "\
+policies:
+  Group writer: |
+    ALLOW iam:groups:write;
+groups:
+  ops:
+    - policy: Group writer
+service_users:
+  GitLab deploy pipeline: [ops]
+",
+    );
+    let output = server.admin(&["apply", &world, "--yes"]);
+    let text = expect(&output, 1);
+    assert!(
+        text.starts_with(
+            "failed after 3 changes of 4: + service user `GitLab deploy pipeline` in [ops]\n  error: this membership change would give service user `gitlab_deploy_pipeline@service` elevated access without a justification: policy `Group writer` grants `iam:groups:write` to group `ops`;"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  help: a binding of the file says why with `justification:`; a membership cannot: make it by hand (`warden user add-groups … --justification TEXT`), then apply the same file again\napplied (3):\n"),
+        "{text}"
+    );
+    // Made by hand with its justification, the same file then applies: nothing left to do.
+    expect(
+        &server.admin(&[
+            "user",
+            "add-groups",
+            "gitlab_deploy_pipeline@service",
+            "ops",
+            "--justification",
+            "creates release groups",
+        ]),
+        0,
+    );
+    assert_eq!(
+        expect(&server.admin(&["apply", &world, "--yes"]), 0),
+        "0 changes\n"
+    );
+
+    // A binding of the file can say why itself: `justification:`, given when apply makes it.
+    let elevated = "\
+policies:
+  Group writer: |
+    ALLOW iam:groups:write;
+  Token writer: |
+    ALLOW iam:tokens:write;
+groups:
+  ops:
+    - policy: Group writer
+    - policy: Token writer
+      justification: rotates the release tokens
+service_users:
+  GitLab deploy pipeline: [ops]
+";
+    let unjustified = server.file(
+        "unjustified.yaml",
+        &elevated.replace("      justification: rotates the release tokens\n", ""),
+    );
+    let text = expect(&server.admin(&["apply", &unjustified, "--yes"]), 1);
+    assert!(
+        text.contains("  error: this binding would give service user `gitlab_deploy_pipeline@service` elevated access without a justification: policy `Token writer` grants `iam:tokens:write` to group `ops`;"),
+        "{text}"
+    );
+    let justified = server.file("justified.yaml", elevated);
+    expect(&server.admin(&["apply", &justified, "--yes"]), 0);
+    let exported = expect(&server.admin(&["export"]), 0);
+    assert!(
+        exported.contains(
+            "  ops:\n    - policy: Group writer\n      level: account\n    - policy: Token writer\n      level: account\n      justification: rotates the release tokens\n"
+        ),
+        "{exported}"
+    );
+    // Not what makes two bindings the same: a changed justification alone changes nothing.
+    let reworded = server.file(
+        "reworded.yaml",
+        &elevated.replace("rotates the release tokens", "rotates tokens"),
+    );
+    assert_eq!(
+        expect(&server.admin(&["plan", &reworded]), 0),
+        "0 changes\n"
+    );
 }

@@ -93,6 +93,9 @@ pub struct ServiceUserUpdate {
     pub owner: Option<Option<OwnerInput>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
+    /// Why (kept in the audit log, shown in the history).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// To be replaced by `warden-api`'s type: a service user's owner with its name (an email or a

@@ -32,6 +32,11 @@ pub struct BindArgs {
     /// A boundary (uuid or name) that limits the binding; repeatable.
     #[arg(long = "boundary", value_name = "BOUNDARY")]
     boundaries: Vec<String>,
+    /// Why the binding is needed, kept with it (metadata `justification`) and in the audit
+    /// log; required when the policy grants an `iam:` write permission or is a global Admin
+    /// policy and the group has a service user in it.
+    #[arg(long, value_name = "TEXT")]
+    justification: Option<String>,
     #[command(flatten)]
     connection: Connection,
 }
@@ -86,7 +91,11 @@ pub fn bind(args: BindArgs, output: &mut Output) -> Result<ExitCode, CliError> {
     let parameters = pairs_object(&args.params);
     let binding = BindingInput {
         parameters: pairs_map(&args.params),
-        metadata: BTreeMap::new(),
+        metadata: args
+            .justification
+            .iter()
+            .map(|text| ("justification".to_owned(), text.clone()))
+            .collect(),
         boundaries: boundaries.iter().map(|b| b.id.clone()).collect(),
     };
     let level = client.level(&args.level)?;
@@ -106,6 +115,7 @@ pub fn bind(args: BindArgs, output: &mut Output) -> Result<ExitCode, CliError> {
                 "levelId": level_id,
                 "parameters": parameters,
                 "boundaries": boundaries,
+                "justification": args.justification,
                 "warnings": reply.warnings,
             }),
         ));

@@ -1,5 +1,5 @@
-//! `warden service-user create|list|get|delete|review`: service users (SPEC §7), each with a group
-//! of its own, and the review report; `update|deactivate|reactivate|mark-reviewed` are in
+//! `warden service-user create|list|get|history|delete|review`: service users (SPEC §7), each
+//! with a group of its own, their history from the audit log, and the review report; `update|deactivate|reactivate|mark-reviewed` are in
 //! [`super::service_user_lifecycle`]. A service user is named by its uid, handle (`name@service`)
 //! or email.
 
@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use serde_json::{Value, json};
 
 use warden_api::paging::KeyPageQuery;
+use warden_api::service_users::HistoryQuery;
 use warden_client::pending::{OwnerInput, ServiceUserInput};
 
 use crate::command::client::{Client, Connection, written_answer};
@@ -38,11 +39,19 @@ enum ServiceUserCommand {
         /// The group accountable for it (name or uuid).
         #[arg(long, value_name = "GROUP")]
         owner_group: Option<String>,
+        /// Why it is created (kept in the audit log, shown in the history).
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// List the account's service users.
     List,
     /// Show one service user.
     Get {
+        /// The uid, handle or email.
+        uid: String,
+    },
+    /// Its history from the audit log: when, who, what changed (old → new), why.
+    History {
         /// The uid, handle or email.
         uid: String,
     },
@@ -78,6 +87,7 @@ pub fn run(args: ServiceUserArgs, output: &mut Output) -> Result<ExitCode, CliEr
             purpose,
             owner_user,
             owner_group,
+            reason,
         } => {
             let owner = match (owner_user, owner_group) {
                 (Some(user), _) => Some(OwnerInput {
@@ -95,6 +105,7 @@ pub fn run(args: ServiceUserArgs, output: &mut Output) -> Result<ExitCode, CliEr
                 description: description.unwrap_or_default(),
                 owner,
                 purpose: purpose.unwrap_or_default(),
+                reason: reason.unwrap_or_default(),
             };
             let answer = client.call(api.create_service_user(client.account()?, &input))?;
             let (user, warnings) = (answer.body, answer.warnings);
@@ -117,6 +128,9 @@ pub fn run(args: ServiceUserArgs, output: &mut Output) -> Result<ExitCode, CliEr
                     output.warning(warning);
                 }
             }
+        }
+        ServiceUserCommand::History { uid } => {
+            return history(&client, &uid, output);
         }
         ServiceUserCommand::List => {
             let page = client
@@ -263,4 +277,58 @@ fn status(user: &Value) -> &'static str {
     } else {
         "ACTIVE"
     }
+}
+
+/// Every page of a service user's history, as JSON or as a table (when, who, what, changes, why).
+fn history(client: &Client, uid: &str, output: &mut Output) -> Result<ExitCode, CliError> {
+    let api = client.typed();
+    let account = client.account()?;
+    let mut query = HistoryQuery {
+        after_seq: None,
+        limit: Some(1000),
+    };
+    let mut records = Vec::new();
+    let mut shown_uid: String;
+    loop {
+        let page = client
+            .call(api.service_user_history(account, uid, &query))?
+            .body;
+        shown_uid = page.uid;
+        records.extend(page.records);
+        match page.next_after_seq {
+            Some(next) => query.after_seq = Some(next),
+            None => break,
+        }
+    }
+    if output.is_json() {
+        output.json(&serde_json::json!({ "uid": shown_uid, "records": records }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = records
+        .iter()
+        .map(|r| {
+            let changes: Vec<String> = r
+                .changes
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{}: {} → {}",
+                        c.field,
+                        c.old.as_deref().unwrap_or("-"),
+                        c.new.as_deref().unwrap_or("-")
+                    )
+                })
+                .collect();
+            vec![
+                r.at.clone(),
+                r.actor_name.clone().unwrap_or_else(|| r.actor.clone()),
+                r.action.clone(),
+                changes.join("; "),
+                r.reason.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    output.text(&table(&["WHEN", "WHO", "WHAT", "CHANGES", "WHY"], &rows));
+    output.line(&plural(rows.len(), "record"));
+    Ok(ExitCode::SUCCESS)
 }

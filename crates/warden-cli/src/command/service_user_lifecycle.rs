@@ -32,6 +32,9 @@ pub enum LifecycleCommand {
         /// Remove the owner.
         #[arg(long)]
         no_owner: bool,
+        /// Why (an owner transfer too): kept in the audit log, shown in the history.
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Deactivate: every decision for it is DENY and its tokens stop at once.
     Deactivate {
@@ -45,6 +48,9 @@ pub enum LifecycleCommand {
     Reactivate {
         /// The uid, handle or email.
         uid: String,
+        /// Why (kept in the audit log, shown in the history).
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Record that the service user was reviewed now.
     MarkReviewed {
@@ -87,6 +93,7 @@ pub fn run(
             owner_user,
             owner_group,
             no_owner,
+            reason,
         } => {
             let owner = match (owner_user, owner_group) {
                 (Some(user), _) => Some(Some(OwnerInput {
@@ -104,6 +111,7 @@ pub fn run(
                 description,
                 owner,
                 purpose,
+                reason,
             };
             let reply = client.call(api.update_service_user(account, &uid, &update))?;
             (uid, reply, "updated")
@@ -112,8 +120,9 @@ pub fn run(
             let reply = client.call(api.deactivate_service_user(account, &uid, &reason))?;
             (uid, reply, "deactivated")
         }
-        LifecycleCommand::Reactivate { uid } => {
-            let reply = client.call(api.reactivate_service_user(account, &uid))?;
+        LifecycleCommand::Reactivate { uid, reason } => {
+            let reply =
+                client.call(api.reactivate_service_user(account, &uid, reason.as_deref()))?;
             (uid, reply, "reactivated")
         }
         LifecycleCommand::MarkReviewed { uid, note } => {

@@ -43,6 +43,10 @@ enum UserCommand {
         email: String,
         #[arg(required = true)]
         groups: Vec<String>,
+        /// Why: required when a service user joins a group bound to a policy granting an `iam:`
+        /// write permission, or to a global Admin policy (kept in the audit log).
+        #[arg(long, value_name = "TEXT")]
+        justification: Option<String>,
     },
     /// Remove a user from groups (uuids or names).
     RemoveGroups {
@@ -117,10 +121,20 @@ pub fn run(args: UserArgs, output: &mut Output) -> Result<ExitCode, CliError> {
                 output.line(&format!("deleted user `{email}`"));
             }
         }
-        UserCommand::AddGroups { email, groups } => {
+        UserCommand::AddGroups {
+            email,
+            groups,
+            justification,
+        } => {
             let groups = resolve_all(&client, &groups)?;
             let ids: Vec<String> = groups.iter().map(|g| g.id.clone()).collect();
-            let added = client.call(api.add_user_to_groups(client.account()?, &email, &ids))?;
+            let account = client.account()?;
+            let added = match &justification {
+                Some(text) => {
+                    client.call(api.add_user_to_groups_justified(account, &email, &ids, text))?
+                }
+                None => client.call(api.add_user_to_groups(account, &email, &ids))?,
+            };
             report(output, &added, &email, &groups, "added", "to");
         }
         UserCommand::RemoveGroups { email, groups } => {

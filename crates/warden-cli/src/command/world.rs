@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde::Serialize;
-use warden_api::batch::BatchInput;
+use warden_api::batch::WriteBatch;
 use warden_engine::Builtin;
 use warden_engine::testfile::desired::{self, AccessChange, Change, WorldFile};
 use warden_engine::testfile::{FileReport, Problem};
@@ -344,7 +344,7 @@ pub fn apply(args: ApplyArgs, output: &mut Output) -> Result<ExitCode, CliError>
         for note in &error.notes {
             output.line(note);
         }
-        if let Some(help) = &error.help {
+        if let Some(help) = error.help.clone().or_else(|| justification_help(&error)) {
             output.line(&format!("  help: {help}"));
         }
         output.line(&format!("applied ({}):", applied.len()));
@@ -367,7 +367,7 @@ fn apply_atomic(
     output: &mut Output,
 ) -> Result<ExitCode, CliError> {
     let account = state.account.clone();
-    let input = BatchInput {
+    let input = WriteBatch {
         writes: planned.iter().map(|step| state.batch_write(step)).collect(),
         dry_run: false,
     };
@@ -442,7 +442,7 @@ fn apply_atomic(
         for note in &error.notes {
             output.line(note);
         }
-        if let Some(help) = &error.help {
+        if let Some(help) = error.help.clone().or_else(|| justification_help(&error)) {
             output.line(&format!("  help: {help}"));
         }
         output.line(&format!(
@@ -454,6 +454,15 @@ fn apply_atomic(
         }
     }
     Ok(ExitCode::FAILURE)
+}
+
+/// A world file's memberships cannot carry a justification (docs/server.md, "Justified
+/// elevation"): how to make the elevation, after which the same file applies.
+fn justification_help(error: &CliError) -> Option<String> {
+    let rule = error.details.as_deref()?.get("rule")?.as_str()?;
+    (rule == "justification-required").then(|| {
+        "a binding of the file says why with `justification:`; a membership cannot: make it by hand (`warden user add-groups … --justification TEXT`), then apply the same file again".to_owned()
+    })
 }
 
 /// Seconds since the epoch: the time the impact preview's decisions are made at.

@@ -304,6 +304,7 @@ impl State {
                             .map(|(k, v)| (k.clone(), param_spec(v)))
                             .collect(),
                         boundaries: boundaries.clone(),
+                        justification: binding.metadata.get("justification").cloned(),
                         at: Pos::START,
                     });
                 }
@@ -497,7 +498,11 @@ impl State {
                             .iter()
                             .map(|(k, v)| (k.clone(), parameter_value(v)))
                             .collect(),
-                        metadata: BTreeMap::new(),
+                        metadata: binding
+                            .justification
+                            .iter()
+                            .map(|j| ("justification".to_owned(), j.clone()))
+                            .collect(),
                         boundaries,
                     };
                     if *replace && index == 0 {
@@ -648,14 +653,20 @@ impl State {
                             .map(|(k, v)| (k.clone(), parameter_value(v)))
                             .collect(),
                         boundaries: b.boundaries,
-                        metadata: BTreeMap::new(),
+                        metadata: b
+                            .justification
+                            .map(|j| ("justification".to_owned(), j))
+                            .into_iter()
+                            .collect(),
                     })
                     .collect(),
             },
             Step::CreateUser { email, groups } => BatchWrite::CreateUser { email, groups },
-            Step::CreateServiceUser { name, groups } => {
-                BatchWrite::CreateServiceUser { name, groups }
-            }
+            Step::CreateServiceUser { name, groups } => BatchWrite::CreateServiceUser {
+                name,
+                groups,
+                justification: None,
+            },
             Step::SetGroups {
                 service_user,
                 name,
@@ -676,11 +687,16 @@ impl State {
                     .unwrap_or_default();
                 keys.extend(groups);
                 if service_user {
-                    BatchWrite::SetServiceUserGroups { name, groups: keys }
+                    BatchWrite::SetServiceUserGroups {
+                        name,
+                        groups: keys,
+                        justification: None,
+                    }
                 } else {
                     BatchWrite::SetUserGroups {
                         email: name,
                         groups: keys,
+                        justification: None,
                     }
                 }
             }
@@ -759,6 +775,9 @@ fn parameter_value(value: &ParamSpec) -> ParameterValue {
 pub struct BindingValues {
     pub parameters: BTreeMap<String, ParamSpec>,
     pub boundaries: Vec<String>,
+    /// Given with the binding when it is made; not part of what makes two bindings the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
 }
 
 /// One write, by names.
@@ -993,6 +1012,7 @@ fn triples(world: &WorldFile) -> Triples {
             entry.2.push(BindingValues {
                 parameters: binding.parameters.clone(),
                 boundaries: binding.boundaries.clone(),
+                justification: binding.justification.clone(),
             });
         }
     }
@@ -1089,6 +1109,7 @@ pub fn steps(state: &State, want: &WorldFile, prune: bool) -> Vec<Step> {
     let plain = || BindingValues {
         parameters: BTreeMap::new(),
         boundaries: Vec::new(),
+        justification: None,
     };
     for (key, (policy, global, bindings)) in &want_triples {
         let before = have_triples.get(key);
@@ -1295,6 +1316,7 @@ pub fn simulate(have: &WorldFile, steps: &[Step]) -> WorldFile {
                             level: level.clone(),
                             parameters: binding.parameters.clone(),
                             boundaries: binding.boundaries.clone(),
+                            justification: binding.justification.clone(),
                             at: Pos::START,
                         });
                     }

@@ -1,6 +1,6 @@
 //! Several writes applied as one (`POST …/batch`).
 
-use warden_api::batch::{BatchInput, BatchResult};
+use warden_api::batch::{WriteBatch, WriteBatchResult};
 
 use crate::{Answer, Client, ClientError, Method};
 
@@ -9,8 +9,8 @@ impl Client {
     pub async fn batch(
         &self,
         account: &str,
-        input: &BatchInput,
-    ) -> Result<Answer<BatchResult>, ClientError> {
+        input: &WriteBatch,
+    ) -> Result<Answer<WriteBatchResult>, ClientError> {
         self.write(
             Method::POST,
             self.account_url(account, &["batch"], &[]),

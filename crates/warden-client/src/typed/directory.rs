@@ -6,7 +6,7 @@ use warden_api::group_permissions::{GroupPermission, GroupPermissions};
 use warden_api::groups::{GroupDto, GroupInput};
 use warden_api::paging::KeyPageQuery;
 use warden_api::service::{Health, Me, Ready};
-use warden_api::service_users::SuggestedPolicy;
+use warden_api::service_users::{HistoryPage, HistoryQuery, ReactivateInput, SuggestedPolicy};
 use warden_api::users::{PasswordInput, UserDetail, UserInput, UserSummary};
 
 use super::pair;
@@ -180,6 +180,24 @@ impl Client {
         .await
     }
 
+    /// Adds a principal to groups, saying why: a service user joining a group bound to an
+    /// elevated policy needs it.
+    pub async fn add_user_to_groups_justified(
+        &self,
+        account: &str,
+        key: &str,
+        groups: &[String],
+        justification: &str,
+    ) -> Result<Answer<()>, ClientError> {
+        let query = [("justification", justification.to_owned())];
+        self.write(
+            Method::POST,
+            self.account_url(account, &["users", key], &query),
+            groups,
+        )
+        .await
+    }
+
     /// Makes a user's groups exactly these.
     pub async fn set_user_groups(
         &self,
@@ -317,14 +335,42 @@ impl Client {
         .await
     }
 
+    /// Reactivates a service user, with an optional reason for the audit log.
     pub async fn reactivate_service_user(
         &self,
         account: &str,
         key: &str,
+        reason: Option<&str>,
     ) -> Result<Answer<ServiceUser>, ClientError> {
+        let url = self.account_url(account, &["service-users", key, "reactivate"], &[]);
+        match reason {
+            Some(reason) => {
+                let input = ReactivateInput {
+                    reason: reason.to_owned(),
+                };
+                self.write(Method::POST, url, &input).await
+            }
+            None => self.read(Method::POST, url).await,
+        }
+    }
+
+    /// A page of a service user's history (who changed what, when, why), oldest first.
+    pub async fn service_user_history(
+        &self,
+        account: &str,
+        key: &str,
+        query: &HistoryQuery,
+    ) -> Result<Answer<HistoryPage>, ClientError> {
+        let query: Vec<_> = [
+            pair("afterSeq", query.after_seq),
+            pair("limit", query.limit),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         self.read(
-            Method::POST,
-            self.account_url(account, &["service-users", key, "reactivate"], &[]),
+            Method::GET,
+            self.account_url(account, &["service-users", key, "history"], &query),
         )
         .await
     }

@@ -88,7 +88,11 @@ impl Builder<'_> {
             group: Arc::clone(group),
             parameters,
             boundaries: boundaries.clone(),
-            metadata: BTreeMap::new(),
+            metadata: binding
+                .justification
+                .iter()
+                .map(|j| ("justification".to_owned(), j.as_str().to_owned()))
+                .collect(),
         };
         let policy_name = binding.policy.as_ref().map_or("", |p| p.as_str());
         // Refused as the server refuses it, so a test file never predicts a binding the server

@@ -129,6 +129,10 @@ pub struct BindingSpec {
     pub parameters: BTreeMap<String, ParamSpec>,
     /// Boundary names, in the file's order.
     pub boundaries: Vec<String>,
+    /// Why the binding is needed (its metadata's `justification`): given to the server when
+    /// `apply` makes the binding; not what makes two bindings the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
     #[serde(skip)]
     pub at: Pos,
 }
@@ -321,6 +325,10 @@ fn desired(builtin: &Builtin, model: &TestFile) -> WorldFile {
                             .map_or_else(|| b.as_str().to_owned(), |e| e.name.clone())
                     })
                     .collect(),
+                justification: binding
+                    .justification
+                    .as_ref()
+                    .map(|j| j.as_str().to_owned()),
                 at: binding.at,
             });
         }
@@ -589,6 +597,9 @@ pub fn render(world: &WorldFile) -> String {
                 }
                 if !binding.boundaries.is_empty() {
                     let _ = writeln!(out, "      boundaries: {}", flow(&binding.boundaries));
+                }
+                if let Some(justification) = &binding.justification {
+                    let _ = writeln!(out, "      justification: {}", scalar(justification));
                 }
             }
         }

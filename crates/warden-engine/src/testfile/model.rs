@@ -33,7 +33,13 @@ const AUTHZEN_KEYS: &[&str] = &[
     "context_properties",
 ];
 const SERVICE_KEYS: &[&str] = &["conditions", "permissions"];
-const BINDING_KEYS: &[&str] = &["policy", "level", "parameters", "boundaries"];
+const BINDING_KEYS: &[&str] = &[
+    "policy",
+    "level",
+    "parameters",
+    "boundaries",
+    "justification",
+];
 const WORKFLOW_KEYS: &[&str] = &["owner", "actor", "environment"];
 const CASE_KEYS: &[&str] = &[
     "principal",
@@ -119,6 +125,8 @@ pub(super) struct BindingDef {
     pub parameters: Vec<(Text, Spanned<OneOrMany>)>,
     pub boundaries: Vec<Text>,
     pub boundaries_at: Pos,
+    /// Why the binding is needed: kept in its metadata when it is made.
+    pub justification: Option<Text>,
 }
 
 /// A user (email) or service user (name) with the groups it belongs to.
@@ -364,6 +372,10 @@ fn read_binding(node: &Node, what: &str, reader: &mut Reader) -> Option<BindingD
         .get("boundaries")
         .and_then(|n| reader.strings(n, "`boundaries`"))
         .unwrap_or_default();
+    let justification = fields
+        .get("justification")
+        .filter(|n| !is_null(n))
+        .and_then(|n| reader.string(n, "`justification`"));
     Some(BindingDef {
         at: fields.pos(),
         policy,
@@ -371,6 +383,7 @@ fn read_binding(node: &Node, what: &str, reader: &mut Reader) -> Option<BindingD
         parameters,
         boundaries,
         boundaries_at: fields.key_pos("boundaries"),
+        justification,
     })
 }
 

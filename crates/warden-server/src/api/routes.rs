@@ -68,6 +68,7 @@ pub fn typed_routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(service_users::deactivate))
         .routes(routes!(service_users::reactivate))
+        .routes(routes!(service_users::history))
         .routes(routes!(service_users::review))
         .routes(routes!(service_users::suggested_policy))
         .routes(routes!(workflows::list, workflows::create))

@@ -14,12 +14,13 @@ use crate::api::{Body, Path, Query, Written, with_warnings};
 use crate::error::ApiResult;
 use crate::extract::JsonBody;
 use crate::service::service_users::{
-    self, DeactivateInput, ReviewInput, ReviewQuery, ReviewReport, ServiceUserDto,
+    self, DeactivateInput, ReactivateInput, ReviewInput, ReviewQuery, ReviewReport, ServiceUserDto,
     ServiceUserInput, ServiceUserPage, ServiceUserUpdate,
 };
 use crate::service::suggestions::{self, SuggestQuery, SuggestedPolicy};
 use crate::service::{Authed, review};
 use crate::state::AppState;
+use warden_api::service_users::{HistoryPage, HistoryQuery};
 
 fn written(status: StatusCode, (out, revision): (ServiceUserDto, i64)) -> Written<ServiceUserDto> {
     Written {
@@ -241,14 +242,16 @@ pub async fn deactivate(
     path = "/iam/v1/accounts/{accountId}/service-users/{uid}/reactivate",
     tag = "service users",
     operation_id = "service_users_reactivate",
-    summary = "Reactivate a deactivated service user",
+    summary = "Reactivate a deactivated service user, optionally with `{reason}`",
     description = "It gets back everything it holds, so the caller must hold that too. Permission: `iam:service-users:write`.",
     params(
         ("accountId" = String, Path, description = "The account"),
         ("uid" = String, Path, description = "The service user's uid, email or handle"),
     ),
+    request_body(content = Option<ReactivateInput>, description = "Optional"),
     responses(
         (status = 200, description = "The service user, active", body = ServiceUserDto, headers(("warden-revision" = i64, description = "The store revision of the change"))),
+        (status = 400, description = "Invalid input", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not permitted, or beyond what the caller holds", body = ErrorBody),
         (status = 404, description = "No such account or service user", body = ErrorBody),
@@ -261,9 +264,48 @@ pub async fn reactivate(
     State(state): State<AppState>,
     authed: Authed,
     Path((acc, key)): Path<(String, String)>,
+    body: Bytes,
 ) -> ApiResult<Written<ServiceUserDto>> {
-    let changed = service_users::reactivate(&state, &authed, &acc, &key).await?;
+    let input = if body.iter().all(u8::is_ascii_whitespace) {
+        ReactivateInput::default()
+    } else {
+        JsonBody::<ReactivateInput>::canonical(&body)?
+    };
+    let changed = service_users::reactivate(&state, &authed, &acc, &key, input).await?;
     Ok(written(StatusCode::OK, changed))
+}
+
+#[utoipa::path(
+    get,
+    path = "/iam/v1/accounts/{accountId}/service-users/{uid}/history",
+    tag = "service users",
+    operation_id = "service_users_history",
+    summary = "Its history from the audit log: who changed what (old → new), when, and why",
+    description = "Its own changes, its memberships, and bindings added to or removed from a group it was in. Paged like the audit log. Permissions: `iam:service-users:read` and `iam:audit:read`.",
+    params(
+        ("accountId" = String, Path, description = "The account"),
+        ("uid" = String, Path, description = "The service user's uid, email or handle"),
+        HistoryQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of its records, oldest first", body = HistoryPage),
+        (status = 400, description = "Invalid query", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not permitted", body = ErrorBody),
+        (status = 404, description = "No such account or service user", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    extensions(("x-warden-permission" = json!("iam:service-users:read"))),
+)]
+pub async fn history(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((acc, key)): Path<(String, String)>,
+    Query(query): Query<HistoryQuery>,
+) -> ApiResult<axum::Json<HistoryPage>> {
+    crate::service::history::history(&state, &authed, &acc, &key, query)
+        .await
+        .map(axum::Json)
 }
 
 /// The body is optional: nothing (or only white space) is a review without a note.

@@ -6,7 +6,7 @@
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use warden_api::users::{UserDetail, UserSummary};
+use warden_api::users::{JustificationQuery, UserDetail, UserSummary};
 use warden_api::{ErrorBody, List};
 
 use crate::api::{Body, Path, Query, Written};
@@ -164,12 +164,14 @@ async fn change_memberships(
     acc: String,
     key: String,
     change: Change,
+    justification: Option<String>,
 ) -> ApiResult<Written<()>> {
     let status = match change {
         Change::Add(_) => StatusCode::CREATED,
         _ => StatusCode::OK,
     };
-    let revision = users::change_memberships(&state, &authed, &acc, &key, change).await?;
+    let revision =
+        users::change_memberships(&state, &authed, &acc, &key, change, justification).await?;
     Ok(Written {
         status,
         revision,
@@ -183,10 +185,11 @@ async fn change_memberships(
     tag = "users",
     operation_id = "users_add_groups",
     summary = "Add the user to groups (no escalation)",
-    description = "The body lists group uuids. Permission: `iam:users:write`.",
+    description = "The body lists group uuids. A service user joining a group bound to an elevated policy (an `iam:` write permission, or a global Admin policy) needs `justification`. Permission: `iam:users:write`.",
     params(
         ("accountId" = String, Path, description = "The account"),
         ("email" = String, Path, description = "The user's email, uid or handle"),
+        JustificationQuery,
     ),
     request_body = Vec<String>,
     responses(
@@ -205,9 +208,18 @@ pub async fn add_groups(
     State(state): State<AppState>,
     authed: Authed,
     Path((acc, key)): Path<(String, String)>,
+    Query(query): Query<JustificationQuery>,
     Body(groups): Body<Vec<String>>,
 ) -> ApiResult<Written<()>> {
-    change_memberships(state, authed, acc, key, Change::Add(groups)).await
+    change_memberships(
+        state,
+        authed,
+        acc,
+        key,
+        Change::Add(groups),
+        query.justification,
+    )
+    .await
 }
 
 #[utoipa::path(
@@ -216,10 +228,11 @@ pub async fn add_groups(
     tag = "users",
     operation_id = "users_replace_groups",
     summary = "Replace the user's groups (no escalation)",
-    description = "The body lists group uuids. Permission: `iam:users:write`.",
+    description = "The body lists group uuids. A service user joining a group bound to an elevated policy (an `iam:` write permission, or a global Admin policy) needs `justification`. Permission: `iam:users:write`.",
     params(
         ("accountId" = String, Path, description = "The account"),
         ("email" = String, Path, description = "The user's email, uid or handle"),
+        JustificationQuery,
     ),
     request_body = Vec<String>,
     responses(
@@ -238,9 +251,18 @@ pub async fn replace_groups(
     State(state): State<AppState>,
     authed: Authed,
     Path((acc, key)): Path<(String, String)>,
+    Query(query): Query<JustificationQuery>,
     Body(groups): Body<Vec<String>>,
 ) -> ApiResult<Written<()>> {
-    change_memberships(state, authed, acc, key, Change::Replace(groups)).await
+    change_memberships(
+        state,
+        authed,
+        acc,
+        key,
+        Change::Replace(groups),
+        query.justification,
+    )
+    .await
 }
 
 #[utoipa::path(
@@ -284,5 +306,5 @@ pub async fn remove_groups(
         }
         groups.push(value);
     }
-    change_memberships(state, authed, acc, key, Change::Remove(groups)).await
+    change_memberships(state, authed, acc, key, Change::Remove(groups), None).await
 }

@@ -15,8 +15,8 @@ use warden_engine::{Binding, Level, ParamValue};
 
 use super::groups::{boundaries_html, parameters_html};
 use super::html::{
-    Attrs, at, checkboxes, form, hidden, link, not_permitted, s, select, submit, table, textarea,
-    url,
+    Attrs, at, checkboxes, form, hidden, input, link, not_permitted, s, select, submit, table,
+    textarea, url,
 };
 use super::impact::{Draft, html as impact_html};
 use super::session::{Flash, error_alert, flash, with_status};
@@ -161,6 +161,7 @@ async fn page(cx: &Cx, view: View<'_>) -> Response {
                 ),
                 parameters_html(at(binding, "parameters")),
                 boundaries_html(cx, at(binding, "boundaries")),
+                html! { (s(at(binding, "metadata"), crate::service::elevation::JUSTIFICATION)) },
             ];
             if may_remove {
                 row.push(form(
@@ -209,7 +210,7 @@ async fn page(cx: &Cx, view: View<'_>) -> Response {
         @if let Some(add_form) = add_form { (add_form) }
         @if let Some(preview) = view.preview { (preview) }
         h2 { "Bindings at this level" }
-        (table("", &["Policy", "Group", "Parameters", "Boundaries", "Actions"], &rows, "No bindings at this level."))
+        (table("", &["Policy", "Group", "Parameters", "Boundaries", "Justification", "Actions"], &rows, "No bindings at this level."))
     };
     with_status(cx.page("Bindings", "bindings", body), view.error)
 }
@@ -300,6 +301,7 @@ async fn add_form(
             (select("bind-group", "Group", "group", &group_options, &chosen_group, Attrs::new().required()))
             (textarea("bind-parameters", "Parameters", "parameters", &get("parameters"), 3, Attrs::new().code(), "One name=value per line, for each ${bindParam:NAME} of the policy; the same name twice makes a list."))
             (checkboxes("bind-boundaries", "Boundaries", "boundary", &boundary_options, "No boundaries defined."))
+            (input("bind-justification", "Justification", "justification", &get("justification"), Attrs::new(), "Why this binding is needed. Required when the policy grants an iam: write permission, or is a global Admin policy, and the group has a service user in it."))
             p.hint { "You can only bind what you hold yourself at this level. Preview first to see who gains or loses access." }
             div.toolbar {
                 (submit("Preview impact", "action", "preview", "secondary"))
@@ -380,7 +382,11 @@ pub async fn add(post: Post) -> Response {
     }
     let input = BindingInput {
         parameters: crate::service::bindings::wire_parameters(&binding.parameters),
-        metadata: BTreeMap::new(),
+        metadata: form
+            .text("justification")
+            .map(|text| (crate::service::elevation::JUSTIFICATION.to_owned(), text))
+            .into_iter()
+            .collect(),
         boundaries: form.all("boundary"),
     };
     let added = bindings::add(

@@ -259,6 +259,7 @@ async fn show_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
             (form(&format!("{here}/members"), &cx.csrf, "panel", html! {
                 h3 { "Add a member" }
                 (input("member", "User or service user", "principal", "", Attrs::new().required(), "An email, a service-user handle or a uid. You can only add someone to a group whose permissions you hold yourself."))
+                (input("member-justification", "Justification", "justification", "", Attrs::new(), "Why the member needs this group. Required when a service user joins a group bound to a policy granting an iam: write permission, or to a global Admin policy."))
                 button type="submit" { "Add to group" }
             }))
         }
@@ -325,6 +326,7 @@ pub async fn add_member(Path(id): Path<String>, post: Post) -> Response {
         &cx.account,
         &principal,
         Change::Add(vec![id.clone()]),
+        form.text("justification"),
     )
     .await;
     match added {
@@ -345,6 +347,7 @@ pub async fn remove_member(Path(id): Path<String>, post: Post) -> Response {
         &cx.account,
         &principal,
         Change::Remove(vec![id.clone()]),
+        None,
     )
     .await;
     match removed {

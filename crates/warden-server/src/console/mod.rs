@@ -114,6 +114,10 @@ pub fn router(app: AppState) -> Router<AppState> {
             post(service_users::delete),
         )
         .route(
+            "/console/service-users/{id}/history",
+            get(service_users::history),
+        )
+        .route(
             "/console/service-users/{id}/least-privilege",
             get(least_privilege::page),
         )
@@ -440,6 +444,11 @@ impl Form {
             .iter()
             .find(|(k, _)| k == name)
             .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// A text field's value, trimmed, or `None` when it is empty or absent.
+    pub fn text(&self, name: &str) -> Option<String> {
+        Some(self.get(name).trim().to_owned()).filter(|v| !v.is_empty())
     }
 
     /// Every value of a field.

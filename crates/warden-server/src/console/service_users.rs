@@ -1,7 +1,8 @@
 //! Service users, along the administrators' daily path (seed 000): the table of service users
 //! with an Actions menu, "Add service user" with the naming rule previewed, the edit page (name,
 //! description, owner, purpose, groups; the email and handle shown as immutable), deactivation
-//! with a reason, reactivation, reviews, and the review report.
+//! with a reason, reactivation, reviews, the History tab (its records from the audit log), and
+//! the review report. Creation, edits and reactivation take an optional reason.
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -21,10 +22,11 @@ use super::{Cx, Form, Post, redirect};
 use crate::error::ApiError;
 use crate::extract::Path;
 use crate::service::service_users::{
-    self, DeactivateInput, OwnerInput, ReviewInput, ReviewQuery, ServiceUserInput,
+    self, DeactivateInput, OwnerInput, ReactivateInput, ReviewInput, ReviewQuery, ServiceUserInput,
     ServiceUserUpdate,
 };
 use crate::service::users::{self, Change};
+use warden_api::service_users::HistoryQuery;
 
 fn may_write(cx: &Cx) -> bool {
     cx.may("iam:service-users:write", &Level::Account, &[])
@@ -140,6 +142,7 @@ async fn new_form(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
         (textarea("su-description", "Description", "description", values.get("description"), 2, Attrs::new().max_length(2000), "Make it meaningful for the environment's administrators."))
         (owner_fields(values.get("owner-type"), values.get("owner")))
         (textarea("su-purpose", "Purpose", "purpose", values.get("purpose"), 2, Attrs::new().max_length(2000), "What it is for, for the next reviewer."))
+        (input("su-reason", "Reason", "reason", values.get("reason"), Attrs::new().max_length(500), "Why it is created, for its history."))
         h2 { "Assign permissions" }
         p { "The service user gets its own group for direct permissions. Add it to existing groups here or later." }
         (groups)
@@ -214,6 +217,7 @@ pub async fn create(post: Post) -> Response {
         description: form.get("description").to_owned(),
         owner: owner_value(&form),
         purpose: form.get("purpose").to_owned(),
+        reason: form.get("reason").to_owned(),
     };
     let warnings = service_users::name_warnings(&cx.app, Some(&input.name));
     let made = service_users::create(&cx.app, &cx.authed(), &cx.account, input).await;
@@ -236,6 +240,7 @@ pub async fn create(post: Post) -> Response {
             &cx.account,
             &uid,
             Change::Add(groups),
+            form.text("justification"),
         )
         .await;
         if let Err(error) = joined {
@@ -323,6 +328,7 @@ async fn edit_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
                 (textarea("edit-description", "Description", "description", s(&user, "description"), 2, Attrs::new().max_length(2000), ""))
                 (owner_fields(s(owner, "type"), owner_id))
                 (textarea("edit-purpose", "Purpose", "purpose", s(&user, "purpose"), 2, Attrs::new().max_length(2000), ""))
+                (input("edit-reason", "Reason", "reason", "", Attrs::new().max_length(500), "Why it changes (an owner transfer too), for its history."))
                 button type="submit" { "Save" }
             }))
         } @else {
@@ -333,6 +339,7 @@ async fn edit_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
                 dt { "Purpose" } dd { (s(&user, "purpose")) }
             }
         }
+        p.tabs { strong { "Details" } " · " (link(&format!("{here}/history"), "History")) }
         h2 { "Least privilege" }
         p {
             (link(&format!("{here}/least-privilege"), "Suggest a policy from what it used"))
@@ -357,6 +364,7 @@ async fn edit_page(cx: &Cx, id: &str, failed: Option<&ApiError>) -> Response {
                     h2 { "Reactivate" }
                     p { "It regains the permissions of its groups." }
                     (hidden("action", "reactivate"))
+                    (textarea("reactivate-reason", "Reason", "reason", "", 2, Attrs::new().max_length(500), ""))
                     button type="submit" { "Reactivate" }
                 }
             }))
@@ -400,6 +408,7 @@ pub async fn update(Path(id): Path<String>, post: Post) -> Response {
         description: Some(form.get("description").to_owned()),
         owner: Some(owner_value(&form)),
         purpose: Some(form.get("purpose").to_owned()),
+        reason: Some(form.get("reason").to_owned()),
         ..ServiceUserUpdate::default()
     };
     let warnings = service_users::name_warnings(&cx.app, input.name.as_deref());
@@ -428,6 +437,7 @@ pub async fn set_groups(Path(id): Path<String>, post: Post) -> Response {
         &cx.account,
         &id,
         Change::Replace(form.all("group")),
+        form.text("justification"),
     )
     .await;
     match replaced {
@@ -454,12 +464,17 @@ pub async fn lifecycle(Path(id): Path<String>, post: Post) -> Response {
                 "Deactivated. Its tokens no longer work.",
             )
         }
-        "reactivate" => (
-            service_users::reactivate(app, authed, account, &id)
-                .await
-                .map(|_| ()),
-            "Reactivated.",
-        ),
+        "reactivate" => {
+            let input = ReactivateInput {
+                reason: form.get("reason").to_owned(),
+            };
+            (
+                service_users::reactivate(app, authed, account, &id, input)
+                    .await
+                    .map(|_| ()),
+                "Reactivated.",
+            )
+        }
         "review" => {
             let input = ReviewInput {
                 note: form.get("note").to_owned(),
@@ -566,4 +581,55 @@ pub async fn review(
         (table("", &["Name", "Handle", "Findings", "Unused permissions", "Last used", "Last reviewed"], &rows, "Every service user is in use, reviewed and owned."))
     };
     cx.page("Service user review", "service-users", body)
+}
+
+/// The History tab: the service user's records from the audit log, newest last, paged by
+/// `afterSeq` like the audit log.
+pub async fn history(
+    cx: Cx,
+    Path(id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<HistoryQuery>,
+) -> Response {
+    let found = service_users::get(&cx.app, &cx.authed(), &cx.account, &id).await;
+    let user = match found {
+        Ok(user) => user,
+        Err(error) => return cx.error_page(&error, "/console/service-users"),
+    };
+    let here = format!("/console/service-users/{}", url(&user.uid));
+    let page =
+        crate::service::history::history(&cx.app, &cx.authed(), &cx.account, &id, query).await;
+    let records = match page {
+        Ok(page) => page,
+        Err(error) => return cx.error_page(&error, &here),
+    };
+    let rows: Vec<Vec<Markup>> = records
+        .records
+        .iter()
+        .map(|r| {
+            let changes = html! {
+                @for c in &r.changes {
+                    div { code { (c.field) } ": " (c.old.as_deref().unwrap_or("—")) " → " (c.new.as_deref().unwrap_or("—")) }
+                }
+            };
+            vec![
+                html! { (r.at) },
+                html! { (r.actor_name.as_deref().unwrap_or(&r.actor)) },
+                html! { code { (r.action) } },
+                changes,
+                html! { (r.reason.as_deref().unwrap_or("")) },
+            ]
+        })
+        .collect();
+    let body = html! {
+        p.tabs { (link(&here, "Details")) " · " strong { "History" } }
+        (table("", &["When", "Who", "What", "Changes", "Why"], &rows, "No records."))
+        @if let Some(next) = records.next_after_seq {
+            p { (link(&format!("{here}/history?afterSeq={next}"), "Later records")) }
+        }
+    };
+    cx.page(
+        &format!("History of service user {}", user.name),
+        "service-users",
+        body,
+    )
 }

@@ -288,6 +288,7 @@ pub async fn groups_form(
         html! {
             @if let Some(group) = locked { (hidden("group", group)) }
             (checkboxes("groups", "Select groups", "group", &options, "No groups."))
+            (input("groups-justification", "Justification", "justification", "", Attrs::new().max_length(2000), "Why: required when a service user joins a group bound to a policy granting an iam: write permission, or to a global Admin policy."))
             p.hint { "Joining a group is refused unless you hold its permissions yourself." }
             button type="submit" { "Save groups" }
         },
@@ -317,6 +318,7 @@ pub async fn set_groups(Path(id): Path<String>, post: Post) -> Response {
         &cx.account,
         &id,
         Change::Replace(form.all("group")),
+        form.text("justification"),
     )
     .await;
     match replaced {

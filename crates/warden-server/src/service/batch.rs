@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 use warden_api::batch::MAX_BATCH_WRITES;
-use warden_api::batch::{BatchBinding, BatchInput, BatchOutcome, BatchResult, BatchWrite};
+use warden_api::batch::{BatchBinding, BatchWrite, WriteBatch, WriteBatchResult, WriteOutcome};
 use warden_api::bindings::BindingInput;
 use warden_api::boundaries::BoundaryInput;
 use warden_api::environments::EnvironmentInput;
@@ -81,8 +81,8 @@ pub async fn apply(
     state: &AppState,
     authed: &Authed,
     account: &str,
-    input: BatchInput,
-) -> ApiResult<BatchResult> {
+    input: WriteBatch,
+) -> ApiResult<WriteBatchResult> {
     if input.writes.len() > MAX_BATCH_WRITES {
         return Err(ApiError::invalid(format!(
             "a batch holds at most {MAX_BATCH_WRITES} writes; this one has {}: split it into several batches",
@@ -134,7 +134,7 @@ pub async fn apply(
     let revision = working.base + 1;
     let entries = working.writes.into_inner();
     if input.dry_run || entries.is_empty() {
-        return Ok(BatchResult {
+        return Ok(WriteBatchResult {
             revision: i64::try_from(if entries.is_empty() {
                 working.base
             } else {
@@ -161,7 +161,7 @@ pub async fn apply(
     model.directory = next.directory().clone();
     state.cell.store(next);
     state.tokens.store(Arc::new(model.tokens.clone()));
-    Ok(BatchResult {
+    Ok(WriteBatchResult {
         revision: committed.revision,
         dry_run: false,
         writes: outcomes,
@@ -191,8 +191,8 @@ fn with_model<R>(f: impl FnOnce(&Model) -> ApiResult<R>) -> ApiResult<R> {
         .unwrap_or_else(|| Err(ApiError::internal("a batch write outside a batch")))
 }
 
-fn outcome(write: &BatchWrite, id: Option<String>, warnings: Vec<String>) -> BatchOutcome {
-    BatchOutcome {
+fn outcome(write: &BatchWrite, id: Option<String>, warnings: Vec<String>) -> WriteOutcome {
+    WriteOutcome {
         write: write.kind().to_owned(),
         id,
         warnings,
@@ -205,7 +205,7 @@ async fn one(
     authed: &Authed,
     account: &str,
     write: &BatchWrite,
-) -> ApiResult<BatchOutcome> {
+) -> ApiResult<WriteOutcome> {
     match write {
         BatchWrite::SetAuthzen { mapping } => {
             authzen::replace_mapping(state, authed, account, mapping.clone()).await?;
@@ -343,12 +343,17 @@ async fn one(
                     account,
                     &created.uid,
                     Change::Replace(ids),
+                    None,
                 )
                 .await?;
             }
             Ok(outcome(write, Some(created.uid), Vec::new()))
         }
-        BatchWrite::CreateServiceUser { name, groups } => {
+        BatchWrite::CreateServiceUser {
+            name,
+            groups,
+            justification,
+        } => {
             let ids = with_model(|m| group_ids(m, groups))?;
             let input = ServiceUserInput {
                 name: name.clone(),
@@ -357,12 +362,23 @@ async fn one(
             let warnings = service_users::name_warnings(state, Some(name));
             let (created, _) = service_users::create(state, authed, account, input).await?;
             if !ids.is_empty() {
-                users::change_memberships(state, authed, account, &created.uid, Change::Add(ids))
-                    .await?;
+                users::change_memberships(
+                    state,
+                    authed,
+                    account,
+                    &created.uid,
+                    Change::Add(ids),
+                    justification.clone(),
+                )
+                .await?;
             }
             Ok(outcome(write, Some(created.uid), warnings))
         }
-        BatchWrite::SetUserGroups { email, groups } => {
+        BatchWrite::SetUserGroups {
+            email,
+            groups,
+            justification,
+        } => {
             let (uid, ids) = with_model(|m| {
                 let user = users::find(m, email)?;
                 if user.kind != PrincipalKind::User {
@@ -370,17 +386,37 @@ async fn one(
                 }
                 Ok((user.uid.clone(), group_ids(m, groups)?))
             })?;
-            users::change_memberships(state, authed, account, &uid, Change::Replace(ids)).await?;
+            users::change_memberships(
+                state,
+                authed,
+                account,
+                &uid,
+                Change::Replace(ids),
+                justification.clone(),
+            )
+            .await?;
             Ok(outcome(write, Some(uid), Vec::new()))
         }
-        BatchWrite::SetServiceUserGroups { name, groups } => {
+        BatchWrite::SetServiceUserGroups {
+            name,
+            groups,
+            justification,
+        } => {
             let (uid, ids) = with_model(|m| {
                 let body = service_user_named(m, name)?;
                 let mut keys: Vec<String> = body.group_uuid.iter().cloned().collect();
                 keys.extend(groups.iter().cloned());
                 Ok((body.uid.clone(), group_ids(m, &keys)?))
             })?;
-            users::change_memberships(state, authed, account, &uid, Change::Replace(ids)).await?;
+            users::change_memberships(
+                state,
+                authed,
+                account,
+                &uid,
+                Change::Replace(ids),
+                justification.clone(),
+            )
+            .await?;
             Ok(outcome(write, Some(uid), Vec::new()))
         }
         BatchWrite::DeleteUser { email } => {

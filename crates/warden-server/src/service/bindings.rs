@@ -3,7 +3,9 @@
 //! `iam:policyUuid`, `iam:levelType` and `iam:boundGroup` from the request, so administration can
 //! be delegated per group. Legacy default policies cannot be bound again (SPEC §6). What a
 //! binding grants — or, removed, stops denying — is checked against the author by the commit
-//! pipeline like every other change. Reads need `iam:bindings:read` with the same attributes.
+//! pipeline like every other change, and so is elevation: a binding that gives a service user an
+//! `iam:` write permission or a global Admin policy carries a `justification` in its metadata
+//! ([`crate::service::elevation`]). Reads need `iam:bindings:read` with the same attributes.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,6 +17,7 @@ use warden_engine::{Binding, Level, ParamValue};
 use crate::limits::{MAX_BINDINGS_PER_LEVEL, limit_reached};
 use crate::model::{Model, binding_record};
 use crate::records::BindingBody;
+use crate::service::elevation::JUSTIFICATION;
 use crate::service::guard::{attributes, require_not_legacy};
 use crate::service::levels::{level, level_parts, writable};
 use crate::service::{ApiError, ApiResult, Authed, ErrorCode, Plan};
@@ -166,12 +169,16 @@ fn plan_add(
     let mut ops = Vec::new();
     let mut added: Vec<BindingBody> = Vec::new();
     let mut removed: Vec<String> = Vec::new();
+    let mut replaced_bodies: Vec<BindingBody> = Vec::new();
     let mut warnings = Vec::new();
     for (group, input) in inputs {
         write_check(state, authed, level, policy, Some(&group))?;
         bindable_at(model, policy, level)?;
         let parameters = engine_parameters(input.parameters);
         crate::limits::check_parameters(&parameters)?;
+        if let Some(text) = input.metadata.get(JUSTIFICATION) {
+            crate::limits::check_text(JUSTIFICATION, text, 0, 2000)?;
+        }
         if !model.groups.contains_key(&group) {
             return Err(ApiError::not_found("group", &group));
         }
@@ -198,6 +205,7 @@ fn plan_add(
                 let record = binding_record(old);
                 affected.extend(directory.remove_bindings(&group, |b| *b == record)?);
                 removed.push(old.key());
+                replaced_bodies.push(old.clone());
                 ops.push(warden_store::Op::DeleteBinding { key: old.key() });
                 replaced = true;
             }
@@ -252,7 +260,8 @@ fn plan_add(
         format!("policy/{policy}/bindings"),
         warnings,
     );
-    plan.before = (!removed.is_empty()).then(|| json!({ "removed": removed }));
+    // The audit entry: the bindings replaced before, the new ones after.
+    plan.before = (!replaced_bodies.is_empty()).then(|| json!(replaced_bodies));
     plan.after = Some(json!(added));
     plan.ops = ops;
     plan.directory = Some((directory, affected));
@@ -364,6 +373,7 @@ pub async fn set_group_policies(
             let mut affected = Vec::new();
             let mut ops = Vec::new();
             let mut removed = Vec::new();
+            let mut removed_bodies = Vec::new();
             for body in current
                 .iter()
                 .filter(|b| !policy_uuids.contains(&b.policy_uuid))
@@ -373,6 +383,7 @@ pub async fn set_group_policies(
                 affected.extend(directory.remove_bindings(group, |b| *b == record)?);
                 ops.push(warden_store::Op::DeleteBinding { key: body.key() });
                 removed.push(body.key());
+                removed_bodies.push(body.clone());
             }
             let mut added = Vec::new();
             for policy in policy_uuids {
@@ -406,7 +417,8 @@ pub async fn set_group_policies(
                 format!("group/{group}/bindings"),
                 Vec::<String>::new(),
             );
-            plan.before = Some(json!(current));
+            // The audit entry: the bindings removed before, the ones added after.
+            plan.before = Some(json!(removed_bodies));
             plan.after = Some(json!(added));
             plan.ops = ops;
             plan.directory = Some((directory, affected));

@@ -8,14 +8,16 @@
 //!    taken away, a membership, a reactivation — that the author does not hold where it is
 //!    gained ([`warden_engine::escalation`]); a refusal is 403 naming the permission, the level
 //!    and who would have gained it;
-//! 3. **an administrator is always kept**: a change that leaves the account without an active
+//! 3. **elevation is justified**: a change that gives a service user an elevated binding says
+//!    why ([`crate::service::elevation`]; 400 otherwise);
+//! 4. **an administrator is always kept**: a change that leaves the account without an active
 //!    principal holding every `iam:*` permission is refused (409);
-//! 4. the operations and the audit entry are stored in one transaction, with the ending of the
+//! 5. the operations and the audit entry are stored in one transaction, with the ending of the
 //!    console sessions whose credential the write takes away (`sessions::ended_by`);
-//! 5. the model and the snapshot are published.
+//! 6. the model and the snapshot are published.
 //!
-//! A change refused anywhere before step 4 changes nothing. Start-up and the operator's
-//! commands act as the system ([`Authed::system`]) and skip step 2, not step 3.
+//! A change refused anywhere before step 5 changes nothing. Start-up and the operator's
+//! commands act as the system ([`Authed::system`]) and skip steps 2 and 3, not step 4.
 
 use std::sync::Arc;
 
@@ -45,6 +47,9 @@ pub struct Plan<T> {
     pub directory: Option<(Directory, Affected)>,
     /// A changed catalogue (custom services): the snapshot is rebuilt in full.
     pub catalogue: Option<Arc<Catalogue>>,
+    /// Why the change elevates a service user, when the request said so
+    /// ([`crate::service::elevation`]; new bindings carry theirs in their metadata).
+    pub justification: Option<String>,
     /// Applies the change to the model's bodies after the commit; must not fail.
     pub apply: Box<dyn FnOnce(&mut Model) + Send>,
     pub output: T,
@@ -70,6 +75,7 @@ impl<T> Plan<T> {
             ops: Vec::new(),
             directory: None,
             catalogue: None,
+            justification: None,
             apply: Box::new(|_| {}),
             output,
         }
@@ -204,6 +210,14 @@ impl AppState {
                 None => Vec::new(),
             };
             guard(actor, snapshot, next, &recompiled, model, &plan.action)?;
+            if !actor.system {
+                crate::service::elevation::check(
+                    snapshot.directory(),
+                    next.directory(),
+                    plan.justification.as_deref(),
+                    &plan.action,
+                )?;
+            }
         }
         Ok(next)
     }

@@ -6,7 +6,9 @@
 //! principals, `_2`, `_3`… on collision, immutable) and a group of its own for direct permission
 //! assignment. Name, description, owner and purpose may change; anything else in an update is
 //! refused with a 400 that says why. Deactivation (with a reason) makes every decision for it
-//! DENY and stops its tokens at once; reactivation undoes it. Deletion is refused while anything
+//! DENY and stops its tokens at once; reactivation undoes it. Creation, updates (an owner
+//! transfer too) and reactivation accept a `reason`; the audit entry keeps it beside the service
+//! user's fields, and its history ([`crate::service::history`]) shows it. Deletion is refused while anything
 //! still refers to it. A review (`POST …/review`) records that someone looked at it.
 //!
 //! Path keys accept the uid, the email or the handle.
@@ -28,8 +30,9 @@ use crate::service::{ApiError, ApiResult, Authed};
 use crate::state::AppState;
 
 pub use warden_api::service_users::{
-    DeactivateInput, DeactivationDto, OwnerDto, OwnerInput, ReviewEntry, ReviewInput, ReviewQuery,
-    ReviewReport, ServiceUserDto, ServiceUserInput, ServiceUserPage, ServiceUserUpdate,
+    DeactivateInput, DeactivationDto, OwnerDto, OwnerInput, ReactivateInput, ReviewEntry,
+    ReviewInput, ReviewQuery, ReviewReport, ServiceUserDto, ServiceUserInput, ServiceUserPage,
+    ServiceUserUpdate,
 };
 
 /// A service user as the API shows it.
@@ -125,7 +128,7 @@ async fn save(
     acc: &str,
     key: &str,
     action: &'static str,
-    note: Option<Value>,
+    notes: Vec<(&'static str, String)>,
     change: impl FnOnce(&Model, &PrincipalBody) -> ApiResult<PrincipalBody> + Send,
 ) -> ApiResult<(ServiceUserDto, i64)> {
     state
@@ -144,13 +147,7 @@ async fn save(
             let out = service_user_dto(model, &body);
             let mut plan = Plan::new(action, format!("service-user/{}", body.uid), out.clone());
             plan.before = Some(json!(service_user_dto(model, &previous)));
-            let mut after = json!(out);
-            if let Some(note) = note
-                && let Some(object) = after.as_object_mut()
-            {
-                object.insert("note".to_owned(), note);
-            }
-            plan.after = Some(after);
+            plan.after = Some(with_notes(json!(out), notes));
             plan.ops = vec![body.op()];
             plan.directory = Some((directory, Vec::new()));
             plan.apply = Box::new(move |model: &mut Model| {
@@ -161,7 +158,25 @@ async fn save(
         .await
 }
 
-/// Creates a service user with its own group.
+/// The object an audit entry keeps, with what the request said about the change (`reason`,
+/// `note`) beside the service user's fields; empty texts are left out.
+fn with_notes(mut after: Value, notes: Vec<(&'static str, String)>) -> Value {
+    if let Some(object) = after.as_object_mut() {
+        for (key, text) in notes {
+            if !text.trim().is_empty() {
+                object.insert(key.to_owned(), json!(text.trim()));
+            }
+        }
+    }
+    after
+}
+
+/// A `reason` as the audit log keeps it: 0–500 characters.
+fn reason_note(reason: &str) -> ApiResult<Vec<(&'static str, String)>> {
+    check_text("reason", reason, 0, 500)?;
+    Ok(vec![("reason", reason.to_owned())])
+}
+
 /// The warnings a service user's new name deserves (none without a new name): a generic name is
 /// advised against, never refused ([`crate::service::naming`]).
 pub fn name_warnings(state: &AppState, name: Option<&str>) -> Vec<String> {
@@ -170,6 +185,7 @@ pub fn name_warnings(state: &AppState, name: Option<&str>) -> Vec<String> {
         .collect()
 }
 
+/// Creates a service user with its own group; the `reason` goes to the audit log.
 pub async fn create(
     state: &AppState,
     authed: &Authed,
@@ -184,6 +200,7 @@ pub async fn create(
             check_text("name", &input.name, 1, 200)?;
             check_text("description", &input.description, 0, 2000)?;
             check_text("purpose", &input.purpose, 0, 2000)?;
+            let notes = reason_note(&input.reason)?;
             if model.principals.len() >= MAX_USERS {
                 return Err(limit_reached("users per account", MAX_USERS));
             }
@@ -242,7 +259,7 @@ pub async fn create(
                 format!("service-user/{uid}"),
                 out.clone(),
             );
-            plan.after = Some(json!(out));
+            plan.after = Some(with_notes(json!(out), notes));
             plan.ops = vec![
                 group.op(),
                 body.op(),
@@ -307,7 +324,8 @@ pub async fn update(
     key: &str,
     input: ServiceUserUpdate,
 ) -> ApiResult<(ServiceUserDto, i64)> {
-    save(state, authed, acc, key, "service-user.update", None, move |model, previous| {
+    let notes = reason_note(input.reason.as_deref().unwrap_or_default())?;
+    save(state, authed, acc, key, "service-user.update", notes, move |model, previous| {
         let current = json!(service_user_dto(model, previous));
         for (field, given) in &input.read_only {
             if matches!(field.as_str(), "password" | "passwordHash") {
@@ -364,7 +382,7 @@ pub async fn deactivate(
         acc,
         key,
         "service-user.deactivate",
-        None,
+        reason_note(&input.reason)?,
         move |_, previous| {
             check_text("reason", &input.reason, 1, 500)?;
             if let Some(d) = &previous.deactivation {
@@ -387,12 +405,13 @@ pub async fn deactivate(
     .await
 }
 
-/// `POST …/{uid}/reactivate`.
+/// `POST …/{uid}/reactivate`, optionally `{reason}`.
 pub async fn reactivate(
     state: &AppState,
     authed: &Authed,
     acc: &str,
     key: &str,
+    input: ReactivateInput,
 ) -> ApiResult<(ServiceUserDto, i64)> {
     save(
         state,
@@ -400,7 +419,7 @@ pub async fn reactivate(
         acc,
         key,
         "service-user.reactivate",
-        None,
+        reason_note(&input.reason)?,
         move |_, previous| {
             if previous.deactivation.is_none() {
                 return Err(ApiError::conflict(format!(
@@ -426,14 +445,13 @@ pub async fn review(
 ) -> ApiResult<(ServiceUserDto, i64)> {
     check_text("note", &input.note, 0, 2000)?;
     let now = authed.context.now_ms;
-    let note = (!input.note.is_empty()).then(|| json!(input.note));
     save(
         state,
         authed,
         acc,
         key,
         "service-user.review",
-        note,
+        vec![("note", input.note)],
         move |_, previous| {
             let mut body = previous.clone();
             body.last_reviewed_at = Some(now);

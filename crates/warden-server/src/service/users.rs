@@ -255,13 +255,15 @@ pub async fn delete(state: &AppState, authed: &Authed, acc: &str, key: &str) -> 
 
 /// Changes the groups of a principal (a user or a service user, by uid, email or handle).
 /// What joining a group gives — or leaving one stops denying — is checked against the author
-/// by the commit pipeline.
+/// by the commit pipeline, and a service user joining a group with an elevated binding needs
+/// `justification` ([`crate::service::elevation`]); the audit entry keeps it.
 pub async fn change_memberships(
     state: &AppState,
     authed: &Authed,
     acc: &str,
     key: &str,
     change: Change,
+    justification: Option<String>,
 ) -> ApiResult<i64> {
     let ((), revision) = state
         .write(authed, |model, _snapshot| {
@@ -312,13 +314,24 @@ pub async fn change_memberships(
             }
             let mut directory = model.directory.clone();
             directory.set_memberships(&body.uid, next.clone())?;
+            let justification = justification
+                .map(|text| text.trim().to_owned())
+                .filter(|text| !text.is_empty());
+            if let Some(text) = &justification {
+                check_text("justification", text, 1, 2000)?;
+            }
             let mut plan = Plan::new("user.memberships", format!("user/{}", body.uid), ());
-            plan.before = Some(json!(
-                current.iter().map(|g| g.to_string()).collect::<Vec<_>>()
-            ));
-            plan.after = Some(json!(
-                next.iter().map(|g| g.to_string()).collect::<Vec<_>>()
-            ));
+            plan.before = Some(json!({
+                "groups": current.iter().map(|g| g.to_string()).collect::<Vec<_>>()
+            }));
+            let mut after = json!({
+                "groups": next.iter().map(|g| g.to_string()).collect::<Vec<_>>()
+            });
+            if let (Some(text), Some(object)) = (&justification, after.as_object_mut()) {
+                object.insert("justification".to_owned(), json!(text));
+            }
+            plan.after = Some(after);
+            plan.justification = justification;
             plan.ops = vec![warden_store::Op::SetMemberships {
                 uid: body.uid.clone(),
                 groups: next.iter().map(|g| g.to_string()).collect(),

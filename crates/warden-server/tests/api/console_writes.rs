@@ -19,12 +19,14 @@ pub struct Browser<'a> {
 impl<'a> Browser<'a> {
     /// Signs in with the administrator's token and reads the session's CSRF token off a page.
     pub async fn sign_in(server: &'a TestServer) -> Browser<'a> {
-        let form = serde_urlencoded::to_string([
-            ("csrf", CSRF),
-            ("next", "/console"),
-            ("token", server.token.as_str()),
-        ])
-        .unwrap();
+        Self::sign_in_with(server, &server.token).await
+    }
+
+    /// Signs in with `token` and reads the session's CSRF token off a page.
+    pub async fn sign_in_with(server: &'a TestServer, token: &str) -> Browser<'a> {
+        let form =
+            serde_urlencoded::to_string([("csrf", CSRF), ("next", "/console"), ("token", token)])
+                .unwrap();
         let signed_in = Self::send(
             server,
             "/console/sign-in",
@@ -102,7 +104,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Posts a form with the session and its CSRF token.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Answer<String> {
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Answer<String> {
         let mut all = vec![("csrf", self.csrf.as_str())];
         all.extend_from_slice(fields);
         let form = serde_urlencoded::to_string(&all).unwrap();

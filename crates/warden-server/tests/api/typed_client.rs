@@ -375,7 +375,7 @@ async fn credentials_service_users_environments_and_workflows_round_trip() {
         .body;
     assert_eq!(deactivated.deactivation.unwrap().reason, "rotation");
     let reactivated = api
-        .reactivate_service_user(&acc, &bot.uid)
+        .reactivate_service_user(&acc, &bot.uid, None)
         .await
         .unwrap()
         .body;
