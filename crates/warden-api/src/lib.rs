@@ -8,6 +8,7 @@ pub mod authzen;
 pub mod bindings;
 pub mod boundaries;
 pub mod catalogue;
+pub mod csv;
 pub mod decisions;
 pub mod effective;
 pub mod environments;

@@ -155,7 +155,11 @@ impl AppState {
         }
         let snapshot = self.snapshot();
         match snapshot.directory().principal(&record.owner_uid) {
-            Some(owner) if owner.active => {}
+            Some(owner) if owner.active => {
+                if owner.kind == warden_engine::PrincipalKind::ServiceUser {
+                    self.last_use.record(&record.owner_uid, self.now_ms());
+                }
+            }
             Some(_) => return Err(TokenProblem::OwnerDeactivated),
             None => return Err(TokenProblem::Invalid),
         }

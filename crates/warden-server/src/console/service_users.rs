@@ -501,6 +501,8 @@ pub struct ReviewForm {
     unused_days: Option<String>,
     #[serde(default, rename = "unreviewedDays")]
     unreviewed_days: Option<String>,
+    #[serde(default, rename = "rotationDays")]
+    rotation_days: Option<String>,
 }
 
 pub async fn review(
@@ -512,38 +514,70 @@ pub async fn review(
             .and_then(|d| d.trim().parse::<i64>().ok())
             .unwrap_or(90)
     };
-    let (unused, unreviewed) = (days(&query.unused_days), days(&query.unreviewed_days));
+    let (unused, unreviewed, rotation) = (
+        days(&query.unused_days),
+        days(&query.unreviewed_days),
+        days(&query.rotation_days),
+    );
     let query = ReviewQuery {
         unused_days: Some(unused),
         unreviewed_days: Some(unreviewed),
+        rotation_days: Some(rotation),
     };
     let found = crate::service::review::report(&cx.app, &cx.authed(), &cx.account, &query).await;
-    let value = match found {
-        Ok(report) => json!(report),
+    let report = match found {
+        Ok(report) => report,
         Err(error) => return cx.error_page(&error, "/console/service-users"),
     };
-    let rows: Vec<Vec<Markup>> = at(&value, "serviceUsers")
-        .as_array()
-        .into_iter()
-        .flatten()
+    let rows: Vec<Vec<Markup>> = report
+        .service_users
+        .iter()
         .map(|u| {
-            let findings = super::strings(u, "findings").join(", ");
-            let unused_permissions = super::strings(u, "unusedPermissions");
+            let unused_permissions: Vec<Markup> =
+                u.unused_permissions.iter().map(|p| code(p)).collect();
+            let details: Vec<Markup> = u
+                .findings
+                .iter()
+                .filter(|f| {
+                    matches!(
+                        f.as_str(),
+                        "unused-membership" | "rotation-due" | "owner-deactivated"
+                    )
+                })
+                .map(|f| html! { (f) ": " (u.details(f)) })
+                .collect();
             vec![
-                link(
-                    &format!("/console/service-users/{}", url(s(u, "uid"))),
-                    s(u, "name"),
-                ),
-                code(s(u, "handle")),
-                html! { (findings) },
+                link(&format!("/console/service-users/{}", url(&u.uid)), &u.name),
+                code(u.handle.as_deref().unwrap_or_default()),
+                html! { (u.findings.join(", ")) },
                 if unused_permissions.is_empty() {
                     none()
                 } else {
-                    let codes: Vec<Markup> = unused_permissions.iter().map(|p| code(p)).collect();
-                    joined(&codes, html! { " " })
+                    joined(&unused_permissions, html! { " " })
                 },
-                html! { (at(u, "lastUsedAt").as_str().unwrap_or("never")) },
-                html! { (at(u, "lastReviewedAt").as_str().unwrap_or("never")) },
+                if details.is_empty() {
+                    none()
+                } else {
+                    joined(&details, html! { br; })
+                },
+                html! { (u.last_used_at.as_deref().unwrap_or("never")) },
+                html! { (u.last_reviewed_at.as_deref().unwrap_or("never")) },
+            ]
+        })
+        .collect();
+    let workflow_rows: Vec<Vec<Markup>> = report
+        .workflows
+        .iter()
+        .map(|w| {
+            vec![
+                html! { (w.title) },
+                html! { (w.environment) },
+                html! {
+                    (w.actor_email.as_deref().unwrap_or(&w.actor))
+                    @if !w.actor_active { " " (badge("deactivated", "bad")) }
+                },
+                html! { (w.findings.join(", ")) },
+                html! { (w.suggestion) },
             ]
         })
         .collect();
@@ -561,9 +595,12 @@ pub async fn review(
         form method="get" action="/console/service-users/review" class="toolbar" {
             (days_field("unused-days", "Unused for (days)", "unusedDays", unused))
             (days_field("unreviewed-days", "Unreviewed for (days)", "unreviewedDays", unreviewed))
+            (days_field("rotation-days", "Credentials older than (days)", "rotationDays", rotation))
             button type="submit" class="secondary" { "Update" }
         }
-        (table("", &["Name", "Handle", "Findings", "Unused permissions", "Last used", "Last reviewed"], &rows, "Every service user is in use, reviewed and owned."))
+        (table("", &["Name", "Handle", "Findings", "Unused permissions", "Details", "Last used", "Last reviewed"], &rows, "Every service user is in use, reviewed, owned and described, with fresh credentials."))
+        h2 { "Workflows run by a person" }
+        (table("", &["Workflow", "Environment", "Actor", "Findings", "Suggestion"], &workflow_rows, "Every workflow you can see runs as an active service user."))
     };
     cx.page("Service user review", "service-users", body)
 }

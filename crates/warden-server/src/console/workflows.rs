@@ -41,7 +41,13 @@ async fn page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
                 html! { (s(w, "title")) },
                 html! { (environment) },
                 html! { (owner_name) },
-                html! { (at(w, "actorEmail").as_str().unwrap_or_else(|| s(w, "actor"))) },
+                html! {
+                    (at(w, "actorEmail").as_str().unwrap_or_else(|| s(w, "actor")))
+                    @if s(w, "actorType") == "USER" { " " (badge("person", "neutral")) }
+                    @if !directory.principal(s(w, "actor")).is_some_and(|p| p.active) {
+                        " " (badge("actor deactivated", "bad"))
+                    }
+                },
                 if at(w, "isPrivate").as_bool() == Some(true) {
                     badge("private", "neutral")
                 } else {
@@ -61,6 +67,7 @@ async fn page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
             ]
         })
         .collect();
+    let run_by_person = items.iter().filter(|w| s(w, "actorType") == "USER").count();
     let environments = cx.environments();
     let writable: Vec<(String, String)> = environments
         .iter()
@@ -87,6 +94,12 @@ async fn page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
     ];
     let body = html! {
         p { "Warden keeps who may see, change and run each workflow, and as whom its tasks run. Private workflows are visible to their owner only." }
+        @if run_by_person > 0 {
+            p.hint {
+                (run_by_person) " of these run as a person and stop when that person is deactivated: run them as a service user ("
+                code { "warden workflow update ID --actor SERVICE_USER" } "). The service-user review lists them too."
+            }
+        }
         (table("", &["Title", "Environment", "Owner", "Actor", "Visibility", "Type", "Actions"], &rows, "No workflows visible to you."))
         @if !writable.is_empty() {
             (form("/console/workflows", &cx.csrf, "panel", html! {
