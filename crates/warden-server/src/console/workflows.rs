@@ -3,6 +3,7 @@
 
 use axum::response::Response;
 use maud::{Markup, html};
+use serde_json::Value;
 use warden_engine::Level;
 
 use super::html::{Attrs, at, badge, button_form, form, input, s, select, table, url};
@@ -21,6 +22,10 @@ async fn page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
     };
     let snapshot = cx.app.snapshot();
     let directory = snapshot.directory();
+    // As the review report reads it: an actor that is gone was a person (a service user cannot
+    // be deleted while a workflow runs as it).
+    let person =
+        |w: &Value| s(w, "actorType") == "USER" || directory.principal(s(w, "actor")).is_none();
     let rows: Vec<Vec<Markup>> = items
         .iter()
         .map(|w| {
@@ -43,7 +48,7 @@ async fn page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
                 html! { (owner_name) },
                 html! {
                     (at(w, "actorEmail").as_str().unwrap_or_else(|| s(w, "actor")))
-                    @if s(w, "actorType") == "USER" { " " (badge("person", "neutral")) }
+                    @if person(w) { " " (badge("person", "neutral")) }
                     @if !directory.principal(s(w, "actor")).is_some_and(|p| p.active) {
                         " " (badge("actor deactivated", "bad"))
                     }
@@ -67,7 +72,7 @@ async fn page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
             ]
         })
         .collect();
-    let run_by_person = items.iter().filter(|w| s(w, "actorType") == "USER").count();
+    let run_by_person = items.iter().filter(|w| person(w)).count();
     let environments = cx.environments();
     let writable: Vec<(String, String)> = environments
         .iter()

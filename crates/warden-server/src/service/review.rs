@@ -16,6 +16,12 @@
 //! The windows of `unused-permissions` and `unused-membership` start with the service user: one
 //! created within the window has not had the time to use what it was given. Usage counters are
 //! flushed first, so that the report is current.
+//!
+//! A workflow is listed with `workflows-run-by-person` when its actor is a user (or is gone: a
+//! service user cannot be deleted while a workflow runs as it) and with `actor-deactivated` when
+//! its actor is deactivated or gone. Only the workflows the caller could see are listed — those
+//! its workflow list shows, and those of environments it administers
+//! (`automation:workflows:admin`): reading service users opens nobody's private workflows.
 
 use std::collections::{BTreeMap, BTreeSet};
 

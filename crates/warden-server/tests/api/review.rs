@@ -342,4 +342,38 @@ async fn the_review_names_every_finding() {
         refused.body["error"]["message"],
         "`unusedDays`, `unreviewedDays` and `rotationDays` are 1–36500"
     );
+
+    // The console shows the same: the report's page and the workflow list.
+    let browser = crate::console_writes::Browser::sign_in(&server).await;
+    let page = browser.get("/console/service-users/review").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for shown in [
+        "unused-permissions, unused-membership, rotation-due",
+        "unused-membership: Legacy Ops",
+        "owner-deactivated: user ",
+        "owner-deactivated: group Grafana owners",
+        "<h2>Workflows run by a person</h2>",
+        "workflows-run-by-person, actor-deactivated",
+        "run it as a service user, so that it keeps running when people leave: `warden workflow update ID --actor SERVICE_USER`",
+    ] {
+        assert!(page.body.contains(shown), "{shown} not in {}", page.body);
+    }
+    let workflows = browser.get("/console/workflows").await;
+    assert_eq!(workflows.status, StatusCode::OK);
+    let body = &workflows.body;
+    assert!(
+        body.contains("2 of these run as a person and stop when that person is deactivated"),
+        "{body}"
+    );
+    assert_eq!(
+        body.matches(r#"<span class="badge neutral">person</span>"#)
+            .count(),
+        2
+    );
+    assert_eq!(
+        body.matches(r#"<span class="badge bad">actor deactivated</span>"#)
+            .count(),
+        2,
+        "Nightly export and Cleanup"
+    );
 }
