@@ -457,6 +457,63 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_csv_report_quotes_what_it_must_and_keeps_formulas_inert() {
+        let report = ReviewReport {
+            generated_at: "2026-09-01T10:00:00Z".into(),
+            unused_days: 90,
+            unreviewed_days: 90,
+            rotation_days: 90,
+            service_users: vec![ReviewEntry {
+                uid: "u-1".into(),
+                name: "=HYPERLINK(\"http://x\")".into(),
+                handle: Some("hyperlink@service".into()),
+                email: "u-1@service.warden.local".into(),
+                owner: Some(OwnerDto {
+                    kind: "GROUP".into(),
+                    id: "g-1".into(),
+                    name: Some("Ops, \"night\" shift".into()),
+                }),
+                active: true,
+                created_at: "2026-05-04T10:00:00Z".into(),
+                last_used_at: None,
+                last_reviewed_at: None,
+                findings: vec!["no-purpose".into(), "unused-membership".into()],
+                unused_permissions: Vec::new(),
+                unused_memberships: vec![
+                    ReviewGroup {
+                        uuid: "g-2".into(),
+                        name: "Legacy".into(),
+                    },
+                    ReviewGroup {
+                        uuid: "g-3".into(),
+                        name: "Two\nlines".into(),
+                    },
+                ],
+                rotation_due: Vec::new(),
+            }],
+            workflows: vec![ReviewWorkflow {
+                id: "w-1".into(),
+                title: "-1, said the export".into(),
+                environment: "env-prod".into(),
+                actor: "p-1".into(),
+                actor_email: Some("alice@example.com".into()),
+                actor_handle: None,
+                actor_type: Some("USER".into()),
+                actor_active: true,
+                findings: vec!["workflows-run-by-person".into()],
+                suggestion: "move it".into(),
+            }],
+        };
+        assert_eq!(
+            report.csv(),
+            "type,id,name,handle,owner,finding,details,lastUsedAt,lastReviewedAt\r\n\
+             service-user,u-1,\"'=HYPERLINK(\"\"http://x\"\")\",hyperlink@service,\"Ops, \"\"night\"\" shift\",no-purpose,,,\r\n\
+             service-user,u-1,\"'=HYPERLINK(\"\"http://x\"\")\",hyperlink@service,\"Ops, \"\"night\"\" shift\",unused-membership,\"Legacy; Two\nlines\",,\r\n\
+             workflow,w-1,\"'-1, said the export\",,,workflows-run-by-person,actor alice@example.com: move it,,\r\n"
+        );
+    }
+
+    #[test]
     fn an_update_tells_absent_from_null() {
         let read = |text: &str| serde_json::from_str::<ServiceUserUpdate>(text).ok();
         let absent = read("{}");

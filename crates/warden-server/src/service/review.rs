@@ -97,6 +97,12 @@ pub async fn report(
         )
         .collect();
     let model = state.model.lock().await;
+    let staffed: BTreeSet<&str> = model
+        .directory
+        .principals()
+        .filter(|p| p.active)
+        .flat_map(|p| p.groups.iter().map(AsRef::as_ref))
+        .collect();
     let mut entries: Vec<ReviewEntry> = Vec::new();
     for body in model
         .principals
@@ -107,6 +113,7 @@ pub async fn report(
             model: &model,
             snapshot: &snapshot,
             environments: &environments,
+            staffed: &staffed,
             windows: &windows,
             allowed: allowed.get(body.uid.as_str()),
         };
@@ -179,6 +186,8 @@ struct Review<'a> {
     model: &'a Model,
     snapshot: &'a warden_engine::Snapshot,
     environments: &'a [Option<String>],
+    /// The groups with an active member.
+    staffed: &'a BTreeSet<&'a str>,
     windows: &'a Windows,
     /// Its permissions and when each was last allowed.
     allowed: Option<&'a BTreeMap<&'a str, i64>>,
@@ -252,10 +261,7 @@ impl Review<'_> {
         if owner.kind == "USER" {
             return directory.principal(&owner.id).is_some_and(|p| p.active);
         }
-        directory.group(&owner.id).is_some()
-            && directory
-                .principals()
-                .any(|p| p.active && p.groups.iter().any(|g| g.as_ref() == owner.id))
+        directory.group(&owner.id).is_some() && self.staffed.contains(owner.id.as_str())
     }
 
     fn used_within(&self, permission: &str) -> bool {
