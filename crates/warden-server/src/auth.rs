@@ -130,7 +130,8 @@ impl TokenProblem {
 
 impl AppState {
     /// Finds the token's record and checks its secret (keyed hash, compared in constant time),
-    /// status, expiry and owner. Runs on every request: no lock, no IO.
+    /// status, expiry and owner, and records the use of a service user's credential
+    /// ([`crate::last_use`]). Runs on every request: no IO, and no lock but that record's shard.
     pub fn check_token(
         &self,
         token: &str,

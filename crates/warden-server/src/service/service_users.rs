@@ -159,7 +159,11 @@ async fn save(
             Ok(plan)
         })
         .await?;
-    with_last_use(state, &mut saved.0).await?;
+    // The change is committed: a last use that cannot be read now leaves the answer without it
+    // rather than make the write look failed.
+    if let Err(error) = with_last_use(state, &mut saved.0).await {
+        tracing::warn!(?error, "a service user's last use not read after a write");
+    }
     Ok(saved)
 }
 
