@@ -84,6 +84,27 @@ async fn using_a_service_user_shows_when_in_get_and_list() {
     assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
     assert_eq!(updated.body["lastUsedAt"], "2026-05-04T11:05:00Z");
     assert_eq!(updated.body["description"], "Deploys the shop");
+
+    // A refused credential is no use: a wrong secret, an expired token.
+    server.clock.advance(600_000);
+    let refused = crate::credentials::oauth(
+        &server,
+        "/sso/oauth2/token",
+        crate::credentials::Auth::Basic(&id, "wdn_cs_not-the-secret"),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.text);
+    assert_eq!(
+        get_as(&server, &token, "/iam/v1/me").await.status,
+        StatusCode::FORBIDDEN,
+        "expired"
+    );
+    server.state.flush_usage().await.unwrap();
+    assert_eq!(
+        server.get(&format!("{acc}/service-users/{uid}")).await.body["lastUsedAt"],
+        "2026-05-04T11:05:00Z"
+    );
 }
 
 #[tokio::test]
