@@ -505,25 +505,53 @@ pub struct ReviewForm {
     rotation_days: Option<String>,
 }
 
-pub async fn review(
-    cx: Cx,
-    axum::extract::Query(query): axum::extract::Query<ReviewForm>,
-) -> Response {
+/// The windows of the form; a field left empty or not a number is the default, 90 days.
+fn windows(form: &ReviewForm) -> ReviewQuery {
     let days = |v: &Option<String>| {
         v.as_deref()
             .and_then(|d| d.trim().parse::<i64>().ok())
             .unwrap_or(90)
     };
+    ReviewQuery {
+        unused_days: Some(days(&form.unused_days)),
+        unreviewed_days: Some(days(&form.unreviewed_days)),
+        rotation_days: Some(days(&form.rotation_days)),
+    }
+}
+
+/// The review report as a spreadsheet reads it (the CSV of `warden service-user review
+/// --format csv`), for the windows of the page.
+pub async fn review_csv(
+    cx: Cx,
+    axum::extract::Query(form): axum::extract::Query<ReviewForm>,
+) -> Response {
+    let query = windows(&form);
+    match crate::service::review::report(&cx.app, &cx.authed(), &cx.account, &query).await {
+        Ok(report) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"service-user-review.csv\"",
+                ),
+            ],
+            report.csv(),
+        )
+            .into_response(),
+        Err(error) => cx.error_page(&error, "/console/service-users/review"),
+    }
+}
+
+pub async fn review(
+    cx: Cx,
+    axum::extract::Query(form): axum::extract::Query<ReviewForm>,
+) -> Response {
+    let query = windows(&form);
     let (unused, unreviewed, rotation) = (
-        days(&query.unused_days),
-        days(&query.unreviewed_days),
-        days(&query.rotation_days),
+        query.unused_days.unwrap_or(90),
+        query.unreviewed_days.unwrap_or(90),
+        query.rotation_days.unwrap_or(90),
     );
-    let query = ReviewQuery {
-        unused_days: Some(unused),
-        unreviewed_days: Some(unreviewed),
-        rotation_days: Some(rotation),
-    };
     let found = crate::service::review::report(&cx.app, &cx.authed(), &cx.account, &query).await;
     let report = match found {
         Ok(report) => report,
@@ -597,6 +625,12 @@ pub async fn review(
             (days_field("unreviewed-days", "Unreviewed for (days)", "unreviewedDays", unreviewed))
             (days_field("rotation-days", "Credentials older than (days)", "rotationDays", rotation))
             button type="submit" class="secondary" { "Update" }
+        }
+        p {
+            a href=(format!("/console/service-users/review.csv?unusedDays={unused}&unreviewedDays={unreviewed}&rotationDays={rotation}")) download {
+                "Download as CSV"
+            }
+            " (one row per service user or workflow per finding, for a spreadsheet)"
         }
         (table("", &["Name", "Handle", "Findings", "Unused permissions", "Details", "Last used", "Last reviewed"], &rows, "Every service user is in use, reviewed, owned and described, with fresh credentials."))
         h2 { "Workflows run by a person" }

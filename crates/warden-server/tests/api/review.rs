@@ -358,6 +358,27 @@ async fn the_review_names_every_finding() {
     ] {
         assert!(page.body.contains(shown), "{shown} not in {}", page.body);
     }
+    let csv = browser
+        .get("/console/service-users/review.csv?unusedDays=90&unreviewedDays=90&rotationDays=90")
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    let rows: Vec<&str> = csv.body.split("\r\n").collect();
+    assert_eq!(
+        rows[0],
+        "type,id,name,handle,owner,finding,details,lastUsedAt,lastReviewedAt"
+    );
+    assert_eq!(rows.len(), 15, "13 findings, the header and the end");
+    let own_page = browser
+        .get(&format!("/console/service-users/{gitlab}"))
+        .await;
+    assert!(
+        own_page
+            .body
+            .contains("<dt>Last used</dt><dd>2026-09-01T10:00:00Z</dd>"),
+        "{}",
+        own_page.body
+    );
     let workflows = browser.get("/console/workflows").await;
     assert_eq!(workflows.status, StatusCode::OK);
     let body = &workflows.body;
