@@ -9,6 +9,7 @@ pub mod batch;
 pub mod bindings;
 pub mod boundaries;
 pub mod catalogue;
+pub mod csv;
 pub mod decisions;
 pub mod effective;
 pub mod environments;

@@ -240,12 +240,42 @@ pub struct ServiceUserPage {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ReviewQuery {
-    /// Unused (no decision) for this many days counts as `unused`.
+    /// Unused (no use) for this many days counts as `unused`; also the window of
+    /// `unused-permissions` and `unused-membership`.
     #[serde(default)]
     pub unused_days: Option<i64>,
     /// Not reviewed for this many days counts as `unreviewed`.
     #[serde(default)]
     pub unreviewed_days: Option<i64>,
+    /// Platform tokens and OAuth client secrets older than this many days are `rotation-due`.
+    #[serde(default)]
+    pub rotation_days: Option<i64>,
+}
+
+/// A group a service user belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewGroup {
+    pub uuid: String,
+    pub name: String,
+}
+
+/// A credential of a service user older than the rotation window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RotationDue {
+    /// `platform-token` or `client-secret`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The token's id, or the secret's id.
+    pub id: String,
+    /// The token's name, or its OAuth client's name.
+    pub name: String,
+    /// The OAuth client of a client secret.
+    pub client_id: Option<String>,
+    pub created_at: String,
+    /// Whole days since it was made.
+    pub age_days: i64,
 }
 
 /// A service user that needs attention, and why.
@@ -261,19 +291,166 @@ pub struct ReviewEntry {
     pub created_at: String,
     pub last_used_at: Option<String>,
     pub last_reviewed_at: Option<String>,
-    /// `unused`, `unreviewed`, `no-owner`, `unused-permissions`.
+    /// `unused`, `unreviewed`, `no-owner`, `owner-deactivated`, `no-purpose`,
+    /// `unused-permissions`, `unused-membership`, `rotation-due`, in this order.
     pub findings: Vec<String>,
     pub unused_permissions: Vec<String>,
+    /// The groups (other than its own) none of whose permissions it used in the window.
+    pub unused_memberships: Vec<ReviewGroup>,
+    /// Its platform tokens and OAuth client secrets older than `rotationDays`, oldest first.
+    pub rotation_due: Vec<RotationDue>,
 }
 
-/// `GET …/service-users/review`: the service users that need an administrator's attention.
+/// A workflow that runs as a person, or whose actor is deactivated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewWorkflow {
+    pub id: String,
+    pub title: String,
+    pub environment: String,
+    /// The actor's uid.
+    pub actor: String,
+    pub actor_email: Option<String>,
+    /// A service user's handle.
+    pub actor_handle: Option<String>,
+    /// `USER` or `SERVICE_USER`; `null` when the actor no longer exists.
+    pub actor_type: Option<String>,
+    pub actor_active: bool,
+    /// `workflows-run-by-person`, `actor-deactivated`.
+    pub findings: Vec<String>,
+    /// What to do about it.
+    pub suggestion: String,
+}
+
+/// `GET …/service-users/review`: the service users that need an administrator's attention, and
+/// the workflows that run as a person or as someone deactivated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReviewReport {
     pub generated_at: String,
     pub unused_days: i64,
     pub unreviewed_days: i64,
+    pub rotation_days: i64,
     pub service_users: Vec<ReviewEntry>,
+    /// Of the workflows the caller may see (or administer), by title.
+    pub workflows: Vec<ReviewWorkflow>,
+}
+
+/// The columns of [`ReviewReport::csv`].
+pub const REVIEW_CSV_HEADER: [&str; 9] = [
+    "type",
+    "id",
+    "name",
+    "handle",
+    "owner",
+    "finding",
+    "details",
+    "lastUsedAt",
+    "lastReviewedAt",
+];
+
+impl ReviewReport {
+    /// The report for spreadsheets (RFC 4180): a header row, then one row per service user per
+    /// finding and one per workflow per finding, in the order of the report. Names and titles
+    /// that would start a formula are written as text ([`crate::csv::inert`]).
+    pub fn csv(&self) -> String {
+        let mut out = crate::csv::record(&REVIEW_CSV_HEADER);
+        for user in &self.service_users {
+            let owner = user
+                .owner
+                .as_ref()
+                .map(|o| o.name.clone().unwrap_or_else(|| o.id.clone()))
+                .unwrap_or_default();
+            for finding in &user.findings {
+                out.push_str(&crate::csv::record(&[
+                    "service-user".to_owned(),
+                    user.uid.clone(),
+                    crate::csv::inert(&user.name),
+                    user.handle.clone().unwrap_or_default(),
+                    crate::csv::inert(&owner),
+                    finding.clone(),
+                    crate::csv::inert(&user.details(finding)),
+                    user.last_used_at.clone().unwrap_or_default(),
+                    user.last_reviewed_at.clone().unwrap_or_default(),
+                ]));
+            }
+        }
+        for workflow in &self.workflows {
+            let actor = workflow
+                .actor_handle
+                .clone()
+                .or_else(|| workflow.actor_email.clone())
+                .unwrap_or_else(|| workflow.actor.clone());
+            for finding in &workflow.findings {
+                out.push_str(&crate::csv::record(&[
+                    "workflow".to_owned(),
+                    workflow.id.clone(),
+                    crate::csv::inert(&workflow.title),
+                    String::new(),
+                    String::new(),
+                    finding.clone(),
+                    crate::csv::inert(&format!("actor {actor}: {}", workflow.suggestion)),
+                    String::new(),
+                    String::new(),
+                ]));
+            }
+        }
+        out
+    }
+}
+
+impl ReviewEntry {
+    /// What a finding is about, in a line: the permissions, groups or credentials it names.
+    pub fn details(&self, finding: &str) -> String {
+        match finding {
+            "unused" => self
+                .last_used_at
+                .as_ref()
+                .map_or_else(|| "never used".to_owned(), |at| format!("last used {at}")),
+            "unreviewed" => self.last_reviewed_at.as_ref().map_or_else(
+                || "never reviewed".to_owned(),
+                |at| format!("last reviewed {at}"),
+            ),
+            "owner-deactivated" => self.owner.as_ref().map_or_else(String::new, |o| {
+                format!(
+                    "{} {}",
+                    o.kind.to_lowercase(),
+                    o.name.as_deref().unwrap_or(&o.id)
+                )
+            }),
+            "unused-permissions" => self.unused_permissions.join(" "),
+            "unused-membership" => self
+                .unused_memberships
+                .iter()
+                .map(|g| g.name.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+            "rotation-due" => self
+                .rotation_due
+                .iter()
+                .map(RotationDue::line)
+                .collect::<Vec<_>>()
+                .join("; "),
+            _ => String::new(),
+        }
+    }
+}
+
+impl RotationDue {
+    /// The credential and its age, in words (a platform token by name and id, a client secret by
+    /// id with its client's name and id).
+    pub fn line(&self) -> String {
+        match &self.client_id {
+            Some(client) => format!(
+                "client secret {} of `{}` ({client}), {} days old",
+                self.id, self.name, self.age_days
+            ),
+            None => format!(
+                "platform token `{}` ({}), {} days old",
+                self.name, self.id, self.age_days
+            ),
+        }
+    }
 }
 
 /// The window of a least-privilege suggestion, in days (1–36500; default: the server's sample
@@ -352,6 +529,63 @@ pub struct SwitchImpact {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_csv_report_quotes_what_it_must_and_keeps_formulas_inert() {
+        let report = ReviewReport {
+            generated_at: "2026-09-01T10:00:00Z".into(),
+            unused_days: 90,
+            unreviewed_days: 90,
+            rotation_days: 90,
+            service_users: vec![ReviewEntry {
+                uid: "u-1".into(),
+                name: "=HYPERLINK(\"http://x\")".into(),
+                handle: Some("hyperlink@service".into()),
+                email: "u-1@service.warden.local".into(),
+                owner: Some(OwnerDto {
+                    kind: "GROUP".into(),
+                    id: "g-1".into(),
+                    name: Some("Ops, \"night\" shift".into()),
+                }),
+                active: true,
+                created_at: "2026-05-04T10:00:00Z".into(),
+                last_used_at: None,
+                last_reviewed_at: None,
+                findings: vec!["no-purpose".into(), "unused-membership".into()],
+                unused_permissions: Vec::new(),
+                unused_memberships: vec![
+                    ReviewGroup {
+                        uuid: "g-2".into(),
+                        name: "Legacy".into(),
+                    },
+                    ReviewGroup {
+                        uuid: "g-3".into(),
+                        name: "Two\nlines".into(),
+                    },
+                ],
+                rotation_due: Vec::new(),
+            }],
+            workflows: vec![ReviewWorkflow {
+                id: "w-1".into(),
+                title: "-1, said the export".into(),
+                environment: "env-prod".into(),
+                actor: "p-1".into(),
+                actor_email: Some("alice@example.com".into()),
+                actor_handle: None,
+                actor_type: Some("USER".into()),
+                actor_active: true,
+                findings: vec!["workflows-run-by-person".into()],
+                suggestion: "move it".into(),
+            }],
+        };
+        assert_eq!(
+            report.csv(),
+            "type,id,name,handle,owner,finding,details,lastUsedAt,lastReviewedAt\r\n\
+             service-user,u-1,\"'=HYPERLINK(\"\"http://x\"\")\",hyperlink@service,\"Ops, \"\"night\"\" shift\",no-purpose,,,\r\n\
+             service-user,u-1,\"'=HYPERLINK(\"\"http://x\"\")\",hyperlink@service,\"Ops, \"\"night\"\" shift\",unused-membership,\"Legacy; Two\nlines\",,\r\n\
+             workflow,w-1,\"'-1, said the export\",,,workflows-run-by-person,actor alice@example.com: move it,,\r\n"
+        );
+    }
 
     #[test]
     fn an_update_tells_absent_from_null() {

@@ -125,6 +125,17 @@ fn main() -> ExitCode {
         output.error(&error);
         return ExitCode::from(error.exit);
     }
+    if cli.format == OutputFormat::Csv
+        && !matches!(&cli.command, Command::ServiceUser(args) if args.is_review())
+    {
+        let error = output::CliError::new(
+            "usage",
+            "`--format csv` is only for `warden service-user review`",
+        )
+        .with_help("use `--format human` or `--format json`");
+        output.error(&error);
+        return ExitCode::from(error.exit);
+    }
     let result = match cli.command {
         Command::Policy(command) => command::policy::run(command, &mut output),
         Command::Test(args) => command::test::run(args, &mut output),

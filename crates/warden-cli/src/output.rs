@@ -13,6 +13,8 @@ pub enum OutputFormat {
     Json,
     /// A parameterised SQL `WHERE` clause: `warden residual` only.
     Sql,
+    /// Comma-separated values (RFC 4180) for spreadsheets: `warden service-user review` only.
+    Csv,
 }
 
 /// An error that stops a command: what went wrong and what to do about it.

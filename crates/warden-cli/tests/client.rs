@@ -25,6 +25,7 @@ struct Server {
     dir: PathBuf,
     token_file: PathBuf,
     clock: Arc<ManualClock>,
+    state: warden_server::AppState,
     shutdown: Option<oneshot::Sender<()>>,
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -54,7 +55,7 @@ impl Server {
             .unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
-        runtime.spawn(warden_server::serve(state, listener, async {
+        runtime.spawn(warden_server::serve(state.clone(), listener, async {
             let _ = rx.await;
         }));
         Server {
@@ -62,6 +63,7 @@ impl Server {
             dir,
             token_file: config.token_file,
             clock,
+            state,
             shutdown: Some(tx),
             runtime: Some(runtime),
         }
@@ -83,6 +85,44 @@ impl Server {
 
     fn write(&self, name: &str, text: &str) {
         std::fs::write(self.dir.join(name), text).unwrap();
+    }
+
+    /// A platform token of a person, written straight to the store: no API call makes one for
+    /// somebody else, and the review needs a workflow run by someone who then leaves.
+    fn person_token(&self, uid: &str) -> String {
+        use warden_server::records::TokenBody;
+        use warden_server::service::{Authed, Plan};
+        let state = self.state.clone();
+        let (id, token, hash) = warden_server::auth::new_token("pt", &state.token_key).unwrap();
+        let body = TokenBody {
+            id,
+            kind: "platform".into(),
+            owner_uid: uid.to_owned(),
+            name: "test".into(),
+            secret_hash: hash,
+            scopes: Vec::new(),
+            unrestricted: Some(true),
+            status: "ACTIVE".into(),
+            expires_at: None,
+            created_at: START_MS,
+            created_by: "test".into(),
+            last_used_at: None,
+            client_id: None,
+        };
+        let system = Authed::system("test", "test".into(), START_MS);
+        self.runtime
+            .as_ref()
+            .unwrap()
+            .block_on(state.write(&system, |_, _| {
+                let mut plan = Plan::new("token.create", "token", ());
+                plan.ops = vec![body.op()];
+                plan.apply = Box::new(move |model: &mut warden_server::model::Model| {
+                    model.tokens.insert(body.id.clone(), Arc::new(body));
+                });
+                Ok(plan)
+            }))
+            .unwrap();
+        token
     }
 }
 
@@ -863,12 +903,14 @@ fn the_service_user_review_lists_who_needs_attention() {
             "Reporter",
             "--owner-user",
             "admin@warden.local",
+            "--purpose",
+            "Reports sales",
         ]),
         0,
     );
     expect(&server.warden(&["service-user", "create", "Orphan"]), 0);
-    let looked_for =
-        "unused for 90 days, unreviewed for 90 days, without an owner, or with unused permissions";
+    let looked_for = "unused for 90 days, unreviewed for 90 days, credentials older than 90 days, without an owner or a purpose, an owner deactivated, or unused permissions or memberships";
+    let no_workflow = "no workflow runs as a person or as someone deactivated";
 
     let report = server.warden(&["service-user", "review"]);
     expect(&report, 0);
@@ -877,8 +919,10 @@ fn the_service_user_review_lists_who_needs_attention() {
         format!(
             "\
 HANDLE          NAME    STATUS  OWNER  LAST USED  LAST REVIEWED  FINDINGS
-orphan@service  Orphan  ACTIVE  none   never      never          no owner
+orphan@service  Orphan  ACTIVE  none   never      never          no owner, no purpose
 1 service user to review ({looked_for})
+
+{no_workflow}
 "
         )
     );
@@ -896,9 +940,11 @@ orphan@service  Orphan  ACTIVE  none   never      never          no owner
         format!(
             "\
 HANDLE            NAME      STATUS  OWNER                    LAST USED  LAST REVIEWED         FINDINGS
-orphan@service    Orphan    ACTIVE  none                     never      never                 unused, unreviewed, no owner
+orphan@service    Orphan    ACTIVE  none                     never      never                 unused, unreviewed, no owner, no purpose
 reporter@service  Reporter  ACTIVE  user admin@warden.local  never      2026-08-12T10:00:00Z  unused
 2 service users to review ({looked_for})
+
+{no_workflow}
 "
         )
     );
@@ -909,14 +955,18 @@ reporter@service  Reporter  ACTIVE  user admin@warden.local  never      2026-08-
         "365",
         "--unreviewed-days",
         "365",
+        "--rotation-days",
+        "30",
     ]);
     expect(&wide, 0);
     assert_eq!(
         stdout(&wide),
         "\
 HANDLE          NAME    STATUS  OWNER  LAST USED  LAST REVIEWED  FINDINGS
-orphan@service  Orphan  ACTIVE  none   never      never          no owner
-1 service user to review (unused for 365 days, unreviewed for 365 days, without an owner, or with unused permissions)
+orphan@service  Orphan  ACTIVE  none   never      never          no owner, no purpose
+1 service user to review (unused for 365 days, unreviewed for 365 days, credentials older than 30 days, without an owner or a purpose, an owner deactivated, or unused permissions or memberships)
+
+no workflow runs as a person or as someone deactivated
 "
     );
 
@@ -1157,5 +1207,282 @@ fn residuals_print_as_text_json_and_parameterised_sql() {
     assert_eq!(
         stderr(&elsewhere),
         "error: `--format sql` is only for `warden residual`\n  help: use `--format human` or `--format json`\n"
+    );
+}
+
+/// Compares `actual` with the golden file `tests/golden/NAME`, or rewrites it under
+/// `WARDEN_BLESS=1`.
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("WARDEN_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing; run with WARDEN_BLESS=1 to create it",
+            path.display()
+        )
+    });
+    assert_eq!(
+        actual,
+        expected,
+        "{} differs; run with WARDEN_BLESS=1 after an intended change",
+        path.display()
+    );
+}
+
+/// The review report of a fixed world on the manual clock — a pipeline with an unused
+/// membership and credentials due for rotation, a service user whose owner left, one without a
+/// purpose whose owning group is empty, and workflows run by people — as text, JSON and CSV,
+/// each compared with its golden file (ids, random by design, named instead).
+#[test]
+fn the_review_report_of_a_fixed_world_matches_its_golden_files() {
+    let server = Server::start("review-golden");
+    let ok = |args: &[&str]| -> String {
+        let output = server.warden(args);
+        expect(&output, 0);
+        stdout(&output)
+    };
+    let json = |text: String| -> Value { serde_json::from_str(&text).unwrap() };
+    for (policy, file, text, group) in [
+        (
+            "Read logs",
+            "logs.policy",
+            "ALLOW storage:logs:read;\n",
+            "Deployers",
+        ),
+        (
+            "Read groups",
+            "groups.policy",
+            "ALLOW iam:groups:read;\n",
+            "Legacy Ops",
+        ),
+        (
+            "No settings",
+            "deny.policy",
+            "DENY settings:objects:write;\n",
+            "Blocked",
+        ),
+        (
+            "Workflows",
+            "workflows.policy",
+            "ALLOW automation:workflows:read, automation:workflows:write, automation:workflows:run;\n",
+            "Automation",
+        ),
+    ] {
+        server.write(file, text);
+        ok(&["group", "create", group]);
+        ok(&["policy", "create", "--name", policy, file]);
+        ok(&["bind", policy, group]);
+    }
+    ok(&["group", "create", "Grafana owners"]);
+    let alice = json(ok(&[
+        "--format",
+        "json",
+        "user",
+        "create",
+        "alice@example.com",
+    ]));
+    let alice = alice["uid"].as_str().unwrap().to_owned();
+    ok(&["user", "create", "bob@example.com"]);
+    ok(&["user", "add-groups", "alice@example.com", "Automation"]);
+    ok(&[
+        "service-user",
+        "create",
+        "GitLab deploy pipeline",
+        "--purpose",
+        "Deploys the shop",
+        "--owner-user",
+        "bob@example.com",
+    ]);
+    ok(&[
+        "service-user",
+        "create",
+        "Grafana sync",
+        "--description",
+        "Reads logs for the dashboards",
+        "--owner-user",
+        "alice@example.com",
+    ]);
+    ok(&[
+        "service-user",
+        "create",
+        "Old importer",
+        "--owner-group",
+        "Grafana owners",
+    ]);
+    let gitlab = "gitlab_deploy_pipeline@service";
+    ok(&[
+        "user",
+        "add-groups",
+        gitlab,
+        "Deployers",
+        "Legacy Ops",
+        "Blocked",
+    ]);
+    ok(&["user", "add-groups", "grafana_sync@service", "Deployers"]);
+    let client = json(ok(&[
+        "--format",
+        "json",
+        "oauth-client",
+        "create",
+        "gitlab",
+        "--scope",
+        "storage:logs:read",
+        "--owner",
+        gitlab,
+        "--secret-file",
+        "gitlab.secret",
+    ]));
+    let client = client["clientId"].as_str().unwrap().to_owned();
+    ok(&[
+        "token",
+        "create",
+        "nightly",
+        "--scope",
+        "iam:groups:read",
+        "--expires",
+        "2027-05-04T10:00:00Z",
+        "--user",
+        gitlab,
+        "--token-out",
+        "nightly.token",
+    ]);
+    ok(&["workflow", "create", "Weekly report", "--env", "env-prod"]);
+    ok(&[
+        "workflow",
+        "create",
+        "Cleanup",
+        "--env",
+        "env-prod",
+        "--actor",
+        "old_importer@service",
+    ]);
+    ok(&[
+        "workflow", "create", "Deploy", "--env", "env-prod", "--actor", gitlab,
+    ]);
+    server.write("alice.token", &server.person_token(&alice));
+    let by_alice = run(
+        &server.dir,
+        &[
+            "workflow",
+            "create",
+            "Nightly export",
+            "--env",
+            "env-prod",
+            "--public",
+        ],
+        &["--server", &server.url, "--token-file", "alice.token"],
+    );
+    expect(&by_alice, 0);
+
+    // 100 days on the client gets a second secret; 120 days on alice has left, the importer is
+    // retired, the pipeline is reviewed, and the pipeline and Grafana read logs.
+    server.clock.advance(100 * 86_400_000);
+    ok(&[
+        "oauth-client",
+        "rotate",
+        &client,
+        "--secret-file",
+        "gitlab2.secret",
+    ]);
+    server.clock.advance(20 * 86_400_000);
+    ok(&["user", "delete", "alice@example.com"]);
+    ok(&[
+        "service-user",
+        "deactivate",
+        "old_importer@service",
+        "--reason",
+        "replaced by the new importer",
+    ]);
+    ok(&["service-user", "mark-reviewed", gitlab]);
+    let minted = run(
+        &server.dir,
+        &["oauth", "token", &client, "--secret-file", "gitlab.secret"],
+        &["--server", &server.url],
+    );
+    expect(&minted, 0);
+    ok(&["authorize", gitlab, "storage:logs:read"]);
+    ok(&["authorize", "grafana_sync@service", "storage:logs:read"]);
+
+    let text = ok(&["service-user", "review"]);
+    let report = ok(&["--format", "json", "service-user", "review"]);
+    let csv = ok(&["--format", "csv", "service-user", "review"]);
+    let parsed: Value = serde_json::from_str(&report).unwrap();
+    // Ids are random: each is named after what it identifies, longest first.
+    let mut ids: Vec<(String, String)> = vec![
+        (alice, "<alice>".to_owned()),
+        (client, "<client gitlab>".to_owned()),
+    ];
+    let text_of = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    for user in parsed["serviceUsers"].as_array().unwrap() {
+        let handle = text_of(&user["handle"]);
+        ids.push((
+            text_of(&user["uid"]),
+            format!("<{}>", handle.trim_end_matches("@service")),
+        ));
+        if let Some(name) = user["owner"]["name"].as_str() {
+            ids.push((text_of(&user["owner"]["id"]), format!("<{name}>")));
+        }
+        for group in user["unusedMemberships"].as_array().unwrap() {
+            ids.push((
+                text_of(&group["uuid"]),
+                format!("<group {}>", text_of(&group["name"])),
+            ));
+        }
+        for credential in user["rotationDue"].as_array().unwrap() {
+            ids.push((
+                text_of(&credential["id"]),
+                format!(
+                    "<{} {}>",
+                    text_of(&credential["type"]),
+                    text_of(&credential["name"])
+                ),
+            ));
+        }
+    }
+    for workflow in parsed["workflows"].as_array().unwrap() {
+        ids.push((
+            text_of(&workflow["id"]),
+            format!("<workflow {}>", text_of(&workflow["title"])),
+        ));
+        if let Some(email) = workflow["actorEmail"].as_str() {
+            ids.push((text_of(&workflow["actor"]), format!("<{email}>")));
+        }
+    }
+    ids.retain(|(id, _)| !id.is_empty());
+    ids.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+    ids.dedup_by(|a, b| a.0 == b.0);
+    let redact = |text: &str| -> String {
+        ids.iter().fold(text.to_owned(), |text, (id, label)| {
+            text.replace(id.as_str(), label)
+        })
+    };
+    golden("review.txt", &redact(&text));
+    golden("review.json", &redact(&report));
+    golden("review.csv", &redact(&csv));
+
+    // `get` and `list` show the last use too.
+    let got = ok(&["service-user", "get", gitlab]);
+    assert!(
+        got.contains("last used:     2026-09-01T10:00:00Z\n"),
+        "{got}"
+    );
+    let listed = ok(&["service-user", "list"]);
+    assert!(
+        listed.contains(
+            "old_importer@service            Old importer            INACTIVE  never                 "
+        ),
+        "{listed}"
+    );
+    let elsewhere = server.warden(&["--format", "csv", "group", "list"]);
+    expect(&elsewhere, 2);
+    assert_eq!(
+        stderr(&elsewhere),
+        "error: `--format csv` is only for `warden service-user review`\n  help: use `--format human` or `--format json`\n"
     );
 }

@@ -24,6 +24,10 @@ pub use warden_api::limits::Limits;
 pub use warden_api::limits::Usage;
 pub use warden_api::service_users::DeactivateInput;
 pub use warden_api::service_users::OwnerInput;
+pub use warden_api::service_users::ReviewEntry;
+pub use warden_api::service_users::ReviewReport as ServiceUserReview;
+pub use warden_api::service_users::ReviewWorkflow;
+pub use warden_api::service_users::RotationDue;
 pub use warden_api::service_users::ServiceUserInput;
 pub use warden_api::workflows::Consent;
 pub use warden_api::workflows::TaskDecision;
@@ -150,34 +154,6 @@ pub struct ServiceUserPage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewNote {
     pub note: String,
-}
-
-/// To be replaced by `warden-api`'s type: one service user that needs a look, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReviewEntry {
-    pub uid: String,
-    pub name: String,
-    pub handle: Option<String>,
-    pub email: String,
-    pub owner: Option<Owner>,
-    pub active: bool,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub last_reviewed_at: Option<String>,
-    /// `unused`, `unreviewed`, `no-owner`, `unused-permissions`.
-    pub findings: Vec<String>,
-    pub unused_permissions: Vec<String>,
-}
-
-/// To be replaced by `warden-api`'s type: the service-user review report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceUserReview {
-    pub generated_at: String,
-    pub unused_days: i64,
-    pub unreviewed_days: i64,
-    pub service_users: Vec<ReviewEntry>,
 }
 
 // ---- workflows ----------------------------------------------------------------------------------

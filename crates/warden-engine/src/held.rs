@@ -28,19 +28,27 @@ impl Snapshot {
         if !principal.active {
             return Vec::new();
         }
+        principal
+            .groups
+            .iter()
+            .flat_map(|group| self.group_held(group, environment))
+            .collect()
+    }
+
+    /// Every statement bound to one group that applies at a level: what a membership in it
+    /// gives (the review report's unused memberships).
+    pub fn group_held(&self, group: &str, environment: Option<&str>) -> Vec<Granted> {
+        let Some(grants) = self.group_grants(group) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
-        for group in principal.groups.iter() {
-            let Some(grants) = self.group_grants(group) else {
-                continue;
-            };
-            for level in grants.at(environment) {
-                for grant in level {
-                    out.push(Granted {
-                        permission: self.permissions().name(grant.permission).to_owned(),
-                        effect: grant.statement.effect,
-                        clauses: grant.statement.clauses.iter().map(Clause::render).collect(),
-                    });
-                }
+        for level in grants.at(environment) {
+            for grant in level {
+                out.push(Granted {
+                    permission: self.permissions().name(grant.permission).to_owned(),
+                    effect: grant.statement.effect,
+                    clauses: grant.statement.clauses.iter().map(Clause::render).collect(),
+                });
             }
         }
         out

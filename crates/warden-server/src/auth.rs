@@ -130,7 +130,8 @@ impl TokenProblem {
 
 impl AppState {
     /// Finds the token's record and checks its secret (keyed hash, compared in constant time),
-    /// status, expiry and owner. Runs on every request: no lock, no IO.
+    /// status, expiry and owner, and records the use of a service user's credential
+    /// ([`crate::last_use`]). Runs on every request: no IO, and no lock but that record's shard.
     pub fn check_token(
         &self,
         token: &str,
@@ -155,7 +156,11 @@ impl AppState {
         }
         let snapshot = self.snapshot();
         match snapshot.directory().principal(&record.owner_uid) {
-            Some(owner) if owner.active => {}
+            Some(owner) if owner.active => {
+                if owner.kind == warden_engine::PrincipalKind::ServiceUser {
+                    self.last_use.record(&record.owner_uid, self.now_ms());
+                }
+            }
             Some(_) => return Err(TokenProblem::OwnerDeactivated),
             None => return Err(TokenProblem::Invalid),
         }

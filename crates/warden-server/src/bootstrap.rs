@@ -194,6 +194,7 @@ pub(crate) async fn build_state(
         domain: config.domain.clone(),
         metrics: crate::api::health::Metrics::default(),
         usage: crate::usage::Usage::default(),
+        last_use: crate::last_use::LastUse::default(),
         samples: crate::samples::Samples::default(),
         sample_retention_days: config.usage_sample_retention_days,
         client_failures: crate::secrets::client_failures(),

@@ -26,6 +26,7 @@ pub mod fuzz_checks;
 pub mod hashing;
 pub mod histogram;
 pub mod intake;
+pub mod last_use;
 pub mod limits;
 pub mod model;
 pub mod rate;
@@ -135,7 +136,7 @@ async fn serve_with(
     drop(open);
     let _ = closing.send(());
     closing.closed().await;
-    if let Err(error) = state.flush_usage().await {
+    if let Err(error) = state.flush_usage_at_shutdown().await {
         tracing::warn!(%error, "usage counters not flushed at shutdown");
     }
     Ok(())

@@ -68,6 +68,8 @@ pub struct Inner {
     pub domain: String,
     pub metrics: crate::api::health::Metrics,
     pub usage: crate::usage::Usage,
+    /// Service users' last use, written to the store at a bounded rate.
+    pub last_use: crate::last_use::LastUse,
     /// The sample of allowed requests, for least-privilege suggestions.
     pub samples: crate::samples::Samples,
     /// Days the sample is kept in the store.

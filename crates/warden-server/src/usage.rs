@@ -238,16 +238,43 @@ impl Usage {
 }
 
 impl Inner {
-    /// Writes the recorded usage to the store; on failure keeps it for the next attempt.
+    /// Writes the recorded usage to the store; on failure keeps it for the next attempt. Service
+    /// users' last use is written for those not written in the last minute
+    /// ([`crate::last_use`]).
     pub async fn flush_usage(&self) -> Result<(), warden_store::StoreError> {
+        self.flush(false).await
+    }
+
+    /// [`Inner::flush_usage`], writing every service user's last use still held: the server stops.
+    pub async fn flush_usage_at_shutdown(&self) -> Result<(), warden_store::StoreError> {
+        self.flush(true).await
+    }
+
+    async fn flush(&self, shutdown: bool) -> Result<(), warden_store::StoreError> {
         let mut deltas = self.usage.drain();
         let snapshot = self.cell.load();
         deltas.retain(|d| snapshot.catalogue().permission(&d.permission).is_some());
+        // A decision about a service user is a use of it.
+        for delta in &deltas {
+            if snapshot
+                .directory()
+                .principal(&delta.principal)
+                .is_some_and(|p| p.kind == warden_engine::PrincipalKind::ServiceUser)
+            {
+                self.last_use.record(&delta.principal, delta.last_used);
+            }
+        }
         let samples = self.samples.drain(snapshot.catalogue());
         if !deltas.is_empty()
             && let Err(error) = self.store.add_usage(&deltas).await
         {
             self.usage.restore(deltas);
+            self.samples.restore(samples);
+            return Err(error);
+        }
+        let uses = self.last_use.take_due(self.clock.now_ms(), shutdown);
+        if let Err(error) = self.store.touch_last_used(&uses).await {
+            self.last_use.restore(uses);
             self.samples.restore(samples);
             return Err(error);
         }

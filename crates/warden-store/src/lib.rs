@@ -649,6 +649,44 @@ impl Store {
             .collect()
     }
 
+    /// Moves principals' last use forward to the given instants (milliseconds since the epoch);
+    /// an earlier instant than the stored one changes nothing, so replicas writing concurrently
+    /// keep the latest. One transaction; no revision, no audit entry: this is telemetry.
+    pub async fn touch_last_used(&self, uses: &[(String, i64)]) -> Result<(), StoreError> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for (principal, at) in uses {
+            sqlx::query(
+                "INSERT INTO last_used (principal, at) VALUES ($1, $2) ON CONFLICT (principal) DO UPDATE SET \
+                 at = CASE WHEN excluded.at > last_used.at THEN excluded.at ELSE last_used.at END",
+            )
+            .bind(principal)
+            .bind(*at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The stored last use of one principal or (with `None`) of all, by principal.
+    pub async fn last_used(
+        &self,
+        principal: Option<&str>,
+    ) -> Result<BTreeMap<String, i64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT principal, at FROM last_used WHERE ($1 = '' OR principal = $1) ORDER BY principal",
+        )
+        .bind(principal.unwrap_or_default().to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect()
+    }
+
     /// A meta value (account id, settings) — written through `Op::PutMeta`.
     pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")

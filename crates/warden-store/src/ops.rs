@@ -166,6 +166,7 @@ impl Op {
                 run(tx, "DELETE FROM tokens WHERE owner_uid = $1", &[uid]).await?;
                 run(tx, "DELETE FROM oauth_clients WHERE owner_uid = $1", &[uid]).await?;
                 run(tx, "DELETE FROM usage_counters WHERE principal = $1", &[uid]).await?;
+                run(tx, "DELETE FROM last_used WHERE principal = $1", &[uid]).await?;
                 run(tx, "DELETE FROM consents WHERE uid = $1", &[uid]).await?;
                 run(tx, END_SESSIONS, &[uid]).await?;
                 run(tx, "DELETE FROM principals WHERE uid = $1", &[uid]).await

@@ -109,6 +109,17 @@ pub const MIGRATIONS: &[(i64, &[&str])] = &[
             "CREATE INDEX usage_samples_by_last_seen ON usage_samples (last_seen)",
         ],
     ),
+    (
+        8,
+        &[
+            // When each principal was last used (a decision about it, or its credential
+            // presented): telemetry like the usage counters, outside the revision, only ever
+            // moved forward. Seeded from the counters, which knew the last decision already.
+            "CREATE TABLE last_used (principal TEXT PRIMARY KEY, at BIGINT NOT NULL)",
+            "INSERT INTO last_used (principal, at) \
+             SELECT principal, MAX(last_used) FROM usage_counters GROUP BY principal",
+        ],
+    ),
 ];
 
 /// Every table of the latest schema, for the operator's row counts.
@@ -132,6 +143,7 @@ pub const TABLES: &[&str] = &[
     "changes",
     "console_sessions",
     "usage_samples",
+    "last_used",
 ];
 
 #[cfg(test)]

@@ -1156,3 +1156,50 @@ async fn samples_keep_the_latest_sighting_cap_values_and_expire() {
         );
     }
 }
+
+#[tokio::test]
+async fn last_use_only_moves_forward_and_goes_with_its_principal() {
+    for (url, store) in fresh_stores().await {
+        store
+            .add_usage(&[warden_store::UsageDelta {
+                principal: "u0".into(),
+                permission: "a:b:c".into(),
+                last_used: 5,
+                last_allowed: 5,
+                allows: 1,
+                denies: 0,
+            }])
+            .await
+            .unwrap();
+        store
+            .touch_last_used(&[("u1".into(), 100), ("u2".into(), 50)])
+            .await
+            .unwrap();
+        store
+            .touch_last_used(&[("u1".into(), 90), ("u2".into(), 70)])
+            .await
+            .unwrap();
+        let all = store.last_used(None).await.unwrap();
+        assert_eq!(
+            all.into_iter().collect::<Vec<_>>(),
+            [("u1".to_owned(), 100), ("u2".to_owned(), 70)],
+            "{url}: an earlier instant is ignored, a later one kept; counters are not copied after the upgrade"
+        );
+        assert_eq!(
+            store.last_used(Some("u2")).await.unwrap().get("u2"),
+            Some(&70),
+            "{url}"
+        );
+        store
+            .write(write(
+                "user.delete",
+                vec![Op::DeletePrincipal { uid: "u1".into() }],
+            ))
+            .await
+            .unwrap();
+        assert!(
+            store.last_used(Some("u1")).await.unwrap().is_empty(),
+            "{url}"
+        );
+    }
+}

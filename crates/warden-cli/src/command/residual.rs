@@ -82,7 +82,7 @@ pub fn run(args: ResidualArgs, output: &mut Output) -> Result<ExitCode, CliError
                 serde_json::to_string(&rendered.parameters).unwrap_or_default()
             ));
         }
-        OutputFormat::Human => {
+        OutputFormat::Human | OutputFormat::Csv => {
             let text = residual::text::render(&engine(&answer.residual));
             match answer.decision {
                 ResidualDecision::Allow => {

@@ -8,12 +8,12 @@ use std::process::ExitCode;
 use serde_json::{Value, json};
 
 use warden_api::paging::KeyPageQuery;
-use warden_api::service_users::HistoryQuery;
-use warden_client::pending::{OwnerInput, ServiceUserInput};
+use warden_api::service_users::{HistoryQuery, ReviewQuery};
+use warden_client::pending::{OwnerInput, ReviewEntry, ServiceUserInput, ServiceUserReview};
 
 use crate::command::client::{Client, Connection, written_answer};
 use crate::command::values::{field, items, text};
-use crate::output::{CliError, Output, fields, plural, table};
+use crate::output::{CliError, Output, OutputFormat, fields, plural, table};
 
 #[derive(Debug, clap::Args)]
 pub struct ServiceUserArgs {
@@ -60,18 +60,30 @@ enum ServiceUserCommand {
         /// The uid, handle or email.
         uid: String,
     },
-    /// The service users that need attention: unused, unreviewed, without an owner, or holding
-    /// permissions they have not used.
+    /// The service users that need attention (unused, unreviewed, without an owner or purpose,
+    /// an owner deactivated, unused permissions or memberships, credentials due for rotation) and
+    /// the workflows run by a person; `--format csv` for spreadsheets.
     Review {
-        /// Unused: no decision for it in this many days (also the window for unused permissions).
+        /// Unused: no use in this many days (also the window for unused permissions and
+        /// memberships).
         #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = days())]
         unused_days: i64,
         /// Unreviewed: no review recorded in this many days.
         #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = days())]
         unreviewed_days: i64,
+        /// Rotation due: platform tokens and OAuth client secrets older than this many days.
+        #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = days())]
+        rotation_days: i64,
     },
     #[command(flatten)]
     Lifecycle(crate::command::service_user_lifecycle::LifecycleCommand),
+}
+
+impl ServiceUserArgs {
+    /// Whether this is `warden service-user review` (the one command with a CSV form).
+    pub fn is_review(&self) -> bool {
+        matches!(self.command, ServiceUserCommand::Review { .. })
+    }
 }
 
 pub fn run(args: ServiceUserArgs, output: &mut Output) -> Result<ExitCode, CliError> {
@@ -149,11 +161,17 @@ pub fn run(args: ServiceUserArgs, output: &mut Output) -> Result<ExitCode, CliEr
                         text(u, "handle"),
                         text(u, "name"),
                         status(u).to_owned(),
+                        Some(text(u, "lastUsedAt"))
+                            .filter(|t| !t.is_empty())
+                            .unwrap_or_else(|| "never".to_owned()),
                         text(u, "uid"),
                     ]
                 })
                 .collect();
-            output.text(&table(&["HANDLE", "NAME", "STATUS", "UID"], &rows));
+            output.text(&table(
+                &["HANDLE", "NAME", "STATUS", "LAST USED", "UID"],
+                &rows,
+            ));
             output.line(&plural(users.len(), "service user"));
         }
         ServiceUserCommand::Get { uid } => {
@@ -177,6 +195,12 @@ pub fn run(args: ServiceUserArgs, output: &mut Output) -> Result<ExitCode, CliEr
                 ),
                 ("purpose", text(user, "purpose")),
                 ("created", text(user, "createdAt")),
+                (
+                    "last used",
+                    Some(text(user, "lastUsedAt"))
+                        .filter(|t| !t.is_empty())
+                        .unwrap_or_else(|| "never".to_owned()),
+                ),
                 ("last reviewed", text(user, "lastReviewedAt")),
                 ("deactivated", text(field(user, "deactivation"), "reason")),
             ]));
@@ -184,20 +208,21 @@ pub fn run(args: ServiceUserArgs, output: &mut Output) -> Result<ExitCode, CliEr
         ServiceUserCommand::Review {
             unused_days,
             unreviewed_days,
+            rotation_days,
         } => {
+            let windows = ReviewQuery {
+                unused_days: Some(unused_days),
+                unreviewed_days: Some(unreviewed_days),
+                rotation_days: Some(rotation_days),
+            };
             let report = client
-                .call(api.service_user_review(
-                    client.account()?,
-                    Some(unused_days),
-                    Some(unreviewed_days),
-                ))?
+                .call(api.service_user_review(client.account()?, &windows))?
                 .body;
-            if output.is_json() {
-                output.json(&report);
-                return Ok(ExitCode::SUCCESS);
+            match output.format {
+                OutputFormat::Json => output.json(&report),
+                OutputFormat::Csv => output.text(&report.csv()),
+                OutputFormat::Human | OutputFormat::Sql => review(&report, output),
             }
-            let report = serde_json::to_value(&report).unwrap_or(Value::Null);
-            review(&report, unused_days, unreviewed_days, output);
         }
         ServiceUserCommand::Delete { uid } => {
             let deleted = client.call(api.delete_service_user(client.account()?, &uid))?;
@@ -216,59 +241,158 @@ fn days() -> clap::builder::RangedI64ValueParser<i64> {
     clap::value_parser!(i64).range(1..=36_500)
 }
 
-/// The review report as a table, then what it looked for.
-fn review(report: &Value, unused_days: i64, unreviewed_days: i64, output: &mut Output) {
+/// The review report as text: a table of the service users with their findings, what it looked
+/// for, the details of memberships and credentials, then the workflows run by a person.
+fn review(report: &ServiceUserReview, output: &mut Output) {
     let looked_for = format!(
-        "unused for {unused_days} days, unreviewed for {unreviewed_days} days, without an owner, or with unused permissions"
+        "unused for {} days, unreviewed for {} days, credentials older than {} days, without an owner or a purpose, an owner deactivated, or unused permissions or memberships",
+        report.unused_days, report.unreviewed_days, report.rotation_days
     );
-    let users = items(report, "serviceUsers");
+    let users = &report.service_users;
     if users.is_empty() {
         output.line(&format!("no service user to review ({looked_for})"));
+    } else {
+        let rows: Vec<Vec<String>> = users
+            .iter()
+            .map(|u| {
+                let owner = u.owner.as_ref().map_or_else(
+                    || "none".to_owned(),
+                    |o| {
+                        let name = o.name.as_deref().unwrap_or("(deleted)");
+                        format!("{} {name}", o.kind.to_lowercase())
+                    },
+                );
+                vec![
+                    u.handle.clone().unwrap_or_default(),
+                    u.name.clone(),
+                    if u.active { "ACTIVE" } else { "INACTIVE" }.to_owned(),
+                    owner,
+                    u.last_used_at.clone().unwrap_or_else(|| "never".to_owned()),
+                    u.last_reviewed_at
+                        .clone()
+                        .unwrap_or_else(|| "never".to_owned()),
+                    u.findings
+                        .iter()
+                        .map(|f| finding_words(u, f))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ]
+            })
+            .collect();
+        output.text(&table(
+            &[
+                "HANDLE",
+                "NAME",
+                "STATUS",
+                "OWNER",
+                "LAST USED",
+                "LAST REVIEWED",
+                "FINDINGS",
+            ],
+            &rows,
+        ));
+        output.line(&format!(
+            "{} to review ({looked_for})",
+            plural(users.len(), "service user")
+        ));
+        let handle = |u: &ReviewEntry| u.handle.clone().unwrap_or_else(|| u.uid.clone());
+        let memberships: Vec<&ReviewEntry> = users
+            .iter()
+            .filter(|u| !u.unused_memberships.is_empty())
+            .collect();
+        if !memberships.is_empty() {
+            output.line("");
+            output.line(&format!(
+                "Memberships none of whose permissions were used in {} days (leave them with `warden user remove-groups`):",
+                report.unused_days
+            ));
+            for u in memberships {
+                let names: Vec<String> = u
+                    .unused_memberships
+                    .iter()
+                    .map(|g| format!("`{}`", g.name))
+                    .collect();
+                output.line(&format!("  {}: {}", handle(u), names.join(", ")));
+            }
+        }
+        let due: Vec<&ReviewEntry> = users
+            .iter()
+            .filter(|u| !u.rotation_due.is_empty())
+            .collect();
+        if !due.is_empty() {
+            output.line("");
+            output.line(&format!(
+                "Credentials older than {} days (rotate them: `warden oauth-client rotate`, a new `warden token create`):",
+                report.rotation_days
+            ));
+            for u in due {
+                for credential in &u.rotation_due {
+                    output.line(&format!("  {}: {}", handle(u), credential.line()));
+                }
+            }
+        }
+    }
+    output.line("");
+    if report.workflows.is_empty() {
+        output.line("no workflow runs as a person or as someone deactivated");
         return;
     }
-    let rows: Vec<Vec<String>> = users
+    let rows: Vec<Vec<String>> = report
+        .workflows
         .iter()
-        .map(|u| {
-            let findings: Vec<String> = items(u, "findings")
-                .iter()
-                .filter_map(Value::as_str)
-                .map(|finding| match finding {
-                    "no-owner" => "no owner".to_owned(),
-                    "unused-permissions" => format!(
-                        "{} unused",
-                        plural(items(u, "unusedPermissions").len(), "permission")
-                    ),
-                    other => other.to_owned(),
-                })
-                .collect();
-            let or_never = |key: &str| Some(text(u, key)).filter(|t| !t.is_empty());
+        .map(|w| {
+            let actor = match (&w.actor_handle, &w.actor_email) {
+                (Some(handle), _) | (None, Some(handle)) if w.actor_active => handle.clone(),
+                (Some(handle), _) | (None, Some(handle)) => format!("{handle} (deactivated)"),
+                (None, None) => "a deleted user".to_owned(),
+            };
             vec![
-                text(u, "handle"),
-                text(u, "name"),
-                status(u).to_owned(),
-                crate::command::service_user_lifecycle::owner_line(u),
-                or_never("lastUsedAt").unwrap_or_else(|| "never".to_owned()),
-                or_never("lastReviewedAt").unwrap_or_else(|| "never".to_owned()),
-                findings.join(", "),
+                w.title.clone(),
+                w.environment.clone(),
+                actor,
+                w.findings
+                    .iter()
+                    .map(|f| match f.as_str() {
+                        "workflows-run-by-person" => "run by a person".to_owned(),
+                        "actor-deactivated" => "actor deactivated".to_owned(),
+                        other => other.to_owned(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                w.id.clone(),
             ]
         })
         .collect();
     output.text(&table(
-        &[
-            "HANDLE",
-            "NAME",
-            "STATUS",
-            "OWNER",
-            "LAST USED",
-            "LAST REVIEWED",
-            "FINDINGS",
-        ],
+        &["WORKFLOW", "ENVIRONMENT", "ACTOR", "FINDINGS", "ID"],
         &rows,
     ));
     output.line(&format!(
-        "{} to review ({looked_for})",
-        plural(users.len(), "service user")
+        "{} to move to a service user: `warden workflow update ID --actor SERVICE_USER`",
+        plural(report.workflows.len(), "workflow")
     ));
+}
+
+/// A finding as the table says it.
+fn finding_words(user: &ReviewEntry, finding: &str) -> String {
+    match finding {
+        "no-owner" => "no owner".to_owned(),
+        "owner-deactivated" => "owner deactivated".to_owned(),
+        "no-purpose" => "no purpose".to_owned(),
+        "unused-permissions" => format!(
+            "{} unused",
+            plural(user.unused_permissions.len(), "permission")
+        ),
+        "unused-membership" => format!(
+            "{} unused",
+            plural(user.unused_memberships.len(), "membership")
+        ),
+        "rotation-due" => format!(
+            "{} to rotate",
+            plural(user.rotation_due.len(), "credential")
+        ),
+        other => other.to_owned(),
+    }
 }
 
 fn status(user: &Value) -> &'static str {

@@ -6,7 +6,9 @@ use warden_api::group_permissions::{GroupPermission, GroupPermissions};
 use warden_api::groups::{GroupDto, GroupInput};
 use warden_api::paging::KeyPageQuery;
 use warden_api::service::{Health, Me, Ready};
-use warden_api::service_users::{HistoryPage, HistoryQuery, ReactivateInput, SuggestedPolicy};
+use warden_api::service_users::{
+    HistoryPage, HistoryQuery, ReactivateInput, ReviewQuery, SuggestedPolicy,
+};
 use warden_api::users::{PasswordInput, UserDetail, UserInput, UserSummary};
 
 use super::pair;
@@ -394,16 +396,18 @@ impl Client {
         }
     }
 
-    /// The service users that need a look: unused, unreviewed, without an owner.
+    /// The service users that need a look (unused, unreviewed, without an owner or purpose, an
+    /// owner deactivated, unused permissions or memberships, credentials due for rotation), and
+    /// the workflows run by a person or by someone deactivated.
     pub async fn service_user_review(
         &self,
         account: &str,
-        unused_days: Option<i64>,
-        unreviewed_days: Option<i64>,
+        windows: &ReviewQuery,
     ) -> Result<Answer<ServiceUserReview>, ClientError> {
         let query: Vec<_> = [
-            pair("unusedDays", unused_days),
-            pair("unreviewedDays", unreviewed_days),
+            pair("unusedDays", windows.unused_days),
+            pair("unreviewedDays", windows.unreviewed_days),
+            pair("rotationDays", windows.rotation_days),
         ]
         .into_iter()
         .flatten()

@@ -389,9 +389,23 @@ mod tests {
             [
                 ("path", "accountId"),
                 ("query", "unusedDays"),
-                ("query", "unreviewedDays")
+                ("query", "unreviewedDays"),
+                ("query", "rotationDays")
             ]
         );
+        let report = answer(review, "200");
+        assert_eq!(report, schema("ReviewReport"));
+        for name in [
+            "ReviewEntry",
+            "ReviewGroup",
+            "RotationDue",
+            "ReviewWorkflow",
+        ] {
+            assert!(
+                document["components"]["schemas"][name].is_object(),
+                "{name} missing"
+            );
+        }
 
         let task = &paths["/automation/v1/workflows/{workflowId}/authorize-task"]["post"];
         assert_eq!(body(task), schema("TaskInput"));

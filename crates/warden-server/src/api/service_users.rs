@@ -71,8 +71,8 @@ pub async fn list(
     path = "/iam/v1/accounts/{accountId}/service-users/review",
     tag = "service users",
     operation_id = "service_users_review",
-    summary = "Service users unused, unreviewed, without owner, or with unused permissions",
-    description = "Permission: `iam:service-users:read`.",
+    summary = "Service users that need attention, and workflows run by a person",
+    description = "Service users unused, unreviewed, without an owner or a purpose, whose owner is deactivated, with unused permissions or memberships, or with credentials due for rotation; and the workflows the caller may see that run as a person or as someone deactivated. Permission: `iam:service-users:read`.",
     params(("accountId" = String, Path, description = "The account"), ReviewQuery),
     responses(
         (status = 200, description = "The report", body = ReviewReport),

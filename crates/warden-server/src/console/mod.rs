@@ -98,6 +98,10 @@ pub fn router(app: AppState) -> Router<AppState> {
         )
         .route("/console/service-users/review", get(service_users::review))
         .route(
+            "/console/service-users/review.csv",
+            get(service_users::review_csv),
+        )
+        .route(
             "/console/service-users/{id}",
             get(service_users::edit).post(service_users::update),
         )

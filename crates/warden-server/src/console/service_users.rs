@@ -516,49 +516,111 @@ pub struct ReviewForm {
     unused_days: Option<String>,
     #[serde(default, rename = "unreviewedDays")]
     unreviewed_days: Option<String>,
+    #[serde(default, rename = "rotationDays")]
+    rotation_days: Option<String>,
 }
 
-pub async fn review(
-    cx: Cx,
-    axum::extract::Query(query): axum::extract::Query<ReviewForm>,
-) -> Response {
+/// The windows of the form; a field left empty or not a number is the default, 90 days.
+fn windows(form: &ReviewForm) -> ReviewQuery {
     let days = |v: &Option<String>| {
         v.as_deref()
             .and_then(|d| d.trim().parse::<i64>().ok())
             .unwrap_or(90)
     };
-    let (unused, unreviewed) = (days(&query.unused_days), days(&query.unreviewed_days));
-    let query = ReviewQuery {
-        unused_days: Some(unused),
-        unreviewed_days: Some(unreviewed),
-    };
+    ReviewQuery {
+        unused_days: Some(days(&form.unused_days)),
+        unreviewed_days: Some(days(&form.unreviewed_days)),
+        rotation_days: Some(days(&form.rotation_days)),
+    }
+}
+
+/// The review report as a spreadsheet reads it (the CSV of `warden service-user review
+/// --format csv`), for the windows of the page.
+pub async fn review_csv(
+    cx: Cx,
+    axum::extract::Query(form): axum::extract::Query<ReviewForm>,
+) -> Response {
+    let query = windows(&form);
+    match crate::service::review::report(&cx.app, &cx.authed(), &cx.account, &query).await {
+        Ok(report) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"service-user-review.csv\"",
+                ),
+            ],
+            report.csv(),
+        )
+            .into_response(),
+        Err(error) => cx.error_page(&error, "/console/service-users/review"),
+    }
+}
+
+pub async fn review(
+    cx: Cx,
+    axum::extract::Query(form): axum::extract::Query<ReviewForm>,
+) -> Response {
+    let query = windows(&form);
+    let (unused, unreviewed, rotation) = (
+        query.unused_days.unwrap_or(90),
+        query.unreviewed_days.unwrap_or(90),
+        query.rotation_days.unwrap_or(90),
+    );
     let found = crate::service::review::report(&cx.app, &cx.authed(), &cx.account, &query).await;
-    let value = match found {
-        Ok(report) => json!(report),
+    let report = match found {
+        Ok(report) => report,
         Err(error) => return cx.error_page(&error, "/console/service-users"),
     };
-    let rows: Vec<Vec<Markup>> = at(&value, "serviceUsers")
-        .as_array()
-        .into_iter()
-        .flatten()
+    let rows: Vec<Vec<Markup>> = report
+        .service_users
+        .iter()
         .map(|u| {
-            let findings = super::strings(u, "findings").join(", ");
-            let unused_permissions = super::strings(u, "unusedPermissions");
+            let unused_permissions: Vec<Markup> =
+                u.unused_permissions.iter().map(|p| code(p)).collect();
+            let details: Vec<Markup> = u
+                .findings
+                .iter()
+                .filter(|f| {
+                    matches!(
+                        f.as_str(),
+                        "unused-membership" | "rotation-due" | "owner-deactivated"
+                    )
+                })
+                .map(|f| html! { (f) ": " (u.details(f)) })
+                .collect();
             vec![
-                link(
-                    &format!("/console/service-users/{}", url(s(u, "uid"))),
-                    s(u, "name"),
-                ),
-                code(s(u, "handle")),
-                html! { (findings) },
+                link(&format!("/console/service-users/{}", url(&u.uid)), &u.name),
+                code(u.handle.as_deref().unwrap_or_default()),
+                html! { (u.findings.join(", ")) },
                 if unused_permissions.is_empty() {
                     none()
                 } else {
-                    let codes: Vec<Markup> = unused_permissions.iter().map(|p| code(p)).collect();
-                    joined(&codes, html! { " " })
+                    joined(&unused_permissions, html! { " " })
                 },
-                html! { (at(u, "lastUsedAt").as_str().unwrap_or("never")) },
-                html! { (at(u, "lastReviewedAt").as_str().unwrap_or("never")) },
+                if details.is_empty() {
+                    none()
+                } else {
+                    joined(&details, html! { br; })
+                },
+                html! { (u.last_used_at.as_deref().unwrap_or("never")) },
+                html! { (u.last_reviewed_at.as_deref().unwrap_or("never")) },
+            ]
+        })
+        .collect();
+    let workflow_rows: Vec<Vec<Markup>> = report
+        .workflows
+        .iter()
+        .map(|w| {
+            vec![
+                html! { (w.title) },
+                html! { (w.environment) },
+                html! {
+                    (w.actor_email.as_deref().unwrap_or(&w.actor))
+                    @if !w.actor_active { " " (badge("deactivated", "bad")) }
+                },
+                html! { (w.findings.join(", ")) },
+                html! { (w.suggestion) },
             ]
         })
         .collect();
@@ -576,9 +638,18 @@ pub async fn review(
         form method="get" action="/console/service-users/review" class="toolbar" {
             (days_field("unused-days", "Unused for (days)", "unusedDays", unused))
             (days_field("unreviewed-days", "Unreviewed for (days)", "unreviewedDays", unreviewed))
+            (days_field("rotation-days", "Credentials older than (days)", "rotationDays", rotation))
             button type="submit" class="secondary" { "Update" }
         }
-        (table("", &["Name", "Handle", "Findings", "Unused permissions", "Last used", "Last reviewed"], &rows, "Every service user is in use, reviewed and owned."))
+        p {
+            a href=(format!("/console/service-users/review.csv?unusedDays={unused}&unreviewedDays={unreviewed}&rotationDays={rotation}")) download {
+                "Download as CSV"
+            }
+            " (one row per service user or workflow per finding, for a spreadsheet)"
+        }
+        (table("", &["Name", "Handle", "Findings", "Unused permissions", "Details", "Last used", "Last reviewed"], &rows, "Every service user is in use, reviewed, owned and described, with fresh credentials."))
+        h2 { "Workflows run by a person" }
+        (table("", &["Workflow", "Environment", "Actor", "Findings", "Suggestion"], &workflow_rows, "Every workflow you can see runs as an active service user."))
     };
     cx.page("Service user review", "service-users", body)
 }

@@ -3,6 +3,7 @@
 
 use axum::response::Response;
 use maud::{Markup, html};
+use serde_json::Value;
 use warden_engine::Level;
 
 use super::html::{Attrs, at, badge, button_form, form, input, s, select, table, url};
@@ -21,6 +22,10 @@ async fn page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
     };
     let snapshot = cx.app.snapshot();
     let directory = snapshot.directory();
+    // As the review report reads it: an actor that is gone was a person (a service user cannot
+    // be deleted while a workflow runs as it).
+    let person =
+        |w: &Value| s(w, "actorType") == "USER" || directory.principal(s(w, "actor")).is_none();
     let rows: Vec<Vec<Markup>> = items
         .iter()
         .map(|w| {
@@ -41,7 +46,13 @@ async fn page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
                 html! { (s(w, "title")) },
                 html! { (environment) },
                 html! { (owner_name) },
-                html! { (at(w, "actorEmail").as_str().unwrap_or_else(|| s(w, "actor"))) },
+                html! {
+                    (at(w, "actorEmail").as_str().unwrap_or_else(|| s(w, "actor")))
+                    @if person(w) { " " (badge("person", "neutral")) }
+                    @if !directory.principal(s(w, "actor")).is_some_and(|p| p.active) {
+                        " " (badge("actor deactivated", "bad"))
+                    }
+                },
                 if at(w, "isPrivate").as_bool() == Some(true) {
                     badge("private", "neutral")
                 } else {
@@ -61,6 +72,7 @@ async fn page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
             ]
         })
         .collect();
+    let run_by_person = items.iter().filter(|w| person(w)).count();
     let environments = cx.environments();
     let writable: Vec<(String, String)> = environments
         .iter()
@@ -87,6 +99,12 @@ async fn page(cx: &Cx, failed: Option<(&ApiError, &Form)>) -> Response {
     ];
     let body = html! {
         p { "Warden keeps who may see, change and run each workflow, and as whom its tasks run. Private workflows are visible to their owner only." }
+        @if run_by_person > 0 {
+            p.hint {
+                (run_by_person) " of these run as a person and stop when that person is deactivated: run them as a service user ("
+                code { "warden workflow update ID --actor SERVICE_USER" } "). The service-user review lists them too."
+            }
+        }
         (table("", &["Title", "Environment", "Owner", "Actor", "Visibility", "Type", "Actions"], &rows, "No workflows visible to you."))
         @if !writable.is_empty() {
             (form("/console/workflows", &cx.csrf, "panel", html! {

@@ -219,16 +219,16 @@ async fn authenticate_client(
         tracing::warn!(%client_id, outcome = "bad secret", "oauth client authentication failed");
         return Err(failed());
     };
-    let owner_active = state
-        .snapshot()
-        .directory()
-        .principal(&client.owner_uid)
-        .is_some_and(|p| p.active);
-    if client.status != "ACTIVE" || !owner_active {
+    let snapshot = state.snapshot();
+    let owner = snapshot.directory().principal(&client.owner_uid);
+    if client.status != "ACTIVE" || !owner.is_some_and(|p| p.active) {
         tracing::warn!(%client_id, outcome = "owner deactivated", "oauth client authentication failed");
         return Err(OAuthError::invalid_client(
             "the client is disabled: its owner is deactivated",
         ));
+    }
+    if owner.is_some_and(|p| p.kind == warden_engine::PrincipalKind::ServiceUser) {
+        state.last_use.record(&client.owner_uid, state.now_ms());
     }
     Ok(client)
 }

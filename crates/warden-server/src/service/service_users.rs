@@ -131,7 +131,7 @@ async fn save(
     notes: Vec<(&'static str, String)>,
     change: impl FnOnce(&Model, &PrincipalBody) -> ApiResult<PrincipalBody> + Send,
 ) -> ApiResult<(ServiceUserDto, i64)> {
-    state
+    let mut saved = state
         .write(authed, |model, _| {
             let level = account(model, acc)?;
             state.require(authed, "iam:service-users:write", &level, &attributes(&[]))?;
@@ -155,7 +155,13 @@ async fn save(
             });
             Ok(plan)
         })
-        .await
+        .await?;
+    // The change is committed: a last use that cannot be read now leaves the answer without it
+    // rather than make the write look failed.
+    if let Err(error) = with_last_use(state, &mut saved.0).await {
+        tracing::warn!(?error, "a service user's last use not read after a write");
+    }
+    Ok(saved)
 }
 
 /// The object an audit entry keeps, with what the request said about the change (`reason`,
@@ -338,6 +344,11 @@ pub async fn update(
                     "unknown field `{field}`; a service user's changeable fields are `name`, `description`, `owner` and `purpose`"
                 )));
             };
+            // The last use moves whenever the service user is used, also between a `GET` and
+            // the `PUT` that sends its body back: any value is taken as read, and ignored.
+            if field == "lastUsedAt" {
+                continue;
+            }
             if !same_value(given, current.get(field).unwrap_or(&Value::Null)) {
                 return Err(ApiError::invalid(format!("`{field}` cannot be changed: {reason}"))
                     .with_details(json!({ "field": field, "immutable": true })));
@@ -607,17 +618,23 @@ pub async fn list(
         .filter(|p| p.kind == PrincipalKind::ServiceUser)
         .collect();
     all.sort_by(|a, b| a.handle.cmp(&b.handle));
-    let results = all
+    let mut results: Vec<ServiceUserDto> = all
         .iter()
         .skip(start)
         .take(size)
         .map(|p| service_user_dto(&model, p))
         .collect();
     let end = start.saturating_add(size);
+    let total_count = all.len();
+    drop(model);
+    let used = state.last_used_all().await?;
+    for dto in &mut results {
+        dto.last_used_at = latest(dto.last_used_at.take(), used.get(&dto.uid).copied());
+    }
     Ok(ServiceUserPage {
-        total_count: all.len(),
+        total_count,
         results,
-        next_page_key: (end < all.len()).then(|| end.to_string()),
+        next_page_key: (end < total_count).then(|| end.to_string()),
     })
 }
 
@@ -628,8 +645,33 @@ pub async fn get(
     acc: &str,
     key: &str,
 ) -> ApiResult<ServiceUserDto> {
-    let model = state.model.lock().await;
-    let level = account(&model, acc)?;
-    state.require(authed, "iam:service-users:read", &level, &attributes(&[]))?;
-    Ok(service_user_dto(&model, service_user(&model, key)?))
+    let mut found = {
+        let model = state.model.lock().await;
+        let level = account(&model, acc)?;
+        state.require(authed, "iam:service-users:read", &level, &attributes(&[]))?;
+        service_user_dto(&model, service_user(&model, key)?)
+    };
+    with_last_use(state, &mut found).await?;
+    Ok(found)
+}
+
+/// Fills in when the service user was last used ([`crate::last_use`]): kept outside its record,
+/// at a bounded write rate, so the stored body does not know it.
+pub async fn with_last_use(state: &AppState, dto: &mut ServiceUserDto) -> ApiResult<()> {
+    let used = state.last_used_at(&dto.uid).await?;
+    dto.last_used_at = latest(dto.last_used_at.take(), used);
+    Ok(())
+}
+
+/// The later of a date-time already shown and an instant in milliseconds.
+fn latest(shown: Option<String>, used: Option<i64>) -> Option<String> {
+    let shown_ms = shown
+        .as_deref()
+        .and_then(|s| parse_date_time(s).ok())
+        .map(|seconds| seconds.saturating_mul(1000));
+    match (shown_ms, used) {
+        (Some(s), Some(u)) if u > s => Some(iso(u)),
+        (None, Some(u)) => Some(iso(u)),
+        _ => shown,
+    }
 }

@@ -26,7 +26,7 @@ pub use warden_api::workflows::{
 };
 
 /// A principal kind's wire name (`USER`, `SERVICE_USER`).
-fn kind_name(kind: PrincipalKind) -> String {
+pub fn kind_name(kind: PrincipalKind) -> String {
     match kind {
         PrincipalKind::User => "USER",
         PrincipalKind::ServiceUser => "SERVICE_USER",

@@ -363,11 +363,21 @@ async fn credentials_service_users_environments_and_workflows_round_trip() {
         .body;
     assert!(reviewed.last_reviewed_at.is_some());
     let report = api
-        .service_user_review(&acc, None, None)
+        .service_user_review(
+            &acc,
+            &warden_api::service_users::ReviewQuery {
+                rotation_days: Some(30),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap()
         .body;
-    assert_eq!(report.unused_days, 90);
+    assert_eq!(
+        (report.unused_days, report.rotation_days),
+        (90, 30),
+        "the windows asked for, or the defaults"
+    );
     let deactivated = api
         .deactivate_service_user(&acc, &bot.uid, "rotation")
         .await
