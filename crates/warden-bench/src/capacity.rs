@@ -1,12 +1,14 @@
 //! `warden-bench capacity`: what a snapshot costs — resident memory per user, per group and per
-//! binding, the time of a full compile, and the time of an incremental update — measured by
+//! binding, the time of a full compile, and the times of incremental updates (a binding, a user, a
+//! membership, a policy bound to many groups) — measured by
 //! building the (c) account step by step and reading the process's resident set in between.
 
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
-use warden_engine::{Binding, Builtin, Level, Snapshot};
+use warden_engine::directory::{Affected, Directory};
+use warden_engine::{Binding, Builtin, Id, Level, Principal, Snapshot};
 
 use crate::rng::Rng;
 use crate::workloads::{add_users, bind_groups, generated_account};
@@ -63,6 +65,7 @@ pub fn run(out: &mut impl Write) -> Result<(), String> {
     let next = snapshot.apply(changed, &affected, 2);
     let incremental = began.elapsed();
     drop(next);
+    let writes = write_times(&snapshot, &account.groups)?;
 
     let groups = C_SIZES.groups;
     say(
@@ -111,11 +114,84 @@ pub fn run(out: &mut impl Write) -> Result<(), String> {
             incremental.as_secs_f64() * 1000.0
         ),
     )?;
+    for (what, median, worst) in writes {
+        say(
+            out,
+            format!("  {what}: median {median:.1} µs, worst {worst:.1} µs (of {WRITE_RUNS})"),
+        )?;
+    }
     say(
         out,
         format!("  total resident: {:.0} MiB", mib(after_compile)),
     )?;
     Ok(())
+}
+
+/// How many times each write is timed.
+const WRITE_RUNS: usize = 21;
+
+/// The median and worst time (µs) of `write` applied to a copy of `snapshot`'s directory and
+/// turned into the next snapshot, as the server's write path does, over [`WRITE_RUNS`] runs.
+fn timed(
+    snapshot: &Snapshot,
+    write: &dyn Fn(&mut Directory, usize) -> Result<Affected, String>,
+) -> Result<(f64, f64), String> {
+    let mut times = Vec::with_capacity(WRITE_RUNS);
+    for run in 0..WRITE_RUNS {
+        let mut changed = snapshot.directory().clone();
+        let began = Instant::now();
+        let affected = write(&mut changed, run)?;
+        let next = snapshot.apply(changed, &affected, 2);
+        times.push(began.elapsed().as_secs_f64() * 1e6);
+        drop(next);
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times.get(WRITE_RUNS / 2).copied().unwrap_or_default();
+    let worst = times.last().copied().unwrap_or_default();
+    Ok((median, worst))
+}
+
+/// The writes of issue-sized accounts, timed on the (c) snapshot: a new user, a membership, and
+/// a policy bound to many groups saved again.
+fn write_times(snapshot: &Snapshot, groups: &[Id]) -> Result<Vec<(String, f64, f64)>, String> {
+    let error = |e: warden_engine::directory::DirectoryError| e.to_string();
+    let group = groups.first().cloned().ok_or("no group")?;
+    let directory = snapshot.directory();
+    let member = directory
+        .principals()
+        .next()
+        .map(|p| (Arc::clone(&p.uid), p.groups.to_vec()))
+        .ok_or("no user")?;
+    // The policy bound to the number of groups nearest 30.
+    let (policy, bound) = directory
+        .policies()
+        .map(|p| (Arc::clone(p), directory.groups_bound_to(&p.id).count()))
+        .min_by_key(|(_, count)| count.abs_diff(30))
+        .ok_or("no policy")?;
+    let mut out = Vec::new();
+    let (median, worst) = timed(snapshot, &|d, run| {
+        d.upsert_principal(Principal::user(
+            &format!("new-{run}"),
+            &format!("new-{run}@bench.example"),
+        ))
+        .map_err(error)
+    })?;
+    out.push(("adding a user".to_owned(), median, worst));
+    let (median, worst) = timed(snapshot, &|d, _| {
+        let mut groups = member.1.clone();
+        groups.push(Arc::clone(&group));
+        d.set_memberships(&member.0, groups).map_err(error)
+    })?;
+    out.push(("adding a membership".to_owned(), median, worst));
+    let (median, worst) = timed(snapshot, &|d, _| {
+        d.upsert_policy((*policy).clone()).map_err(error)
+    })?;
+    out.push((
+        format!("saving again a policy bound to {bound} groups"),
+        median,
+        worst,
+    ));
+    Ok(out)
 }
 
 fn mib(bytes: u64) -> f64 {

@@ -236,11 +236,11 @@ pub struct Directory {
     environments: Arc<BTreeSet<Id>>,
     principals: CowMap<Id, Arc<Principal>>,
     /// Normalised email and handle → uid.
-    principal_keys: CowMap<Box<str>, Id>,
+    principal_keys: CowMap<Id, Id>,
     groups: CowMap<Id, Arc<Group>>,
     /// ASCII-lower-cased group name → uuid: names are unique case-insensitively, and a directory
     /// of 100k groups must not scan them all on every change or lookup by name.
-    group_names: CowMap<Box<str>, Id>,
+    group_names: CowMap<Id, Id>,
     policies: CowMap<Id, Arc<PolicyRecord>>,
     boundaries: CowMap<Id, Arc<BoundaryRecord>>,
     /// Group → its bindings.
@@ -385,12 +385,12 @@ impl Directory {
         mut principal: Principal,
     ) -> Result<Affected, DirectoryError> {
         principal.email = normalise_email(&principal.email).into();
-        let keys: Vec<Box<str>> = std::iter::once(principal.email.as_ref())
+        let keys: Vec<Id> = std::iter::once(principal.email.as_ref())
             .chain(principal.handle.as_deref())
-            .map(|key| normalise_email(key).into_boxed_str())
+            .map(|key| Id::from(normalise_email(key)))
             .collect();
         for key in &keys {
-            if let Some(owner) = self.principal_keys.get(key)
+            if let Some(owner) = self.principal_keys.get(key.as_ref())
                 && owner != &principal.uid
             {
                 return Err(DirectoryError::Conflict(format!(
@@ -698,8 +698,8 @@ impl Directory {
 
 /// The key under which a group's name is unique: two names that are equal ignoring ASCII case
 /// (`eq_ignore_ascii_case`) have the same key.
-fn group_name_key(name: &str) -> Box<str> {
-    name.to_ascii_lowercase().into_boxed_str()
+fn group_name_key(name: &str) -> Id {
+    name.to_ascii_lowercase().into()
 }
 
 /// Binding identity: (level, policy, group, parameters, metadata).
