@@ -379,13 +379,7 @@ async fn one(
             groups,
             justification,
         } => {
-            let (uid, ids) = with_model(|m| {
-                let user = users::find(m, email)?;
-                if user.kind != PrincipalKind::User {
-                    return Err(ApiError::not_found("user", email));
-                }
-                Ok((user.uid.clone(), group_ids(m, groups)?))
-            })?;
+            let (uid, ids) = with_model(|m| Ok((user_named(m, email)?, group_ids(m, groups)?)))?;
             users::change_memberships(
                 state,
                 authed,
@@ -420,14 +414,7 @@ async fn one(
             Ok(outcome(write, Some(uid), Vec::new()))
         }
         BatchWrite::DeleteUser { email } => {
-            let uid = with_model(|m| {
-                let user = users::find(m, email)?;
-                if user.kind == PrincipalKind::User {
-                    Ok(user.uid.clone())
-                } else {
-                    Err(ApiError::not_found("user", email))
-                }
-            })?;
+            let uid = with_model(|m| user_named(m, email))?;
             users::delete(state, authed, account, &uid).await?;
             Ok(outcome(write, Some(uid), Vec::new()))
         }
@@ -520,6 +507,16 @@ fn boundary_named(model: &Model, name: &str) -> Option<String> {
         .values()
         .find(|b| fold(&b.name) == fold(name))
         .map(|b| b.uuid.clone())
+}
+
+/// The uid of the person (not a service user) with this email.
+fn user_named(model: &Model, email: &str) -> ApiResult<String> {
+    let user = users::find(model, email)?;
+    if user.kind == PrincipalKind::User {
+        Ok(user.uid.clone())
+    } else {
+        Err(ApiError::not_found("user", email))
+    }
 }
 
 /// The service user with this name; two of the same name are refused rather than guessed.
